@@ -1,0 +1,106 @@
+/**
+ * The Remote interface: where a library is synced to. A remote is a tree of
+ * objects addressed by keys relative to its root ('/'-separated, no leading
+ * slash). Implementations: the folder remote (a local or mounted directory)
+ * and the S3 remote (any S3-compatible server).
+ *
+ * Required methods are few; optional capabilities (server-side copy, move)
+ * are optional methods, and callers test for them (`if (remote.copy)`).
+ * Every implementation passes the shared conformance suite in
+ * remote-conformance.ts.
+ *
+ * Errors: methods throw NotFoundError for a missing key,
+ * AccessDeniedError / UnreachableError when the remote as a
+ * whole is unusable, TransientError for failures worth retrying and
+ * ChecksumError when bytes do not hash to what was expected (all in
+ * ../errors.ts).
+ */
+
+/** One object as a listing or stat reports it. */
+export interface RemoteObject {
+  /** Key relative to the remote root, exactly as stored (not normalized). */
+  key: string;
+  size: number;
+  /**
+   * Opaque entity tag without quotes. For S3 it is the MD5 of the content for
+   * single-part uploads, `md5(part md5s)-N` for multipart ones, or a whole-file
+   * MD5 on servers that do so. Folder remotes leave it undefined.
+   */
+  etag?: string;
+  /** Last modification time, when the remote knows it. */
+  mtime?: Date;
+}
+
+/** What to upload: a local file (read by the remote, hashed as it is read) or bytes. */
+export type PutBody = { path: string } | { data: Uint8Array };
+
+/** Result of a verified upload or download. */
+export interface TransferResult {
+  /** Bytes transferred. */
+  size: number;
+  /** Hex MD5 of exactly the bytes transferred. */
+  md5: string;
+  /** Entity tag the remote reports for the object (S3), if any. */
+  etag?: string;
+}
+
+export interface TransferOptions {
+  signal?: AbortSignal;
+  /** Called with the number of bytes just moved (a delta, not a total). */
+  onProgress?: (bytes: number) => void;
+  /** Hex MD5 the content must have; a mismatch is a ChecksumError. */
+  expectMd5?: string;
+}
+
+/** Names a remote cannot hold, checked before anything is sent. */
+export interface NameRules {
+  /** Returns why `key` cannot be stored on this remote, or undefined when it can. */
+  check(key: string): string | undefined;
+}
+
+export interface Remote {
+  /** Canonical URL of the remote root, for messages (`s3://bucket/dj`, `file:///music`). */
+  readonly url: string;
+  /** What kind of backend this is. */
+  readonly kind: 'folder' | 's3';
+  readonly names: NameRules;
+
+  /**
+   * Lists every object under `prefix` (a key prefix ending in '/', or '' for
+   * all), recursively, in no particular order. Streams: it never holds the
+   * whole listing in memory.
+   */
+  list(prefix: string, options?: { signal?: AbortSignal }): AsyncIterable<RemoteObject>;
+
+  /** Returns the object at `key`; throws NotFoundError when there is none. */
+  stat(key: string): Promise<RemoteObject>;
+
+  /**
+   * Stores `body` at `key`, replacing any object there. The upload is verified
+   * end to end: the MD5 of the bytes read is sent for the server to check and
+   * compared with what the server reports; on mismatch it throws ChecksumError
+   * and leaves no corrupt object behind. Large bodies go in parts with bounded
+   * memory.
+   */
+  put(key: string, body: PutBody, options?: TransferOptions): Promise<TransferResult>;
+
+  /**
+   * Writes the object at `key` to the local file `dest` (created or
+   * truncated; the caller picks a temporary name and renames it into place).
+   * Verifies the bytes against `expectMd5` or, failing that, against the
+   * remote's own ETag when that is a content MD5 (single- or multipart).
+   */
+  get(key: string, dest: string, options?: TransferOptions): Promise<TransferResult>;
+
+  /** Deletes `key`. Deleting a missing key is not an error. */
+  delete(key: string): Promise<void>;
+
+  /** Optional: server-side copy of `from` to `to` without moving bytes through the client. */
+  copy?(from: string, to: string): Promise<RemoteObject>;
+
+  /** Optional: server-side move (rename); falls back to copy+delete when absent. */
+  move?(from: string, to: string): Promise<RemoteObject>;
+
+  /** Releases connections and handles. */
+  close(): Promise<void>;
+}
