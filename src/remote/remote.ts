@@ -98,6 +98,13 @@ export interface Remote {
   /** Optional: server-side copy of `from` to `to` without moving bytes through the client. */
   copy?(from: string, to: string): Promise<RemoteObject>;
 
+  /**
+   * Optional: the content MD5 of `key`, computed by reading it. Offered by
+   * remotes whose listings carry no content hash (folders), so that a file
+   * already present with the same content is recognised rather than re-sent.
+   */
+  md5?(key: string): Promise<string>;
+
   /** Optional: server-side move (rename); falls back to copy+delete when absent. */
   move?(from: string, to: string): Promise<RemoteObject>;
 

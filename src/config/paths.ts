@@ -1,0 +1,33 @@
+/**
+ * Where cratesync keeps its files: the config file in the XDG config
+ * directory, state databases and the embedded default remote in the XDG data
+ * directory. `CRATESYNC_HOME` puts both under one folder (tests, portable
+ * installs).
+ */
+import envPaths from 'env-paths';
+import { createHash } from 'node:crypto';
+import { basename, join } from 'node:path';
+
+export interface AppPaths {
+  configFile: string;
+  dataDir: string;
+}
+
+export function appPaths(env: NodeJS.ProcessEnv = process.env): AppPaths {
+  const home = env.CRATESYNC_HOME;
+  if (home) return { configFile: join(home, 'config.json'), dataDir: join(home, 'data') };
+  const p = envPaths('cratesync', { suffix: '' });
+  return { configFile: join(p.config, 'config.json'), dataDir: p.data };
+}
+
+/** The embedded default remote: a plain folder under the data directory. */
+export function defaultRemoteDir(paths: AppPaths): string {
+  return join(paths.dataDir, 'remote');
+}
+
+/** The state database of the library at absolute path `root`: one per library. */
+export function stateDbFile(paths: AppPaths, root: string): string {
+  const id = createHash('sha256').update(root).digest('hex').slice(0, 12);
+  const name = basename(root).replace(/[^\p{L}\p{N}._-]+/gu, '_') || 'library';
+  return join(paths.dataDir, 'state', `${name}-${id}.db`);
+}

@@ -1,0 +1,79 @@
+/**
+ * The file index: per library path, the stat fingerprint (size, mtime, inode)
+ * and the hashes and tags computed from the content. A file whose fingerprint
+ * is unchanged is not hashed again.
+ */
+import type { Db } from './state-db.js';
+import type { Tags } from '../library/tags.js';
+
+export interface FileRecord {
+  path: string;
+  size: number;
+  mtimeMs: number;
+  inode: number;
+  md5: string;
+  audioHash?: string;
+  tags?: Tags;
+}
+
+interface Row {
+  path: string;
+  size: number;
+  mtime_ms: number;
+  inode: number;
+  md5: string;
+  audio_hash: string | null;
+  tags: string | null;
+}
+
+function fromRow(r: Row): FileRecord {
+  const rec: FileRecord = { path: r.path, size: r.size, mtimeMs: r.mtime_ms, inode: r.inode, md5: r.md5 };
+  if (r.audio_hash) rec.audioHash = r.audio_hash;
+  if (r.tags) rec.tags = JSON.parse(r.tags) as Tags;
+  return rec;
+}
+
+export class FileIndex {
+  constructor(private readonly db: Db) {}
+
+  /** Every record, keyed by path. Tags are not parsed (the scanner does not need them). */
+  fingerprints(): Map<string, FileRecord> {
+    const rows = this.db
+      .prepare('SELECT path, size, mtime_ms, inode, md5, audio_hash, NULL AS tags FROM files')
+      .all() as Row[];
+    return new Map(rows.map((r) => [r.path, fromRow(r)]));
+  }
+
+  get(path: string): FileRecord | undefined {
+    const r = this.db.prepare('SELECT * FROM files WHERE path = ?').get(path) as Row | undefined;
+    return r ? fromRow(r) : undefined;
+  }
+
+  /** Writes `records` and removes `gone` paths in one transaction. */
+  update(records: readonly FileRecord[], gone: readonly string[]): void {
+    const put = this.db.prepare(
+      `INSERT INTO files (path, size, mtime_ms, inode, md5, audio_hash, tags, scanned_at)
+       VALUES (@path, @size, @mtimeMs, @inode, @md5, @audioHash, @tags, @now)
+       ON CONFLICT(path) DO UPDATE SET size = excluded.size, mtime_ms = excluded.mtime_ms,
+         inode = excluded.inode, md5 = excluded.md5, audio_hash = excluded.audio_hash,
+         tags = excluded.tags, scanned_at = excluded.scanned_at`,
+    );
+    const del = this.db.prepare('DELETE FROM files WHERE path = ?');
+    const now = Date.now();
+    this.db.transaction(() => {
+      for (const r of records) {
+        put.run({
+          path: r.path,
+          size: r.size,
+          mtimeMs: r.mtimeMs,
+          inode: r.inode,
+          md5: r.md5,
+          audioHash: r.audioHash ?? null,
+          tags: r.tags ? JSON.stringify(r.tags) : null,
+          now,
+        });
+      }
+      for (const p of gone) del.run(p);
+    })();
+  }
+}

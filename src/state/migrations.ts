@@ -1,0 +1,44 @@
+/**
+ * Numbered schema migrations of the state database. Each runs once, in
+ * order, inside a transaction; `PRAGMA user_version` records the last one
+ * applied. Never edit a released migration: add the next number.
+ */
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'files and sync records',
+    sql: `
+      -- One row per library file that passed the filters at the last scan.
+      CREATE TABLE files (
+        path       TEXT PRIMARY KEY,   -- NFC, '/'-separated, relative to the library root
+        size       INTEGER NOT NULL,
+        mtime_ms   REAL NOT NULL,
+        inode      INTEGER NOT NULL,
+        md5        TEXT NOT NULL,      -- hex MD5 of the whole file
+        audio_hash TEXT,               -- hex SHA-256 of the audio bytes only (tags excluded)
+        tags       TEXT,               -- JSON of the common tags, NULL when unreadable
+        scanned_at INTEGER NOT NULL
+      ) WITHOUT ROWID;
+      CREATE INDEX files_md5 ON files(md5);
+      CREATE INDEX files_audio_hash ON files(audio_hash);
+
+      -- What was last transferred or confirmed identical, per remote and path.
+      CREATE TABLE synced (
+        remote     TEXT NOT NULL,      -- canonical remote URL
+        path       TEXT NOT NULL,      -- NFC library path
+        key        TEXT NOT NULL,      -- exact remote key
+        size       INTEGER NOT NULL,
+        md5        TEXT NOT NULL,
+        etag       TEXT,
+        synced_at  INTEGER NOT NULL,
+        PRIMARY KEY (remote, path)
+      ) WITHOUT ROWID;
+    `,
+  },
+];

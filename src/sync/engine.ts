@@ -1,0 +1,106 @@
+/**
+ * One-way sync, the engine behind push, pull and status. Three stages, as in
+ * rclone: list both sides (the library scan and the remote listing run at the
+ * same time), plan (pure), then transfer.
+ */
+import type { Remote } from '../remote/remote.js';
+import type { Db } from '../state/state-db.js';
+import type { PathFilter } from '../library/filter.js';
+import type { Problem } from '../library/walk.js';
+import type { RunObserver } from './observer.js';
+import { FileIndex } from '../state/file-index.js';
+import { SyncRecords } from '../state/sync-records.js';
+import { scanLibrary, type LocalFile } from '../library/scan.js';
+import { listMusic, resolveRemote } from './remote-listing.js';
+import { checkDeleteLimit, plan, type DeleteLimit, type Direction, type Plan } from './plan.js';
+import { executePlan, type ExecResult } from './transfer.js';
+import { musicKey, trashStamp } from './layout.js';
+import { localNameProblem } from '../library/names.js';
+
+export interface SyncOptions {
+  direction: Direction;
+  root: string;
+  remote: Remote;
+  db: Db;
+  filter: PathFilter;
+  delete: boolean;
+  maxDelete: DeleteLimit;
+  /** Plan only: change nothing (dry-run, status). */
+  dryRun: boolean;
+  transfers: number;
+  observer?: RunObserver;
+  signal?: AbortSignal;
+}
+
+export interface SyncResult {
+  plan: Plan;
+  problems: Problem[];
+  /** Present unless the run was a dry run. */
+  exec?: ExecResult;
+  /** Files hashed by the scan (new or changed since the last one). */
+  hashed: number;
+  elapsedMs: number;
+}
+
+/**
+ * runSync scans, lists, plans and (unless dryRun) carries out one push or
+ * pull. Throws only for what stops the whole run before any transfer:
+ * an unreadable library root, an unusable remote, or a delete over the limit
+ * (SafetyError); per-file failures are in the result.
+ */
+export async function runSync(o: SyncOptions): Promise<SyncResult> {
+  const t0 = performance.now();
+  const observer = o.observer ?? {};
+  const signal = o.signal ?? new AbortController().signal;
+  const index = new FileIndex(o.db);
+  const records = new SyncRecords(o.db, o.remote.url);
+  const problems: Problem[] = [];
+  const report = (p: Problem) => {
+    problems.push(p);
+    observer.problem?.(p);
+  };
+
+  observer.phase?.('scan');
+  const [scan, objects] = await Promise.all([
+    scanLibrary(o.root, { filter: o.filter, index }),
+    listMusic(o.remote, problems, signal),
+  ]);
+  for (const p of scan.problems) report(p);
+  // Remote objects outside the filter are none of this run's business.
+  for (const [path] of objects) if (!o.filter.file(path)) objects.delete(path);
+
+  observer.phase?.('compare');
+  const local = new Map<string, LocalFile>(scan.files.map((f) => [f.path, f]));
+  const synced = records.all();
+  const remote = await resolveRemote({ remote: o.remote, objects, synced, local, problems, signal });
+
+  const p = plan({
+    direction: o.direction,
+    local,
+    remote,
+    synced,
+    delete: o.delete,
+    keyFor: musicKey,
+    nameProblem: (path, key) => (o.direction === 'push' ? o.remote.names.check(key) : localNameProblem(path)),
+  });
+  if (o.delete) checkDeleteLimit(p, o.maxDelete);
+
+  const work = p.actions.filter((a) => a.kind === 'upload' || a.kind === 'download');
+  observer.planned?.({ files: work.length, bytes: work.reduce((n, a) => n + a.size, 0) });
+  const result: SyncResult = { plan: p, problems, hashed: scan.hashed, elapsedMs: 0 };
+  if (!o.dryRun) {
+    result.exec = await executePlan(p, {
+      remote: o.remote,
+      root: o.root,
+      records,
+      index,
+      local,
+      stamp: trashStamp(),
+      transfers: o.transfers,
+      observer,
+      signal,
+    });
+  }
+  result.elapsedMs = performance.now() - t0;
+  return result;
+}

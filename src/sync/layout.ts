@@ -1,0 +1,21 @@
+/**
+ * The layout under a remote root, shared with DJ-Tools "beatcloud" buckets:
+ * audio at `music/<library path>`; everything cratesync keeps for itself
+ * under one hidden prefix, `.cratesync/`.
+ */
+export const MUSIC_PREFIX = 'music/';
+export const META_PREFIX = '.cratesync/';
+export const TRASH_PREFIX = `${META_PREFIX}trash/`;
+
+/** Local trash folder, inside the library root so that moving there is a rename. */
+export const LOCAL_TRASH_DIR = '.cratesync-trash';
+
+/** musicKey is the remote key of library path `path` (NFC, '/'-separated). */
+export function musicKey(path: string): string {
+  return MUSIC_PREFIX + path;
+}
+
+/** trashStamp names a trash batch by the time of its run: sortable, and valid as a key and a folder name. */
+export function trashStamp(now: Date = new Date()): string {
+  return now.toISOString().replace(/\.\d+Z$/, 'Z').replace(/:/g, '');
+}

@@ -1,0 +1,117 @@
+/**
+ * Reading the music side of a remote into a map keyed by NFC library path,
+ * and deciding each object's content MD5 without downloading it where that
+ * can be done: from a plain-MD5 ETag, from the sync record of the last
+ * transfer, from a multipart ETag recomputed over the local file, or (for
+ * remotes without ETags) by asking the remote to hash it.
+ */
+import type { Remote, RemoteObject } from '../remote/remote.js';
+import type { SyncRecord } from '../state/sync-records.js';
+import type { PlanRemote } from './plan.js';
+import type { Problem } from '../library/walk.js';
+import { parseEtag, partSizeCandidates } from '../library/etag.js';
+import { hashFile } from '../library/audio-hash.js';
+import { MUSIC_PREFIX } from './layout.js';
+import { forEachLimit } from './queue.js';
+import { describe } from '../errors.js';
+
+export interface ListedObject extends RemoteObject {
+  path: string;
+}
+
+/**
+ * listMusic lists `music/` of `remote`. When two keys are one name after NFC
+ * normalisation (left by tools that do not normalise), the NFC spelling wins
+ * and the other is reported.
+ */
+export async function listMusic(remote: Remote, problems: Problem[], signal?: AbortSignal): Promise<Map<string, ListedObject>> {
+  const out = new Map<string, ListedObject>();
+  for await (const o of remote.list(MUSIC_PREFIX, signal ? { signal } : {})) {
+    const path = o.key.slice(MUSIC_PREFIX.length).normalize('NFC');
+    if (!path) continue;
+    const prev = out.get(path);
+    if (prev) {
+      const keep = o.key === MUSIC_PREFIX + path ? o : prev;
+      const drop = keep === o ? prev : o;
+      out.set(path, { ...keep, path });
+      problems.push({ path, message: `remote holds two spellings of this name (${JSON.stringify(drop.key)} is ignored)` });
+      continue;
+    }
+    out.set(path, { ...o, path });
+  }
+  return out;
+}
+
+/**
+ * fingerprint is what identifies one version of an object cheaply: its ETag,
+ * or for remotes without one its size and modification time. A sync record
+ * holding the same fingerprint vouches for the object's MD5.
+ */
+export function fingerprint(o: RemoteObject): string | undefined {
+  if (o.etag) return o.etag;
+  if (o.mtime) return `mtime:${o.mtime.getTime()}:${o.size}`;
+  return undefined;
+}
+
+export interface ResolveInput {
+  remote: Remote;
+  objects: ReadonlyMap<string, ListedObject>;
+  synced: ReadonlyMap<string, SyncRecord>;
+  /** Local files by path with their absolute location and MD5. */
+  local: ReadonlyMap<string, { abs: string; size: number; md5: string }>;
+  problems: Problem[];
+  signal?: AbortSignal;
+}
+
+/** resolveRemote gives every listed object a PlanRemote, with its MD5 where it can be had. */
+export async function resolveRemote(input: ResolveInput): Promise<Map<string, PlanRemote>> {
+  const out = new Map<string, PlanRemote>();
+  const slow: ListedObject[] = [];
+  for (const [path, o] of input.objects) {
+    const fp = fingerprint(o);
+    const entry: PlanRemote = { key: o.key, path, size: o.size, ...(fp ? { fingerprint: fp } : {}) };
+    out.set(path, entry);
+    const plain = parseEtag(o.etag).md5;
+    if (plain) {
+      entry.md5 = plain;
+      continue;
+    }
+    const rec = input.synced.get(path);
+    if (rec && fp && rec.key === o.key && rec.etag === fp && rec.size === o.size) {
+      entry.md5 = rec.md5;
+      continue;
+    }
+    // Only worth the read when the sizes agree: otherwise they differ anyway.
+    const l = input.local.get(path);
+    if (l && l.size === o.size) slow.push(o);
+  }
+  await forEachLimit(slow, 4, async (o) => {
+    const l = input.local.get(o.path);
+    const entry = out.get(o.path);
+    if (!l || !entry) return;
+    try {
+      entry.md5 = await slowMd5(input.remote, o, l);
+    } catch (err) {
+      input.problems.push({ path: o.path, message: `cannot compare with the remote copy: ${describe(err)}` });
+    }
+  }, input.signal);
+  return out;
+}
+
+/**
+ * slowMd5 settles an object's MD5 by reading: a multipart ETag is recomputed
+ * over the local file (same MD5 if it matches, unknown if not); a remote with
+ * no ETags hashes its own copy.
+ */
+async function slowMd5(remote: Remote, o: ListedObject, l: { abs: string; md5: string }): Promise<string | undefined> {
+  const { parts } = parseEtag(o.etag);
+  if (parts) {
+    for (const partSize of partSizeCandidates(o.size, parts)) {
+      const h = await hashFile(l.abs, { partSize });
+      if (h.etag === o.etag?.replace(/"/g, '').toLowerCase()) return h.md5;
+    }
+    return undefined;
+  }
+  if (remote.md5) return remote.md5(o.key);
+  return undefined;
+}

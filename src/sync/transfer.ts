@@ -1,0 +1,196 @@
+/**
+ * Carrying out a plan: transfers with bounded concurrency and retries, then
+ * trash moves. Each finished transfer is recorded at once, so a run that is
+ * interrupted (Ctrl-C, kill, crash) continues on re-run without sending again
+ * what finished. One failing file is reported and the others go on; an error
+ * that makes the remote unusable (access denied, unreachable) stops the run.
+ */
+import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import type { Remote } from '../remote/remote.js';
+import type { FileIndex } from '../state/file-index.js';
+import type { SyncRecords, SyncRecord } from '../state/sync-records.js';
+import type { LocalFile } from '../library/scan.js';
+import type { Action, Plan } from './plan.js';
+import type { RunObserver } from './observer.js';
+import { ChecksumError, classify, FileError } from '../errors.js';
+import { withRetry } from './retry.js';
+import { forEachLimit } from './queue.js';
+import { describeFile } from '../library/scan.js';
+import { hashFile } from '../library/audio-hash.js';
+import { fingerprint } from './remote-listing.js';
+import { keepRemoteVersion, trashLocal, trashRemote } from './trash.js';
+
+export interface ExecContext {
+  remote: Remote;
+  root: string;
+  records: SyncRecords;
+  index: FileIndex;
+  /** Local files by library path, as scanned. */
+  local: ReadonlyMap<string, LocalFile>;
+  /** Trash batch of this run. */
+  stamp: string;
+  transfers: number;
+  observer: RunObserver;
+  signal: AbortSignal;
+}
+
+export interface Failure {
+  path: string;
+  kind: Action['kind'];
+  message: string;
+  error: unknown;
+}
+
+export interface ExecResult {
+  done: Action[];
+  failed: Failure[];
+  bytes: number;
+  /** The error that stopped the run early, if one did. */
+  fatal?: unknown;
+}
+
+/**
+ * executePlan performs the plan's transfers, then (if none hit a fatal error)
+ * its trash moves, and records identical pairs as synced.
+ */
+export async function executePlan(p: Plan, ctx: ExecContext): Promise<ExecResult> {
+  const result: ExecResult = { done: [], failed: [], bytes: 0 };
+  const stop = new AbortController();
+  const signal = AbortSignal.any([ctx.signal, stop.signal]);
+
+  confirmIdentical(p, ctx);
+
+  const run = (action: Action, fn: () => Promise<void>) => async () => {
+    ctx.observer.started?.(action);
+    try {
+      await fn();
+      result.done.push(action);
+      result.bytes += action.size;
+      ctx.observer.finished?.(action);
+    } catch (err) {
+      if (signal.aborted && !result.fatal) return; // interrupted: not this file's fault
+      if (classify(err) === 'fatal') {
+        result.fatal ??= err;
+        stop.abort();
+      }
+      result.failed.push({ path: action.path, kind: action.kind, message: messageOf(err), error: err });
+      ctx.observer.failed?.(action, err);
+    }
+  };
+
+  const transfers = p.actions.filter((a) => a.kind === 'upload' || a.kind === 'download');
+  ctx.observer.phase?.('transfer');
+  await forEachLimit(transfers, ctx.transfers, (a) => run(a, () => (a.kind === 'upload' ? upload(a, ctx, signal) : download(a, ctx, signal)))(), signal);
+
+  const trash = p.actions.filter((a) => a.kind === 'trash-remote' || a.kind === 'trash-local');
+  if (trash.length > 0 && !result.fatal && !signal.aborted) {
+    ctx.observer.phase?.('trash');
+    await forEachLimit(trash, ctx.transfers, (a) => run(a, () => moveToTrash(a, ctx))(), signal);
+  }
+
+  for (const a of p.actions) {
+    if (a.kind === 'error') {
+      const message = `${a.path}: ${a.detail ?? a.reason}`;
+      result.failed.push({ path: a.path, kind: a.kind, message, error: new FileError(a.path, a.detail ?? a.reason) });
+      ctx.observer.failed?.(a, new FileError(a.path, a.detail ?? a.reason));
+    }
+  }
+  return result;
+}
+
+function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** Pairs found identical get a sync record, so later runs trust them without reading. */
+function confirmIdentical(p: Plan, ctx: ExecContext): void {
+  const known = ctx.records.all();
+  const fresh: SyncRecord[] = [];
+  for (const a of p.actions) {
+    if (a.kind !== 'skip' || a.reason !== 'identical' || !a.fingerprint) continue;
+    const l = ctx.local.get(a.path);
+    if (!l) continue;
+    const k = known.get(a.path);
+    if (k && k.key === a.key && k.md5 === l.md5 && k.etag === a.fingerprint) continue;
+    fresh.push({ path: a.path, key: a.key, size: l.size, md5: l.md5, etag: a.fingerprint });
+  }
+  if (fresh.length > 0) ctx.records.put(...fresh);
+}
+
+/** Runs one transfer attempt-loop, taking back the progress of failed attempts. */
+async function attempt<T>(action: Action, ctx: ExecContext, signal: AbortSignal, fn: (onProgress: (n: number) => void) => Promise<T>): Promise<T> {
+  return withRetry(
+    async () => {
+      let moved = 0;
+      try {
+        return await fn((n) => {
+          moved += n;
+          ctx.observer.progress?.(n);
+        });
+      } catch (err) {
+        if (moved) ctx.observer.progress?.(-moved);
+        throw err;
+      }
+    },
+    { signal, onRetry: (err, n) => ctx.observer.retrying?.(action, err, n) },
+  );
+}
+
+async function upload(a: Action, ctx: ExecContext, signal: AbortSignal): Promise<void> {
+  const file = ctx.local.get(a.path);
+  if (!file) throw new FileError(a.path, 'vanished before upload');
+  let md5 = file.md5;
+  let kept = false;
+  const res = await attempt(a, ctx, signal, async (onProgress) => {
+    if (a.replaces && !kept) {
+      await keepRemoteVersion(ctx.remote, ctx.stamp, a.key);
+      kept = true;
+    }
+    try {
+      return await ctx.remote.put(a.key, { path: file.abs }, { expectMd5: md5, onProgress, signal });
+    } catch (err) {
+      // A mismatch may mean the file changed since it was scanned: hash it again
+      // and send what is there now (the retry uses the new MD5).
+      if (err instanceof ChecksumError) md5 = (await hashFile(file.abs)).md5;
+      throw err;
+    }
+  });
+  const etag = res.etag ?? fingerprint(await ctx.remote.stat(a.key));
+  ctx.records.put({ path: a.path, key: a.key, size: res.size, md5: res.md5, ...(etag ? { etag } : {}) });
+  if (res.md5 !== file.md5) {
+    const st = await stat(file.abs);
+    ctx.index.update([await describeFile({ path: file.path, abs: file.abs, size: st.size, mtimeMs: st.mtimeMs, inode: st.ino })], []);
+  }
+}
+
+async function download(a: Action, ctx: ExecContext, signal: AbortSignal): Promise<void> {
+  const existing = ctx.local.get(a.path);
+  const dest = existing?.abs ?? join(ctx.root, ...a.path.split('/'));
+  await mkdir(dirname(dest), { recursive: true });
+  const tmp = join(dirname(dest), `.${basename(dest)}.cratesync-${randomBytes(4).toString('hex')}.part`);
+  try {
+    const res = await attempt(a, ctx, signal, (onProgress) => ctx.remote.get(a.key, tmp, { ...(a.md5 ? { expectMd5: a.md5 } : {}), onProgress, signal }));
+    if (a.replaces) await trashLocal(ctx.root, ctx.stamp, a.path, dest);
+    await rename(tmp, dest);
+    const st = await stat(dest);
+    const rec = await describeFile({ path: a.path, abs: dest, size: st.size, mtimeMs: st.mtimeMs, inode: st.ino });
+    ctx.index.update([rec], []);
+    const etag = a.fingerprint ?? res.etag;
+    ctx.records.put({ path: a.path, key: a.key, size: res.size, md5: res.md5, ...(etag ? { etag } : {}) });
+  } finally {
+    await rm(tmp, { force: true });
+  }
+}
+
+async function moveToTrash(a: Action, ctx: ExecContext): Promise<void> {
+  if (a.kind === 'trash-remote') {
+    await trashRemote(ctx.remote, ctx.stamp, a.key);
+  } else {
+    const l = ctx.local.get(a.path);
+    if (l) await trashLocal(ctx.root, ctx.stamp, a.path, l.abs);
+    ctx.index.update([], [a.path]);
+  }
+  ctx.records.remove(a.path);
+}
