@@ -15,7 +15,11 @@ export function musicKey(path: string): string {
   return MUSIC_PREFIX + path;
 }
 
-/** trashStamp names a trash batch by the time of its run: sortable, and valid as a key and a folder name. */
+/**
+ * trashStamp names a trash batch by the time of its run, to the millisecond:
+ * sortable, distinct for runs in the same second, and valid as a key and as a
+ * folder name on every OS (no colons).
+ */
 export function trashStamp(now: Date = new Date()): string {
-  return now.toISOString().replace(/\.\d+Z$/, 'Z').replace(/:/g, '');
+  return now.toISOString().replace(/:/g, '-');
 }

@@ -1,0 +1,142 @@
+/**
+ * `push`, `pull` and `status`: one-way sync and its dry run. The engine does
+ * the work; this file turns flags into options and results into output.
+ */
+import type { Command } from 'commander';
+import type { Context } from '../context.js';
+import type { Io } from '../io.js';
+import type { CommandDeps } from '../deps.js';
+import type { Direction } from '../../sync/plan.js';
+import { runSync, type SyncResult } from '../../sync/engine.js';
+import { makeFilter } from '../../library/filter.js';
+import { collect, parseMaxDelete, parseTransfers } from '../options.js';
+import { makeDisplay } from '../progress.js';
+import { withSession } from '../session.js';
+import { ExitCode } from '../../errors.js';
+import { formatBytes, formatCount, formatDuration } from '../format.js';
+import { renderPlan, renderStatus, resultJson } from '../report.js';
+
+export interface SyncFlags {
+  include?: string[];
+  exclude?: string[];
+  transfers?: string;
+  dryRun?: boolean;
+  delete?: boolean;
+  maxDelete?: string;
+}
+
+/** addSyncCommands registers push, pull and status on `program`. */
+export function addSyncCommands(program: Command, deps: CommandDeps): void {
+  const { ctxFor, io, signal } = deps;
+  for (const direction of ['push', 'pull'] as const) {
+    const verb = direction === 'push' ? 'upload what the remote lacks or holds with other content' : 'download what the library lacks or holds with other content';
+    program
+      .command(direction)
+      .description(verb)
+      .argument('[library]', 'library folder (default: from the config)')
+      .argument('[remote]', 's3://bucket/prefix, file:///path or a folder (default: from the config, else the embedded folder remote)')
+      .option('--include <glob>', 'only files matching (repeatable)', collect)
+      .option('--exclude <glob>', 'leave out files matching (repeatable; wins over --include)', collect)
+      .option('--transfers <n>', 'files transferred at once (default 16)')
+      .option('-n, --dry-run', 'print the plan, change nothing')
+      .option('--delete', direction === 'push' ? 'move remote files the library no longer has to the remote trash' : 'move library files the remote no longer has to the local trash')
+      .option('--max-delete <limit>', 'with --delete: refuse past this share (50%) or count (200)', '50%')
+      .action(async (library: string | undefined, remote: string | undefined, flags: SyncFlags, cmd: Command) => {
+        deps.exit(await syncCommand(await ctxFor(cmd), io, signal, direction, library, remote, flags));
+      });
+  }
+  program
+    .command('status')
+    .description('show what differs between the library and the remote, changing nothing')
+    .argument('[library]', 'library folder')
+    .argument('[remote]', 'remote URL or folder')
+    .option('--include <glob>', 'only files matching (repeatable)', collect)
+    .option('--exclude <glob>', 'leave out files matching (repeatable)', collect)
+    .action(async (library: string | undefined, remote: string | undefined, flags: SyncFlags, cmd: Command) => {
+      deps.exit(await syncCommand(await ctxFor(cmd), io, signal, 'status', library, remote, { ...flags, dryRun: true }));
+    });
+}
+
+async function syncCommand(
+  ctx: Context,
+  io: Io,
+  signal: AbortSignal,
+  command: Direction | 'status',
+  library: string | undefined,
+  remoteArg: string | undefined,
+  flags: SyncFlags,
+): Promise<number> {
+  const json = Boolean(ctx.global.json);
+  const transfers = parseTransfers(flags.transfers) ?? ctx.config.transfers ?? 16;
+  const maxDelete = parseMaxDelete(flags.maxDelete ?? ctx.config.maxDelete);
+  const filter = makeFilter({
+    ...(ctx.config.extensions ? { extensions: ctx.config.extensions } : {}),
+    include: [...(ctx.config.include ?? []), ...(flags.include ?? [])],
+    exclude: [...(ctx.config.exclude ?? []), ...(flags.exclude ?? [])],
+  });
+  return withSession(ctx, { library, remote: remoteArg, transfers }, async ({ root, remote, db }) => {
+    const display = makeDisplay(io.stderr, { quiet: json, verbose: Boolean(ctx.global.verbose) });
+    let result: SyncResult;
+    try {
+      result = await runSync({
+        direction: command === 'pull' ? 'pull' : 'push',
+        root,
+        remote,
+        db,
+        filter,
+        delete: Boolean(flags.delete),
+        maxDelete,
+        dryRun: Boolean(flags.dryRun),
+        transfers,
+        observer: display,
+        signal,
+      });
+    } finally {
+      display.close();
+    }
+    const where = { library: root, remote: remote.url };
+    if (json) {
+      io.stdout.write(`${JSON.stringify(resultJson(command, where, result), null, 2)}\n`);
+    } else if (command === 'status') {
+      io.stdout.write(renderStatus(where, result));
+    } else if (flags.dryRun) {
+      io.stdout.write(renderPlan(result.plan));
+      io.stdout.write(`${summaryLine(command, result)}\n`);
+    } else {
+      io.stdout.write(`${summaryLine(command, result)}\n`);
+    }
+    if (signal.aborted) return ExitCode.Interrupted;
+    if (result.exec?.fatal) return ExitCode.Failed;
+    const failed = (result.exec?.failed.length ?? 0) + (flags.dryRun ? result.plan.actions.filter((a) => a.kind === 'error').length : 0);
+    return failed > 0 || result.problems.length > 0 ? ExitCode.Partial : ExitCode.Ok;
+  });
+}
+
+/** summaryLine is the one line every run ends with. */
+export function summaryLine(command: Direction | 'status', r: SyncResult): string {
+  const moved = command === 'pull' ? 'downloaded' : 'uploaded';
+  const acts = r.plan.actions;
+  const same = acts.filter((a) => a.kind === 'skip' && a.reason === 'identical').length;
+  const elsewhere = acts.filter((a) => a.kind === 'skip' && a.reason !== 'identical').length;
+  const parts: string[] = [];
+  if (r.exec) {
+    const sent = r.exec.done.filter((a) => a.kind === 'upload' || a.kind === 'download');
+    const trashed = r.exec.done.filter((a) => a.kind === 'trash-local' || a.kind === 'trash-remote').length;
+    const bytes = sent.reduce((n, a) => n + a.size, 0);
+    parts.push(`${formatCount(sent.length)} ${moved} (${formatBytes(bytes)})`);
+    parts.push(`${formatCount(same)} unchanged`);
+    if (trashed) parts.push(`${formatCount(trashed)} moved to trash`);
+    parts.push(`${formatCount(r.exec.failed.length)} failed`);
+  } else {
+    const todo = acts.filter((a) => a.kind === 'upload' || a.kind === 'download');
+    const trash = acts.filter((a) => a.kind === 'trash-local' || a.kind === 'trash-remote').length;
+    parts.push(`would ${command === 'pull' ? 'download' : 'upload'} ${formatCount(todo.length)} (${formatBytes(todo.reduce((n, a) => n + a.size, 0))})`);
+    parts.push(`${formatCount(same)} unchanged`);
+    if (trash) parts.push(`would move ${formatCount(trash)} to trash`);
+  }
+  if (elsewhere) parts.push(`${formatCount(elsewhere)} only ${command === 'pull' ? 'local' : 'on the remote'}`);
+  if (r.problems.length) parts.push(`${formatCount(r.problems.length)} warnings`);
+  const secs = r.elapsedMs / 1000;
+  const rate = r.exec && secs > 0 ? `, ${formatBytes(r.exec.bytes / secs)}/s` : '';
+  return `${command}: ${parts.join(', ')} in ${formatDuration(r.elapsedMs)}${rate}`;
+}

@@ -1,0 +1,74 @@
+/**
+ * What every command needs before it starts: the global options, the config
+ * file, and from those the library folder and remote it works on. Arguments
+ * win over the config, the config over built-in defaults.
+ */
+import { stat } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { resolve } from 'node:path';
+import { appPaths, defaultRemoteDir, type AppPaths } from '../config/paths.js';
+import { loadConfig, type Config } from '../config/config.js';
+import { UsageError } from '../errors.js';
+
+export interface GlobalOptions {
+  config?: string;
+  user?: string;
+  endpoint?: string;
+  profile?: string;
+  json?: boolean;
+  verbose?: boolean;
+}
+
+export interface Context {
+  global: GlobalOptions;
+  paths: AppPaths;
+  configFile: string;
+  config: Config;
+}
+
+export async function loadContext(global: GlobalOptions): Promise<Context> {
+  const paths = appPaths();
+  const configFile = global.config ? resolve(expandHome(global.config)) : paths.configFile;
+  const config = await loadConfig(configFile, Boolean(global.config));
+  return { global, paths, configFile, config };
+}
+
+/** expandHome turns a leading `~` into the home directory (shells do it, config files do not). */
+export function expandHome(p: string): string {
+  return p === '~' || p.startsWith('~/') ? homedir() + p.slice(1) : p;
+}
+
+/**
+ * libraryRoot is the absolute library folder from the argument or the config.
+ * Throws UsageError when there is none or it is not a folder.
+ */
+export async function libraryRoot(ctx: Context, arg: string | undefined): Promise<string> {
+  const given = arg ?? ctx.config.library;
+  if (!given) throw new UsageError('no library folder: give one (cratesync push ~/Music) or set one with cratesync init --library DIR');
+  const root = resolve(expandHome(given));
+  let st;
+  try {
+    st = await stat(root);
+  } catch {
+    throw new UsageError(`library folder ${root} does not exist`);
+  }
+  if (!st.isDirectory()) throw new UsageError(`library folder ${root} is not a folder`);
+  return root;
+}
+
+/** remoteUrl is the remote from the argument, the config, or the embedded default folder. */
+export function remoteUrl(ctx: Context, arg: string | undefined): string {
+  return arg ?? ctx.config.remote ?? defaultRemoteDir(ctx.paths);
+}
+
+/** remoteOptions gathers what opening a remote needs from flags and config. */
+export function remoteOptions(ctx: Context, transfers?: number): { endpoint?: string; profile?: string; region?: string; transfers?: number } {
+  const endpoint = ctx.global.endpoint ?? ctx.config.endpoint;
+  const profile = ctx.global.profile ?? ctx.config.profile;
+  return {
+    ...(endpoint ? { endpoint } : {}),
+    ...(profile ? { profile } : {}),
+    ...(ctx.config.region ? { region: ctx.config.region } : {}),
+    ...(transfers ? { transfers } : {}),
+  };
+}

@@ -1,0 +1,30 @@
+/** Formatting numbers for people: sizes, rates, durations. */
+
+const UNITS = ['B', 'KB', 'MB', 'GB', 'TB'];
+
+/** formatBytes gives 1,000-based sizes with three significant digits: "8.39 MB". */
+export function formatBytes(n: number): string {
+  let v = Math.abs(n);
+  let u = 0;
+  while (v >= 1000 && u < UNITS.length - 1) {
+    v /= 1000;
+    u++;
+  }
+  const s = u === 0 ? String(v) : v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2);
+  return `${n < 0 ? '-' : ''}${s} ${UNITS[u]}`;
+}
+
+/** formatDuration gives "0.42s", "12.3s" or "4:05" (m:ss) or "1:02:03". */
+export function formatDuration(ms: number): string {
+  if (ms < 10_000) return `${(ms / 1000).toFixed(2)}s`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)}s`;
+  const s = Math.round(ms / 1000);
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const ss = String(s % 60).padStart(2, '0');
+  return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${ss}` : `${m}:${ss}`;
+}
+
+export function formatCount(n: number): string {
+  return n.toLocaleString('en-US');
+}

@@ -1,0 +1,131 @@
+/**
+ * Progress for people. On a terminal: a few lines redrawn in place (files and
+ * bytes done of total, rate, ETA, the files in flight). Elsewhere: one plain
+ * line per finished file. Both write to stderr so stdout stays for results.
+ */
+import type { RunObserver, Phase } from '../sync/observer.js';
+import type { Action } from '../sync/plan.js';
+import { describe } from '../errors.js';
+import { formatBytes, formatCount, formatDuration } from './format.js';
+
+const ARROW: Record<string, string> = { upload: '↑', download: '↓', 'trash-remote': '⌫', 'trash-local': '⌫' };
+
+export interface Out {
+  write(s: string): void;
+  isTTY?: boolean;
+  columns?: number;
+}
+
+/** A display that can be closed (the TTY one clears its lines). */
+export interface Display extends RunObserver {
+  close(): void;
+}
+
+/** makeDisplay picks the terminal or the plain display; `quiet` (JSON mode) shows only problems. */
+export function makeDisplay(out: Out, options: { quiet: boolean; verbose: boolean }): Display {
+  if (options.quiet) return { problem: (p) => out.write(`warning: ${p.path}: ${p.message}\n`), close() {} };
+  return out.isTTY ? new TtyDisplay(out, options.verbose) : new PlainDisplay(out, options.verbose);
+}
+
+class PlainDisplay implements Display {
+  constructor(
+    private readonly out: Out,
+    private readonly verbose: boolean,
+  ) {}
+  problem(p: { path: string; message: string }) {
+    this.out.write(`warning: ${p.path}: ${p.message}\n`);
+  }
+  finished(a: Action) {
+    this.out.write(`${a.kind.padEnd(12)} ${a.path}${a.size ? ` (${formatBytes(a.size)})` : ''}\n`);
+  }
+  failed(a: Action, err: unknown) {
+    this.out.write(`failed       ${a.path}: ${describe(err)}\n`);
+  }
+  retrying(a: Action, err: unknown, attempt: number) {
+    if (this.verbose) this.out.write(`retry ${attempt}    ${a.path}: ${describe(err)}\n`);
+  }
+  close() {}
+}
+
+class TtyDisplay implements Display {
+  private phaseName: Phase = 'scan';
+  private files = 0;
+  private bytes = 0;
+  private doneFiles = 0;
+  private doneBytes = 0;
+  private failedFiles = 0;
+  private readonly active = new Set<string>();
+  private lines = 0;
+  private readonly t0 = performance.now();
+  private transferStart = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private readonly notes: string[] = [];
+
+  constructor(
+    private readonly out: Out,
+    private readonly verbose: boolean,
+  ) {
+    this.timer = setInterval(() => this.render(), 150);
+    this.timer.unref();
+  }
+
+  phase(p: Phase) {
+    this.phaseName = p;
+    if (p === 'transfer') this.transferStart = performance.now();
+  }
+  planned(t: { files: number; bytes: number }) {
+    this.files = t.files;
+    this.bytes = t.bytes;
+  }
+  started(a: Action) {
+    this.active.add(`${ARROW[a.kind] ?? '·'} ${a.path}`);
+  }
+  progress(n: number) {
+    this.doneBytes += n;
+  }
+  finished(a: Action) {
+    this.active.delete(`${ARROW[a.kind] ?? '·'} ${a.path}`);
+    if (a.kind === 'upload' || a.kind === 'download') this.doneFiles++;
+  }
+  failed(a: Action, err: unknown) {
+    this.active.delete(`${ARROW[a.kind] ?? '·'} ${a.path}`);
+    this.failedFiles++;
+    this.notes.push(`failed: ${a.path}: ${describe(err)}`);
+  }
+  retrying(a: Action, err: unknown, attempt: number) {
+    if (this.verbose) this.notes.push(`retry ${attempt}: ${a.path}: ${describe(err)}`);
+  }
+  problem(p: { path: string; message: string }) {
+    this.notes.push(`warning: ${p.path}: ${p.message}`);
+  }
+
+  private render() {
+    const width = Math.max(40, (this.out.columns ?? 80) - 1);
+    let s = this.lines > 0 ? `\x1b[${this.lines}A\x1b[J` : '';
+    for (const n of this.notes.splice(0)) s += `${n}\n`;
+    const body: string[] = [];
+    if (this.phaseName === 'transfer' || this.phaseName === 'trash') {
+      const secs = (performance.now() - this.transferStart) / 1000;
+      const rate = secs > 0 ? this.doneBytes / secs : 0;
+      const eta = rate > 0 ? formatDuration(((this.bytes - this.doneBytes) / rate) * 1000) : '–';
+      body.push(
+        `${formatCount(this.doneFiles)}/${formatCount(this.files)} files  ${formatBytes(this.doneBytes)}/${formatBytes(this.bytes)}  ` +
+          `${formatBytes(rate)}/s  ETA ${eta}${this.failedFiles ? `  ${this.failedFiles} failed` : ''}`,
+      );
+      for (const name of [...this.active].slice(0, 5)) body.push(`  ${name}`.slice(0, width));
+    } else {
+      body.push(`${this.phaseName === 'scan' ? 'scanning library and listing remote' : 'comparing'}… ${formatDuration(performance.now() - this.t0)}`);
+    }
+    s += body.map((l) => `${l}\n`).join('');
+    this.lines = body.length;
+    this.out.write(s);
+  }
+
+  close() {
+    if (this.timer) clearInterval(this.timer);
+    let s = this.lines > 0 ? `\x1b[${this.lines}A\x1b[J` : '';
+    for (const n of this.notes.splice(0)) s += `${n}\n`;
+    this.lines = 0;
+    if (s) this.out.write(s);
+  }
+}

@@ -1,0 +1,34 @@
+/**
+ * Opening what a command works on (library state, remote) and closing it
+ * again whatever happens.
+ */
+import type { Remote } from '../remote/remote.js';
+import type { Db } from '../state/state-db.js';
+import type { Context } from './context.js';
+import { openStateDb } from '../state/state-db.js';
+import { stateDbFile } from '../config/paths.js';
+import { openRemote } from '../remote/remote-url.js';
+import { libraryRoot, remoteOptions, remoteUrl } from './context.js';
+
+export interface Session {
+  root: string;
+  remote: Remote;
+  db: Db;
+}
+
+/** withSession opens the library's state and the remote, runs `fn`, and closes both. */
+export async function withSession<T>(
+  ctx: Context,
+  args: { library?: string; remote?: string; transfers?: number },
+  fn: (s: Session) => Promise<T>,
+): Promise<T> {
+  const root = await libraryRoot(ctx, args.library);
+  const remote = await openRemote(remoteUrl(ctx, args.remote), remoteOptions(ctx, args.transfers));
+  const db = openStateDb(stateDbFile(ctx.paths, root));
+  try {
+    return await fn({ root, remote, db });
+  } finally {
+    db.close();
+    await remote.close();
+  }
+}
