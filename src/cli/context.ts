@@ -4,11 +4,10 @@
  * win over the config, the config over built-in defaults.
  */
 import { stat } from 'node:fs/promises';
-import { homedir } from 'node:os';
-import { resolve } from 'node:path';
-import { appPaths, defaultRemoteDir, type AppPaths } from '../config/paths.js';
+import { appPaths, defaultRemoteDir, expandHome, type AppPaths } from '../config/paths.js';
 import { loadConfig, type Config } from '../config/config.js';
 import { UsageError } from '../errors.js';
+import type { OpenRemoteOptions } from '../remote/remote-url.js';
 
 export interface GlobalOptions {
   config?: string;
@@ -28,14 +27,9 @@ export interface Context {
 
 export async function loadContext(global: GlobalOptions): Promise<Context> {
   const paths = appPaths();
-  const configFile = global.config ? resolve(expandHome(global.config)) : paths.configFile;
+  const configFile = global.config ? expandHome(global.config) : paths.configFile;
   const config = await loadConfig(configFile, Boolean(global.config));
   return { global, paths, configFile, config };
-}
-
-/** expandHome turns a leading `~` into the home directory (shells do it, config files do not). */
-export function expandHome(p: string): string {
-  return p === '~' || p.startsWith('~/') ? homedir() + p.slice(1) : p;
 }
 
 /**
@@ -45,7 +39,7 @@ export function expandHome(p: string): string {
 export async function libraryRoot(ctx: Context, arg: string | undefined): Promise<string> {
   const given = arg ?? ctx.config.library;
   if (!given) throw new UsageError('no library folder: give one (cratesync push ~/Music) or set one with cratesync init --library DIR');
-  const root = resolve(expandHome(given));
+  const root = expandHome(given);
   let st;
   try {
     st = await stat(root);
@@ -62,7 +56,7 @@ export function remoteUrl(ctx: Context, arg: string | undefined): string {
 }
 
 /** remoteOptions gathers what opening a remote needs from flags and config. */
-export function remoteOptions(ctx: Context, transfers?: number): { endpoint?: string; profile?: string; region?: string; transfers?: number } {
+export function remoteOptions(ctx: Context, url: string, transfers?: number): OpenRemoteOptions {
   const endpoint = ctx.global.endpoint ?? ctx.config.endpoint;
   const profile = ctx.global.profile ?? ctx.config.profile;
   return {
@@ -70,5 +64,6 @@ export function remoteOptions(ctx: Context, transfers?: number): { endpoint?: st
     ...(profile ? { profile } : {}),
     ...(ctx.config.region ? { region: ctx.config.region } : {}),
     ...(transfers ? { transfers } : {}),
+    createRoot: url === defaultRemoteDir(ctx.paths),
   };
 }

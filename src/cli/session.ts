@@ -23,7 +23,8 @@ export async function withSession<T>(
   fn: (s: Session) => Promise<T>,
 ): Promise<T> {
   const root = await libraryRoot(ctx, args.library);
-  const remote = await openRemote(remoteUrl(ctx, args.remote), remoteOptions(ctx, args.transfers));
+  const url = remoteUrl(ctx, args.remote);
+  const remote = await openRemote(url, remoteOptions(ctx, url, args.transfers));
   const db = openStateDb(stateDbFile(ctx.paths, root));
   try {
     return await fn({ root, remote, db });

@@ -6,7 +6,8 @@
  */
 import envPaths from 'env-paths';
 import { createHash } from 'node:crypto';
-import { basename, join } from 'node:path';
+import { basename, join, resolve, sep } from 'node:path';
+import { homedir } from 'node:os';
 
 export interface AppPaths {
   configFile: string;
@@ -30,4 +31,11 @@ export function stateDbFile(paths: AppPaths, root: string): string {
   const id = createHash('sha256').update(root).digest('hex').slice(0, 12);
   const name = basename(root).replace(/[^\p{L}\p{N}._-]+/gu, '_') || 'library';
   return join(paths.dataDir, 'state', `${name}-${id}.db`);
+}
+
+/** expandHome turns `~` and `~/x` into paths under the home directory (shells do it, config files do not) and resolves the rest against the cwd. */
+export function expandHome(p: string): string {
+  if (p === '~') return homedir();
+  if (p.startsWith('~/') || (sep === '\\' && p.startsWith('~\\'))) return join(homedir(), p.slice(2));
+  return resolve(p);
 }

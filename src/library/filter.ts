@@ -26,18 +26,28 @@ export interface PathFilter {
   skipDir(name: string): boolean;
 }
 
-/** A glob without a slash matches the file name anywhere; `dir/` means everything below dir. */
-function compile(globs: readonly string[] | undefined): ((p: string) => boolean) | undefined {
+/**
+ * globMatcher compiles globs against '/'-separated relative paths: a glob
+ * without a slash matches the file name anywhere (`*.flac`), one with a slash
+ * matches the whole path (`Podcasts/**`), and `dir/` means everything below
+ * dir. Undefined when there are no globs.
+ */
+export function globMatcher(globs: readonly string[] | undefined): ((p: string) => boolean) | undefined {
   if (!globs || globs.length === 0) return undefined;
   const patterns = globs.map((g) => (g.endsWith('/') ? `${g}**` : g));
-  return picomatch(patterns, { basename: true, dot: true });
+  // picomatch's basename mode would apply to every pattern, so names and paths compile apart.
+  const names = patterns.filter((g) => !g.includes('/'));
+  const paths = patterns.filter((g) => g.includes('/'));
+  const byName = names.length > 0 ? picomatch(names, { basename: true, dot: true }) : undefined;
+  const byPath = paths.length > 0 ? picomatch(paths, { dot: true }) : undefined;
+  return (p) => Boolean(byName?.(p) || byPath?.(p));
 }
 
 /** makeFilter builds the filter for one run from config and flags. */
 export function makeFilter(options: FilterOptions = {}): PathFilter {
   const exts = new Set((options.extensions ?? DEFAULT_EXTENSIONS).map((e) => `.${e.replace(/^\./, '').toLowerCase()}`));
-  const include = compile(options.include);
-  const exclude = compile(options.exclude);
+  const include = globMatcher(options.include);
+  const exclude = globMatcher(options.exclude);
   return {
     file(path) {
       const name = path.slice(path.lastIndexOf('/') + 1);

@@ -46,7 +46,12 @@ export interface TransferResult {
 
 export interface TransferOptions {
   signal?: AbortSignal;
-  /** Called with the number of bytes just moved (a delta, not a total). */
+  /**
+   * Called with the number of bytes just moved (a delta, not a total). When
+   * the transfer fails, the bytes it had reported are taken back with one
+   * negative delta: summed over a transfer, the deltas give its size if it
+   * succeeded and 0 if it failed, so retries are not counted twice.
+   */
   onProgress?: (bytes: number) => void;
   /** Hex MD5 the content must have; a mismatch is a ChecksumError. */
   expectMd5?: string;
@@ -66,9 +71,10 @@ export interface Remote {
   readonly names: NameRules;
 
   /**
-   * Lists every object under `prefix` (a key prefix ending in '/', or '' for
-   * all), recursively, in no particular order. Streams: it never holds the
-   * whole listing in memory.
+   * Lists every object whose key starts with `prefix` (usually a "directory"
+   * ending in '/', or '' for all), recursively, in no particular order.
+   * Streams: it never holds the whole listing in memory. A folder remote whose
+   * root does not exist yet lists nothing.
    */
   list(prefix: string, options?: { signal?: AbortSignal }): AsyncIterable<RemoteObject>;
 
@@ -86,9 +92,11 @@ export interface Remote {
 
   /**
    * Writes the object at `key` to the local file `dest` (created or
-   * truncated; the caller picks a temporary name and renames it into place).
-   * Verifies the bytes against `expectMd5` or, failing that, against the
-   * remote's own ETag when that is a content MD5 (single- or multipart).
+   * truncated, and fsynced; the caller picks a temporary name and renames it
+   * into place). Verifies the bytes against `expectMd5` or, failing that,
+   * against what the remote knows of the content (S3: the ETag when it is a
+   * content MD5, single- or multipart, or the `md5` metadata our uploads
+   * store). On any failure `dest` is removed.
    */
   get(key: string, dest: string, options?: TransferOptions): Promise<TransferResult>;
 

@@ -3,12 +3,11 @@ import type { Command } from 'commander';
 import type { CommandDeps } from '../deps.js';
 import type { Config } from '../../config/config.js';
 import { access } from 'node:fs/promises';
-import { resolve } from 'node:path';
 import { userInfo } from 'node:os';
 import { saveConfig } from '../../config/config.js';
 import { UsageError, ExitCode } from '../../errors.js';
 import { collect, parseMaxDelete, parseTransfers } from '../options.js';
-import { expandHome } from '../context.js';
+import { expandHome } from '../../config/paths.js';
 
 interface InitFlags {
   library?: string;
@@ -44,7 +43,7 @@ export function addInitCommand(program: Command, deps: CommandDeps): void {
       const transfers = parseTransfers(flags.transfers);
       if (flags.maxDelete !== undefined) parseMaxDelete(flags.maxDelete);
       const config: Config = {
-        library: resolve(expandHome(flags.library ?? '.')),
+        library: expandHome(flags.library ?? '.'),
         ...(flags.remote ? { remote: flags.remote } : {}),
         ...(ctx.global.endpoint ? { endpoint: ctx.global.endpoint } : {}),
         ...(ctx.global.profile ? { profile: ctx.global.profile } : {}),

@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import type { CommandDeps } from '../deps.js';
 import type { TrashBatch } from '../../sync/trash-batches.js';
-import picomatch from 'picomatch';
+import { globMatcher } from '../../library/filter.js';
 import { localTrash, remoteTrash, restoreLocal, restoreRemote } from '../../sync/trash-batches.js';
 import { openRemote } from '../../remote/remote-url.js';
 import { libraryRoot, remoteOptions, remoteUrl, type Context } from '../context.js';
@@ -39,7 +39,7 @@ export function addTrashCommands(program: Command, deps: CommandDeps): void {
     .option('--include <glob>', 'only files matching (repeatable)', collect)
     .action(async (batch: string, where: string | undefined, flags: TrashFlags, cmd: Command) => {
       const ctx = await deps.ctxFor(cmd);
-      const only = flags.include?.length ? picomatch(flags.include, { basename: true, dot: true }) : undefined;
+      const only = globMatcher(flags.include);
       const restored = await withTrash(ctx, where, flags, (t) => t.restore(batch, only));
       if (ctx.global.json) deps.io.stdout.write(`${JSON.stringify({ batch, restored }, null, 2)}\n`);
       else deps.io.stdout.write(`restored ${formatCount(restored.length)} files from ${batch}\n`);
@@ -57,7 +57,8 @@ async function withTrash<T>(ctx: Context, where: string | undefined, flags: Tras
     const root = await libraryRoot(ctx, where);
     return fn({ list: () => localTrash(root), restore: (s, only) => restoreLocal(root, s, only) });
   }
-  const remote = await openRemote(remoteUrl(ctx, where), remoteOptions(ctx));
+  const url = remoteUrl(ctx, where);
+  const remote = await openRemote(url, remoteOptions(ctx, url));
   try {
     return await fn({ list: () => remoteTrash(remote), restore: (s, only) => restoreRemote(remote, s, only) });
   } finally {

@@ -1,0 +1,255 @@
+/**
+ * The conformance suite every Remote implementation must pass. A test file
+ * calls describeRemoteConformance with a factory giving a fresh, empty remote
+ * per test (and a cleanup for it). The suite exercises the contract of
+ * remote.ts as the sync engine relies on it: byte-exact verified transfers,
+ * NotFoundError, listing (prefixes, awkward names, paging past 1,000 keys),
+ * checksum failures that leave nothing behind, progress accounting, large
+ * (multipart-size) bodies and name rules.
+ *
+ * For remotes with a multipart threshold, the factory should lower it (e.g. 5
+ * MiB parts, 8 MiB threshold) so the 12 MiB test body goes in parts.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ChecksumError, NotFoundError } from '../errors.js';
+import type { Remote, RemoteObject, TransferOptions } from './remote.js';
+
+export interface ConformanceTarget {
+  remote: Remote;
+  cleanup(): Promise<void>;
+}
+
+const MiB = 1024 * 1024;
+const md5 = (b: Uint8Array) => createHash('md5').update(b).digest('hex');
+
+/** Keys a music library really has: spaces, URL-special characters, accents in both Unicode forms. */
+export const AWKWARD_KEYS = [
+  'Artist Name/Album (Deluxe) [2020]/01 - Intro.mp3',
+  'hash#/Track #1.mp3',
+  'plus+/a+b c.flac',
+  'percent%/100% Pure%20Love.mp3',
+  'amp&eq=/x&y=z;.mp3',
+  'quote\'s/"quoted".ogg',
+  'nfc/Caf\u00e9 del Mar.mp3',
+  'nfc/Cafe\u0301 del Mar.mp3', // NFD spelling of the key above: a distinct key
+  'unicode/日本語/曲 ♫.flac',
+  'emoji/🎵 song.m4a',
+];
+
+/** Registers the suite. `skips` maps a test title to the reason it does not apply. */
+export function describeRemoteConformance(
+  name: string,
+  factory: () => Promise<ConformanceTarget>,
+  skips: Record<string, string> = {},
+): void {
+  describe(`${name} conformance`, () => {
+    let target: ConformanceTarget;
+    let work: string;
+    let remote: Remote;
+
+    beforeEach(async () => {
+      target = await factory();
+      remote = target.remote;
+      work = await mkdtemp(path.join(tmpdir(), 'cratesync-conformance-'));
+    });
+    afterEach(async () => {
+      await remote.close();
+      await target.cleanup();
+      await rm(work, { recursive: true, force: true });
+    });
+
+    const test = (title: string, fn: () => Promise<void>, timeout?: number) => {
+      const reason = skips[title];
+      if (reason) it.skip(`${title} (${reason})`, fn);
+      else it(title, fn, timeout);
+    };
+
+    let n = 0;
+    /** Downloads `key` to a fresh local file and returns its bytes and the transfer result. */
+    const fetch = async (key: string, options?: TransferOptions) => {
+      const dest = path.join(work, `get-${++n}`);
+      const result = await remote.get(key, dest, options);
+      return { bytes: await readFile(dest), result, dest };
+    };
+    const list = async (prefix: string): Promise<RemoteObject[]> => {
+      const out: RemoteObject[] = [];
+      for await (const o of remote.list(prefix)) out.push(o);
+      return out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    };
+
+    test('put bytes, then stat and get them back', async () => {
+      const data = randomBytes(70_001);
+      const put = await remote.put('a/b.mp3', { data });
+      expect(put).toMatchObject({ size: data.length, md5: md5(data) });
+      expect(await remote.stat('a/b.mp3')).toMatchObject({ key: 'a/b.mp3', size: data.length });
+      const { bytes, result } = await fetch('a/b.mp3');
+      expect(bytes.equals(data)).toBe(true);
+      expect(result).toMatchObject({ size: data.length, md5: md5(data) });
+    });
+
+    test('put a file and get it back byte-exact, with and without expectMd5', async () => {
+      const data = randomBytes(300_000);
+      const file = path.join(work, 'src.flac');
+      await writeFile(file, data);
+      expect(await remote.put('x/one.flac', { path: file })).toMatchObject({ size: data.length, md5: md5(data) });
+      expect(await remote.put('x/two.flac', { path: file }, { expectMd5: md5(data) })).toMatchObject({ md5: md5(data) });
+      for (const key of ['x/one.flac', 'x/two.flac']) {
+        const { bytes, result } = await fetch(key, { expectMd5: md5(data) });
+        expect(bytes.equals(data)).toBe(true);
+        expect(result.md5).toBe(md5(data));
+      }
+    });
+
+    test('stat and get of a missing key throw NotFoundError', async () => {
+      await expect(remote.stat('nope/missing.mp3')).rejects.toBeInstanceOf(NotFoundError);
+      await expect(remote.get('nope/missing.mp3', path.join(work, 'missing'))).rejects.toBeInstanceOf(NotFoundError);
+    });
+
+    test('delete removes an object; deleting a missing key is fine', async () => {
+      await remote.put('d/x.mp3', { data: Buffer.from('x') });
+      await remote.delete('d/x.mp3');
+      await expect(remote.stat('d/x.mp3')).rejects.toBeInstanceOf(NotFoundError);
+      await remote.delete('d/x.mp3');
+      await remote.delete('never/was/here.mp3');
+      expect(await list('')).toEqual([]);
+    });
+
+    test('put overwrites an existing object', async () => {
+      await remote.put('o.mp3', { data: Buffer.from('first version') });
+      const second = Buffer.from('second, longer version');
+      await remote.put('o.mp3', { data: second });
+      expect((await fetch('o.mp3')).bytes.equals(second)).toBe(true);
+      expect((await remote.stat('o.mp3')).size).toBe(second.length);
+    });
+
+    test('list is recursive and honours the prefix', async () => {
+      const keys = ['top.mp3', 'dj/a.mp3', 'dj/sub/b.mp3', 'dj/sub/deeper/c.mp3', 'djx/d.mp3', 'other/e.mp3'];
+      for (const key of keys) await remote.put(key, { data: Buffer.from(key) });
+      expect((await list('')).map((o) => o.key)).toEqual([...keys].sort());
+      expect((await list('dj/')).map((o) => o.key)).toEqual(['dj/a.mp3', 'dj/sub/b.mp3', 'dj/sub/deeper/c.mp3']);
+      expect((await list('dj/sub/')).map((o) => o.key)).toEqual(['dj/sub/b.mp3', 'dj/sub/deeper/c.mp3']);
+      expect(await list('nothing/')).toEqual([]);
+      const b = (await list('dj/sub/'))[0];
+      expect(b).toMatchObject({ key: 'dj/sub/b.mp3', size: 'dj/sub/b.mp3'.length });
+      expect(b?.mtime).toBeInstanceOf(Date);
+    });
+
+    test('awkward keys round-trip through put, list, stat and get', async () => {
+      for (const key of AWKWARD_KEYS) await remote.put(key, { data: Buffer.from(`content of ${key}`) });
+      expect((await list('')).map((o) => o.key)).toEqual([...AWKWARD_KEYS].sort());
+      for (const key of AWKWARD_KEYS) {
+        const want = Buffer.from(`content of ${key}`);
+        expect((await remote.stat(key)).size).toBe(want.length);
+        expect((await fetch(key)).bytes.equals(want)).toBe(true);
+      }
+      expect((await list('nfc/')).map((o) => o.key)).toEqual(['nfc/Caf\u00e9 del Mar.mp3', 'nfc/Cafe\u0301 del Mar.mp3'].sort());
+    });
+
+    test('empty and one-byte objects', async () => {
+      await remote.put('tiny/empty.txt', { data: new Uint8Array(0) });
+      await remote.put('tiny/one.txt', { data: Buffer.from('1') });
+      expect((await list('tiny/')).map((o) => [o.key, o.size])).toEqual([
+        ['tiny/empty.txt', 0],
+        ['tiny/one.txt', 1],
+      ]);
+      const empty = await fetch('tiny/empty.txt');
+      expect(empty.bytes.length).toBe(0);
+      expect(empty.result.md5).toBe(md5(new Uint8Array(0)));
+      expect((await fetch('tiny/one.txt')).bytes.toString()).toBe('1');
+    });
+
+    test('list goes past 1,000 keys', async () => {
+      const keys = Array.from({ length: 1205 }, (_, i) => `many/${String(i % 7)}/k${String(i).padStart(4, '0')}.mp3`);
+      await inParallel(keys, 16, (key) => remote.put(key, { data: Buffer.from(key) }));
+      await remote.put('manyx/outside.mp3', { data: Buffer.from('x') });
+      const listed = await list('many/');
+      expect(listed.length).toBe(1205);
+      expect(listed.map((o) => o.key)).toEqual([...keys].sort());
+    }, 120_000);
+
+    test('put with a wrong expectMd5 throws ChecksumError and leaves no object', async () => {
+      const data = randomBytes(10_000);
+      const file = path.join(work, 'bad.mp3');
+      await writeFile(file, data);
+      const wrong = md5(Buffer.from('something else'));
+      await expect(remote.put('bad/file.mp3', { path: file }, { expectMd5: wrong })).rejects.toBeInstanceOf(ChecksumError);
+      await expect(remote.put('bad/data.mp3', { data }, { expectMd5: wrong })).rejects.toBeInstanceOf(ChecksumError);
+      await expect(remote.stat('bad/file.mp3')).rejects.toBeInstanceOf(NotFoundError);
+      await expect(remote.stat('bad/data.mp3')).rejects.toBeInstanceOf(NotFoundError);
+      expect(await list('')).toEqual([]);
+    });
+
+    test('get with a wrong expectMd5 throws ChecksumError', async () => {
+      await remote.put('g.mp3', { data: Buffer.from('the real bytes') });
+      await expect(fetch('g.mp3', { expectMd5: md5(Buffer.from('other bytes')) })).rejects.toBeInstanceOf(ChecksumError);
+    });
+
+    test('copy and move', async () => {
+      if (!remote.copy || !remote.move) return;
+      const data = randomBytes(5000);
+      await remote.put('cm/a.mp3', { data });
+      expect(await remote.copy('cm/a.mp3', 'cm/b c.mp3')).toMatchObject({ key: 'cm/b c.mp3', size: data.length });
+      expect((await fetch('cm/a.mp3')).bytes.equals(data)).toBe(true);
+      expect((await fetch('cm/b c.mp3')).bytes.equals(data)).toBe(true);
+      expect(await remote.move('cm/b c.mp3', 'moved/deep/ü+#.mp3')).toMatchObject({ key: 'moved/deep/ü+#.mp3', size: data.length });
+      await expect(remote.stat('cm/b c.mp3')).rejects.toBeInstanceOf(NotFoundError);
+      expect((await fetch('moved/deep/ü+#.mp3')).bytes.equals(data)).toBe(true);
+      expect((await list('')).map((o) => o.key)).toEqual(['cm/a.mp3', 'moved/deep/ü+#.mp3']);
+      await expect(remote.copy('cm/missing.mp3', 'cm/z.mp3')).rejects.toBeInstanceOf(NotFoundError);
+      await expect(remote.move('cm/missing.mp3', 'cm/z.mp3')).rejects.toBeInstanceOf(NotFoundError);
+    });
+
+    test('onProgress deltas add up to the size', async () => {
+      const data = randomBytes(3 * MiB + 17);
+      const file = path.join(work, 'progress.mp3');
+      await writeFile(file, data);
+      let up = 0;
+      await remote.put('p/file.mp3', { path: file }, { onProgress: (b) => (up += b) });
+      expect(up).toBe(data.length);
+      let upData = 0;
+      await remote.put('p/data.mp3', { data }, { onProgress: (b) => (upData += b) });
+      expect(upData).toBe(data.length);
+      let down = 0;
+      await fetch('p/file.mp3', { onProgress: (b) => (down += b) });
+      expect(down).toBe(data.length);
+    });
+
+    test('a multipart-size upload round-trips', async () => {
+      const data = randomBytes(12 * MiB + 123);
+      const file = path.join(work, 'big.wav');
+      await writeFile(file, data);
+      let progress = 0;
+      const put = await remote.put('big/take.wav', { path: file }, { onProgress: (b) => (progress += b) });
+      expect(put).toMatchObject({ size: data.length, md5: md5(data) });
+      expect(progress).toBe(data.length);
+      expect((await remote.stat('big/take.wav')).size).toBe(data.length);
+      const { bytes, result } = await fetch('big/take.wav');
+      expect(result.md5).toBe(md5(data));
+      expect(bytes.equals(data)).toBe(true);
+      await remote.put('big/data.wav', { data }, { expectMd5: md5(data) });
+      expect((await fetch('big/data.wav', { expectMd5: md5(data) })).bytes.equals(data)).toBe(true);
+    }, 120_000);
+
+    test('names.check rejects an over-long name and accepts ordinary ones', async () => {
+      expect(remote.names.check(`Artist/${'x'.repeat(1100)}.mp3`)).toEqual(expect.any(String));
+      expect(remote.names.check('Artist/Album/01 Track.mp3')).toBeUndefined();
+      for (const key of AWKWARD_KEYS) expect(remote.names.check(key)).toBeUndefined();
+    });
+  });
+}
+
+/** Runs `fn` over `items` with at most `limit` calls in flight. */
+async function inParallel<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<unknown>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const item = items[next++] as T;
+      await fn(item);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}

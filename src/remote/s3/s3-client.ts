@@ -1,0 +1,91 @@
+/**
+ * Making the S3 client. The AWS SDK is imported here, lazily: loading it
+ * costs ~90 ms of start-up, which runs against a folder remote should not pay.
+ * Every other S3 module imports SDK *types* only and gets the command
+ * classes from the {@link S3Connection} this module returns.
+ */
+import { Agent as HttpAgent } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
+import type { S3Client } from '@aws-sdk/client-s3';
+
+/** The `@aws-sdk/client-s3` module, loaded on first use. */
+export type S3Sdk = typeof import('@aws-sdk/client-s3');
+
+export interface S3Connection {
+  sdk: S3Sdk;
+  client: S3Client;
+}
+
+export interface S3ClientOptions {
+  /** Endpoint URL of an S3-compatible server; path-style addressing is used with it. */
+  endpoint?: string;
+  region?: string;
+  /** Profile of the shared AWS config/credentials files. */
+  profile?: string;
+  /** Sockets per host: enough for every request the remote may have in flight. */
+  maxSockets: number;
+}
+
+/**
+ * resolveEndpoint picks the endpoint: the option, else AWS_ENDPOINT_URL_S3,
+ * else AWS_ENDPOINT_URL (the SDK's own variables), else none (AWS itself).
+ */
+export function resolveEndpoint(endpoint?: string): string | undefined {
+  return endpoint || process.env.AWS_ENDPOINT_URL_S3 || process.env.AWS_ENDPOINT_URL || undefined;
+}
+
+/**
+ * connectS3 loads the SDK and builds a client. Credentials come from the SDK's
+ * default chain (environment, then the profile in the shared files, SSO,
+ * instance metadata...), resolved on the first request, not here.
+ */
+export async function connectS3(options: S3ClientOptions): Promise<S3Connection> {
+  // The SDK warns on every run under Node < 22 that *future* SDK releases will
+  // need it; cratesync supports Node 20, so that is noise for our users. An
+  // explicit setting (e.g. =false to see it) is respected.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  const [sdk, { NodeHttpHandler }] = await Promise.all([import('@aws-sdk/client-s3'), import('@smithy/node-http-handler')]);
+  const agentOptions = { keepAlive: true, maxSockets: options.maxSockets, maxFreeSockets: options.maxSockets };
+  const endpoint = resolveEndpoint(options.endpoint);
+  const client = new sdk.S3Client({
+    region: options.region || process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION || 'us-east-1',
+    ...(endpoint ? { endpoint, forcePathStyle: true } : {}),
+    ...(options.profile ? { profile: options.profile } : {}),
+    // We send Content-MD5 ourselves and compare ETags; the SDK's default
+    // CRC32 trailers would add aws-chunked encoding that many S3-compatible
+    // servers reject.
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+    // Retries are ours (withRetry), at a level where a body can be re-read.
+    maxAttempts: 1,
+    // AWS buckets answer from their own region; follow instead of failing.
+    followRegionRedirects: true,
+    // Without a logger the SDK writes some warnings straight to the console
+    // ("An error was encountered in a non-retryable streaming request." on
+    // every failed upload); failures reach the user through our errors instead.
+    logger: SILENT,
+    requestHandler: new NodeHttpHandler({
+      httpAgent: new HttpAgent(agentOptions),
+      httpsAgent: new HttpsAgent(agentOptions),
+      connectionTimeout: 15_000,
+      // An idle socket this long means a stalled transfer: fail it so it is retried.
+      socketTimeout: 120_000,
+    }),
+  });
+  return { sdk, client };
+}
+
+const SILENT = { trace() {}, debug() {}, info() {}, warn() {}, error() {} };
+
+/** describeEndpoint names the endpoint for messages, without any user:password part. */
+export function describeEndpoint(endpoint: string | undefined): string {
+  if (!endpoint) return 'AWS S3';
+  try {
+    const u = new URL(endpoint);
+    u.username = '';
+    u.password = '';
+    return u.origin;
+  } catch {
+    return endpoint.replace(/\/\/[^@/]*@/, '//');
+  }
+}

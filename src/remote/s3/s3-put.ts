@@ -1,0 +1,114 @@
+/**
+ * Single-request uploads: one PutObject with the file streamed from disk (no
+ * buffering) and hashed on its way out, plus measuring what is about to be
+ * uploaded. The server gets the Content-MD5 of the bytes on disk and its ETag
+ * answer is compared with it.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { pipeline, Transform, type Readable } from 'node:stream';
+import { ChecksumError, FileError } from '../../errors.js';
+import { md5Base64, parseEtag } from '../../library/etag.js';
+import { fileError, md5File, READ_CHUNK, type Progress } from '../local-io.js';
+import type { PutBody, TransferResult } from '../remote.js';
+import type { S3Connection } from './s3-client.js';
+import { CLEANUP_MS, unquote } from './s3-multipart.js';
+
+/**
+ * measure gives the size and MD5 of what is about to be uploaded. A file
+ * without an expected MD5 is read once first: the point is that the server
+ * checks the bytes it receives against an MD5 of the bytes on disk. Bytes
+ * that do not match `expectMd5` are refused before anything is sent.
+ */
+export async function measure(body: PutBody, expectMd5: string | undefined, signal?: AbortSignal): Promise<{ size: number; md5: string }> {
+  if ('data' in body) {
+    const md5 = createHash('md5').update(body.data).digest('hex');
+    if (expectMd5 && md5 !== expectMd5.toLowerCase()) throw new ChecksumError(`bytes to upload have MD5 ${md5}, expected ${expectMd5}`);
+    return { size: body.data.length, md5 };
+  }
+  if (!expectMd5) return md5File(body.path, signal);
+  const st = await stat(body.path).catch((err: unknown) => Promise.reject(fileError(body.path, err)));
+  if (!st.isFile()) throw new FileError(body.path, 'not a regular file');
+  return { size: st.size, md5: expectMd5.toLowerCase() };
+}
+
+export interface SinglePutJob {
+  conn: S3Connection;
+  bucket: string;
+  /** Full object key (prefix included). */
+  key: string;
+  /** The object's URL, for messages. */
+  label: string;
+  body: PutBody;
+  size: number;
+  /** MD5 the bytes must have (sent as Content-MD5 and stored as `x-amz-meta-md5`). */
+  md5: string;
+  progress: Progress;
+  signal?: AbortSignal;
+}
+
+/**
+ * putSingle uploads with one PutObject. If the server's ETag is an MD5 other
+ * than `md5`, or the bytes read while sending do not hash to `md5` (the file
+ * changed), the object is deleted and ChecksumError thrown. Errors reading the
+ * file are FileError; SDK errors are thrown unmapped.
+ */
+export async function putSingle(job: SinglePutJob): Promise<TransferResult> {
+  const { client, sdk } = job.conn;
+  const { body, size, md5 } = job;
+  const sent = createHash('md5');
+  let readError: unknown;
+  let stream: Readable | undefined;
+  if ('path' in body) {
+    const file = createReadStream(body.path, { highWaterMark: READ_CHUNK });
+    file.on('error', (err) => (readError ??= err));
+    let count = 0;
+    const tap = new Transform({
+      transform(chunk: Buffer, _enc, done) {
+        count += chunk.length;
+        // More bytes than Content-Length would spill into the next request on a kept-alive socket.
+        if (count > size) return done((readError ??= new FileError(body.path, 'the file grew while it was being uploaded')) as Error);
+        sent.update(chunk);
+        job.progress.add(chunk.length);
+        done(null, chunk);
+      },
+      flush(done) {
+        // Fewer bytes would leave the server waiting for the rest until the socket times out.
+        done(count < size ? ((readError ??= new FileError(body.path, 'the file shrank while it was being uploaded')) as Error) : null);
+      },
+    });
+    // pipeline, not pipe: a read error must end the request body, not leave it hanging.
+    stream = pipeline(file, tap, () => {});
+  } else {
+    sent.update(body.data);
+  }
+  let out;
+  try {
+    out = await client.send(
+      new sdk.PutObjectCommand({
+        Bucket: job.bucket,
+        Key: job.key,
+        Body: stream ?? ('data' in body ? body.data : undefined),
+        ContentLength: size,
+        ContentMD5: md5Base64(md5),
+        Metadata: { md5 },
+      }),
+      { abortSignal: job.signal },
+    );
+  } catch (err) {
+    if (readError && 'path' in body) throw fileError(body.path, readError);
+    throw err;
+  } finally {
+    stream?.destroy();
+  }
+  if ('data' in body) job.progress.add(size);
+  const etag = unquote(out.ETag);
+  const stored = parseEtag(etag).md5;
+  const sentMd5 = sent.digest('hex');
+  if ((stored && stored !== md5) || sentMd5 !== md5) {
+    await client.send(new sdk.DeleteObjectCommand({ Bucket: job.bucket, Key: job.key }), { abortSignal: AbortSignal.timeout(CLEANUP_MS) }).catch(() => {});
+    throw new ChecksumError(`${job.label}: expected MD5 ${md5}, sent ${sentMd5}, the server stored ${stored ?? etag}; the object was deleted`);
+  }
+  return { size, md5, etag };
+}

@@ -1,0 +1,272 @@
+/**
+ * S3Remote: a bucket (and key prefix) on AWS S3 or any S3-compatible server.
+ * Uploads are verified end to end: the server gets the Content-MD5 of the
+ * bytes read from disk, and the ETag it answers is compared with what was
+ * sent; a mismatching object is deleted rather than left behind. Downloads are
+ * hashed as they are written and checked against the ETag (single- or
+ * multipart) or the `md5` metadata our uploads store.
+ *
+ * Retries: list pages and the pieces of a multipart upload are retried here
+ * (a caller could only restart them from the start); whole single-request
+ * operations (put below the multipart threshold, get, stat, delete, copy)
+ * are retried by the caller, which sees TransientError / ChecksumError.
+ */
+import { open, rm, type FileHandle } from 'node:fs/promises';
+import type { Readable } from 'node:stream';
+import { ChecksumError, CratesyncError, NotFoundError, TransientError } from '../../errors.js';
+import { DEFAULT_RETRY, withRetry, type RetryPolicy } from '../../sync/retry.js';
+import { fileError, Progress, writeAll } from '../local-io.js';
+import type { NameRules, PutBody, Remote, RemoteObject, TransferOptions, TransferResult } from '../remote.js';
+import { ByteBudget } from './byte-budget.js';
+import { connectS3, describeEndpoint, resolveEndpoint, type S3Connection } from './s3-client.js';
+import { mapS3Error } from './s3-errors.js';
+import { choosePartSize, dataSource, fileSource, unquote, uploadMultipart } from './s3-multipart.js';
+import { measure, putSingle } from './s3-put.js';
+import { checkS3Key } from './s3-names.js';
+import { s3Url } from './s3-url.js';
+import { downloadHasher, downloadMismatch } from './s3-verify.js';
+
+const MiB = 1024 * 1024;
+/** CopyObject copies at most 5 GiB; bigger objects need UploadPartCopy. */
+const MAX_COPY_BYTES = 5 * 1024 * MiB;
+
+export const S3_DEFAULTS = {
+  /**
+   * Below this a file goes in one PutObject, streamed from disk (no buffer)
+   * and with a plain-MD5 ETag that any tool can check. 64 MiB covers nearly
+   * every track (a 10-minute CD-quality FLAC is ~50 MB); a failed request
+   * re-sends at most that much.
+   */
+  multipartThreshold: 64 * MiB,
+  /** Part size (doubled while a file would need more than 10,000 parts). */
+  partSize: 16 * MiB,
+  /** Parts of one file in flight at once. */
+  partsInFlight: 4,
+  /** Remote-wide bound on part buffers held in memory. */
+  partBudgetBytes: 128 * MiB,
+  /** Files the engine transfers at once; sizes the connection pool. */
+  transfers: 4,
+};
+
+export interface S3RemoteOptions {
+  bucket: string;
+  /** Key prefix, '' for the whole bucket; a missing trailing '/' is added (see parseS3Url). */
+  prefix: string;
+  endpoint?: string;
+  region?: string;
+  profile?: string;
+  transfers?: number;
+  multipartThreshold?: number;
+  partSize?: number;
+  partsInFlight?: number;
+  partBudgetBytes?: number;
+  /** Retry policy for list pages and multipart pieces. */
+  retry?: RetryPolicy;
+}
+
+export class S3Remote implements Remote {
+  readonly kind = 's3' as const;
+  readonly url: string;
+  readonly names: NameRules;
+  readonly bucket: string;
+  readonly prefix: string;
+  private conn: Promise<S3Connection> | undefined;
+  private readonly budget: ByteBudget;
+  private readonly endpointLabel: string;
+  private readonly o: Required<Omit<S3RemoteOptions, 'endpoint' | 'region' | 'profile'>> & Pick<S3RemoteOptions, 'endpoint' | 'region' | 'profile'>;
+
+  constructor(options: S3RemoteOptions) {
+    // Same normal form as parseS3Url gives: no leading '/', a trailing one unless empty.
+    const prefix = options.prefix.replace(/^\/+/, '').replace(/([^/])$/, '$1/');
+    this.o = { ...S3_DEFAULTS, retry: DEFAULT_RETRY, ...stripUndefined(options), bucket: options.bucket, prefix };
+    this.bucket = options.bucket;
+    this.prefix = prefix;
+    this.url = s3Url({ bucket: this.bucket, prefix });
+    this.endpointLabel = describeEndpoint(resolveEndpoint(options.endpoint));
+    this.budget = new ByteBudget(this.o.partBudgetBytes);
+    this.names = { check: (key) => checkS3Key(this.prefix, key) };
+  }
+
+  async *list(prefix: string, options: { signal?: AbortSignal } = {}): AsyncIterable<RemoteObject> {
+    const { client, sdk } = await this.connection();
+    const signal = options.signal;
+    let token: string | undefined;
+    do {
+      const page = await withRetry(
+        () =>
+          client
+            .send(
+              new sdk.ListObjectsV2Command({ Bucket: this.bucket, Prefix: this.prefix + prefix, MaxKeys: 1000, ContinuationToken: token }),
+              { abortSignal: signal },
+            )
+            .catch((err: unknown) => Promise.reject(this.mapError(err, 'ListObjectsV2'))),
+        { policy: this.o.retry, ...(signal ? { signal } : {}) },
+      );
+      for (const obj of page.Contents ?? []) {
+        // Keys ending in '/' are "folder markers" made by consoles and other tools, not files.
+        if (!obj.Key || obj.Key.endsWith('/') || !obj.Key.startsWith(this.prefix)) continue;
+        yield { key: obj.Key.slice(this.prefix.length), size: obj.Size ?? 0, etag: unquote(obj.ETag), mtime: obj.LastModified };
+      }
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+  }
+
+  async stat(key: string): Promise<RemoteObject> {
+    const out = await this.call('HeadObject', key, ({ client, sdk }) =>
+      client.send(new sdk.HeadObjectCommand({ Bucket: this.bucket, Key: this.prefix + key })),
+    );
+    return { key, size: out.ContentLength ?? 0, etag: unquote(out.ETag), mtime: out.LastModified };
+  }
+
+  async put(key: string, body: PutBody, options: TransferOptions = {}): Promise<TransferResult> {
+    const progress = new Progress(options.onProgress);
+    try {
+      const { size, md5 } = await measure(body, options.expectMd5, options.signal);
+      if (size >= this.o.multipartThreshold) return await this.putMultipart(key, body, size, md5, progress, options.signal);
+      const conn = await this.connection();
+      const job = { conn, bucket: this.bucket, key: this.prefix + key, label: this.objectUrl(key), body, size, md5, progress };
+      return await putSingle(options.signal ? { ...job, signal: options.signal } : job);
+    } catch (err) {
+      progress.rollback();
+      throw this.mapError(err, 'PutObject', key);
+    }
+  }
+
+  private async putMultipart(key: string, body: PutBody, size: number, md5: string, progress: Progress, signal?: AbortSignal): Promise<TransferResult> {
+    const conn = await this.connection();
+    const source = 'data' in body ? dataSource(body.data) : await fileSource(body.path, size);
+    try {
+      const { etag } = await uploadMultipart({
+        conn,
+        bucket: this.bucket,
+        key: this.prefix + key,
+        label: this.objectUrl(key),
+        source,
+        partSize: choosePartSize(size, this.o.partSize),
+        md5,
+        budget: this.budget,
+        partsInFlight: this.o.partsInFlight,
+        retry: this.o.retry,
+        ...(signal ? { signal } : {}),
+        progress,
+        mapError: (err, op) => this.mapError(err, op, key),
+      });
+      return { size, md5, etag };
+    } finally {
+      await source.close().catch(() => {});
+    }
+  }
+
+  /**
+   * Streams the object into `dest` (removed again on failure), then checks the
+   * bytes (see downloadMismatch): against `expectMd5` when given, else against
+   * the ETag (plain or multipart) and the `md5` metadata.
+   */
+  async get(key: string, dest: string, options: TransferOptions = {}): Promise<TransferResult> {
+    const progress = new Progress(options.onProgress);
+    let body: Readable | undefined;
+    let fh: FileHandle | undefined;
+    let opened = false;
+    try {
+      const { client, sdk } = await this.connection();
+      const out = await client.send(new sdk.GetObjectCommand({ Bucket: this.bucket, Key: this.prefix + key }), { abortSignal: options.signal });
+      body = out.Body as Readable | undefined;
+      const etag = unquote(out.ETag);
+      const hasher = downloadHasher(etag, out.ContentLength);
+      const file = await open(dest, 'w').catch((err: unknown) => Promise.reject(fileError(dest, err)));
+      fh = file;
+      opened = true;
+      const n = body ? await writeAll(body, file, dest, (c) => (hasher.update(c), progress.add(c.length)), options.signal) : 0;
+      await file.sync();
+      await file.close();
+      fh = undefined;
+      if (out.ContentLength !== undefined && n !== out.ContentLength) {
+        throw new TransientError(`GetObject ${this.objectUrl(key)}: received ${n} of ${out.ContentLength} bytes`);
+      }
+      const sums = hasher.digest();
+      const want = downloadMismatch(sums, { expectMd5: options.expectMd5, etag, metaMd5: out.Metadata?.md5 });
+      if (want) throw new ChecksumError(`${this.objectUrl(key)}: downloaded bytes have MD5 ${sums.md5}, expected ${want}`);
+      return { size: n, md5: sums.md5, etag };
+    } catch (err) {
+      body?.destroy();
+      await fh?.close().catch(() => {});
+      if (opened) await rm(dest, { force: true }).catch(() => {});
+      progress.rollback();
+      throw this.mapError(err, 'GetObject', key);
+    }
+  }
+
+  /** DeleteObject; S3 answers success for a missing key, and so do we. */
+  async delete(key: string): Promise<void> {
+    try {
+      await this.call('DeleteObject', key, ({ client, sdk }) => client.send(new sdk.DeleteObjectCommand({ Bucket: this.bucket, Key: this.prefix + key })));
+    } catch (err) {
+      if (!(err instanceof NotFoundError)) throw err;
+    }
+  }
+
+  /** Server-side CopyObject (metadata kept). Objects over 5 GiB are refused with a clear error. */
+  async copy(from: string, to: string): Promise<RemoteObject> {
+    const src = await this.stat(from);
+    if (src.size > MAX_COPY_BYTES) {
+      throw new CratesyncError(`cannot copy ${this.objectUrl(from)} on the server: objects over 5 GiB need a multipart copy, which cratesync does not do; upload it instead`);
+    }
+    const copySource = `${this.bucket}/${(this.prefix + from).split('/').map(encodeURIComponent).join('/')}`;
+    const out = await this.call('CopyObject', from, ({ client, sdk }) =>
+      client.send(new sdk.CopyObjectCommand({ Bucket: this.bucket, Key: this.prefix + to, CopySource: copySource, MetadataDirective: 'COPY' })),
+    );
+    return { key: to, size: src.size, etag: unquote(out.CopyObjectResult?.ETag), mtime: out.CopyObjectResult?.LastModified };
+  }
+
+  /** S3 has no rename: copy, then delete the source. */
+  async move(from: string, to: string): Promise<RemoteObject> {
+    const moved = await this.copy(from, to);
+    await this.delete(from);
+    return moved;
+  }
+
+  async close(): Promise<void> {
+    const conn = this.conn;
+    this.conn = undefined;
+    if (conn) (await conn.catch(() => undefined))?.client.destroy();
+  }
+
+  private connection(): Promise<S3Connection> {
+    this.conn ??= connectS3({
+      endpoint: this.o.endpoint,
+      region: this.o.region,
+      profile: this.o.profile,
+      maxSockets: this.o.transfers * this.o.partsInFlight + 4,
+    });
+    return this.conn;
+  }
+
+  /** Runs one SDK call about `key`, mapping its errors. */
+  private async call<T>(op: string, key: string, fn: (conn: S3Connection) => Promise<T>): Promise<T> {
+    const conn = await this.connection();
+    try {
+      return await fn(conn);
+    } catch (err) {
+      throw this.mapError(err, op, key);
+    }
+  }
+
+  private mapError(err: unknown, op: string, key?: string): unknown {
+    return mapS3Error(err, {
+      op,
+      bucket: this.bucket,
+      endpoint: this.endpointLabel,
+      where: key === undefined ? this.url : this.objectUrl(key),
+      ...(key !== undefined ? { key } : {}),
+      ...(this.o.profile ? { profile: this.o.profile } : {}),
+    });
+  }
+
+  private objectUrl(key: string): string {
+    return `s3://${this.bucket}/${this.prefix}${key}`;
+  }
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

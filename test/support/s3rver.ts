@@ -1,0 +1,84 @@
+/**
+ * A real S3 server for tests: s3rver in a child process (see
+ * s3rver-launcher.mjs for why a child, and why --openssl-legacy-provider),
+ * listening on 127.0.0.1 on a free port, storing into a fresh temporary
+ * directory that stop() removes.
+ *
+ * Requests need credentials to be signed, but s3rver accepts any signature for
+ * its built-in account: set AWS_ACCESS_KEY_ID=S3RVER and
+ * AWS_SECRET_ACCESS_KEY=S3RVER for the client.
+ */
+import { spawn } from 'node:child_process';
+import { request } from 'node:http';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const LAUNCHER = fileURLToPath(new URL('./s3rver-launcher.mjs', import.meta.url));
+
+export interface S3rver {
+  /** `http://127.0.0.1:<port>`, for the client's endpoint. */
+  endpoint: string;
+  port: number;
+  /** Where s3rver keeps buckets and objects. */
+  dir: string;
+  stop(): Promise<void>;
+  /** Creates a bucket (an unsigned PUT, which s3rver allows). */
+  createBucket(name: string): Promise<void>;
+}
+
+export async function startS3rver(): Promise<S3rver> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'cratesync-s3rver-'));
+  const child = spawn(process.execPath, ['--openssl-legacy-provider', LAUNCHER, dir], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
+
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const port = await new Promise<number>((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => fail(new Error('s3rver did not start within 20 s')), 20_000);
+    const fail = (err: Error) => {
+      clearTimeout(timer);
+      child.kill('SIGKILL');
+      reject(new Error(`${err.message}\n${stderr}`));
+    };
+    child.stdout.setEncoding('utf8').on('data', (s: string) => {
+      out += s;
+      const line = out.split('\n')[0];
+      if (!out.includes('\n') || line === undefined) return;
+      clearTimeout(timer);
+      try {
+        resolve((JSON.parse(line) as { port: number }).port);
+      } catch (err) {
+        fail(err as Error);
+      }
+    });
+    child.once('exit', (code) => fail(new Error(`s3rver exited with code ${code} before listening`)));
+    child.once('error', fail);
+  });
+
+  const endpoint = `http://127.0.0.1:${port}`;
+  return {
+    endpoint,
+    port,
+    dir,
+    async stop() {
+      if (child.exitCode === null) {
+        child.kill('SIGTERM');
+        await exited;
+      }
+      await rm(dir, { recursive: true, force: true });
+    },
+    createBucket: (name) =>
+      new Promise<void>((resolve, reject) => {
+        const req = request(`${endpoint}/${encodeURIComponent(name)}`, { method: 'PUT' }, (res) => {
+          let body = '';
+          res.setEncoding('utf8').on('data', (s: string) => (body += s));
+          res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`create bucket ${name}: HTTP ${res.statusCode} ${body}`))));
+        });
+        req.on('error', reject);
+        req.end();
+      }),
+  };
+}
