@@ -9,13 +9,25 @@
  * AWS_SECRET_ACCESS_KEY=S3RVER for the client.
  */
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { request } from 'node:http';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const LAUNCHER = fileURLToPath(new URL('./s3rver-launcher.mjs', import.meta.url));
+/**
+ * launcherPath finds s3rver-launcher.mjs: next to this file when it runs from
+ * the source tree (vitest), or in the source tree when it runs compiled as
+ * dist/test/support/s3rver.js (the bench), since tsc does not copy `.mjs`
+ * files. Throws when neither exists.
+ */
+function launcherPath(): string {
+  const candidates = ['./s3rver-launcher.mjs', '../../../test/support/s3rver-launcher.mjs'].map((rel) => fileURLToPath(new URL(rel, import.meta.url)));
+  const found = candidates.find((p) => existsSync(p));
+  if (!found) throw new Error(`s3rver-launcher.mjs not found; looked at ${candidates.join(', ')}`);
+  return found;
+}
 
 export interface S3rver {
   /** `http://127.0.0.1:<port>`, for the client's endpoint. */
@@ -29,8 +41,9 @@ export interface S3rver {
 }
 
 export async function startS3rver(): Promise<S3rver> {
+  const launcher = launcherPath();
   const dir = await mkdtemp(path.join(tmpdir(), 'cratesync-s3rver-'));
-  const child = spawn(process.execPath, ['--openssl-legacy-provider', LAUNCHER, dir], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--openssl-legacy-provider', launcher, dir], { stdio: ['pipe', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
 
