@@ -112,7 +112,7 @@ class TtyDisplay implements Display {
         `${formatCount(this.doneFiles)}/${formatCount(this.files)} files  ${formatBytes(this.doneBytes)}/${formatBytes(this.bytes)}  ` +
           `${formatBytes(rate)}/s  ETA ${eta}${this.failedFiles ? `  ${this.failedFiles} failed` : ''}`,
       );
-      for (const name of [...this.active].slice(0, 5)) body.push(`  ${name}`.slice(0, width));
+      for (const name of [...this.active].slice(0, 5)) body.push(`  ${fit(name, width - 2)}`);
     } else {
       body.push(`${this.phaseName === 'scan' ? 'scanning library and listing remote' : 'comparing'}… ${formatDuration(performance.now() - this.t0)}`);
     }
@@ -128,4 +128,12 @@ class TtyDisplay implements Display {
     this.lines = 0;
     if (s) this.out.write(s);
   }
+}
+
+/** fit shortens `s` to `width` characters by cutting its middle, keeping the file name at the end readable. */
+export function fit(s: string, width: number): string {
+  const chars = [...s];
+  if (chars.length <= width) return s;
+  const tail = Math.ceil((width - 1) * 0.6);
+  return `${chars.slice(0, width - 1 - tail).join('')}…${chars.slice(chars.length - tail).join('')}`;
 }

@@ -137,6 +137,6 @@ export function summaryLine(command: Direction | 'status', r: SyncResult): strin
   if (elsewhere) parts.push(`${formatCount(elsewhere)} only ${command === 'pull' ? 'local' : 'on the remote'}`);
   if (r.problems.length) parts.push(`${formatCount(r.problems.length)} warnings`);
   const secs = r.elapsedMs / 1000;
-  const rate = r.exec && secs > 0 ? `, ${formatBytes(r.exec.bytes / secs)}/s` : '';
+  const rate = r.exec && r.exec.bytes > 0 && secs > 0 ? `, ${formatBytes(r.exec.bytes / secs)}/s` : '';
   return `${command}: ${parts.join(', ')} in ${formatDuration(r.elapsedMs)}${rate}`;
 }
