@@ -65,7 +65,8 @@ export class SafetyError extends CratesyncError {}
 /** How the engine reacts to an error. */
 export type ErrorClass = 'retry' | 'file' | 'fatal';
 
-const RETRYABLE_CODES = new Set([
+/** System and socket error codes of failures worth retrying (a dropped or stalled connection). */
+export const RETRYABLE_CODES: ReadonlySet<string> = new Set([
   'ECONNRESET',
   'ETIMEDOUT',
   'EPIPE',

@@ -12,6 +12,7 @@ import {
   NotFoundError,
   TransientError,
   UnreachableError,
+  RETRYABLE_CODES,
 } from '../../errors.js';
 
 /** What was being done, for the message. */
@@ -48,15 +49,7 @@ const TRANSIENT_CODES = new Set([
   'ThrottlingException',
   'Throttling',
 ]);
-const TRANSIENT_NET = new Set([
-  'ECONNRESET',
-  'ETIMEDOUT',
-  'EPIPE',
-  'ECONNABORTED',
-  'EAI_AGAIN',
-  'UND_ERR_SOCKET',
-  'ERR_STREAM_PREMATURE_CLOSE',
-]);
+const TRANSIENT_NET = RETRYABLE_CODES;
 const UNREACHABLE_NET = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH']);
 
 /**

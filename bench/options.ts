@@ -1,0 +1,82 @@
+/** The bench's command line: `npm run bench -- [flags]`. */
+import { parseArgs } from 'node:util';
+
+export const TOOL_NAMES = ['cratesync', 'aws', 'rclone'] as const;
+export type ToolName = (typeof TOOL_NAMES)[number];
+
+export interface BenchOptions {
+  small: number;
+  big: number;
+  smallSize: number;
+  bigSize: number;
+  tools: ToolName[];
+  /** Extra copy of the results JSON (`.bench/results.json` is always written). */
+  jsonFile?: string;
+  /** cratesync's --transfers; undefined leaves its default. */
+  transfers?: number;
+  /** Per-command limit; a run past it is killed and flagged. */
+  timeoutMs: number;
+  help: boolean;
+}
+
+export const USAGE = `usage: npm run bench -- [flags]
+  --small N             files in the small set (default 5000; 0 skips the set)
+  --big N               files in the big set (default 100; 0 skips the set)
+  --small-size BYTES    size of each small file (default 8KiB; suffixes KiB, MiB accepted)
+  --big-size BYTES      size of each big file (default 8MiB)
+  --tools LIST          comma-separated, from cratesync,aws,rclone (default all; missing ones are skipped)
+  --transfers N         cratesync --transfers (default: cratesync's own default)
+  --json FILE           also write the results JSON there (always: .bench/results.json)
+  --timeout SECONDS     kill a command running longer (default 1800)
+`;
+
+/** parseOptions reads the bench's flags; throws an Error with a usage hint on bad input. */
+export function parseOptions(argv: string[]): BenchOptions {
+  const { values } = parseArgs({
+    args: argv,
+    strict: true,
+    options: {
+      small: { type: 'string' },
+      big: { type: 'string' },
+      'small-size': { type: 'string' },
+      'big-size': { type: 'string' },
+      tools: { type: 'string' },
+      transfers: { type: 'string' },
+      json: { type: 'string' },
+      timeout: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  const tools = (values.tools ?? TOOL_NAMES.join(','))
+    .split(',')
+    .map((t) => t.trim())
+    .filter(Boolean);
+  for (const t of tools) if (!(TOOL_NAMES as readonly string[]).includes(t)) throw new Error(`--tools: unknown tool ${JSON.stringify(t)} (known: ${TOOL_NAMES.join(', ')})`);
+  const transfers = values.transfers === undefined ? undefined : count(values.transfers, '--transfers', 1);
+  return {
+    small: count(values.small ?? '5000', '--small', 0),
+    big: count(values.big ?? '100', '--big', 0),
+    smallSize: bytes(values['small-size'] ?? '8KiB', '--small-size'),
+    bigSize: bytes(values['big-size'] ?? '8MiB', '--big-size'),
+    tools: [...new Set(tools)] as ToolName[],
+    ...(values.json ? { jsonFile: values.json } : {}),
+    ...(transfers !== undefined ? { transfers } : {}),
+    timeoutMs: count(values.timeout ?? '1800', '--timeout', 1) * 1000,
+    help: Boolean(values.help),
+  };
+}
+
+function count(s: string, flag: string, min: number): number {
+  const n = Number(s);
+  if (!Number.isInteger(n) || n < min) throw new Error(`${flag} must be a whole number ≥ ${min}, not ${JSON.stringify(s)}`);
+  return n;
+}
+
+/** bytes reads "8192", "8KiB" or "8MiB"; makeMp3 needs room for a tag and one frame, so at least 2 KiB. */
+function bytes(s: string, flag: string): number {
+  const m = /^(\d+)\s*(KiB|MiB|K|M)?$/i.exec(s.trim());
+  const unit = m?.[2]?.toLowerCase().startsWith('m') ? 1024 * 1024 : m?.[2] ? 1024 : 1;
+  const n = m ? Number(m[1]) * unit : NaN;
+  if (!Number.isSafeInteger(n) || n < 2048) throw new Error(`${flag} must be a size of at least 2048 bytes (e.g. 8192, 8KiB, 8MiB), not ${JSON.stringify(s)}`);
+  return n;
+}
