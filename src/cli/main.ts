@@ -4,6 +4,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { readFileSync } from 'node:fs';
+import { setMaxListeners } from 'node:events';
 import type { GlobalOptions } from './context.js';
 import { loadContext } from './context.js';
 import { processIo, type Io } from './io.js';
@@ -30,6 +31,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
   let code: number = ExitCode.Ok;
   let verbose = argv.includes('--verbose');
   const interrupt = new AbortController();
+  setMaxListeners(0, interrupt.signal);
   const onSignal = () => {
     if (interrupt.signal.aborted) process.exit(ExitCode.Interrupted);
     io.stderr.write('\ninterrupted: finishing files in flight (Ctrl-C again to quit now)\n');

@@ -93,6 +93,7 @@ export async function runSync(o: SyncOptions): Promise<SyncResult> {
       remote: o.remote,
       root: o.root,
       records,
+      synced,
       index,
       local,
       stamp: trashStamp(),

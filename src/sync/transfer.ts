@@ -8,6 +8,7 @@
 import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import type { Remote } from '../remote/remote.js';
 import type { FileIndex } from '../state/file-index.js';
 import type { SyncRecords, SyncRecord } from '../state/sync-records.js';
@@ -26,6 +27,8 @@ export interface ExecContext {
   remote: Remote;
   root: string;
   records: SyncRecords;
+  /** The records as they were before this run (read once by the engine). */
+  synced: ReadonlyMap<string, SyncRecord>;
   index: FileIndex;
   /** Local files by library path, as scanned. */
   local: ReadonlyMap<string, LocalFile>;
@@ -59,6 +62,8 @@ export async function executePlan(p: Plan, ctx: ExecContext): Promise<ExecResult
   const result: ExecResult = { done: [], failed: [], bytes: 0 };
   const stop = new AbortController();
   const signal = AbortSignal.any([ctx.signal, stop.signal]);
+  // Every transfer in flight listens for an abort; that many listeners is by design.
+  setMaxListeners(0, signal);
 
   confirmIdentical(p, ctx);
 
@@ -106,7 +111,7 @@ function messageOf(err: unknown): string {
 
 /** Pairs found identical get a sync record, so later runs trust them without reading. */
 function confirmIdentical(p: Plan, ctx: ExecContext): void {
-  const known = ctx.records.all();
+  const known = ctx.synced;
   const fresh: SyncRecord[] = [];
   for (const a of p.actions) {
     if (a.kind !== 'skip' || a.reason !== 'identical' || !a.fingerprint) continue;

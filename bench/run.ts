@@ -1,0 +1,174 @@
+/**
+ * `npm run bench`: cratesync against aws-cli and rclone on a local s3rver.
+ * A report, not a test: it prints a table, ratios and whether the targets
+ * are met, then the same as JSON (also written to `.bench/results.json` and
+ * to `--json FILE`). Progress goes to stderr.
+ *
+ * For each set (small files, big files) and each tool, into a fresh bucket:
+ * an initial push, a check of the bucket, then an immediate no-op re-run.
+ * Exits 0 when every run was valid, 1 when some were not (the numbers for
+ * those rows do not count), 2 on bad flags.
+ */
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { cpus, platform, release, totalmem } from 'node:os';
+import { join, resolve } from 'node:path';
+import { startS3rver, type S3rver } from '../test/support/s3rver.js';
+import { ensureSet, statTree, warmCache, type LibrarySet, type SetSpec } from './library.js';
+import { measure, timed, type Command, type Measured } from './measure.js';
+import { parseOptions, USAGE, type BenchOptions } from './options.js';
+import { benchPaths, type BenchPaths } from './paths.js';
+import { compare, renderReport, type BenchResults, type PhaseResult, type RunRow, type SetRow } from './report.js';
+import { discoverTools, type Tool } from './tools.js';
+import { judge, listPrefix, MUSIC_PREFIX, rewritten, storeSnapshot } from './verify.js';
+
+const log = (s: string) => process.stderr.write(`[bench] ${s}\n`);
+
+async function main(argv: string[]): Promise<number> {
+  let opts: BenchOptions;
+  try {
+    opts = parseOptions(argv);
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n${USAGE}`);
+    return 2;
+  }
+  if (opts.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  const started = new Date();
+  const t0 = performance.now();
+  const paths = benchPaths();
+  await rm(paths.tmp, { recursive: true, force: true });
+  await mkdir(paths.tmp, { recursive: true });
+  await mkdir(paths.data, { recursive: true });
+
+  const { tools, skipped } = discoverTools(opts.tools, paths, opts.transfers);
+  for (const t of tools) log(`${t.name}: ${t.version}`);
+  for (const s of skipped) log(`skipping ${s}`);
+
+  const specs: SetSpec[] = [
+    { name: 'small', count: opts.small, size: opts.smallSize },
+    { name: 'big', count: opts.big, size: opts.bigSize },
+  ].filter((s) => s.count > 0);
+  const sets: LibrarySet[] = [];
+  for (const spec of specs) {
+    log(`set ${spec.name}: ${spec.count} × ${spec.size} bytes…`);
+    const set = await ensureSet(paths.data, spec);
+    log(`set ${spec.name}: ${set.cached ? 'cached' : `generated in ${(set.generateMs / 1000).toFixed(1)} s`} at ${set.dir}`);
+    sets.push(set);
+  }
+
+  const server = await startS3rver();
+  log(`s3rver at ${server.endpoint} (data in ${server.dir})`);
+  const setRows: SetRow[] = [];
+  const runs: RunRow[] = [];
+  try {
+    for (const set of sets) {
+      await warmCache(set);
+      const floor = await statFloor(set);
+      log(`${set.name}: stat floor ${(floor / 1000).toFixed(3)} s`);
+      setRows.push({ name: set.name, files: set.count, bytes: set.bytes, fileSize: set.size, dir: set.dir, cached: set.cached, generateMs: Math.round(set.generateMs), statFloorMs: round(floor) });
+      for (const tool of tools) runs.push(await runTool(tool, set, server, paths, opts));
+    }
+  } finally {
+    await server.stop();
+  }
+
+  const { comparisons, targets } = compare(runs, setRows);
+  const results: BenchResults = {
+    startedAt: started.toISOString(),
+    durationMs: Math.round(performance.now() - t0),
+    machine: {
+      node: process.version,
+      platform: `${platform()} ${release()}`,
+      cpus: cpus().length,
+      cpuModel: cpus()[0]?.model.trim() ?? 'unknown',
+      memoryMiB: Math.round(totalmem() / 1048576),
+    },
+    params: { small: opts.small, smallSize: opts.smallSize, big: opts.big, bigSize: opts.bigSize, tools: opts.tools, transfers: opts.transfers ?? 'default' },
+    tools: Object.fromEntries(tools.map((t) => [t.name, { version: t.version, rssProbe: t.probe }])),
+    skippedTools: skipped,
+    server: 's3rver (npm), one process on 127.0.0.1, run with --openssl-legacy-provider',
+    sets: setRows,
+    runs,
+    comparisons,
+    targets,
+  };
+  const json = `${JSON.stringify(results, null, 2)}\n`;
+  process.stdout.write(renderReport(results));
+  process.stdout.write(`\n${json}`);
+  await writeFile(paths.results, json);
+  if (opts.jsonFile) await writeFile(resolve(opts.jsonFile), json);
+  log(`results written to ${paths.results}${opts.jsonFile ? ` and ${resolve(opts.jsonFile)}` : ''}; total ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  return runs.every((r) => r.valid) ? 0 : 1;
+}
+
+/** statFloor is the best of three walks + lstat of the set, in milliseconds. */
+async function statFloor(set: LibrarySet): Promise<number> {
+  let best = Infinity;
+  for (let i = 0; i < 3; i++) {
+    const { value, ms } = await timed(() => statTree(set.dir));
+    if (value.size !== set.count) throw new Error(`bench: ${set.dir} holds ${value.size} files, expected ${set.count}`);
+    best = Math.min(best, ms);
+  }
+  return best;
+}
+
+/** runTool pushes `set` with `tool` into a fresh bucket, checks the bucket, then times the no-op re-run. */
+async function runTool(tool: Tool, set: LibrarySet, server: S3rver, paths: BenchPaths, opts: BenchOptions): Promise<RunRow> {
+  const bucket = `bench-${set.name}-${tool.name}`;
+  await server.createBucket(bucket);
+  const scratch = join(paths.tmp, `${set.name}-${tool.name}`);
+  await mkdir(scratch, { recursive: true });
+  const cmds = await tool.prepare({ set, bucket, endpoint: server.endpoint, scratch });
+  const row: RunRow = { set: set.name, tool: tool.name, files: set.count, bytes: set.bytes, valid: true, problems: [] };
+  const fail = (p: string) => {
+    row.problems.push(p);
+    row.valid = false;
+  };
+  const run = async (phase: 'initial' | 'noop', cmd: Command): Promise<PhaseResult> => {
+    log(`${set.name} ${tool.name}: ${phase}…`);
+    const m = await measure(cmd, { probe: tool.probe, rssFile: join(scratch, `rss-${phase}`), preload: paths.preload, timeoutMs: opts.timeoutMs });
+    const exit = exitProblem(m);
+    if (exit) fail(`${phase}: ${exit}`);
+    const checked = tool.check(phase, m.stdout, set);
+    for (const p of checked.problems) fail(`${phase}: ${p}`);
+    log(`${set.name} ${tool.name}: ${phase} ${(m.ms / 1000).toFixed(2)} s, exit ${m.code ?? m.signal}, peak RSS ${m.peakRssKiB ?? '?'} KiB`);
+    return { ms: round(m.ms), code: m.code, rssProbe: m.rssProbe, ...(m.peakRssKiB !== undefined ? { peakRssKiB: m.peakRssKiB } : {}), ...(Object.keys(checked.info).length ? { info: checked.info } : {}) };
+  };
+
+  row.initial = await run('initial', cmds.initial);
+  const v = judge(set.files, await listPrefix(server.endpoint, bucket, MUSIC_PREFIX));
+  if (v.missing || v.wrongSize || v.extra) {
+    fail(`bucket after the initial push: ${v.missing} missing, ${v.wrongSize} with the wrong size, ${v.extra} unexpected (${v.examples.join('; ')})`);
+  }
+  const before = await storeSnapshot(server.dir, bucket);
+  row.noop = await run('noop', cmds.noop);
+  row.noop.rewritten = rewritten(before, await storeSnapshot(server.dir, bucket));
+  return row;
+}
+
+function exitProblem(m: Measured): string | undefined {
+  if (m.timedOut) return `killed at the --timeout; stderr: ${tail(m.stderr)}`;
+  if (m.code !== 0) return `exit ${m.code ?? m.signal}; stderr: ${tail(m.stderr)}`;
+  return undefined;
+}
+
+function tail(s: string): string {
+  const t = s.trim();
+  return t.length > 600 ? `…${t.slice(-600)}` : t || '(empty)';
+}
+
+function round(ms: number): number {
+  return Math.round(ms * 10) / 10;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.stderr.write(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exitCode = 1;
+  },
+);
