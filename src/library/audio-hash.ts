@@ -7,7 +7,7 @@
  * and the hashing itself is one sequential pass that also yields the MD5 and
  * multipart ETag of the whole content.
  */
-import { createHash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
 import { read as readFd } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { FileError } from '../errors.js';
@@ -48,32 +48,67 @@ export async function hashFile(path: string, opts: { partSize?: number } = {}): 
     const { size } = await fh.stat();
     const r = new Reader(fh, size);
     // A small file is read whole, in one read: the header reads are then served from memory, and no stream is set up.
-    const small = size <= SMALL_FILE ? await r.keep(0, size) : undefined;
-    const region = await regionOf(r);
-    const whole = new Md5Parts(opts.partSize);
-    const audio = region ? createHash('sha256') : undefined;
-    let pos = 0;
-    const feed = (chunk: Buffer) => {
-      whole.update(chunk);
-      if (audio && region) {
-        const from = Math.max(region.start - pos, 0);
-        const to = Math.min(region.end - pos, chunk.length);
-        if (from < to) audio.update(from === 0 && to === chunk.length ? chunk : chunk.subarray(from, to));
-      }
-      pos += chunk.length;
-    };
-    if (small) feed(small);
-    else {
-      // `end` pins the pass to the stat'ed size, so md5 and region describe the same bytes.
-      const stream = fh.createReadStream({ start: 0, end: size - 1, highWaterMark: READ_CHUNK, autoClose: false });
-      for await (const chunk of stream as AsyncIterable<Buffer>) feed(chunk);
-    }
-    if (pos !== size) throw new FileError(path, 'file changed while being read');
-    const out: FileHashes = { size, ...whole.digest() };
-    if (audio) out.audioHash = audio.digest('hex');
-    return out;
+    if (size <= SMALL_FILE) return await hashWith(r, await r.keep(0, size), opts);
+    const hasher = await Hasher.start(r, opts);
+    // `end` pins the pass to the stat'ed size, so md5 and region describe the same bytes.
+    const stream = fh.createReadStream({ start: 0, end: size - 1, highWaterMark: READ_CHUNK, autoClose: false });
+    for await (const chunk of stream as AsyncIterable<Buffer>) hasher.feed(chunk);
+    if (hasher.pos !== size) throw new FileError(path, 'file changed while being read');
+    return hasher.finish(size);
   } finally {
     await fh.close();
+  }
+}
+
+/**
+ * hashBytes is hashFile for content already in memory (a small file read
+ * whole, so that hashing and tag parsing share one read).
+ */
+export async function hashBytes(data: Buffer, opts: { partSize?: number } = {}): Promise<FileHashes> {
+  const r = new Reader(undefined, data.length);
+  r.hold(0, data);
+  return hashWith(r, data, opts);
+}
+
+async function hashWith(r: Reader, data: Buffer, opts: { partSize?: number }): Promise<FileHashes> {
+  const hasher = await Hasher.start(r, opts);
+  hasher.feed(data);
+  return hasher.finish(data.length);
+}
+
+/** Hasher feeds a sequential pass to the content MD5 and, within the audio region, the SHA-256. */
+class Hasher {
+  pos = 0;
+  private readonly whole: Md5Parts;
+  private readonly audio: Hash | undefined;
+
+  private constructor(
+    private readonly region: AudioRegion | undefined,
+    partSize: number | undefined,
+  ) {
+    this.whole = new Md5Parts(partSize);
+    this.audio = region ? createHash('sha256') : undefined;
+  }
+
+  static async start(r: Reader, opts: { partSize?: number }): Promise<Hasher> {
+    return new Hasher(await regionOf(r), opts.partSize);
+  }
+
+  feed(chunk: Buffer): void {
+    this.whole.update(chunk);
+    const { audio, region, pos } = this;
+    if (audio && region) {
+      const from = Math.max(region.start - pos, 0);
+      const to = Math.min(region.end - pos, chunk.length);
+      if (from < to) audio.update(from === 0 && to === chunk.length ? chunk : chunk.subarray(from, to));
+    }
+    this.pos += chunk.length;
+  }
+
+  finish(size: number): FileHashes {
+    const out: FileHashes = { size, ...this.whole.digest() };
+    if (this.audio) out.audioHash = this.audio.digest('hex');
+    return out;
   }
 }
 
@@ -271,9 +306,14 @@ class Reader {
   private readonly kept: { pos: number; buf: Buffer }[] = [];
 
   constructor(
-    private readonly file: FileHandle | number,
+    private readonly file: FileHandle | number | undefined,
     readonly size: number,
   ) {}
+
+  /** hold serves later reads inside [pos, pos+buf.length) from `buf`. */
+  hold(pos: number, buf: Buffer): void {
+    this.kept.push({ pos, buf });
+  }
 
   /** keep reads [pos, pos+len) and serves later reads inside it from memory; it returns those bytes. */
   async keep(pos: number, len: number): Promise<Buffer> {
@@ -290,6 +330,7 @@ class Reader {
       if (pos >= k.pos && end <= k.pos + k.buf.length) return k.buf.subarray(pos - k.pos, end - k.pos);
     }
     const buf = Buffer.alloc(end - pos);
+    if (this.file === undefined) return buf.subarray(0, 0); // in-memory content: nothing beyond what is held
     const n = typeof this.file === 'number' ? await readAt(this.file, buf, pos) : (await this.file.read(buf, 0, buf.length, pos)).bytesRead;
     return buf.subarray(0, n);
   }

@@ -7,10 +7,14 @@ import { extname } from 'node:path';
 import type { FileIndex, FileRecord } from '../state/file-index.js';
 import type { PathFilter } from './filter.js';
 import { walk, type Problem, type WalkedFile } from './walk.js';
-import { hashFile } from './audio-hash.js';
+import { hashBytes, hashFile } from './audio-hash.js';
+import { readFileSync } from 'node:fs';
 import { hasTags, readTags } from './tags.js';
 import { describe } from '../errors.js';
 import { forEachLimit } from '../sync/queue.js';
+
+/** Files up to this size are read whole into memory once while scanning. */
+const WHOLE_READ = 256 * 1024;
 
 /** A library file as the planner sees it. */
 export interface LocalFile extends FileRecord {
@@ -78,12 +82,16 @@ export async function scanLibrary(root: string, options: ScanOptions): Promise<S
  * cannot be parsed are simply absent.
  */
 export async function describeFile(w: WalkedFile): Promise<LocalFile> {
-  const h = await hashFile(w.abs);
+  // Most library files besides audio are small (covers, playlists, cue sheets), and a
+  // test or bench library may be all small files: one synchronous read then serves
+  // hashing and tag parsing alike, saving a dozen thread-pool round trips per file.
+  const data = w.size <= WHOLE_READ ? readFileSync(w.abs) : undefined;
+  const h = data ? await hashBytes(data) : await hashFile(w.abs);
   const rec: LocalFile = { path: w.path, abs: w.abs, size: h.size, mtimeMs: w.mtimeMs, inode: w.inode, md5: h.md5 };
   if (h.audioHash) rec.audioHash = h.audioHash;
   if (hasTags(extname(w.path))) {
     try {
-      rec.tags = await readTags(w.abs);
+      rec.tags = await readTags(w.abs, data);
     } catch {
       // Corrupt or tagless audio is still synced as a file; it just has no tags.
     }

@@ -29,15 +29,20 @@ export function hasTags(ext: string): boolean {
 type MusicMetadata = typeof import('music-metadata');
 let mm: Promise<MusicMetadata> | undefined;
 
+const OPTIONS = { skipCovers: true, duration: false, skipPostHeaders: true } as const;
+
 /**
- * readTags parses the tags of the audio file at `path`. Throws whatever
- * music-metadata throws for corrupt or unsupported files; callers treat that
- * as "no tags", not as a reason to skip the file.
+ * readTags parses the tags of the audio file at `path`; when `data` holds the
+ * whole file already, it is parsed from memory instead of read again. Throws
+ * whatever music-metadata throws for corrupt or unsupported files; callers
+ * treat that as "no tags", not as a reason to skip the file.
  */
-export async function readTags(path: string): Promise<Tags> {
+export async function readTags(path: string, data?: Uint8Array): Promise<Tags> {
   mm ??= import('music-metadata');
-  const { parseFile } = await mm;
-  const { common, format } = await parseFile(path, { skipCovers: true, duration: false, skipPostHeaders: true });
+  const { parseFile, parseBuffer } = await mm;
+  const { common, format } = data
+    ? await parseBuffer(data, { path, size: data.length }, OPTIONS)
+    : await parseFile(path, OPTIONS);
   const tags: Tags = {};
   const set = <K extends keyof Tags>(k: K, v: Tags[K] | null | undefined) => {
     if (v !== undefined && v !== null && v !== '' && !(typeof v === 'number' && Number.isNaN(v))) tags[k] = v;
