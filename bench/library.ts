@@ -5,6 +5,13 @@
  * under `.bench/data/<key>/` and reused while its manifest
  * (`.bench/data/<key>.json`, outside the folder the tools sync) still matches
  * what is on disk.
+ *
+ * No folder name is a proper prefix of a sibling's ("Echo Theory" beside
+ * "Echo Theory 2"): s3rver lists keys in folder-walk order, not S3's byte
+ * order ("Echo Theory 2/…" sorts before "Echo Theory/…"), so past 1,000 keys
+ * its paging skips objects and tools that merge sorted listings (aws) see
+ * objects as missing. Real S3 has no such problem; the bench avoids it so
+ * every tool is measured against a server that answers correctly.
  */
 import { lstat, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -12,7 +19,7 @@ import { makeMp3 } from '../test/fixtures/mp3.js';
 import { Prng } from '../test/fixtures/random.js';
 
 /** Bump when the generator's output changes, so old caches are not reused. */
-const GENERATOR_VERSION = 1;
+const GENERATOR_VERSION = 2;
 
 export interface SetSpec {
   /** "small" or "big": names the set in the report and seeds its files. */
@@ -65,6 +72,7 @@ export async function ensureSet(dataDir: string, spec: SetSpec): Promise<Library
   const t0 = performance.now();
   await rm(manifestFile, { force: true });
   await rm(dir, { recursive: true, force: true });
+  await removeOldGenerations(dataDir, spec.name);
   const files = await generate(dir, spec);
   await writeFile(manifestFile, `${JSON.stringify({ generator: GENERATOR_VERSION, ...spec, files })}\n`);
   return { ...spec, dir, files, bytes: total(files), cached: false, generateMs: performance.now() - t0 };
@@ -110,11 +118,11 @@ async function generate(root: string, spec: SetSpec): Promise<LibraryFile[]> {
   const files: LibraryFile[] = [];
   const artists = new Set<string>();
   while (files.length < spec.count) {
-    const artist = unique(artists, `${prng.pick(ARTIST_A)} ${prng.pick(ARTIST_B)}`);
+    const artist = freshName(artists, () => `${prng.pick(ARTIST_A)} ${prng.pick(ARTIST_B)}`);
     const albums = new Set<string>();
     for (let a = 1 + prng.int(5); a > 0 && files.length < spec.count; a--) {
       const year = 1975 + prng.int(50);
-      const album = unique(albums, `${prng.pick(WORDS)} ${prng.pick(NOUNS)}`);
+      const album = freshName(albums, () => `${prng.pick(WORDS)} ${prng.pick(NOUNS)}`, ` (${year})`);
       const genre = prng.pick(GENRES);
       const tracks = Math.min(10 + prng.int(11), spec.count - files.length);
       const titles = new Set<string>();
@@ -146,6 +154,15 @@ async function generate(root: string, spec: SetSpec): Promise<LibraryFile[]> {
   return files.sort((x, y) => (x.path < y.path ? -1 : x.path > y.path ? 1 : 0));
 }
 
+/** removeOldGenerations deletes caches of set `name` made by earlier generator versions (they are never read again). */
+async function removeOldGenerations(dataDir: string, name: string): Promise<void> {
+  const current = `-g${GENERATOR_VERSION}`;
+  for (const entry of await readdir(dataDir)) {
+    const m = /^(.+)-\d+x\d+-g(\d+)(\.json)?$/.exec(entry);
+    if (m && m[1] === name && !entry.replace(/\.json$/, '').endsWith(current)) await rm(join(dataDir, entry), { recursive: true, force: true });
+  }
+}
+
 async function readManifest(file: string): Promise<LibraryFile[] | undefined> {
   try {
     const m = JSON.parse(await readFile(file, 'utf8')) as { generator?: number; files?: LibraryFile[] };
@@ -166,12 +183,28 @@ async function matchesDisk(dir: string, files: LibraryFile[]): Promise<boolean> 
   return onDisk.size === files.length && files.every((f) => onDisk.get(f.path) === f.size);
 }
 
-/** unique returns `name`, or `name 2`, `name 3`…, not yet in `used`, and records it. */
+/** unique returns `name`, or `name 2`, `name 3`…, not yet in `used`, and records it (for file names, which never clash as prefixes: `NN ` leads). */
 function unique(used: Set<string>, name: string): string {
   let candidate = name;
   for (let n = 2; used.has(candidate); n++) candidate = `${name} ${n}`;
   used.add(candidate);
   return candidate;
+}
+
+/**
+ * freshName draws names until one whose folder name (`name + suffix`) is
+ * neither a sibling's nor a proper prefix of one, nor has one as a prefix
+ * (see the top of this file); after 20 draws it puts a number in front.
+ * Records the folder name in `used` and returns the name.
+ */
+function freshName(used: Set<string>, draw: () => string, suffix = ''): string {
+  for (let i = 0; ; i++) {
+    const name = i < 20 ? draw() : `${i} ${draw()}`;
+    const folder = name + suffix;
+    if ([...used].some((u) => u.startsWith(folder) || folder.startsWith(u))) continue;
+    used.add(folder);
+    return name;
+  }
 }
 
 function total(files: LibraryFile[]): number {

@@ -12,6 +12,10 @@ export interface PhaseResult {
   code: number | null;
   peakRssKiB?: number;
   rssProbe: RssProbe;
+  /** CPU seconds (user + system) of the tool's process(es). */
+  cpuSeconds?: number;
+  /** CPU seconds s3rver used during the run: the other half of the work on a shared machine. */
+  serverCpuSeconds?: number;
   /** For no-op runs: objects written again although nothing changed. */
   rewritten?: number;
   /** What the tool said about itself (cratesync: elapsedMs, hashed…). */
@@ -63,7 +67,15 @@ export interface Target {
 export interface BenchResults {
   startedAt: string;
   durationMs: number;
-  machine: { node: string; platform: string; cpus: number; cpuModel: string; memoryMiB: number };
+  machine: {
+    node: string;
+    platform: string;
+    cpus: number;
+    cpuModel: string;
+    memoryMiB: number;
+    /** Other work on the machine skews every number: 1-minute load average at start and end. */
+    loadAvg1m: { start: number; end: number };
+  };
   params: Record<string, unknown>;
   tools: Record<string, { version: string; rssProbe: RssProbe }>;
   skippedTools: string[];
@@ -107,7 +119,8 @@ function target(name: string, required: number, c: Comparison | undefined): Targ
 /** renderReport is the human-readable report: header, table, ratios, targets, problems. */
 export function renderReport(r: BenchResults): string {
   const lines: string[] = [];
-  lines.push(`cratesync bench — ${r.startedAt}, ${r.machine.cpus} × ${r.machine.cpuModel}, ${r.machine.memoryMiB} MiB RAM, node ${r.machine.node}`);
+  const m = r.machine;
+  lines.push(`cratesync bench — ${r.startedAt}, ${m.cpus} × ${m.cpuModel}, ${m.memoryMiB} MiB RAM, node ${m.node}, load ${m.loadAvg1m.start.toFixed(2)} → ${m.loadAvg1m.end.toFixed(2)}`);
   for (const [name, t] of Object.entries(r.tools)) lines.push(`  ${name.padEnd(9)} ${t.version}`);
   for (const s of r.skippedTools) lines.push(`  skipped   ${s}`);
   lines.push(`  server    ${r.server}`);
@@ -115,10 +128,10 @@ export function renderReport(r: BenchResults): string {
     lines.push(`  set ${s.name}: ${s.files} files × ${size(s.fileSize)} = ${size(s.bytes)} in ${s.dir} (${s.cached ? 'cached' : `generated in ${sec(s.generateMs)} s`})`);
   }
   lines.push('');
-  const head = ['set', 'tool', 'initial s', 'no-op s', 'files/s', 'MiB/s', 'peak RSS MiB (initial / no-op)', ''];
+  const head = ['set', 'tool', 'initial s', 'no-op s', 'files/s', 'MiB/s', 'peak RSS MiB (initial / no-op)', 'CPU s tool / s3rver (initial)', ''];
   const rows: string[][] = [];
   for (const s of r.sets) {
-    rows.push([s.name, 'stat floor', sec(s.statFloorMs), '', rate(s.files, s.statFloorMs), '', '', '']);
+    rows.push([s.name, 'stat floor', sec(s.statFloorMs), '', rate(s.files, s.statFloorMs), '', '', '', '']);
     for (const run of r.runs.filter((x) => x.set === s.name)) {
       const i = run.initial;
       rows.push([
@@ -129,14 +142,19 @@ export function renderReport(r: BenchResults): string {
         i ? rate(run.files, i.ms) : '-',
         i ? (run.bytes / 1048576 / (i.ms / 1000)).toFixed(1) : '-',
         `${rss(i)} / ${rss(run.noop)}`,
+        `${cpu(i?.cpuSeconds)} / ${cpu(i?.serverCpuSeconds)}`,
         run.valid ? '' : 'INVALID',
       ]);
     }
   }
   lines.push(...table(head, rows, [0, 1]));
-  lines.push('  ~ = approximate (polled /proc VmHWM); others: ru_maxrss (cratesync: its own process, via --import preload; aws/rclone: /usr/bin/time %M)');
-  const rw = r.runs.filter((x) => x.noop?.rewritten);
-  for (const x of rw) lines.push(`  note: ${x.tool} rewrote ${x.noop!.rewritten} of ${x.files} objects in the ${x.set} no-op run`);
+  lines.push('  MiB/s = MiB (2^20 bytes) of the set / initial s.  peak RSS: ~ = approximate (polled /proc VmHWM); others ru_maxrss');
+  lines.push('  (cratesync: its own process, via --import preload; aws/rclone: /usr/bin/time %M).  CPU: user + system seconds.');
+  const rewrote = r.runs.filter((x) => x.noop?.rewritten);
+  for (const x of rewrote) lines.push(`  note: ${x.tool} wrote ${x.noop!.rewritten} of ${x.files} objects again in the ${x.set} no-op run: that time is not a no-op's`);
+  if (rewrote.some((x) => x.tool === 'rclone')) {
+    lines.push(`  note: s3rver 3.7 leaves out CommonPrefixes nested 2+ levels below the prefix, so rclone's folder-by-folder listing sees an empty bucket`);
+  }
   lines.push('');
   lines.push('ratios (speed-up = other tool time / cratesync time; above 1 = cratesync faster):');
   if (r.comparisons.length === 0) lines.push('  none (a tool was missing or invalid)');
@@ -169,11 +187,15 @@ function table(head: string[], rows: string[][], leftAligned: number[]): string[
 }
 
 function sec(ms: number): string {
-  return (ms / 1000).toFixed(ms < 10_000 ? 2 : 1);
+  return (ms / 1000).toFixed(ms < 1000 ? 3 : ms < 10_000 ? 2 : 1);
 }
 
 function rate(files: number, ms: number): string {
   return ms > 0 ? Math.round(files / (ms / 1000)).toString() : '-';
+}
+
+function cpu(s: number | undefined): string {
+  return s === undefined ? '?' : s.toFixed(1);
 }
 
 function rss(p: PhaseResult | undefined): string {

@@ -10,11 +10,11 @@
  * those rows do not count), 2 on bad flags.
  */
 import { mkdir, rm, writeFile } from 'node:fs/promises';
-import { cpus, platform, release, totalmem } from 'node:os';
+import { cpus, loadavg, platform, release, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { startS3rver, type S3rver } from '../test/support/s3rver.js';
 import { ensureSet, statTree, warmCache, type LibrarySet, type SetSpec } from './library.js';
-import { measure, timed, type Command, type Measured } from './measure.js';
+import { childPid, cpuSeconds, measure, timed, type Command, type Measured } from './measure.js';
 import { parseOptions, USAGE, type BenchOptions } from './options.js';
 import { benchPaths, type BenchPaths } from './paths.js';
 import { compare, renderReport, type BenchResults, type PhaseResult, type RunRow, type SetRow } from './report.js';
@@ -37,6 +37,7 @@ async function main(argv: string[]): Promise<number> {
   }
   const started = new Date();
   const t0 = performance.now();
+  const loadAtStart = loadavg()[0] ?? 0;
   const paths = benchPaths();
   await rm(paths.tmp, { recursive: true, force: true });
   await mkdir(paths.tmp, { recursive: true });
@@ -59,7 +60,8 @@ async function main(argv: string[]): Promise<number> {
   }
 
   const server = await startS3rver();
-  log(`s3rver at ${server.endpoint} (data in ${server.dir})`);
+  const serverPid = childPid('s3rver-launcher');
+  log(`s3rver at ${server.endpoint} (pid ${serverPid ?? '?'}, data in ${server.dir})`);
   const setRows: SetRow[] = [];
   const runs: RunRow[] = [];
   try {
@@ -68,7 +70,7 @@ async function main(argv: string[]): Promise<number> {
       const floor = await statFloor(set);
       log(`${set.name}: stat floor ${(floor / 1000).toFixed(3)} s`);
       setRows.push({ name: set.name, files: set.count, bytes: set.bytes, fileSize: set.size, dir: set.dir, cached: set.cached, generateMs: Math.round(set.generateMs), statFloorMs: round(floor) });
-      for (const tool of tools) runs.push(await runTool(tool, set, server, paths, opts));
+      for (const tool of tools) runs.push(await runTool(tool, set, { ...server, pid: serverPid }, paths, opts));
     }
   } finally {
     await server.stop();
@@ -84,6 +86,7 @@ async function main(argv: string[]): Promise<number> {
       cpus: cpus().length,
       cpuModel: cpus()[0]?.model.trim() ?? 'unknown',
       memoryMiB: Math.round(totalmem() / 1048576),
+      loadAvg1m: { start: loadAtStart, end: loadavg()[0] ?? 0 },
     },
     params: { small: opts.small, smallSize: opts.smallSize, big: opts.big, bigSize: opts.bigSize, tools: opts.tools, transfers: opts.transfers ?? 'default' },
     tools: Object.fromEntries(tools.map((t) => [t.name, { version: t.version, rssProbe: t.probe }])),
@@ -115,7 +118,7 @@ async function statFloor(set: LibrarySet): Promise<number> {
 }
 
 /** runTool pushes `set` with `tool` into a fresh bucket, checks the bucket, then times the no-op re-run. */
-async function runTool(tool: Tool, set: LibrarySet, server: S3rver, paths: BenchPaths, opts: BenchOptions): Promise<RunRow> {
+async function runTool(tool: Tool, set: LibrarySet, server: S3rver & { pid: number | undefined }, paths: BenchPaths, opts: BenchOptions): Promise<RunRow> {
   const bucket = `bench-${set.name}-${tool.name}`;
   await server.createBucket(bucket);
   const scratch = join(paths.tmp, `${set.name}-${tool.name}`);
@@ -128,13 +131,23 @@ async function runTool(tool: Tool, set: LibrarySet, server: S3rver, paths: Bench
   };
   const run = async (phase: 'initial' | 'noop', cmd: Command): Promise<PhaseResult> => {
     log(`${set.name} ${tool.name}: ${phase}…`);
+    const serverCpu0 = server.pid ? cpuSeconds(server.pid) : undefined;
     const m = await measure(cmd, { probe: tool.probe, rssFile: join(scratch, `rss-${phase}`), preload: paths.preload, timeoutMs: opts.timeoutMs });
+    const serverCpu1 = server.pid ? cpuSeconds(server.pid) : undefined;
     const exit = exitProblem(m);
     if (exit) fail(`${phase}: ${exit}`);
     const checked = tool.check(phase, m.stdout, set);
     for (const p of checked.problems) fail(`${phase}: ${p}`);
-    log(`${set.name} ${tool.name}: ${phase} ${(m.ms / 1000).toFixed(2)} s, exit ${m.code ?? m.signal}, peak RSS ${m.peakRssKiB ?? '?'} KiB`);
-    return { ms: round(m.ms), code: m.code, rssProbe: m.rssProbe, ...(m.peakRssKiB !== undefined ? { peakRssKiB: m.peakRssKiB } : {}), ...(Object.keys(checked.info).length ? { info: checked.info } : {}) };
+    log(`${set.name} ${tool.name}: ${phase} ${(m.ms / 1000).toFixed(2)} s, exit ${m.code ?? m.signal}, peak RSS ${m.peakRssKiB ?? '?'} KiB, CPU ${m.cpuSeconds?.toFixed(2) ?? '?'} s`);
+    return {
+      ms: round(m.ms),
+      code: m.code,
+      rssProbe: m.rssProbe,
+      ...(m.peakRssKiB !== undefined ? { peakRssKiB: m.peakRssKiB } : {}),
+      ...(m.cpuSeconds !== undefined ? { cpuSeconds: round(m.cpuSeconds) } : {}),
+      ...(serverCpu0 !== undefined && serverCpu1 !== undefined ? { serverCpuSeconds: round(serverCpu1 - serverCpu0) } : {}),
+      ...(Object.keys(checked.info).length ? { info: checked.info } : {}),
+    };
   };
 
   row.initial = await run('initial', cmds.initial);
@@ -159,8 +172,9 @@ function tail(s: string): string {
   return t.length > 600 ? `…${t.slice(-600)}` : t || '(empty)';
 }
 
-function round(ms: number): number {
-  return Math.round(ms * 10) / 10;
+/** round keeps two decimals: plenty for milliseconds and CPU seconds, and short in JSON. */
+function round(n: number): number {
+  return Math.round(n * 100) / 100;
 }
 
 main(process.argv.slice(2)).then(

@@ -93,7 +93,13 @@ function cratesync(paths: BenchPaths, transfers: number | undefined): Tool {
       return { initial: push, noop: push };
     },
     check(phase, stdout, set) {
-      let doc: { summary?: { transferred?: number; failed?: number; unchanged?: number }; hashed?: number; elapsedMs?: number };
+      let doc: {
+        summary?: { transferred?: number; failed?: number; unchanged?: number };
+        hashed?: number;
+        elapsedMs?: number;
+        actions?: Array<{ path?: string; error?: string }>;
+        fatal?: string;
+      };
       try {
         doc = JSON.parse(stdout) as typeof doc;
       } catch {
@@ -103,7 +109,9 @@ function cratesync(paths: BenchPaths, transfers: number | undefined): Tool {
       const want = phase === 'initial' ? set.count : 0;
       const problems: string[] = [];
       if (s.transferred !== want) problems.push(`transferred ${s.transferred} files, expected ${want}`);
-      if (s.failed) problems.push(`${s.failed} failed`);
+      const firstError = doc.actions?.find((a) => a.error);
+      if (s.failed) problems.push(`${s.failed} failed${firstError ? `, e.g. ${firstError.path}: ${firstError.error}` : ''}`);
+      if (doc.fatal) problems.push(`fatal: ${doc.fatal}`);
       return { problems, info: { elapsedMs: doc.elapsedMs, hashed: doc.hashed, transferred: s.transferred, unchanged: s.unchanged } };
     },
   };

@@ -1,11 +1,14 @@
 /**
- * Scanning a library: walk it, reuse what the file index knows of files whose
- * size, mtime and inode are unchanged, hash and read the tags of the others,
- * and save the result. A re-run of an unchanged library reads no file.
+ * Scanning a library: walk it and join what the file index knows of files
+ * whose size, mtime and inode are unchanged. Files that are new or changed
+ * ("fresh") come back without hashes: hashing is left to whoever needs them,
+ * at the latest moment, so that a push reads a new file once (to hash and
+ * send it together) and a re-run of an unchanged library reads no file.
  */
 import { extname } from 'node:path';
 import type { FileIndex, FileRecord } from '../state/file-index.js';
 import type { PathFilter } from './filter.js';
+import type { Tags } from './tags.js';
 import { walk, type Problem, type WalkedFile } from './walk.js';
 import { hashBytes, hashFile } from './audio-hash.js';
 import { readFileSync } from 'node:fs';
@@ -13,87 +16,80 @@ import { hasTags, readTags } from './tags.js';
 import { describe } from '../errors.js';
 import { forEachLimit } from '../sync/queue.js';
 
-/** Files up to this size are read whole into memory once while scanning. */
-const WHOLE_READ = 256 * 1024;
-
-/** A library file as the planner sees it. */
-export interface LocalFile extends FileRecord {
-  abs: string;
+/** A library file. `md5` (and the audio hash and tags) are absent while the file is fresh and not yet hashed. */
+export interface LocalFile extends WalkedFile {
+  md5?: string;
+  audioHash?: string;
+  tags?: Tags;
 }
+
+/** A local file whose hashes are known. */
+export type HashedFile = LocalFile & FileRecord;
 
 export interface ScanResult {
   files: LocalFile[];
-  /** How many files were hashed this time (new or changed fingerprint). */
-  hashed: number;
   problems: Problem[];
 }
 
-export interface ScanOptions {
-  filter: PathFilter;
-  index: FileIndex;
-  /** Parallel file reads while hashing; hashing is CPU-bound, so a few suffice. */
-  hashConcurrency?: number;
-  /** Hears of each file hashed, for progress displays. */
-  onHashed?: (file: WalkedFile) => void;
-}
-
 /**
- * scanLibrary returns every admitted file of `root` with its hashes. Files that
- * cannot be read are left out and reported in `problems`; they never stop the
- * scan. Only an unreadable root throws.
+ * scanLibrary returns every admitted file of `root`, with hashes where the
+ * index vouches for them, and forgets index entries of files that are gone.
+ * Unreadable entries are reported in `problems`; only an unreadable root throws.
  */
-export async function scanLibrary(root: string, options: ScanOptions): Promise<ScanResult> {
+export async function scanLibrary(root: string, options: { filter: PathFilter; index: FileIndex }): Promise<ScanResult> {
   const problems: Problem[] = [];
   const walked = await walk(root, options.filter, problems);
   const known = options.index.fingerprints();
-  const files: LocalFile[] = [];
-  const fresh: WalkedFile[] = [];
-  for (const w of walked) {
+  const files: LocalFile[] = walked.map((w) => {
     const k = known.get(w.path);
-    if (k && k.size === w.size && k.mtimeMs === w.mtimeMs && k.inode === w.inode) {
-      files.push({ ...k, abs: w.abs });
-    } else {
-      fresh.push(w);
-    }
-  }
-
-  const updated: FileRecord[] = [];
-  await forEachLimit(fresh, options.hashConcurrency ?? 4, async (w) => {
-    try {
-      const rec = await describeFile(w);
-      files.push(rec);
-      updated.push(rec);
-      options.onHashed?.(w);
-    } catch (err) {
-      problems.push({ path: w.path, message: describe(err) });
-    }
+    return k && k.size === w.size && k.mtimeMs === w.mtimeMs && k.inode === w.inode ? { ...k, abs: w.abs } : w;
   });
-
   const present = new Set(walked.map((w) => w.path));
   const gone = [...known.keys()].filter((p) => !present.has(p));
-  if (updated.length > 0 || gone.length > 0) options.index.update(updated, gone);
-  return { files, hashed: updated.length, problems };
+  if (gone.length > 0) options.index.remove(...gone);
+  return { files, problems };
 }
 
 /**
- * describeFile hashes the file `w` and reads its tags. `w` carries the stat
- * taken before reading, so a change made while hashing shows as a new
- * fingerprint on the next scan. Throws when the file cannot be read; tags that
- * cannot be parsed are simply absent.
+ * hashFiles hashes the fresh ones of `files` in place and records them in the
+ * index. A file that cannot be read is reported in `problems` and left
+ * without an md5. Returns how many were hashed.
  */
-export async function describeFile(w: WalkedFile): Promise<LocalFile> {
-  // Most library files besides audio are small (covers, playlists, cue sheets), and a
-  // test or bench library may be all small files: one synchronous read then serves
-  // hashing and tag parsing alike, saving a dozen thread-pool round trips per file.
-  const data = w.size <= WHOLE_READ ? readFileSync(w.abs) : undefined;
-  const h = data ? await hashBytes(data) : await hashFile(w.abs);
-  const rec: LocalFile = { path: w.path, abs: w.abs, size: h.size, mtimeMs: w.mtimeMs, inode: w.inode, md5: h.md5 };
+export async function hashFiles(files: LocalFile[], index: FileIndex, problems: Problem[], concurrency = 4): Promise<number> {
+  let n = 0;
+  await forEachLimit(files.filter((f) => !f.md5), concurrency, async (f) => {
+    try {
+      Object.assign(f, await describeFile(f));
+      index.put(f as HashedFile);
+      n++;
+    } catch (err) {
+      problems.push({ path: f.path, message: describe(err) });
+    }
+  });
+  return n;
+}
+
+/** Files up to this size are read whole into memory once: hashing and tag parsing share the read. */
+export const WHOLE_READ = 256 * 1024;
+
+/**
+ * describeFile hashes the file `w` and reads its tags; `data`, when given, is
+ * its whole content, already read. `w` carries the stat taken before reading,
+ * so a change made while hashing shows as a new fingerprint on the next scan.
+ * Throws when the file cannot be read; tags that cannot be parsed are simply
+ * absent (corrupt or tagless audio is still synced as a file).
+ */
+export async function describeFile(w: WalkedFile, data?: Buffer): Promise<HashedFile> {
+  // A synchronous read of a small file saves a dozen thread-pool round trips.
+  const bytes = data ?? (w.size <= WHOLE_READ ? readFileSync(w.abs) : undefined);
+  const h = bytes ? await hashBytes(bytes) : await hashFile(w.abs);
+  const rec: HashedFile = { path: w.path, abs: w.abs, size: h.size, mtimeMs: w.mtimeMs, inode: w.inode, md5: h.md5 };
   if (h.audioHash) rec.audioHash = h.audioHash;
   if (hasTags(extname(w.path))) {
     try {
-      rec.tags = await readTags(w.abs, data);
+      rec.tags = await readTags(w.abs, bytes);
     } catch {
-      // Corrupt or tagless audio is still synced as a file; it just has no tags.
+      // No tags: the file is still synced.
     }
   }
   return rec;

@@ -1,10 +1,13 @@
 /**
  * The file index: per library path, the stat fingerprint (size, mtime, inode)
  * and the hashes and tags computed from the content. A file whose fingerprint
- * is unchanged is not hashed again.
+ * is unchanged is not hashed again. Writes are batched (see Batcher); one lost
+ * to a crash only means hashing that file again.
  */
+import type Database from 'better-sqlite3';
 import type { Db } from './state-db.js';
 import type { Tags } from '../library/tags.js';
+import { Batcher } from './batcher.js';
 
 export interface FileRecord {
   path: string;
@@ -33,11 +36,27 @@ function fromRow(r: Row): FileRecord {
   return rec;
 }
 
+type Write = { put: FileRecord } | { remove: string };
+
 export class FileIndex {
-  constructor(private readonly db: Db) {}
+  private readonly upsert: Database.Statement;
+  private readonly del: Database.Statement;
+  private readonly writes = new Batcher<Write>((batch) => this.commit(batch));
+
+  constructor(private readonly db: Db) {
+    this.upsert = db.prepare(
+      `INSERT INTO files (path, size, mtime_ms, inode, md5, audio_hash, tags, scanned_at)
+       VALUES (@path, @size, @mtimeMs, @inode, @md5, @audioHash, @tags, @now)
+       ON CONFLICT(path) DO UPDATE SET size = excluded.size, mtime_ms = excluded.mtime_ms,
+         inode = excluded.inode, md5 = excluded.md5, audio_hash = excluded.audio_hash,
+         tags = excluded.tags, scanned_at = excluded.scanned_at`,
+    );
+    this.del = db.prepare('DELETE FROM files WHERE path = ?');
+  }
 
   /** Every record, keyed by path. Tags are not parsed (the scanner does not need them). */
   fingerprints(): Map<string, FileRecord> {
+    this.flush();
     const rows = this.db
       .prepare('SELECT path, size, mtime_ms, inode, md5, audio_hash, NULL AS tags FROM files')
       .all() as Row[];
@@ -45,24 +64,36 @@ export class FileIndex {
   }
 
   get(path: string): FileRecord | undefined {
+    this.flush();
     const r = this.db.prepare('SELECT * FROM files WHERE path = ?').get(path) as Row | undefined;
     return r ? fromRow(r) : undefined;
   }
 
-  /** Writes `records` and removes `gone` paths in one transaction. */
-  update(records: readonly FileRecord[], gone: readonly string[]): void {
-    const put = this.db.prepare(
-      `INSERT INTO files (path, size, mtime_ms, inode, md5, audio_hash, tags, scanned_at)
-       VALUES (@path, @size, @mtimeMs, @inode, @md5, @audioHash, @tags, @now)
-       ON CONFLICT(path) DO UPDATE SET size = excluded.size, mtime_ms = excluded.mtime_ms,
-         inode = excluded.inode, md5 = excluded.md5, audio_hash = excluded.audio_hash,
-         tags = excluded.tags, scanned_at = excluded.scanned_at`,
-    );
-    const del = this.db.prepare('DELETE FROM files WHERE path = ?');
+  /** Records (or replaces) what is known of `records`. Only their FileRecord fields are stored. */
+  put(...records: FileRecord[]): void {
+    this.writes.add(...records.map((put) => ({ put })));
+  }
+
+  /** Forgets `paths`: files gone from the library. */
+  remove(...paths: string[]): void {
+    this.writes.add(...paths.map((remove) => ({ remove })));
+  }
+
+  /** Commits pending writes now. */
+  flush(): void {
+    this.writes.flush();
+  }
+
+  private commit(batch: Write[]): void {
     const now = Date.now();
     this.db.transaction(() => {
-      for (const r of records) {
-        put.run({
+      for (const w of batch) {
+        if ('remove' in w) {
+          this.del.run(w.remove);
+          continue;
+        }
+        const r = w.put;
+        this.upsert.run({
           path: r.path,
           size: r.size,
           mtimeMs: r.mtimeMs,
@@ -73,7 +104,6 @@ export class FileIndex {
           now,
         });
       }
-      for (const p of gone) del.run(p);
     })();
   }
 }

@@ -2,10 +2,15 @@
  * Sync records: for one remote, what each library path was when it was last
  * uploaded, downloaded or confirmed identical. They let a re-run trust an
  * object whose ETag is not a plain MD5 (multipart uploads) without reading
- * it again, and let an interrupted run continue where it stopped: each record
- * is written the moment its transfer finishes.
+ * it again, and let an interrupted run continue where it stopped.
+ *
+ * Writes are batched (see Batcher). A record lost to a crash costs nothing
+ * but a comparison: the next run finds the object on the remote with the
+ * same content and records it then.
  */
 import type { Db } from './state-db.js';
+import type Database from 'better-sqlite3';
+import { Batcher } from './batcher.js';
 
 export interface SyncRecord {
   path: string;
@@ -24,36 +29,52 @@ interface Row {
 }
 
 export class SyncRecords {
+  private readonly upsert: Database.Statement;
+  private readonly del: Database.Statement;
+  private readonly writes = new Batcher<{ put?: SyncRecord; remove?: string }>((batch) => this.commit(batch));
+
   constructor(
     private readonly db: Db,
     /** Canonical URL of the remote these records are about. */
     readonly remote: string,
-  ) {}
-
-  /** All records of this remote, keyed by path. */
-  all(): Map<string, SyncRecord> {
-    const rows = this.db.prepare('SELECT path, key, size, md5, etag FROM synced WHERE remote = ?').all(this.remote) as Row[];
-    return new Map(rows.map((r) => [r.path, { path: r.path, key: r.key, size: r.size, md5: r.md5, ...(r.etag ? { etag: r.etag } : {}) }]));
-  }
-
-  /** Records (or replaces) the synced state of `records`, in one transaction. */
-  put(...records: SyncRecord[]): void {
-    const stmt = this.db.prepare(
+  ) {
+    this.upsert = db.prepare(
       `INSERT INTO synced (remote, path, key, size, md5, etag, synced_at) VALUES (?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT(remote, path) DO UPDATE SET key = excluded.key, size = excluded.size, md5 = excluded.md5,
          etag = excluded.etag, synced_at = excluded.synced_at`,
     );
-    const now = Date.now();
-    this.db.transaction(() => {
-      for (const r of records) stmt.run(this.remote, r.path, r.key, r.size, r.md5, r.etag ?? null, now);
-    })();
+    this.del = db.prepare('DELETE FROM synced WHERE remote = ? AND path = ?');
   }
 
-  /** Forgets `paths` (after they were deleted on both sides). */
+  /** All records of this remote, keyed by path (pending writes included). */
+  all(): Map<string, SyncRecord> {
+    this.flush();
+    const rows = this.db.prepare('SELECT path, key, size, md5, etag FROM synced WHERE remote = ?').all(this.remote) as Row[];
+    return new Map(rows.map((r) => [r.path, { path: r.path, key: r.key, size: r.size, md5: r.md5, ...(r.etag ? { etag: r.etag } : {}) }]));
+  }
+
+  /** Records (or replaces) the synced state of `records`; committed within moments (see Batcher). */
+  put(...records: SyncRecord[]): void {
+    this.writes.add(...records.map((r) => ({ put: r })));
+  }
+
+  /** Forgets `paths` (after they went to trash); committed within moments. */
   remove(...paths: string[]): void {
-    const stmt = this.db.prepare('DELETE FROM synced WHERE remote = ? AND path = ?');
+    this.writes.add(...paths.map((p) => ({ remove: p })));
+  }
+
+  /** Commits pending writes now. */
+  flush(): void {
+    this.writes.flush();
+  }
+
+  private commit(batch: Array<{ put?: SyncRecord; remove?: string }>): void {
+    const now = Date.now();
     this.db.transaction(() => {
-      for (const p of paths) stmt.run(this.remote, p);
+      for (const w of batch) {
+        if (w.put) this.upsert.run(this.remote, w.put.path, w.put.key, w.put.size, w.put.md5, w.put.etag ?? null, now);
+        else if (w.remove !== undefined) this.del.run(this.remote, w.remove);
+      }
     })();
   }
 }

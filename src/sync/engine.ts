@@ -10,12 +10,13 @@ import type { Problem } from '../library/walk.js';
 import type { RunObserver } from './observer.js';
 import { FileIndex } from '../state/file-index.js';
 import { SyncRecords } from '../state/sync-records.js';
-import { scanLibrary, type LocalFile } from '../library/scan.js';
+import { hashFiles, scanLibrary, type LocalFile } from '../library/scan.js';
 import { listMusic, resolveRemote } from './remote-listing.js';
 import { checkDeleteLimit, plan, type DeleteLimit, type Direction, type Plan } from './plan.js';
 import { executePlan, type ExecResult } from './transfer.js';
 import { musicKey, trashStamp } from './layout.js';
 import { localNameProblem } from '../library/names.js';
+import { ByteBudget } from '../remote/byte-budget.js';
 
 export interface SyncOptions {
   direction: Direction;
@@ -37,7 +38,7 @@ export interface SyncResult {
   problems: Problem[];
   /** Present unless the run was a dry run. */
   exec?: ExecResult;
-  /** Files hashed by the scan (new or changed since the last one). */
+  /** Files read to be hashed this run (new or changed since the last one). */
   hashed: number;
   elapsedMs: number;
 }
@@ -60,48 +61,65 @@ export async function runSync(o: SyncOptions): Promise<SyncResult> {
     observer.problem?.(p);
   };
 
-  observer.phase?.('scan');
-  const [scan, objects] = await Promise.all([
-    scanLibrary(o.root, { filter: o.filter, index }),
-    listMusic(o.remote, problems, signal),
-  ]);
-  for (const p of scan.problems) report(p);
-  // Remote objects outside the filter are none of this run's business.
-  for (const [path] of objects) if (!o.filter.file(path)) objects.delete(path);
+  try {
+    observer.phase?.('scan');
+    const [scan, objects] = await Promise.all([
+      scanLibrary(o.root, { filter: o.filter, index }),
+      listMusic(o.remote, problems, signal),
+    ]);
+    for (const p of scan.problems) report(p);
+    // Remote objects outside the filter are none of this run's business.
+    for (const [path] of objects) if (!o.filter.file(path)) objects.delete(path);
 
-  observer.phase?.('compare');
-  const local = new Map<string, LocalFile>(scan.files.map((f) => [f.path, f]));
-  const synced = records.all();
-  const remote = await resolveRemote({ remote: o.remote, objects, synced, local, problems, signal });
+    observer.phase?.('compare');
+    // A fresh file needs its hash before planning only when the remote holds the
+    // same path at the same size: anything else is new or differs whatever the
+    // content. The rest are hashed by the transfer that reads them anyway.
+    const mustHash = scan.files.filter((f) => !f.md5 && objects.get(f.path)?.size === f.size);
+    const before = problems.length;
+    const hashed = await hashFiles(mustHash, index, problems);
+    for (const p of problems.slice(before)) observer.problem?.(p);
+    const unreadable = new Set(problems.slice(before).map((p) => p.path));
+    const local = new Map<string, LocalFile>(scan.files.filter((f) => !unreadable.has(f.path)).map((f) => [f.path, f]));
+    const synced = records.all();
+    const remote = await resolveRemote({ remote: o.remote, objects, synced, local, problems, signal });
 
-  const p = plan({
-    direction: o.direction,
-    local,
-    remote,
-    synced,
-    delete: o.delete,
-    keyFor: musicKey,
-    nameProblem: (path, key) => (o.direction === 'push' ? o.remote.names.check(key) : localNameProblem(path)),
-  });
-  if (o.delete) checkDeleteLimit(p, o.maxDelete);
-
-  const work = p.actions.filter((a) => a.kind === 'upload' || a.kind === 'download');
-  observer.planned?.({ files: work.length, bytes: work.reduce((n, a) => n + a.size, 0) });
-  const result: SyncResult = { plan: p, problems, hashed: scan.hashed, elapsedMs: 0 };
-  if (!o.dryRun) {
-    result.exec = await executePlan(p, {
-      remote: o.remote,
-      root: o.root,
-      records,
-      synced,
-      index,
+    const p = plan({
+      direction: o.direction,
       local,
-      stamp: trashStamp(),
-      transfers: o.transfers,
-      observer,
-      signal,
+      remote,
+      synced,
+      delete: o.delete,
+      keyFor: musicKey,
+      nameProblem: (path, key) => (o.direction === 'push' ? o.remote.names.check(key) : localNameProblem(path)),
     });
+    if (o.delete) checkDeleteLimit(p, o.maxDelete);
+
+    const work = p.actions.filter((a) => a.kind === 'upload' || a.kind === 'download');
+    observer.planned?.({ files: work.length, bytes: work.reduce((n, a) => n + a.size, 0) });
+    const result: SyncResult = { plan: p, problems, hashed, elapsedMs: 0 };
+    if (!o.dryRun) {
+      result.exec = await executePlan(p, {
+        remote: o.remote,
+        root: o.root,
+        records,
+        synced,
+        index,
+        local,
+        stamp: trashStamp(),
+        transfers: o.transfers,
+        budget: new ByteBudget(128 * 1024 * 1024),
+        observer,
+        signal,
+        stats: { hashed: 0 },
+      });
+      result.hashed += result.exec.hashed;
+    }
+    result.elapsedMs = performance.now() - t0;
+    return result;
+  } finally {
+    // Whatever stopped the run, what was learnt of the files is kept.
+    index.flush();
+    records.flush();
   }
-  result.elapsedMs = performance.now() - t0;
-  return result;
 }

@@ -15,7 +15,12 @@ export type Direction = 'push' | 'pull';
 export interface PlanLocal {
   path: string;
   size: number;
-  md5: string;
+  /**
+   * Content MD5; may be absent for a new or changed file that has not been
+   * hashed yet. The engine hashes every such file the remote holds at the same
+   * size before planning, so an absent MD5 here never hides an identical pair.
+   */
+  md5?: string;
 }
 
 export interface PlanRemote {
@@ -54,7 +59,7 @@ export interface Action {
   detail?: string;
   /** The target already holds another version, which goes to trash before it is replaced. */
   replaces?: boolean;
-  /** Content MD5 the transferred bytes must have. */
+  /** Content MD5 the transferred bytes must have, when known before reading them. */
   md5?: string;
   /** The remote object's fingerprint, for skips and downloads. */
   fingerprint?: string;
@@ -90,17 +95,17 @@ export function plan(input: PlanInput): Plan {
     const r = remote.get(path);
     const key = r?.key ?? input.keyFor(path);
     if (l && r) {
-      if (l.size === r.size && r.md5 !== undefined && r.md5 === l.md5) {
+      if (l.size === r.size && r.md5 !== undefined && l.md5 !== undefined && r.md5 === l.md5) {
         actions.push({ kind: 'skip', path, key, size: 0, reason: 'identical', ...fp(r) });
         continue;
       }
       const rec = synced.get(path);
       if (direction === 'push') {
         const theirs = rec && rec.md5 !== r.md5 && r.md5 !== undefined ? 'the remote copy changed since the last sync; ' : '';
-        actions.push({ kind: 'upload', path, key, size: l.size, reason: 'content differs', replaces: true, md5: l.md5, detail: `${theirs}old version kept in remote trash` });
+        actions.push({ kind: 'upload', path, key, size: l.size, reason: 'content differs', replaces: true, ...md5(l), detail: `${theirs}old version kept in remote trash` });
       } else {
-        const mine = rec && rec.md5 !== l.md5 ? 'the local file changed since the last sync; ' : '';
-        actions.push({ kind: 'download', path, key, size: r.size, reason: 'content differs', replaces: true, ...(r.md5 ? { md5: r.md5 } : {}), ...fp(r), detail: `${mine}old version kept in local trash` });
+        const mine = rec && l.md5 !== undefined && rec.md5 !== l.md5 ? 'the local file changed since the last sync; ' : '';
+        actions.push({ kind: 'download', path, key, size: r.size, reason: 'content differs', replaces: true, ...md5(r), ...fp(r), detail: `${mine}old version kept in local trash` });
       }
       continue;
     }
@@ -108,7 +113,7 @@ export function plan(input: PlanInput): Plan {
       if (direction === 'push') {
         const bad = input.nameProblem?.(path, key);
         if (bad) actions.push({ kind: 'error', path, key, size: 0, reason: 'name not allowed', detail: bad });
-        else actions.push({ kind: 'upload', path, key, size: l.size, reason: 'new', md5: l.md5 });
+        else actions.push({ kind: 'upload', path, key, size: l.size, reason: 'new', ...md5(l) });
       } else if (input.delete) {
         actions.push({ kind: 'trash-local', path, key, size: 0, reason: 'deleted on remote' });
       } else {
@@ -120,7 +125,7 @@ export function plan(input: PlanInput): Plan {
       if (direction === 'pull') {
         const bad = input.nameProblem?.(path, key);
         if (bad) actions.push({ kind: 'error', path, key, size: 0, reason: 'name not allowed', detail: bad });
-        else actions.push({ kind: 'download', path, key, size: r.size, reason: 'new', ...(r.md5 ? { md5: r.md5 } : {}), ...fp(r) });
+        else actions.push({ kind: 'download', path, key, size: r.size, reason: 'new', ...md5(r), ...fp(r) });
       } else if (input.delete) {
         actions.push({ kind: 'trash-remote', path, key, size: 0, reason: 'deleted locally' });
       } else {
@@ -129,6 +134,10 @@ export function plan(input: PlanInput): Plan {
     }
   }
   return { direction, actions, targetCount: direction === 'push' ? remote.size : local.size };
+}
+
+function md5(x: { md5?: string }): { md5?: string } {
+  return x.md5 ? { md5: x.md5 } : {};
 }
 
 function fp(r: PlanRemote): { fingerprint?: string } {

@@ -57,8 +57,8 @@ export interface ResolveInput {
   remote: Remote;
   objects: ReadonlyMap<string, ListedObject>;
   synced: ReadonlyMap<string, SyncRecord>;
-  /** Local files by path with their absolute location and MD5. */
-  local: ReadonlyMap<string, { abs: string; size: number; md5: string }>;
+  /** Local files by path with their absolute location and MD5 (when hashed). */
+  local: ReadonlyMap<string, { abs: string; size: number; md5?: string }>;
   problems: Problem[];
   signal?: AbortSignal;
 }
@@ -103,7 +103,7 @@ export async function resolveRemote(input: ResolveInput): Promise<Map<string, Pl
  * over the local file (same MD5 if it matches, unknown if not); a remote with
  * no ETags hashes its own copy.
  */
-async function slowMd5(remote: Remote, o: ListedObject, l: { abs: string; md5: string }): Promise<string | undefined> {
+async function slowMd5(remote: Remote, o: ListedObject, l: { abs: string }): Promise<string | undefined> {
   const { parts } = parseEtag(o.etag);
   if (parts) {
     for (const partSize of partSizeCandidates(o.size, parts)) {

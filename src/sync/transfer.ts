@@ -9,7 +9,9 @@ import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
-import type { Remote } from '../remote/remote.js';
+import type { PutBody, Remote } from '../remote/remote.js';
+import type { ByteBudget } from '../remote/byte-budget.js';
+import { readFileSync } from 'node:fs';
 import type { FileIndex } from '../state/file-index.js';
 import type { SyncRecords, SyncRecord } from '../state/sync-records.js';
 import type { LocalFile } from '../library/scan.js';
@@ -19,7 +21,6 @@ import { ChecksumError, classify, FileError } from '../errors.js';
 import { withRetry } from './retry.js';
 import { forEachLimit } from './queue.js';
 import { describeFile } from '../library/scan.js';
-import { hashFile } from '../library/audio-hash.js';
 import { fingerprint } from './remote-listing.js';
 import { keepRemoteVersion, trashLocal, trashRemote } from './trash.js';
 
@@ -35,8 +36,12 @@ export interface ExecContext {
   /** Trash batch of this run. */
   stamp: string;
   transfers: number;
+  /** Bounds the memory of files held whole while being hashed and sent. */
+  budget: ByteBudget;
   observer: RunObserver;
   signal: AbortSignal;
+  /** Counters the run reports. */
+  stats: { hashed: number };
 }
 
 export interface Failure {
@@ -52,6 +57,8 @@ export interface ExecResult {
   bytes: number;
   /** The error that stopped the run early, if one did. */
   fatal?: unknown;
+  /** Files read to be hashed while transferring. */
+  hashed: number;
 }
 
 /**
@@ -59,7 +66,7 @@ export interface ExecResult {
  * its trash moves, and records identical pairs as synced.
  */
 export async function executePlan(p: Plan, ctx: ExecContext): Promise<ExecResult> {
-  const result: ExecResult = { done: [], failed: [], bytes: 0 };
+  const result: ExecResult = { done: [], failed: [], bytes: 0, hashed: 0 };
   const stop = new AbortController();
   const signal = AbortSignal.any([ctx.signal, stop.signal]);
   // Every transfer in flight listens for an abort; that many listeners is by design.
@@ -85,14 +92,20 @@ export async function executePlan(p: Plan, ctx: ExecContext): Promise<ExecResult
     }
   };
 
-  const transfers = p.actions.filter((a) => a.kind === 'upload' || a.kind === 'download');
-  ctx.observer.phase?.('transfer');
-  await forEachLimit(transfers, ctx.transfers, (a) => run(a, () => (a.kind === 'upload' ? upload(a, ctx, signal) : download(a, ctx, signal)))(), signal);
+  try {
+    const transfers = p.actions.filter((a) => a.kind === 'upload' || a.kind === 'download');
+    ctx.observer.phase?.('transfer');
+    await forEachLimit(transfers, ctx.transfers, (a) => run(a, () => (a.kind === 'upload' ? upload(a, ctx, signal) : download(a, ctx, signal)))(), signal);
 
-  const trash = p.actions.filter((a) => a.kind === 'trash-remote' || a.kind === 'trash-local');
-  if (trash.length > 0 && !result.fatal && !signal.aborted) {
-    ctx.observer.phase?.('trash');
-    await forEachLimit(trash, ctx.transfers, (a) => run(a, () => moveToTrash(a, ctx))(), signal);
+    const trash = p.actions.filter((a) => a.kind === 'trash-remote' || a.kind === 'trash-local');
+    if (trash.length > 0 && !result.fatal && !signal.aborted) {
+      ctx.observer.phase?.('trash');
+      await forEachLimit(trash, ctx.transfers, (a) => run(a, () => moveToTrash(a, ctx))(), signal);
+    }
+  } finally {
+    ctx.records.flush();
+    ctx.index.flush();
+    result.hashed = ctx.stats.hashed;
   }
 
   for (const a of p.actions) {
@@ -116,7 +129,7 @@ function confirmIdentical(p: Plan, ctx: ExecContext): void {
   for (const a of p.actions) {
     if (a.kind !== 'skip' || a.reason !== 'identical' || !a.fingerprint) continue;
     const l = ctx.local.get(a.path);
-    if (!l) continue;
+    if (!l?.md5) continue;
     const k = known.get(a.path);
     if (k && k.key === a.key && k.md5 === l.md5 && k.etag === a.fingerprint) continue;
     fresh.push({ path: a.path, key: a.key, size: l.size, md5: l.md5, etag: a.fingerprint });
@@ -143,31 +156,77 @@ async function attempt<T>(action: Action, ctx: ExecContext, signal: AbortSignal,
   );
 }
 
+/** Fresh files up to this size are read into memory once, to be hashed and sent from the same bytes. */
+const SEND_FROM_MEMORY = 16 * 1024 * 1024;
+
+/** What an upload attempt sends: the bytes (or the file to stream) and their MD5. */
+interface Outgoing {
+  body: PutBody;
+  md5: string;
+  release(): void;
+}
+
+/**
+ * outgoing readies `file` for sending. A file the index vouches for is
+ * streamed by the remote against its known MD5. A fresh one is hashed (and its
+ * tags read) now, from the very bytes that will be sent when it is small
+ * enough to hold in memory within the run's budget, and recorded in the index.
+ */
+async function outgoing(file: LocalFile, ctx: ExecContext, signal: AbortSignal): Promise<Outgoing> {
+  if (file.md5) return { body: { path: file.abs }, md5: file.md5, release() {} };
+  let data: Buffer | undefined;
+  let release = () => {};
+  if (file.size <= SEND_FROM_MEMORY) {
+    release = await ctx.budget.acquire(file.size, signal);
+    try {
+      data = readFileSync(file.abs);
+    } catch (err) {
+      release();
+      throw err;
+    }
+  }
+  try {
+    const rec = await describeFile(file, data);
+    Object.assign(file, rec);
+    ctx.index.put(rec);
+    ctx.stats.hashed++;
+    return { body: data ? { data } : { path: file.abs }, md5: rec.md5, release };
+  } catch (err) {
+    release();
+    throw err;
+  }
+}
+
 async function upload(a: Action, ctx: ExecContext, signal: AbortSignal): Promise<void> {
   const file = ctx.local.get(a.path);
   if (!file) throw new FileError(a.path, 'vanished before upload');
-  let md5 = file.md5;
   let kept = false;
   const res = await attempt(a, ctx, signal, async (onProgress) => {
     if (a.replaces && !kept) {
       await keepRemoteVersion(ctx.remote, ctx.stamp, a.key);
       kept = true;
     }
+    const out = await outgoing(file, ctx, signal);
     try {
-      return await ctx.remote.put(a.key, { path: file.abs }, { expectMd5: md5, onProgress, signal });
+      return await ctx.remote.put(a.key, out.body, { expectMd5: out.md5, onProgress, signal });
     } catch (err) {
-      // A mismatch may mean the file changed since it was scanned: hash it again
-      // and send what is there now (the retry uses the new MD5).
-      if (err instanceof ChecksumError) md5 = (await hashFile(file.abs)).md5;
+      // A mismatch may mean the file changed since it was hashed: take it as
+      // fresh again, so that the retry hashes and sends what is there now.
+      if (err instanceof ChecksumError) await refresh(file);
       throw err;
+    } finally {
+      out.release();
     }
   });
   const etag = res.etag ?? fingerprint(await ctx.remote.stat(a.key));
   ctx.records.put({ path: a.path, key: a.key, size: res.size, md5: res.md5, ...(etag ? { etag } : {}) });
-  if (res.md5 !== file.md5) {
-    const st = await stat(file.abs);
-    ctx.index.update([await describeFile({ path: file.path, abs: file.abs, size: st.size, mtimeMs: st.mtimeMs, inode: st.ino })], []);
-  }
+}
+
+/** refresh forgets what was known of `file`'s content and takes its stat again. */
+async function refresh(file: LocalFile): Promise<void> {
+  const st = await stat(file.abs);
+  delete file.md5;
+  Object.assign(file, { size: st.size, mtimeMs: st.mtimeMs, inode: st.ino });
 }
 
 async function download(a: Action, ctx: ExecContext, signal: AbortSignal): Promise<void> {
@@ -180,8 +239,8 @@ async function download(a: Action, ctx: ExecContext, signal: AbortSignal): Promi
     if (a.replaces) await trashLocal(ctx.root, ctx.stamp, a.path, dest);
     await rename(tmp, dest);
     const st = await stat(dest);
-    const rec = await describeFile({ path: a.path, abs: dest, size: st.size, mtimeMs: st.mtimeMs, inode: st.ino });
-    ctx.index.update([rec], []);
+    ctx.index.put(await describeFile({ path: a.path, abs: dest, size: st.size, mtimeMs: st.mtimeMs, inode: st.ino }));
+    ctx.stats.hashed++;
     const etag = a.fingerprint ?? res.etag;
     ctx.records.put({ path: a.path, key: a.key, size: res.size, md5: res.md5, ...(etag ? { etag } : {}) });
   } finally {
@@ -195,7 +254,7 @@ async function moveToTrash(a: Action, ctx: ExecContext): Promise<void> {
   } else {
     const l = ctx.local.get(a.path);
     if (l) await trashLocal(ctx.root, ctx.stamp, a.path, l.abs);
-    ctx.index.update([], [a.path]);
+    ctx.index.remove(a.path);
   }
   ctx.records.remove(a.path);
 }

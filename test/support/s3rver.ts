@@ -85,7 +85,9 @@ export async function startS3rver(): Promise<S3rver> {
     },
     createBucket: (name) =>
       new Promise<void>((resolve, reject) => {
-        const req = request(`${endpoint}/${encodeURIComponent(name)}`, { method: 'PUT' }, (res) => {
+        // A fresh connection each time: a kept-alive socket the server closed while the caller's
+        // event loop was busy (5 s idle timeout) would fail the request with ECONNRESET.
+        const req = request(`${endpoint}/${encodeURIComponent(name)}`, { method: 'PUT', agent: false }, (res) => {
           let body = '';
           res.setEncoding('utf8').on('data', (s: string) => (body += s));
           res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`create bucket ${name}: HTTP ${res.statusCode} ${body}`))));

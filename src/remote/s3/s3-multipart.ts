@@ -12,7 +12,7 @@ import { ChecksumError, CratesyncError, FileError } from '../../errors.js';
 import { multipartEtag, parseEtag } from '../../library/etag.js';
 import { withRetry, type RetryPolicy } from '../../sync/retry.js';
 import { fileError, type Progress } from '../local-io.js';
-import type { ByteBudget } from './byte-budget.js';
+import type { ByteBudget } from '../byte-budget.js';
 import type { S3Connection } from './s3-client.js';
 
 /** How long clean-up requests (abort, delete) may take before we give up on them. */

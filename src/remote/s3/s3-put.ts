@@ -5,8 +5,7 @@
  * answer is compared with it.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { createReadStream, statSync } from 'node:fs';
 import { pipeline, Transform, type Readable } from 'node:stream';
 import { ChecksumError, FileError } from '../../errors.js';
 import { md5Base64, parseEtag } from '../../library/etag.js';
@@ -28,7 +27,12 @@ export async function measure(body: PutBody, expectMd5: string | undefined, sign
     return { size: body.data.length, md5 };
   }
   if (!expectMd5) return md5File(body.path, signal);
-  const st = await stat(body.path).catch((err: unknown) => Promise.reject(fileError(body.path, err)));
+  let st;
+  try {
+    st = statSync(body.path); // synchronous: microseconds, against a thread-pool round trip
+  } catch (err) {
+    throw fileError(body.path, err);
+  }
   if (!st.isFile()) throw new FileError(body.path, 'not a regular file');
   return { size: st.size, md5: expectMd5.toLowerCase() };
 }
@@ -82,6 +86,9 @@ export async function putSingle(job: SinglePutJob): Promise<TransferResult> {
     stream = pipeline(file, tap, () => {});
   } else {
     sent.update(body.data);
+    // Known before sending: bytes that are not what the caller hashed never leave.
+    const got = sent.copy().digest('hex');
+    if (got !== md5) throw new ChecksumError(`${job.label}: the bytes to upload have MD5 ${got}, expected ${md5} (changed since scanned?)`);
   }
   let out;
   try {

@@ -13,11 +13,12 @@
  */
 import { open, rm, type FileHandle } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
-import { ChecksumError, CratesyncError, NotFoundError, TransientError } from '../../errors.js';
+import { ChecksumError, CratesyncError, FileError, NotFoundError, TransientError } from '../../errors.js';
 import { DEFAULT_RETRY, withRetry, type RetryPolicy } from '../../sync/retry.js';
 import { fileError, Progress, writeAll } from '../local-io.js';
 import type { NameRules, PutBody, Remote, RemoteObject, TransferOptions, TransferResult } from '../remote.js';
-import { ByteBudget } from './byte-budget.js';
+import { ByteBudget } from '../byte-budget.js';
+import { readFileSync } from 'node:fs';
 import { connectS3, describeEndpoint, resolveEndpoint, type S3Connection } from './s3-client.js';
 import { mapS3Error } from './s3-errors.js';
 import { choosePartSize, dataSource, fileSource, unquote, uploadMultipart } from './s3-multipart.js';
@@ -63,6 +64,9 @@ export interface S3RemoteOptions {
   /** Retry policy for list pages and multipart pieces. */
   retry?: RetryPolicy;
 }
+
+/** Files up to this size are uploaded from one in-memory buffer rather than streamed. */
+const IN_MEMORY_MAX = 16 * 1024 * 1024;
 
 export class S3Remote implements Remote {
   readonly kind = 's3' as const;
@@ -125,6 +129,20 @@ export class S3Remote implements Remote {
       if (size >= this.o.multipartThreshold) return await this.putMultipart(key, body, size, md5, progress, options.signal);
       const conn = await this.connection();
       const job = { conn, bucket: this.bucket, key: this.prefix + key, label: this.objectUrl(key), body, size, md5, progress };
+      if ('path' in body && size <= IN_MEMORY_MAX) {
+        // Small files go as one buffer, read synchronously, within the memory budget:
+        // a stream costs a dozen thread-pool round trips and socket writes per file,
+        // which is most of the time of a push of many small files.
+        const release = await this.budget.acquire(size, options.signal);
+        try {
+          const data = readFileSync(body.path);
+          if (data.length !== size) throw new FileError(body.path, 'file changed while being uploaded');
+          const inMemory = { ...job, body: { data } };
+          return await putSingle(options.signal ? { ...inMemory, signal: options.signal } : inMemory);
+        } finally {
+          release();
+        }
+      }
       return await putSingle(options.signal ? { ...job, signal: options.signal } : job);
     } catch (err) {
       progress.rollback();
