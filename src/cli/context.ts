@@ -4,6 +4,7 @@
  * win over the config, the config over built-in defaults.
  */
 import { stat } from 'node:fs/promises';
+import { userInfo } from 'node:os';
 import { appPaths, defaultRemoteDir, expandHome, type AppPaths } from '../config/paths.js';
 import { loadConfig, type Config } from '../config/config.js';
 import { UsageError } from '../errors.js';
@@ -66,4 +67,12 @@ export function remoteOptions(ctx: Context, url: string, transfers?: number): Op
     ...(transfers ? { transfers } : {}),
     createRoot: url === defaultRemoteDir(ctx.paths),
   };
+}
+
+/** userName is who this machine writes as: --user, the config, or the login name reduced to what a name may hold. */
+export function userName(ctx: Context): string {
+  const given = ctx.global.user ?? ctx.config.user;
+  if (given) return given;
+  const name = userInfo().username.replace(/[^\p{L}\p{N}._-]+/gu, '_').slice(0, 64);
+  return name || 'dj';
 }

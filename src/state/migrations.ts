@@ -41,4 +41,27 @@ export const MIGRATIONS: readonly Migration[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    version: 2,
+    name: 'remote mirror',
+    sql: `
+      -- What each remote's music/ prefix held at its last full listing, kept up to
+      -- date with this machine's own writes: a no-op run reads this instead of
+      -- listing the bucket, as long as the remote's generation marker is unchanged.
+      CREATE TABLE remote_objects (
+        remote   TEXT NOT NULL,
+        key      TEXT NOT NULL,      -- exact key relative to the remote root
+        size     INTEGER NOT NULL,
+        etag     TEXT,
+        mtime_ms REAL,
+        PRIMARY KEY (remote, key)
+      ) WITHOUT ROWID;
+
+      CREATE TABLE remotes (
+        remote     TEXT PRIMARY KEY,
+        generation TEXT,             -- the marker the mirror is complete for; NULL: not complete
+        listed_at  INTEGER           -- when the mirror was last rebuilt from a full listing
+      ) WITHOUT ROWID;
+    `,
+  },
 ];

@@ -11,7 +11,10 @@ import type { RunObserver } from './observer.js';
 import { FileIndex } from '../state/file-index.js';
 import { SyncRecords } from '../state/sync-records.js';
 import { hashFiles, scanLibrary, type LocalFile } from '../library/scan.js';
-import { listMusic, resolveRemote } from './remote-listing.js';
+import { resolveRemote } from './remote-listing.js';
+import { remoteView, type RemoteView } from './remote-view.js';
+import { writeGeneration } from './generation.js';
+import { RemoteMirror } from '../state/remote-mirror.js';
 import { checkDeleteLimit, plan, type DeleteLimit, type Direction, type Plan } from './plan.js';
 import { executePlan, type ExecResult } from './transfer.js';
 import { musicKey, trashStamp } from './layout.js';
@@ -29,6 +32,10 @@ export interface SyncOptions {
   /** Plan only: change nothing (dry-run, status). */
   dryRun: boolean;
   transfers: number;
+  /** List the remote even when the mirror is current. */
+  full?: boolean;
+  /** Who is writing, recorded in the generation marker. */
+  user: string;
   observer?: RunObserver;
   signal?: AbortSignal;
 }
@@ -55,6 +62,7 @@ export async function runSync(o: SyncOptions): Promise<SyncResult> {
   const signal = o.signal ?? new AbortController().signal;
   const index = new FileIndex(o.db);
   const records = new SyncRecords(o.db, o.remote.url);
+  const mirror = new RemoteMirror(o.db, o.remote.url);
   const problems: Problem[] = [];
   const report = (p: Problem) => {
     problems.push(p);
@@ -63,10 +71,11 @@ export async function runSync(o: SyncOptions): Promise<SyncResult> {
 
   try {
     observer.phase?.('scan');
-    const [scan, objects] = await Promise.all([
+    const [scan, view] = await Promise.all([
       scanLibrary(o.root, { filter: o.filter, index }),
-      listMusic(o.remote, problems, signal),
+      remoteView(o.remote, mirror, { full: o.full ?? false, problems, signal }),
     ]);
+    const objects = view.objects;
     for (const p of scan.problems) report(p);
     // Remote objects outside the filter are none of this run's business.
     for (const [path] of objects) if (!o.filter.file(path)) objects.delete(path);
@@ -99,12 +108,17 @@ export async function runSync(o: SyncOptions): Promise<SyncResult> {
     observer.planned?.({ files: work.length, bytes: work.reduce((n, a) => n + a.size, 0) });
     const result: SyncResult = { plan: p, problems, hashed, elapsedMs: 0 };
     if (!o.dryRun) {
+      // While this run writes, the mirror is incomplete, and the marker changes
+      // before the first write and after the last: see generation.ts.
+      const writes = p.actions.some((a) => a.kind === 'upload' || a.kind === 'trash-remote');
+      if (writes) await writeGeneration(o.remote, o.user);
       result.exec = await executePlan(p, {
         remote: o.remote,
         root: o.root,
         records,
         synced,
         index,
+        mirror,
         local,
         stamp: trashStamp(),
         transfers: o.transfers,
@@ -114,6 +128,8 @@ export async function runSync(o: SyncOptions): Promise<SyncResult> {
         stats: { hashed: 0 },
       });
       result.hashed += result.exec.hashed;
+      if (writes) mirror.setState({ generation: await writeGeneration(o.remote, o.user), listedAt: view.listedAt });
+      else if (view.listed) await adopt(o.remote, mirror, view, o.user);
     }
     result.elapsedMs = performance.now() - t0;
     return result;
@@ -121,5 +137,18 @@ export async function runSync(o: SyncOptions): Promise<SyncResult> {
     // Whatever stopped the run, what was learnt of the files is kept.
     index.flush();
     records.flush();
+    mirror.flush();
   }
+}
+
+/**
+ * adopt marks the mirror complete after a run that listed the remote and wrote
+ * nothing to it. A remote without a marker yet gets one (best effort: read-only
+ * credentials simply mean every run lists), so that the next run can skip the
+ * listing.
+ */
+async function adopt(remote: Remote, mirror: RemoteMirror, view: RemoteView, user: string): Promise<void> {
+  let generation = view.generation;
+  if (generation === undefined) generation = await writeGeneration(remote, user).catch(() => undefined);
+  mirror.setState({ ...(generation ? { generation } : {}), listedAt: view.listedAt });
 }

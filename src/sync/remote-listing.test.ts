@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Remote, RemoteObject } from '../remote/remote.js';
 import type { Problem } from '../library/walk.js';
-import { listMusic, resolveRemote, type ListedObject } from './remote-listing.js';
+import { foldMusic, resolveRemote, type ListedObject } from './remote-listing.js';
 import { multipartEtag } from '../library/etag.js';
 
 const MiB = 1024 * 1024;
@@ -104,12 +104,12 @@ describe('resolveRemote', () => {
   });
 });
 
-describe('listMusic', () => {
+describe('foldMusic', () => {
   it('folds NFC and NFD spellings into one path, preferring the NFC key, and reports the other', async () => {
     const nfc = 'music/Sigur Rós/x.mp3';
     const nfd = 'music/Sigur Ro\u0301s/x.mp3';
     const problems: Problem[] = [];
-    const out = await listMusic(fakeRemote([{ key: nfd, size: 1 }, { key: nfc, size: 2 }]), problems);
+    const out = foldMusic([{ key: nfd, size: 1 }, { key: nfc, size: 2 }], problems);
     expect([...out.keys()]).toEqual(['Sigur Rós/x.mp3']);
     expect(out.get('Sigur Rós/x.mp3')?.key).toBe(nfc);
     expect(problems).toHaveLength(1);

@@ -20,13 +20,14 @@ export interface ListedObject extends RemoteObject {
 }
 
 /**
- * listMusic lists `music/` of `remote`. When two keys are one name after NFC
- * normalisation (left by tools that do not normalise), the NFC spelling wins
- * and the other is reported.
+ * foldMusic keys the objects under `music/` by NFC library path. When two keys
+ * are one name after NFC normalisation (left by tools that do not normalise),
+ * the NFC spelling wins and the other is reported.
  */
-export async function listMusic(remote: Remote, problems: Problem[], signal?: AbortSignal): Promise<Map<string, ListedObject>> {
+export function foldMusic(objects: Iterable<RemoteObject>, problems: Problem[]): Map<string, ListedObject> {
   const out = new Map<string, ListedObject>();
-  for await (const o of remote.list(MUSIC_PREFIX, signal ? { signal } : {})) {
+  for (const o of objects) {
+    if (!o.key.startsWith(MUSIC_PREFIX)) continue;
     const path = o.key.slice(MUSIC_PREFIX.length).normalize('NFC');
     if (!path) continue;
     const prev = out.get(path);
@@ -39,6 +40,13 @@ export async function listMusic(remote: Remote, problems: Problem[], signal?: Ab
     }
     out.set(path, { ...o, path });
   }
+  return out;
+}
+
+/** listMusic lists `music/` of `remote` (all of it, streamed) into an array. */
+export async function listMusic(remote: Remote, signal?: AbortSignal): Promise<RemoteObject[]> {
+  const out: RemoteObject[] = [];
+  for await (const o of remote.list(MUSIC_PREFIX, signal ? { signal } : {})) out.push(o);
   return out;
 }
 

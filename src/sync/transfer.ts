@@ -13,6 +13,7 @@ import type { PutBody, Remote } from '../remote/remote.js';
 import type { ByteBudget } from '../remote/byte-budget.js';
 import { readFileSync } from 'node:fs';
 import type { FileIndex } from '../state/file-index.js';
+import type { RemoteMirror } from '../state/remote-mirror.js';
 import type { SyncRecords, SyncRecord } from '../state/sync-records.js';
 import type { LocalFile } from '../library/scan.js';
 import type { Action, Plan } from './plan.js';
@@ -28,6 +29,8 @@ export interface ExecContext {
   remote: Remote;
   root: string;
   records: SyncRecords;
+  /** The local copy of the remote listing, kept current with each write. */
+  mirror: RemoteMirror;
   /** The records as they were before this run (read once by the engine). */
   synced: ReadonlyMap<string, SyncRecord>;
   index: FileIndex;
@@ -105,6 +108,7 @@ export async function executePlan(p: Plan, ctx: ExecContext): Promise<ExecResult
   } finally {
     ctx.records.flush();
     ctx.index.flush();
+    ctx.mirror.flush();
     result.hashed = ctx.stats.hashed;
   }
 
@@ -201,6 +205,9 @@ async function upload(a: Action, ctx: ExecContext, signal: AbortSignal): Promise
   const file = ctx.local.get(a.path);
   if (!file) throw new FileError(a.path, 'vanished before upload');
   let kept = false;
+  // Until the upload is confirmed the object's state is unknown: a failed one
+  // may have left nothing, or the old version, so the mirror forgets it.
+  ctx.mirror.remove(a.key);
   const res = await attempt(a, ctx, signal, async (onProgress) => {
     if (a.replaces && !kept) {
       await keepRemoteVersion(ctx.remote, ctx.stamp, a.key);
@@ -218,7 +225,9 @@ async function upload(a: Action, ctx: ExecContext, signal: AbortSignal): Promise
       out.release();
     }
   });
-  const etag = res.etag ?? fingerprint(await ctx.remote.stat(a.key));
+  const stored = res.etag ? { key: a.key, size: res.size, etag: res.etag } : await ctx.remote.stat(a.key);
+  ctx.mirror.put(stored);
+  const etag = fingerprint(stored);
   ctx.records.put({ path: a.path, key: a.key, size: res.size, md5: res.md5, ...(etag ? { etag } : {}) });
 }
 
@@ -251,6 +260,7 @@ async function download(a: Action, ctx: ExecContext, signal: AbortSignal): Promi
 async function moveToTrash(a: Action, ctx: ExecContext): Promise<void> {
   if (a.kind === 'trash-remote') {
     await trashRemote(ctx.remote, ctx.stamp, a.key);
+    ctx.mirror.remove(a.key);
   } else {
     const l = ctx.local.get(a.path);
     if (l) await trashLocal(ctx.root, ctx.stamp, a.path, l.abs);

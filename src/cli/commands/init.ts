@@ -3,11 +3,11 @@ import type { Command } from 'commander';
 import type { CommandDeps } from '../deps.js';
 import type { Config } from '../../config/config.js';
 import { access } from 'node:fs/promises';
-import { userInfo } from 'node:os';
 import { saveConfig } from '../../config/config.js';
 import { UsageError, ExitCode } from '../../errors.js';
 import { collect, parseMaxDelete, parseTransfers } from '../options.js';
 import { expandHome } from '../../config/paths.js';
+import { userName } from '../context.js';
 
 interface InitFlags {
   library?: string;
@@ -48,7 +48,7 @@ export function addInitCommand(program: Command, deps: CommandDeps): void {
         ...(ctx.global.endpoint ? { endpoint: ctx.global.endpoint } : {}),
         ...(ctx.global.profile ? { profile: ctx.global.profile } : {}),
         ...(flags.region ? { region: flags.region } : {}),
-        user: ctx.global.user ?? safeUser(),
+        user: userName(ctx),
         ...(flags.include ? { include: flags.include } : {}),
         ...(flags.exclude ? { exclude: flags.exclude } : {}),
         ...(flags.extensions ? { extensions: flags.extensions.split(',').map((e) => e.trim()).filter(Boolean) } : {}),
@@ -59,10 +59,4 @@ export function addInitCommand(program: Command, deps: CommandDeps): void {
       deps.io.stdout.write(ctx.global.json ? `${JSON.stringify({ configFile: ctx.configFile, config }, null, 2)}\n` : `wrote ${ctx.configFile}\n`);
       deps.exit(ExitCode.Ok);
     });
-}
-
-/** The login name, reduced to what a user name may hold. */
-function safeUser(): string {
-  const name = userInfo().username.replace(/[^\p{L}\p{N}._-]+/gu, '_').slice(0, 64);
-  return name || 'dj';
 }

@@ -12,6 +12,7 @@ import { makeFilter } from '../../library/filter.js';
 import { collect, parseMaxDelete, parseTransfers } from '../options.js';
 import { makeDisplay } from '../progress.js';
 import { withSession } from '../session.js';
+import { userName } from '../context.js';
 import { ExitCode } from '../../errors.js';
 import { formatBytes, formatCount, formatDuration } from '../format.js';
 import { renderPlan, renderStatus, resultJson } from '../report.js';
@@ -23,6 +24,7 @@ export interface SyncFlags {
   dryRun?: boolean;
   delete?: boolean;
   maxDelete?: string;
+  full?: boolean;
 }
 
 /** addSyncCommands registers push, pull and status on `program`. */
@@ -41,6 +43,7 @@ export function addSyncCommands(program: Command, deps: CommandDeps): void {
       .option('-n, --dry-run', 'print the plan, change nothing')
       .option('--delete', direction === 'push' ? 'move remote files the library no longer has to the remote trash' : 'move library files the remote no longer has to the local trash')
       .option('--max-delete <limit>', 'with --delete: refuse past this share (50%) or count (200)', '50%')
+      .option('--full', 'list the whole remote even if nothing changed it since the last run')
       .action(async (library: string | undefined, remote: string | undefined, flags: SyncFlags, cmd: Command) => {
         deps.exit(await syncCommand(await ctxFor(cmd), io, signal, direction, library, remote, flags));
       });
@@ -52,6 +55,7 @@ export function addSyncCommands(program: Command, deps: CommandDeps): void {
     .argument('[remote]', 'remote URL or folder')
     .option('--include <glob>', 'only files matching (repeatable)', collect)
     .option('--exclude <glob>', 'leave out files matching (repeatable)', collect)
+    .option('--full', 'list the whole remote even if nothing changed it since the last run')
     .action(async (library: string | undefined, remote: string | undefined, flags: SyncFlags, cmd: Command) => {
       deps.exit(await syncCommand(await ctxFor(cmd), io, signal, 'status', library, remote, { ...flags, dryRun: true }));
     });
@@ -88,6 +92,8 @@ async function syncCommand(
         maxDelete,
         dryRun: Boolean(flags.dryRun),
         transfers,
+        full: Boolean(flags.full),
+        user: userName(ctx),
         observer: display,
         signal,
       });

@@ -5,7 +5,8 @@ import type { TrashBatch } from '../../sync/trash-batches.js';
 import { globMatcher } from '../../library/filter.js';
 import { localTrash, remoteTrash, restoreLocal, restoreRemote } from '../../sync/trash-batches.js';
 import { openRemote } from '../../remote/remote-url.js';
-import { libraryRoot, remoteOptions, remoteUrl, type Context } from '../context.js';
+import { libraryRoot, remoteOptions, remoteUrl, userName, type Context } from '../context.js';
+import { writeGeneration } from '../../sync/generation.js';
 import { ExitCode } from '../../errors.js';
 import { formatBytes, formatCount } from '../format.js';
 import { collect } from '../options.js';
@@ -60,7 +61,14 @@ async function withTrash<T>(ctx: Context, where: string | undefined, flags: Tras
   const url = remoteUrl(ctx, where);
   const remote = await openRemote(url, remoteOptions(ctx, url));
   try {
-    return await fn({ list: () => remoteTrash(remote), restore: (s, only) => restoreRemote(remote, s, only) });
+    const restore = async (s: string, only?: (p: string) => boolean) => {
+      // Restoring writes to music/: other machines' mirrors must notice (see generation.ts).
+      await writeGeneration(remote, userName(ctx));
+      const done = await restoreRemote(remote, s, only);
+      await writeGeneration(remote, userName(ctx));
+      return done;
+    };
+    return await fn({ list: () => remoteTrash(remote), restore });
   } finally {
     await remote.close();
   }
