@@ -3,44 +3,12 @@
  * It holds defaults only, never secrets: credentials come from the standard
  * AWS chain. Validation errors name the file and the offending key.
  */
-import { z } from 'zod';
+import type { Config } from './config-schema.js';
 import { readFile, writeFile, mkdir, rename } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { ConfigError } from '../errors.js';
 
-const globList = z.array(z.string().min(1, 'must not be empty'));
-
-export const configSchema = z
-  .object({
-    /** Library root folder. */
-    library: z.string().min(1).optional(),
-    /** Default remote URL: s3://bucket/prefix, file:///path or a folder path. */
-    remote: z.string().min(1).optional(),
-    /** S3 endpoint for non-AWS servers. */
-    endpoint: z.url({ message: 'must be a URL like http://127.0.0.1:9000' }).optional(),
-    /** AWS shared-config profile to take credentials from. */
-    profile: z.string().min(1).optional(),
-    region: z.string().min(1).optional(),
-    /** Your name in a crew; defaults to the login name. */
-    user: z
-      .string()
-      .regex(/^[\p{L}\p{N}._-]{1,64}$/u, 'must be 1–64 letters, digits, dots, dashes or underscores')
-      .optional(),
-    include: globList.optional(),
-    exclude: globList.optional(),
-    /** File extensions that take part, without dots. */
-    extensions: z.array(z.string().regex(/^\.?[A-Za-z0-9]{1,10}$/, 'must be an extension like mp3')).min(1).optional(),
-    /** Files transferred at once. */
-    transfers: z.number().int().min(1).max(256).optional(),
-    /** Default --max-delete: "50%" or a count. */
-    maxDelete: z.union([z.string().regex(/^\d{1,3}(\.\d+)?%$|^\d+$/, 'must be like "50%" or a count'), z.number().int().min(0)]).optional(),
-  })
-  .strict();
-
-export type Config = z.infer<typeof configSchema>;
-
-/** Keys that look like secrets are refused outright, with a pointer to the right place. */
-const SECRET_KEYS = /secret|password|token|access.?key/i;
+export type { Config };
 
 /**
  * loadConfig reads and validates `file`. A missing file gives `{}` unless
@@ -60,27 +28,12 @@ export async function loadConfig(file: string, required: boolean): Promise<Confi
   } catch (err) {
     throw new ConfigError(file, '(file)', `not valid JSON: ${(err as Error).message}`);
   }
-  return validateConfig(raw, file);
-}
-
-/** validateConfig checks a parsed config object; errors name the first bad key. */
-export function validateConfig(raw: unknown, file: string): Config {
-  if (raw && typeof raw === 'object') {
-    const secret = Object.keys(raw).find((k) => SECRET_KEYS.test(k));
-    if (secret) throw new ConfigError(file, secret, 'secrets do not belong in the config file; use the AWS credential chain (env or --profile)');
-  }
-  const r = configSchema.safeParse(raw);
-  if (r.success) return r.data;
-  const issue = r.error.issues[0];
-  if (!issue) throw new ConfigError(file, '(file)', 'invalid');
-  if (issue.code === 'unrecognized_keys') throw new ConfigError(file, issue.keys.join(', '), 'unknown key');
-  const key = issue.path.length > 0 ? issue.path.join('.') : '(file)';
-  throw new ConfigError(file, key, issue.message);
+  return (await import('./config-schema.js')).validateConfig(raw, file);
 }
 
 /** saveConfig writes `config` atomically (temp file + rename), validated first. */
 export async function saveConfig(file: string, config: Config): Promise<void> {
-  validateConfig(config, file);
+  (await import('./config-schema.js')).validateConfig(config, file);
   await mkdir(dirname(file), { recursive: true });
   const tmp = `${file}.tmp-${process.pid}`;
   await writeFile(tmp, `${JSON.stringify(config, null, 2)}\n`, { mode: 0o600 });
