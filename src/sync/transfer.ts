@@ -160,8 +160,12 @@ async function attempt<T>(action: Action, ctx: ExecContext, signal: AbortSignal,
   );
 }
 
-/** Fresh files up to this size are read into memory once, to be hashed and sent from the same bytes. */
-const SEND_FROM_MEMORY = 16 * 1024 * 1024;
+/**
+ * Fresh files up to this size are read into memory once, to be hashed and sent
+ * from the same bytes; larger ones are hashed in a streamed pass and streamed
+ * again to send (from the page cache), which keeps memory flat.
+ */
+const SEND_FROM_MEMORY = 1024 * 1024;
 
 /** What an upload attempt sends: the bytes (or the file to stream) and their MD5. */
 interface Outgoing {

@@ -15,16 +15,16 @@ import type { S3Connection } from './s3-client.js';
 import { CLEANUP_MS, unquote } from './s3-multipart.js';
 
 /**
- * measure gives the size and MD5 of what is about to be uploaded. A file
- * without an expected MD5 is read once first: the point is that the server
- * checks the bytes it receives against an MD5 of the bytes on disk. Bytes
- * that do not match `expectMd5` are refused before anything is sent.
+ * measure gives the size and MD5 of what is about to be uploaded: `expectMd5`
+ * when the caller knows it (it hashed those bytes), else the MD5 of a first
+ * read. Either way the server checks the bytes it receives against it, and
+ * the ETag it answers is compared too (see putSingle).
  */
 export async function measure(body: PutBody, expectMd5: string | undefined, signal?: AbortSignal): Promise<{ size: number; md5: string }> {
   if ('data' in body) {
-    const md5 = createHash('md5').update(body.data).digest('hex');
-    if (expectMd5 && md5 !== expectMd5.toLowerCase()) throw new ChecksumError(`bytes to upload have MD5 ${md5}, expected ${expectMd5}`);
-    return { size: body.data.length, md5 };
+    // The caller hashed these very bytes; hashing them again would cost a pass
+    // over every upload and prove nothing the server's check does not.
+    return { size: body.data.length, md5: expectMd5?.toLowerCase() ?? createHash('md5').update(body.data).digest('hex') };
   }
   if (!expectMd5) return md5File(body.path, signal);
   let st;
@@ -53,15 +53,16 @@ export interface SinglePutJob {
 }
 
 /**
- * putSingle uploads with one PutObject. If the server's ETag is an MD5 other
- * than `md5`, or the bytes read while sending do not hash to `md5` (the file
- * changed), the object is deleted and ChecksumError thrown. Errors reading the
- * file are FileError; SDK errors are thrown unmapped.
+ * putSingle uploads with one PutObject carrying `md5` as Content-MD5, which
+ * S3 checks against the bytes it receives (BadDigest). Servers that do not
+ * check it still answer with the MD5 of what they stored as the ETag: if that
+ * differs from `md5` (bytes changed on disk or in transit) the object is
+ * deleted and ChecksumError thrown. Errors reading the file are FileError;
+ * SDK errors are thrown unmapped.
  */
 export async function putSingle(job: SinglePutJob): Promise<TransferResult> {
   const { client, sdk } = job.conn;
   const { body, size, md5 } = job;
-  const sent = createHash('md5');
   let readError: unknown;
   let stream: Readable | undefined;
   if ('path' in body) {
@@ -73,7 +74,6 @@ export async function putSingle(job: SinglePutJob): Promise<TransferResult> {
         count += chunk.length;
         // More bytes than Content-Length would spill into the next request on a kept-alive socket.
         if (count > size) return done((readError ??= new FileError(body.path, 'the file grew while it was being uploaded')) as Error);
-        sent.update(chunk);
         job.progress.add(chunk.length);
         done(null, chunk);
       },
@@ -84,11 +84,6 @@ export async function putSingle(job: SinglePutJob): Promise<TransferResult> {
     });
     // pipeline, not pipe: a read error must end the request body, not leave it hanging.
     stream = pipeline(file, tap, () => {});
-  } else {
-    sent.update(body.data);
-    // Known before sending: bytes that are not what the caller hashed never leave.
-    const got = sent.copy().digest('hex');
-    if (got !== md5) throw new ChecksumError(`${job.label}: the bytes to upload have MD5 ${got}, expected ${md5} (changed since scanned?)`);
   }
   let out;
   try {
@@ -112,10 +107,9 @@ export async function putSingle(job: SinglePutJob): Promise<TransferResult> {
   if ('data' in body) job.progress.add(size);
   const etag = unquote(out.ETag);
   const stored = parseEtag(etag).md5;
-  const sentMd5 = sent.digest('hex');
-  if ((stored && stored !== md5) || sentMd5 !== md5) {
+  if (stored && stored !== md5) {
     await client.send(new sdk.DeleteObjectCommand({ Bucket: job.bucket, Key: job.key }), { abortSignal: AbortSignal.timeout(CLEANUP_MS) }).catch(() => {});
-    throw new ChecksumError(`${job.label}: expected MD5 ${md5}, sent ${sentMd5}, the server stored ${stored ?? etag}; the object was deleted`);
+    throw new ChecksumError(`${job.label}: expected MD5 ${md5}, the server stored ${stored}; the object was deleted`);
   }
   return { size, md5, etag };
 }

@@ -66,7 +66,7 @@ export interface S3RemoteOptions {
 }
 
 /** Files up to this size are uploaded from one in-memory buffer rather than streamed. */
-const IN_MEMORY_MAX = 16 * 1024 * 1024;
+const IN_MEMORY_MAX = 1024 * 1024;
 
 export class S3Remote implements Remote {
   readonly kind = 's3' as const;
