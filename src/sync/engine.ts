@@ -21,6 +21,9 @@ import { musicKey, trashStamp } from './layout.js';
 import { localNameProblem } from '../library/names.js';
 import { ByteBudget } from '../remote/byte-budget.js';
 
+/** Memory for files held whole while they are hashed and sent. */
+const SEND_BUDGET = 64 * 1024 * 1024;
+
 export interface SyncOptions {
   direction: Direction;
   root: string;
@@ -122,7 +125,7 @@ export async function runSync(o: SyncOptions): Promise<SyncResult> {
         local,
         stamp: trashStamp(),
         transfers: o.transfers,
-        budget: new ByteBudget(128 * 1024 * 1024),
+        budget: new ByteBudget(SEND_BUDGET),
         observer,
         signal,
         stats: { hashed: 0 },

@@ -5,7 +5,7 @@
  * what finished. One failing file is reported and the others go on; an error
  * that makes the remote unusable (access denied, unreachable) stops the run.
  */
-import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
@@ -21,7 +21,7 @@ import type { RunObserver } from './observer.js';
 import { ChecksumError, classify, FileError } from '../errors.js';
 import { withRetry } from './retry.js';
 import { forEachLimit } from './queue.js';
-import { describeFile } from '../library/scan.js';
+import { describeFile, WHOLE_READ } from '../library/scan.js';
 import { fingerprint } from './remote-listing.js';
 import { keepRemoteVersion, trashLocal, trashRemote } from './trash.js';
 
@@ -162,10 +162,10 @@ async function attempt<T>(action: Action, ctx: ExecContext, signal: AbortSignal,
 
 /**
  * Fresh files up to this size are read into memory once, to be hashed and sent
- * from the same bytes; larger ones are hashed in a streamed pass and streamed
- * again to send (from the page cache), which keeps memory flat.
+ * from the same bytes (within the run's memory budget); larger ones are hashed
+ * in a streamed pass and streamed again to send.
  */
-const SEND_FROM_MEMORY = 1024 * 1024;
+const SEND_FROM_MEMORY = 16 * 1024 * 1024;
 
 /** What an upload attempt sends: the bytes (or the file to stream) and their MD5. */
 interface Outgoing {
@@ -187,7 +187,9 @@ async function outgoing(file: LocalFile, ctx: ExecContext, signal: AbortSignal):
   if (file.size <= SEND_FROM_MEMORY) {
     release = await ctx.budget.acquire(file.size, signal);
     try {
-      data = readFileSync(file.abs);
+      // Small files synchronously (cheaper than a thread-pool round trip); larger
+      // ones in the pool, so the event loop keeps feeding the transfers in flight.
+      data = file.size <= WHOLE_READ ? readFileSync(file.abs) : await readFile(file.abs);
     } catch (err) {
       release();
       throw err;
