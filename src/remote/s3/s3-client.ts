@@ -64,6 +64,8 @@ export async function connectS3(options: S3ClientOptions): Promise<S3Connection>
     responseChecksumValidation: 'WHEN_REQUIRED',
     // Retries are ours (withRetry), at a level where a body can be re-read.
     maxAttempts: 1,
+    // Resolve each command's middleware stack once, not on every request.
+    cacheMiddleware: true,
     // AWS buckets answer from their own region; follow instead of failing.
     followRegionRedirects: true,
     // Without a logger the SDK writes some warnings straight to the console

@@ -37,6 +37,9 @@ export async function measure(body: PutBody, expectMd5: string | undefined, sign
   return { size: st.size, md5: expectMd5.toLowerCase() };
 }
 
+/** Bodies above this size can be aborted mid-request (see putSingle). */
+const ABORTABLE_SIZE = 1024 * 1024;
+
 export interface SinglePutJob {
   conn: S3Connection;
   bucket: string;
@@ -96,7 +99,10 @@ export async function putSingle(job: SinglePutJob): Promise<TransferResult> {
         ContentMD5: md5Base64(md5),
         Metadata: { md5 },
       }),
-      { abortSignal: job.signal },
+      // Only large bodies take the abort signal: passing options turns off the
+      // SDK's middleware cache (cacheMiddleware), whose rebuild per request is
+      // most of the client-side cost of a small upload; a small PUT ends soon anyway.
+      job.signal && size > ABORTABLE_SIZE ? { abortSignal: job.signal } : undefined,
     );
   } catch (err) {
     if (readError && 'path' in body) throw fileError(body.path, readError);
