@@ -13,6 +13,7 @@ import { multipartEtag, parseEtag } from '../../library/etag.js';
 import { withRetry, type RetryPolicy } from '../../sync/retry.js';
 import { fileError, type Progress } from '../local-io.js';
 import type { ByteBudget } from '../byte-budget.js';
+import { asBody } from './s3-body.js';
 import type { S3Connection } from './s3-client.js';
 
 /** How long clean-up requests (abort, delete) may take before we give up on them. */
@@ -184,7 +185,7 @@ function uploadPart(job: MultipartJob, uploadId: string, partNumber: number, bod
         Key: job.key,
         UploadId: uploadId,
         PartNumber: partNumber,
-        Body: body,
+        Body: asBody(body),
         ContentLength: body.length,
         ContentMD5: digest.toString('base64'),
       }),

@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, statSync } from 'node:fs';
 import { pipeline, Transform, type Readable } from 'node:stream';
+import { ABORTABLE_SIZE, asBody } from './s3-body.js';
 import { ChecksumError, FileError } from '../../errors.js';
 import { md5Base64, parseEtag } from '../../library/etag.js';
 import { fileError, md5File, READ_CHUNK, type Progress } from '../local-io.js';
@@ -36,9 +37,6 @@ export async function measure(body: PutBody, expectMd5: string | undefined, sign
   if (!st.isFile()) throw new FileError(body.path, 'not a regular file');
   return { size: st.size, md5: expectMd5.toLowerCase() };
 }
-
-/** Bodies above this size can be aborted mid-request (see putSingle). */
-const ABORTABLE_SIZE = 1024 * 1024;
 
 export interface SinglePutJob {
   conn: S3Connection;
@@ -94,7 +92,7 @@ export async function putSingle(job: SinglePutJob): Promise<TransferResult> {
       new sdk.PutObjectCommand({
         Bucket: job.bucket,
         Key: job.key,
-        Body: stream ?? ('data' in body ? body.data : undefined),
+        Body: stream ?? ('data' in body ? asBody(body.data) : undefined),
         ContentLength: size,
         ContentMD5: md5Base64(md5),
         Metadata: { md5 },
@@ -119,3 +117,4 @@ export async function putSingle(job: SinglePutJob): Promise<TransferResult> {
   }
   return { size, md5, etag };
 }
+
