@@ -165,13 +165,3 @@ export function checkDeleteLimit(p: Plan, limit: DeleteLimit): void {
     );
   }
 }
-
-/** Counts of a plan's actions by kind and reason, for summaries. */
-export function tally(p: Plan): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const a of p.actions) {
-    const k = `${a.kind}:${a.reason}`;
-    out[k] = (out[k] ?? 0) + 1;
-  }
-  return out;
-}
