@@ -1,4 +1,5 @@
 /** Parsers for flag values; each throws UsageError naming the flag. */
+import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
 import type { DeleteLimit } from '../sync/plan.js';
 
@@ -26,4 +27,16 @@ export function parseMaxDelete(value: string | number | undefined, flag = '--max
     return { count: Number(s) };
   }
   throw new UsageError(`${flag} must be a share like 50% or a count like 200, not ${JSON.stringify(value)}`);
+}
+
+/** withFilterOptions adds the repeatable --include/--exclude globs (exclude wins) to `cmd`. */
+export function withFilterOptions(cmd: Command): Command {
+  return cmd
+    .option('--include <glob>', 'only files matching (repeatable)', collect)
+    .option('--exclude <glob>', 'leave out files matching (repeatable; wins over --include)', collect);
+}
+
+/** The --full flag of commands that read the remote. */
+export function withFullOption(cmd: Command): Command {
+  return cmd.option('--full', 'list the whole remote even if nothing changed it since the last run');
 }

@@ -232,6 +232,20 @@ describe('errors', () => {
     expect((await cli({ home }, 'status')).stderr).toMatch(/secretKey: secrets do not belong/);
   });
 
+  it('the config\'s maxDelete applies when --max-delete is not given', async () => {
+    const h = await mkdtemp(join(tmpdir(), 'cs-home-'));
+    const own = await mkdtemp(join(tmpdir(), 'cs-lib-'));
+    const paths = await makeLibrary(own, { albums: 1, tracksPerAlbum: 3, seed: 21 });
+    const remote = await mkdtemp(join(tmpdir(), 'cs-remote-'));
+    expect((await cli({ home: h }, 'init', '--library', own, '--remote', remote, '--max-delete', '0')).code).toBe(0);
+    expect((await cli({ home: h }, 'push')).code).toBe(0);
+    await unlink(join(own, paths[0]!));
+    const refused = await cli({ home: h }, 'push', '--delete');
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/over the limit of 0 files/);
+    expect((await cli({ home: h }, 'push', '--delete', '--max-delete', '1')).code).toBe(0);
+  });
+
   it('with no config and no remote, push uses the embedded folder remote', async () => {
     const h = await mkdtemp(join(tmpdir(), 'cs-home-'));
     const r = await cliJson({ home: h }, 'push', lib);

@@ -5,7 +5,7 @@ import type { Config } from '../../config/config.js';
 import { access } from 'node:fs/promises';
 import { saveConfig } from '../../config/config.js';
 import { UsageError, ExitCode } from '../../errors.js';
-import { collect, parseMaxDelete, parseTransfers } from '../options.js';
+import { parseMaxDelete, parseTransfers, withFilterOptions } from '../options.js';
 import { expandHome } from '../../config/paths.js';
 import { userName } from '../context.js';
 
@@ -22,14 +22,13 @@ interface InitFlags {
 }
 
 export function addInitCommand(program: Command, deps: CommandDeps): void {
-  program
+  const cmd = program
     .command('init')
     .description('write the config file (library, default remote, user, filters)')
     .requiredOption('--library <dir>', 'library root folder')
     .option('--remote <url>', 's3://bucket/prefix, file:///path or a folder (default: the embedded folder remote)')
-    .option('--region <name>', 'S3 region')
-    .option('--include <glob>', 'only files matching (repeatable)', collect)
-    .option('--exclude <glob>', 'leave out files matching (repeatable)', collect)
+    .option('--region <name>', 'S3 region');
+  withFilterOptions(cmd)
     .option('--extensions <list>', 'comma-separated file extensions that take part')
     .option('--transfers <n>', 'files transferred at once')
     .option('--max-delete <limit>', 'default --max-delete')

@@ -9,7 +9,7 @@ import type { CommandDeps } from '../deps.js';
 import type { Direction } from '../../sync/plan.js';
 import { runSync, type SyncResult } from '../../sync/engine.js';
 import { makeFilter } from '../../library/filter.js';
-import { collect, parseMaxDelete, parseTransfers } from '../options.js';
+import { parseMaxDelete, parseTransfers, withFilterOptions, withFullOption } from '../options.js';
 import { makeDisplay } from '../progress.js';
 import { withSession } from '../session.js';
 import { userName } from '../context.js';
@@ -32,33 +32,28 @@ export function addSyncCommands(program: Command, deps: CommandDeps): void {
   const { ctxFor, io, signal } = deps;
   for (const direction of ['push', 'pull'] as const) {
     const verb = direction === 'push' ? 'upload what the remote lacks or holds with other content' : 'download what the library lacks or holds with other content';
-    program
+    const cmd = program
       .command(direction)
       .description(verb)
       .argument('[library]', 'library folder (default: from the config)')
-      .argument('[remote]', 's3://bucket/prefix, file:///path or a folder (default: from the config, else the embedded folder remote)')
-      .option('--include <glob>', 'only files matching (repeatable)', collect)
-      .option('--exclude <glob>', 'leave out files matching (repeatable; wins over --include)', collect)
+      .argument('[remote]', 's3://bucket/prefix, file:///path or a folder (default: from the config, else the embedded folder remote)');
+    withFullOption(withFilterOptions(cmd))
       .option('--transfers <n>', 'files transferred at once (default 16)')
       .option('-n, --dry-run', 'print the plan, change nothing')
       .option('--delete', direction === 'push' ? 'move remote files the library no longer has to the remote trash' : 'move library files the remote no longer has to the local trash')
-      .option('--max-delete <limit>', 'with --delete: refuse past this share (50%) or count (200)', '50%')
-      .option('--full', 'list the whole remote even if nothing changed it since the last run')
+      .option('--max-delete <limit>', 'with --delete: refuse past this share ("50%", the default) or count ("200")')
       .action(async (library: string | undefined, remote: string | undefined, flags: SyncFlags, cmd: Command) => {
         deps.exit(await syncCommand(await ctxFor(cmd), io, signal, direction, library, remote, flags));
       });
   }
-  program
+  const status = program
     .command('status')
     .description('show what differs between the library and the remote, changing nothing')
     .argument('[library]', 'library folder')
-    .argument('[remote]', 'remote URL or folder')
-    .option('--include <glob>', 'only files matching (repeatable)', collect)
-    .option('--exclude <glob>', 'leave out files matching (repeatable)', collect)
-    .option('--full', 'list the whole remote even if nothing changed it since the last run')
-    .action(async (library: string | undefined, remote: string | undefined, flags: SyncFlags, cmd: Command) => {
-      deps.exit(await syncCommand(await ctxFor(cmd), io, signal, 'status', library, remote, { ...flags, dryRun: true }));
-    });
+    .argument('[remote]', 'remote URL or folder');
+  withFullOption(withFilterOptions(status)).action(async (library: string | undefined, remote: string | undefined, flags: SyncFlags, cmd: Command) => {
+    deps.exit(await syncCommand(await ctxFor(cmd), io, signal, 'status', library, remote, { ...flags, dryRun: true }));
+  });
 }
 
 async function syncCommand(
