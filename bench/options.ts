@@ -16,6 +16,8 @@ export interface BenchOptions {
   transfers?: number;
   /** Per-command limit; a run past it is killed and flagged. */
   timeoutMs: number;
+  /** Where s3rver stores objects; undefined picks (see bench/run.ts). */
+  store?: string;
   help: boolean;
 }
 
@@ -28,6 +30,9 @@ export const USAGE = `usage: npm run bench -- [flags]
   --transfers N         cratesync --transfers (default: cratesync's own default)
   --json FILE           also write the results JSON there (always: .bench/results.json)
   --timeout SECONDS     kill a command running longer (default 1800)
+  --store DIR           where s3rver keeps objects (default /dev/shm when it is a
+                        tmpfs with room, else the temp folder: disk write-back
+                        noise otherwise swamps the small set's figures)
 `;
 
 /** parseOptions reads the bench's flags; throws an Error with a usage hint on bad input. */
@@ -44,6 +49,7 @@ export function parseOptions(argv: string[]): BenchOptions {
       transfers: { type: 'string' },
       json: { type: 'string' },
       timeout: { type: 'string' },
+      store: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -62,6 +68,7 @@ export function parseOptions(argv: string[]): BenchOptions {
     ...(values.json ? { jsonFile: values.json } : {}),
     ...(transfers !== undefined ? { transfers } : {}),
     timeoutMs: count(values.timeout ?? '1800', '--timeout', 1) * 1000,
+    ...(values.store ? { store: values.store } : {}),
     help: Boolean(values.help),
   };
 }

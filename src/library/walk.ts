@@ -4,11 +4,15 @@
  * from links) with loop detection; a directory or file that cannot be read
  * is reported as a problem and the walk goes on.
  */
-import { statSync } from 'node:fs';
-import { readdir, stat } from 'node:fs/promises';
+import { readdirSync, statSync } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { join } from 'node:path';
 import type { PathFilter } from './filter.js';
 import { describe } from '../errors.js';
+
+/** How long the walk runs before letting the event loop turn. */
+const YIELD_MS = 20;
 
 export interface WalkedFile {
   /** NFC, '/'-separated, relative to the root: the file's identity everywhere. */
@@ -36,10 +40,25 @@ export async function walk(root: string, filter: PathFilter, problems: Problem[]
   const rootStat = await stat(root);
   const visitedDirs = new Set<string>([`${rootStat.dev}:${rootStat.ino}`]);
 
-  async function visitDir(abs: string, rel: string): Promise<void> {
+  // Synchronous on purpose: a readdir or stat takes microseconds, the
+  // thread-pool hop of an async one costs more than the call, and a walk is
+  // thousands of them. The event loop gets a turn every YIELD_MS so that a
+  // listing started alongside (and a service's clients) are not starved.
+  const pending: Array<[string, string]> = [[root, '']];
+  let lastYield = performance.now();
+  for (let next = pending.pop(); next; next = pending.pop()) {
+    visitDir(...next);
+    if (performance.now() - lastYield > YIELD_MS) {
+      await yieldToLoop();
+      lastYield = performance.now();
+    }
+  }
+  return out;
+
+  function visitDir(abs: string, rel: string): void {
     let entries;
     try {
-      entries = await readdir(abs, { withFileTypes: true });
+      entries = readdirSync(abs, { withFileTypes: true });
     } catch (err) {
       problems.push({ path: rel || '.', message: describe(err) });
       return;
@@ -56,8 +75,6 @@ export async function walk(root: string, filter: PathFilter, problems: Problem[]
       if (!e.isFile() && !e.isDirectory() && !e.isSymbolicLink()) continue; // sockets, fifos, devices
       let st;
       try {
-        // Synchronous on purpose: a stat is microseconds, the thread-pool hop of
-        // an async one costs more than the call, and a walk is thousands of them.
         st = statSync(childAbs);
       } catch (err) {
         problems.push({ path: childRel, message: e.isSymbolicLink() ? `broken link: ${describe(err)}` : describe(err) });
@@ -81,12 +98,7 @@ export async function walk(root: string, filter: PathFilter, problems: Problem[]
       seenPaths.add(childRel);
       out.push({ path: childRel, abs: childAbs, size: st.size, mtimeMs: st.mtimeMs, inode: st.ino });
     }
-    // Depth-first, a few directories at a time: bounded open handles, still parallel.
-    for (let i = 0; i < subdirs.length; i += 8) {
-      await Promise.all(subdirs.slice(i, i + 8).map(([a, r]) => visitDir(a, r)));
-    }
+    // Depth-first, in name order: reversed onto the stack, popped in order.
+    for (let i = subdirs.length - 1; i >= 0; i--) pending.push(subdirs[i] as [string, string]);
   }
-
-  await visitDir(root, '');
-  return out;
 }

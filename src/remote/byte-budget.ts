@@ -18,6 +18,11 @@ export class ByteBudget {
     return this.capacity - this.available;
   }
 
+  /** Requests waiting for bytes to be given back. */
+  get waiting(): number {
+    return this.waiters.length;
+  }
+
   /**
    * acquire waits until `bytes` are free and takes them; the returned function
    * gives them back (calling it again does nothing). A request above the

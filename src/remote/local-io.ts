@@ -131,3 +131,25 @@ export async function syncDir(dir: string): Promise<void> {
     await fh?.close().catch(() => {});
   }
 }
+
+/**
+ * readInto reads the local file `path` from its start into `buf` and returns
+ * the part filled: the whole file, or undefined when the file did not fit
+ * (it grew past `buf.length`), so that a caller can lease a buffer one byte
+ * larger than the size it expects and tell a file that grew. One read call in
+ * the thread pool for the common case, instead of one per 512 KiB chunk.
+ */
+export async function readInto(path: string, buf: Buffer): Promise<Buffer | undefined> {
+  const fh = await open(path, 'r').catch((err: unknown) => Promise.reject(fileError(path, err)));
+  try {
+    let got = 0;
+    while (got < buf.length) {
+      const { bytesRead } = await fh.read(buf, got, buf.length - got, got).catch((err: unknown) => Promise.reject(fileError(path, err)));
+      if (bytesRead === 0) return buf.subarray(0, got);
+      got += bytesRead;
+    }
+    return undefined;
+  } finally {
+    await fh.close().catch(() => {});
+  }
+}

@@ -19,6 +19,7 @@ import { checkDeleteLimit, plan, type DeleteLimit, type Direction, type Plan } f
 import { executePlan, type ExecResult } from './transfer.js';
 import { musicKey, trashStamp } from './layout.js';
 import { localNameProblem } from '../library/names.js';
+import { BufferPool } from '../remote/buffer-pool.js';
 import { ByteBudget } from '../remote/byte-budget.js';
 
 /** Memory for files held whole while they are hashed and sent. */
@@ -125,7 +126,7 @@ export async function runSync(o: SyncOptions): Promise<SyncResult> {
         local,
         stamp: trashStamp(),
         transfers: o.transfers,
-        budget: new ByteBudget(SEND_BUDGET),
+        buffers: new BufferPool(new ByteBudget(SEND_BUDGET)),
         observer,
         signal,
         stats: { hashed: 0 },

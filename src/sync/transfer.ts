@@ -5,12 +5,13 @@
  * what finished. One failing file is reported and the others go on; an error
  * that makes the remote unusable (access denied, unreachable) stops the run.
  */
-import { mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import type { PutBody, Remote } from '../remote/remote.js';
-import type { ByteBudget } from '../remote/byte-budget.js';
+import type { BufferPool } from '../remote/buffer-pool.js';
+import { readInto } from '../remote/local-io.js';
 import { readFileSync } from 'node:fs';
 import type { FileIndex } from '../state/file-index.js';
 import type { RemoteMirror } from '../state/remote-mirror.js';
@@ -40,7 +41,8 @@ export interface ExecContext {
   stamp: string;
   transfers: number;
   /** Bounds the memory of files held whole while being hashed and sent. */
-  budget: ByteBudget;
+  /** Buffers for fresh files read whole to be hashed and sent; bounds the memory they hold. */
+  buffers: BufferPool;
   observer: RunObserver;
   signal: AbortSignal;
   /** Counters the run reports. */
@@ -184,16 +186,23 @@ async function outgoing(file: LocalFile, ctx: ExecContext, signal: AbortSignal):
   if (file.md5) return { body: { path: file.abs }, md5: file.md5, release() {} };
   let data: Buffer | undefined;
   let release = () => {};
-  if (file.size <= SEND_FROM_MEMORY) {
-    release = await ctx.budget.acquire(file.size, signal);
-    try {
-      // Small files synchronously (cheaper than a thread-pool round trip); larger
-      // ones in the pool, so the event loop keeps feeding the transfers in flight.
-      data = file.size <= WHOLE_READ ? readFileSync(file.abs) : await readFile(file.abs);
-    } catch (err) {
-      release();
-      throw err;
+  try {
+    if (file.size <= WHOLE_READ) {
+      // Small files synchronously: cheaper than a thread-pool round trip.
+      release = await ctx.buffers.budget.acquire(file.size, signal);
+      data = readFileSync(file.abs);
+    } else if (file.size <= SEND_FROM_MEMORY) {
+      // Larger ones into a pooled buffer, in the thread pool so that the event
+      // loop keeps feeding the transfers in flight. One byte of room tells a
+      // file that grew since its stat; that one is streamed instead.
+      const lease = await ctx.buffers.lease(file.size + 1, signal);
+      release = lease.release;
+      data = await readInto(file.abs, lease.buf);
+      if (!data) release();
     }
+  } catch (err) {
+    release();
+    throw err;
   }
   try {
     const rec = await describeFile(file, data);

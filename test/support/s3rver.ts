@@ -40,9 +40,14 @@ export interface S3rver {
   createBucket(name: string): Promise<void>;
 }
 
-export async function startS3rver(): Promise<S3rver> {
+/**
+ * startS3rver starts s3rver in a child process on 127.0.0.1 and a free port,
+ * storing its objects in a fresh folder under `parent` (default: the system
+ * temp folder), removed by stop().
+ */
+export async function startS3rver(opts: { parent?: string } = {}): Promise<S3rver> {
   const launcher = launcherPath();
-  const dir = await mkdtemp(path.join(tmpdir(), 'cratesync-s3rver-'));
+  const dir = await mkdtemp(path.join(opts.parent ?? tmpdir(), 'cratesync-s3rver-'));
   const child = spawn(process.execPath, ['--openssl-legacy-provider', launcher, dir], { stdio: ['pipe', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));

@@ -12,7 +12,7 @@ import { ChecksumError, CratesyncError, FileError } from '../../errors.js';
 import { multipartEtag, parseEtag } from '../../library/etag.js';
 import { withRetry, type RetryPolicy } from '../../sync/retry.js';
 import { fileError, type Progress } from '../local-io.js';
-import type { ByteBudget } from '../byte-budget.js';
+import type { BufferPool } from '../buffer-pool.js';
 import { asBody } from './s3-body.js';
 import type { S3Connection } from './s3-client.js';
 
@@ -25,8 +25,12 @@ export const MAX_PARTS = 10_000;
 /** Random access to the bytes being uploaded. */
 export interface PartSource {
   readonly size: number;
-  /** Reads exactly `length` bytes at `offset` (FileError when the file is unreadable or shrank). */
-  read(offset: number, length: number): Promise<Buffer>;
+  /**
+   * Reads exactly `length` bytes at `offset` (FileError when the file is
+   * unreadable or shrank), into `into` when the source copies (a file) or as a
+   * view of what it already holds (memory).
+   */
+  read(offset: number, length: number, into: Buffer): Promise<Buffer>;
   close(): Promise<void>;
 }
 
@@ -41,7 +45,8 @@ export interface MultipartJob {
   partSize: number;
   /** MD5 the content must have; stored as `x-amz-meta-md5` and checked against the bytes read. */
   md5: string;
-  budget: ByteBudget;
+  /** Part buffers come from here, which bounds the memory they hold. */
+  buffers: BufferPool;
   partsInFlight: number;
   retry: RetryPolicy;
   signal?: AbortSignal;
@@ -66,8 +71,8 @@ export function fileSource(path: string, size: number): Promise<PartSource> {
   return open(path, 'r').then(
     (fh) => ({
       size,
-      async read(offset, length) {
-        const buf = Buffer.allocUnsafe(length);
+      async read(offset, length, into) {
+        const buf = into.subarray(0, length);
         for (let got = 0; got < length; ) {
           const { bytesRead } = await fh.read(buf, got, length - got, offset + got).catch((err: unknown) => Promise.reject(fileError(path, err)));
           if (bytesRead === 0) throw new FileError(path, 'the file shrank while it was being uploaded');
@@ -143,8 +148,9 @@ async function uploadParts(job: MultipartJob, uploadId: string): Promise<{ diges
     let release: (() => void) | undefined;
     let buf: Buffer;
     try {
-      release = await job.budget.acquire(length, job.signal);
-      buf = await job.source.read(offset, length);
+      const lease = await job.buffers.lease(length, job.signal);
+      release = lease.release;
+      buf = await job.source.read(offset, length, lease.buf);
     } catch (err) {
       release?.();
       failure = { err };

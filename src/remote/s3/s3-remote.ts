@@ -17,6 +17,7 @@ import { ChecksumError, CratesyncError, FileError, NotFoundError, TransientError
 import { DEFAULT_RETRY, withRetry, type RetryPolicy } from '../../sync/retry.js';
 import { fileError, Progress, writeAll } from '../local-io.js';
 import type { NameRules, PutBody, Remote, RemoteObject, TransferOptions, TransferResult } from '../remote.js';
+import { BufferPool } from '../buffer-pool.js';
 import { ByteBudget } from '../byte-budget.js';
 import { readFileSync } from 'node:fs';
 import { connectS3, describeEndpoint, resolveEndpoint, type S3Connection } from './s3-client.js';
@@ -75,7 +76,7 @@ export class S3Remote implements Remote {
   readonly bucket: string;
   readonly prefix: string;
   private conn: Promise<S3Connection> | undefined;
-  private readonly budget: ByteBudget;
+  private readonly buffers: BufferPool;
   private readonly endpointLabel: string;
   private readonly o: Required<Omit<S3RemoteOptions, 'endpoint' | 'region' | 'profile'>> & Pick<S3RemoteOptions, 'endpoint' | 'region' | 'profile'>;
 
@@ -87,7 +88,7 @@ export class S3Remote implements Remote {
     this.prefix = prefix;
     this.url = s3Url({ bucket: this.bucket, prefix });
     this.endpointLabel = describeEndpoint(resolveEndpoint(options.endpoint));
-    this.budget = new ByteBudget(this.o.partBudgetBytes);
+    this.buffers = new BufferPool(new ByteBudget(this.o.partBudgetBytes));
     this.names = { check: (key) => checkS3Key(this.prefix, key) };
   }
 
@@ -133,7 +134,7 @@ export class S3Remote implements Remote {
         // Small files go as one buffer, read synchronously, within the memory budget:
         // a stream costs a dozen thread-pool round trips and socket writes per file,
         // which is most of the time of a push of many small files.
-        const release = await this.budget.acquire(size, options.signal);
+        const release = await this.buffers.budget.acquire(size, options.signal);
         try {
           const data = readFileSync(body.path);
           if (data.length !== size) throw new FileError(body.path, 'file changed while being uploaded');
@@ -162,7 +163,7 @@ export class S3Remote implements Remote {
         source,
         partSize: choosePartSize(size, this.o.partSize),
         md5,
-        budget: this.budget,
+        buffers: this.buffers,
         partsInFlight: this.o.partsInFlight,
         retry: this.o.retry,
         ...(signal ? { signal } : {}),

@@ -1,0 +1,19 @@
+/**
+ * Vitest global setup: every test file runs with TMPDIR pointing at one fresh
+ * folder, removed when the run ends, so that the libraries, homes and s3rver
+ * stores the tests make under os.tmpdir() never pile up on the machine.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export default function setup(): () => void {
+  const dir = mkdtempSync(join(tmpdir(), 'cratesync-tests-'));
+  const previous = process.env.TMPDIR;
+  process.env.TMPDIR = dir; // inherited by the forked test workers
+  return () => {
+    if (previous === undefined) delete process.env.TMPDIR;
+    else process.env.TMPDIR = previous;
+    rmSync(dir, { recursive: true, force: true });
+  };
+}
