@@ -13,20 +13,59 @@ function why(a: Action): string {
   return `${a.reason}${a.detail ? `: ${a.detail}` : ''}${size}`;
 }
 
+/**
+ * Tally counts a plan's actions (or a run's finished ones) by what they mean
+ * to a user: bytes sent each way, renames done without a transfer, tag-only
+ * edits, conflicts, trash moves.
+ */
+export interface Tally {
+  uploaded: number;
+  downloaded: number;
+  /** Bytes over the network. */
+  bytes: number;
+  /** Server-side copies, local copies and renames: content already on the other side. */
+  moved: number;
+  /** Transfers whose audio is unchanged (only tags differ). */
+  tagOnly: number;
+  conflicts: number;
+  trashed: number;
+}
+
+export function tally(actions: readonly Action[]): Tally {
+  const t: Tally = { uploaded: 0, downloaded: 0, bytes: 0, moved: 0, tagOnly: 0, conflicts: 0, trashed: 0 };
+  for (const a of actions) {
+    if (a.kind === 'upload') t.uploaded++;
+    else if (a.kind === 'download') t.downloaded++;
+    else if (a.kind === 'copy-remote' || a.kind === 'copy-local' || a.kind === 'move-local') t.moved++;
+    else if (a.kind === 'conflict') t.conflicts++;
+    else if (a.kind === 'trash-remote' || a.kind === 'trash-local') {
+      if (a.reason !== 'moved') t.trashed++;
+    }
+    if (a.reason === 'tags changed') t.tagOnly++;
+    t.bytes += a.size;
+  }
+  return t;
+}
+
 /** renderStatus shows what differs, grouped, and counts what does not. */
 export function renderStatus(where: { library: string; remote: string }, r: SyncResult): string {
   const acts = r.plan.actions;
   const groups: Array<[string, Action[]]> = [
-    ['only in the library (push would upload)', acts.filter((a) => a.kind === 'upload' && a.reason === 'new')],
-    ['only on the remote (pull would download)', acts.filter((a) => a.kind === 'skip' && a.reason === 'only on remote')],
-    ['content differs', acts.filter((a) => a.reason === 'content differs')],
-    ['names the remote cannot hold', acts.filter((a) => a.kind === 'error')],
+    ['only in the library (push or sync would upload)', acts.filter((a) => a.kind === 'upload' && a.reason === 'new')],
+    ['only on the remote (pull or sync would download)', acts.filter((a) => a.kind === 'download' && a.reason === 'new')],
+    ['changed in the library', acts.filter((a) => a.kind === 'upload' && a.reason !== 'new' && a.reason !== 'tags changed')],
+    ['changed on the remote', acts.filter((a) => a.kind === 'download' && a.reason !== 'new' && a.reason !== 'tags changed')],
+    ['tags changed (same audio)', acts.filter((a) => (a.kind === 'upload' || a.kind === 'download') && a.reason === 'tags changed')],
+    ['moved or copied (no transfer needed)', acts.filter((a) => a.kind === 'copy-remote' || a.kind === 'copy-local' || a.kind === 'move-local')],
+    ['conflicts: changed on both sides', acts.filter((a) => a.kind === 'conflict')],
+    ['deleted on one side (--delete propagates)', acts.filter((a) => a.kind.startsWith('trash') || (a.kind === 'skip' && (a.reason === 'deleted locally' || a.reason === 'deleted on remote')))],
+    ['names refused', acts.filter((a) => a.kind === 'error')],
   ];
   let out = `library ${where.library}\nremote  ${where.remote}\n`;
   for (const [title, list] of groups) {
     if (list.length === 0) continue;
     out += `\n${title}: ${formatCount(list.length)}\n`;
-    for (const a of list) out += `  ${a.path}${a.detail && a.kind === 'error' ? `: ${a.detail}` : ''}\n`;
+    for (const a of list) out += `  ${a.path}${a.detail && a.kind !== 'upload' && a.kind !== 'download' ? `: ${a.detail}` : ''}\n`;
   }
   const same = acts.filter((a) => a.reason === 'identical').length;
   const differing = groups.reduce((n, [, l]) => n + l.length, 0);
@@ -36,6 +75,7 @@ export function renderStatus(where: { library: string; remote: string }, r: Sync
 
 /** resultJson is the --json document of push, pull and status. */
 export function resultJson(command: Direction | 'status', where: { library: string; remote: string }, r: SyncResult) {
+  const t = tally(r.exec?.done ?? r.plan.actions);
   const failed = new Map((r.exec?.failed ?? []).map((f) => [`${f.kind}:${f.path}`, f.message]));
   const done = new Set((r.exec?.done ?? []).map((a) => `${a.kind}:${a.path}`));
   return {
@@ -44,9 +84,16 @@ export function resultJson(command: Direction | 'status', where: { library: stri
     dryRun: !r.exec,
     elapsedMs: Math.round(r.elapsedMs),
     hashed: r.hashed,
+    listed: r.listed,
     summary: {
       transferred: r.exec?.done.filter((a) => a.kind === 'upload' || a.kind === 'download').length ?? 0,
       bytes: r.exec?.bytes ?? 0,
+      uploaded: t.uploaded,
+      downloaded: t.downloaded,
+      moved: t.moved,
+      tagOnly: t.tagOnly,
+      conflicts: t.conflicts,
+      trashed: t.trashed,
       unchanged: r.plan.actions.filter((a) => a.reason === 'identical').length,
       failed: r.exec?.failed.length ?? r.plan.actions.filter((a) => a.kind === 'error').length,
       warnings: r.problems.length,
@@ -54,7 +101,18 @@ export function resultJson(command: Direction | 'status', where: { library: stri
     actions: r.plan.actions.map((a) => {
       const id = `${a.kind}:${a.path}`;
       const status = !r.exec ? 'planned' : a.kind === 'skip' ? 'skipped' : failed.has(id) ? 'failed' : done.has(id) ? 'done' : 'not started';
-      return { kind: a.kind, path: a.path, key: a.key, reason: a.reason, ...(a.detail ? { detail: a.detail } : {}), size: a.size, status, ...(failed.has(id) ? { error: failed.get(id) } : {}) };
+      return {
+        kind: a.kind,
+        path: a.path,
+        key: a.key,
+        reason: a.reason,
+        ...(a.detail ? { detail: a.detail } : {}),
+        ...(a.from ? { from: a.from } : {}),
+        ...(a.conflictPath ? { conflictPath: a.conflictPath } : {}),
+        size: a.size,
+        status,
+        ...(failed.has(id) ? { error: failed.get(id) } : {}),
+      };
     }),
     problems: r.problems,
     fatal: r.exec?.fatal ? String((r.exec.fatal as Error).message ?? r.exec.fatal) : undefined,

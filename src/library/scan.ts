@@ -40,14 +40,33 @@ export async function scanLibrary(root: string, options: { filter: PathFilter; i
   const problems: Problem[] = [];
   const walked = await walk(root, options.filter, problems);
   const known = options.index.fingerprints();
-  const files: LocalFile[] = walked.map((w) => {
-    const k = known.get(w.path);
-    return k && k.size === w.size && k.mtimeMs === w.mtimeMs && k.inode === w.inode ? { ...k, abs: w.abs } : w;
-  });
   const present = new Set(walked.map((w) => w.path));
   const gone = [...known.keys()].filter((p) => !present.has(p));
+  // A file renamed or moved within the library keeps its inode, size and
+  // mtime: it is known under its new path without reading it again.
+  const movedFrom = new Map<string, FileRecord>();
+  for (const p of gone) {
+    const k = known.get(p);
+    if (k) movedFrom.set(stamp(k), k);
+  }
+  const moved: FileRecord[] = [];
+  const files: LocalFile[] = walked.map((w) => {
+    const k = known.get(w.path);
+    if (k && k.size === w.size && k.mtimeMs === w.mtimeMs && k.inode === w.inode) return { ...k, abs: w.abs };
+    const m = k ? undefined : movedFrom.get(stamp(w));
+    if (!m) return w;
+    movedFrom.delete(stamp(w)); // one new path per old file
+    const rec = { ...m, path: w.path };
+    moved.push(rec);
+    return { ...rec, abs: w.abs };
+  });
   if (gone.length > 0) options.index.remove(...gone);
+  if (moved.length > 0) options.index.put(...moved);
   return { files, problems };
+}
+
+function stamp(f: { inode: number; size: number; mtimeMs: number }): string {
+  return `${f.inode}:${f.size}:${f.mtimeMs}`;
 }
 
 /**

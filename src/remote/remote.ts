@@ -58,6 +58,16 @@ export interface TransferOptions {
 }
 
 /** Names a remote cannot hold, checked before anything is sent. */
+export interface ListOptions {
+  signal?: AbortSignal;
+  /**
+   * Only keys that sort after this one (by UTF-8 bytes) are listed. S3 starts
+   * the listing there, so reading what was appended to a time-ordered prefix
+   * costs one request however long the prefix is.
+   */
+  startAfter?: string;
+}
+
 export interface NameRules {
   /** Returns why `key` cannot be stored on this remote, or undefined when it can. */
   check(key: string): string | undefined;
@@ -76,7 +86,14 @@ export interface Remote {
    * Streams: it never holds the whole listing in memory. A folder remote whose
    * root does not exist yet lists nothing.
    */
-  list(prefix: string, options?: { signal?: AbortSignal }): AsyncIterable<RemoteObject>;
+  list(prefix: string, options?: ListOptions): AsyncIterable<RemoteObject>;
+
+  /**
+   * Reads the whole object at `key` into memory: for cratesync's own small
+   * metadata objects (catalog logs), never for audio. Throws NotFoundError
+   * when there is none.
+   */
+  read(key: string, options?: { signal?: AbortSignal }): Promise<Buffer>;
 
   /** Returns the object at `key`; throws NotFoundError when there is none. */
   stat(key: string): Promise<RemoteObject>;

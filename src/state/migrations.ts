@@ -64,4 +64,44 @@ export const MIGRATIONS: readonly Migration[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    version: 3,
+    name: 'remote catalog',
+    sql: `
+      -- The mirror learns what the remote catalog knows of each object (see
+      -- sync/catalog.ts): content and audio hashes, tags, who wrote it and when,
+      -- and which log entry last set it (so an older entry read late cannot undo it).
+      ALTER TABLE remote_objects ADD COLUMN md5 TEXT;
+      ALTER TABLE remote_objects ADD COLUMN audio_hash TEXT;
+      ALTER TABLE remote_objects ADD COLUMN tags TEXT;
+      ALTER TABLE remote_objects ADD COLUMN writer TEXT;
+      ALTER TABLE remote_objects ADD COLUMN written_at INTEGER;
+      ALTER TABLE remote_objects ADD COLUMN log_key TEXT;
+      CREATE INDEX remote_objects_md5 ON remote_objects(remote, md5);
+
+      -- The audio hash of what was synced, so a tag-only edit on either side is told apart.
+      ALTER TABLE synced ADD COLUMN audio_hash TEXT;
+
+      -- Catalog log objects already folded into the mirror, per remote.
+      CREATE TABLE catalog_logs (
+        remote TEXT NOT NULL,
+        key    TEXT NOT NULL,
+        PRIMARY KEY (remote, key)
+      ) WITHOUT ROWID;
+
+      -- Changes this machine made to a remote and has not yet written to its
+      -- catalog log; kept here first so that a crash between the change and the
+      -- log write loses nothing (the next run writes them).
+      CREATE TABLE catalog_pending (
+        remote TEXT NOT NULL,
+        seq    INTEGER NOT NULL,
+        entry  TEXT NOT NULL,           -- JSON of one CatalogEntry
+        PRIMARY KEY (remote, seq)
+      );
+
+      ALTER TABLE remotes ADD COLUMN log_cursor TEXT;  -- greatest log key folded in
+      -- A stable identity for this machine, recorded with what it writes.
+      CREATE TABLE machine (id TEXT NOT NULL);
+    `,
+  },
 ];

@@ -1,20 +1,36 @@
 /**
- * The remote mirror: a local copy of a remote's `music/` listing, rebuilt by
- * every full listing and kept current with this machine's own writes. It is
- * trusted instead of a listing only while it is complete for the remote's
- * current generation marker (see sync/generation.ts); anything else means a
- * full listing.
+ * The remote mirror: a local copy of what a remote's `music/` holds, with what
+ * the remote catalog knows of each object (hashes, tags, writer). It is
+ * rebuilt by every full listing (keeping the catalog's knowledge of objects
+ * the listing shows unchanged), kept current with this machine's own writes,
+ * and with other writers' changes read from the catalog log (see
+ * sync/catalog.ts). A run trusts it instead of listing the bucket.
  */
 import type Database from 'better-sqlite3';
 import type { Db } from './state-db.js';
 import type { RemoteObject } from '../remote/remote.js';
+import type { Tags } from '../library/tags.js';
 import { Batcher } from './batcher.js';
 
 export interface MirrorState {
-  /** Generation the mirror is complete for, if it is. */
-  generation?: string;
-  /** When the last full listing rebuilt it (ms since the epoch). */
+  /** When the last full listing rebuilt it (ms since the epoch); absent: never, list first. */
   listedAt?: number;
+  /** Greatest catalog log key folded in. */
+  logCursor?: string;
+}
+
+/** An object as the mirror knows it: the listing's view plus the catalog's. */
+export interface MirrorObject extends RemoteObject {
+  /** Content MD5, from the catalog or this machine's own write. */
+  md5?: string;
+  audioHash?: string;
+  tags?: Tags;
+  /** Who wrote it (`user@machine`), when the catalog says. */
+  writer?: string;
+  /** When it was written (ms), when the catalog says. */
+  writtenAt?: number;
+  /** The catalog log object whose entry last set this row. */
+  logKey?: string;
 }
 
 interface Row {
@@ -22,13 +38,35 @@ interface Row {
   size: number;
   etag: string | null;
   mtime_ms: number | null;
+  md5: string | null;
+  audio_hash: string | null;
+  tags: string | null;
+  writer: string | null;
+  written_at: number | null;
+  log_key: string | null;
 }
 
-type Write = { put: RemoteObject } | { remove: string };
+function fromRow(r: Row): MirrorObject {
+  const o: MirrorObject = { key: r.key, size: r.size };
+  if (r.etag) o.etag = r.etag;
+  if (r.mtime_ms !== null) o.mtime = new Date(r.mtime_ms);
+  if (r.md5) o.md5 = r.md5;
+  if (r.audio_hash) o.audioHash = r.audio_hash;
+  if (r.tags) o.tags = JSON.parse(r.tags) as Tags;
+  if (r.writer) o.writer = r.writer;
+  if (r.written_at !== null) o.writtenAt = r.written_at;
+  if (r.log_key) o.logKey = r.log_key;
+  return o;
+}
+
+type Write = { put: MirrorObject } | { remove: string };
+
+const COLUMNS = 'key, size, etag, mtime_ms, md5, audio_hash, tags, writer, written_at, log_key';
 
 export class RemoteMirror {
   private readonly upsert: Database.Statement;
   private readonly del: Database.Statement;
+  private readonly one: Database.Statement;
   private readonly writes = new Batcher<Write>((batch) => this.commit(batch));
 
   constructor(
@@ -36,56 +74,89 @@ export class RemoteMirror {
     readonly remote: string,
   ) {
     this.upsert = db.prepare(
-      `INSERT INTO remote_objects (remote, key, size, etag, mtime_ms) VALUES (?, ?, ?, ?, ?)
-       ON CONFLICT(remote, key) DO UPDATE SET size = excluded.size, etag = excluded.etag, mtime_ms = excluded.mtime_ms`,
+      `INSERT INTO remote_objects (remote, ${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT(remote, key) DO UPDATE SET size = excluded.size, etag = excluded.etag, mtime_ms = excluded.mtime_ms,
+         md5 = excluded.md5, audio_hash = excluded.audio_hash, tags = excluded.tags, writer = excluded.writer,
+         written_at = excluded.written_at, log_key = excluded.log_key`,
     );
     this.del = db.prepare('DELETE FROM remote_objects WHERE remote = ? AND key = ?');
+    this.one = db.prepare(`SELECT ${COLUMNS} FROM remote_objects WHERE remote = ? AND key = ?`);
   }
 
   state(): MirrorState {
-    const r = this.db.prepare('SELECT generation, listed_at FROM remotes WHERE remote = ?').get(this.remote) as
-      | { generation: string | null; listed_at: number | null }
+    const r = this.db.prepare('SELECT listed_at, log_cursor FROM remotes WHERE remote = ?').get(this.remote) as
+      | { listed_at: number | null; log_cursor: string | null }
       | undefined;
-    return { ...(r?.generation ? { generation: r.generation } : {}), ...(r?.listed_at ? { listedAt: r.listed_at } : {}) };
+    return { ...(r?.listed_at ? { listedAt: r.listed_at } : {}), ...(r?.log_cursor ? { logCursor: r.log_cursor } : {}) };
   }
 
-  /** Marks the mirror complete for `generation` (or, with undefined, not complete). */
+  /** Updates the given fields of the state (others are kept). */
   setState(s: MirrorState): void {
     this.flush();
+    const next = { ...this.state(), ...s };
     this.db
       .prepare(
-        `INSERT INTO remotes (remote, generation, listed_at) VALUES (?, ?, ?)
-         ON CONFLICT(remote) DO UPDATE SET generation = excluded.generation, listed_at = excluded.listed_at`,
+        `INSERT INTO remotes (remote, listed_at, log_cursor) VALUES (?, ?, ?)
+         ON CONFLICT(remote) DO UPDATE SET listed_at = excluded.listed_at, log_cursor = excluded.log_cursor`,
       )
-      .run(this.remote, s.generation ?? null, s.listedAt ?? null);
+      .run(this.remote, next.listedAt ?? null, next.logCursor ?? null);
   }
 
-  /** The mirrored objects. */
-  *objects(): Iterable<RemoteObject> {
+  /** Forgets that the mirror was ever complete: the next run lists the remote. */
+  invalidate(): void {
     this.flush();
-    const rows = this.db.prepare('SELECT key, size, etag, mtime_ms FROM remote_objects WHERE remote = ?').iterate(this.remote) as Iterable<Row>;
-    for (const r of rows) {
-      yield { key: r.key, size: r.size, ...(r.etag ? { etag: r.etag } : {}), ...(r.mtime_ms !== null ? { mtime: new Date(r.mtime_ms) } : {}) };
-    }
+    this.db.prepare('UPDATE remotes SET listed_at = NULL WHERE remote = ?').run(this.remote);
   }
 
-  /** Replaces the whole mirror with what a full listing saw. */
-  replaceAll(objects: Iterable<RemoteObject>): void {
+  /** The mirrored objects, streamed from the database. */
+  *objects(): Iterable<MirrorObject> {
     this.flush();
-    this.db.transaction(() => {
-      this.db.prepare('DELETE FROM remote_objects WHERE remote = ?').run(this.remote);
-      for (const o of objects) this.upsert.run(this.remote, o.key, o.size, o.etag ?? null, o.mtime?.getTime() ?? null);
-    })();
+    const rows = this.db.prepare(`SELECT ${COLUMNS} FROM remote_objects WHERE remote = ?`).iterate(this.remote) as Iterable<Row>;
+    for (const r of rows) yield fromRow(r);
   }
 
-  /** Records an object this machine wrote. */
-  put(o: RemoteObject): void {
+  get(key: string): MirrorObject | undefined {
+    this.flush();
+    const r = this.one.get(this.remote, key) as Row | undefined;
+    return r ? fromRow(r) : undefined;
+  }
+
+  /** Runs `fn` in one transaction (many puts and removes at the cost of one commit). */
+  batch<T>(fn: () => T): T {
+    this.flush();
+    return this.db.transaction(fn)();
+  }
+
+  /** Records what is known of an object now (this machine's write, or a catalog entry). */
+  put(o: MirrorObject): void {
     this.writes.add({ put: o });
   }
 
   /** Records that `key` is gone, or that its state is unknown (a failed write). */
   remove(key: string): void {
     this.writes.add({ remove: key });
+  }
+
+  /** Writes `o` at once (inside batch()). */
+  putNow(o: MirrorObject): void {
+    this.upsert.run(
+      this.remote,
+      o.key,
+      o.size,
+      o.etag ?? null,
+      o.mtime?.getTime() ?? null,
+      o.md5 ?? null,
+      o.audioHash ?? null,
+      o.tags ? JSON.stringify(o.tags) : null,
+      o.writer ?? null,
+      o.writtenAt ?? null,
+      o.logKey ?? null,
+    );
+  }
+
+  /** Removes `key` at once (inside batch()). */
+  removeNow(key: string): void {
+    this.del.run(this.remote, key);
   }
 
   flush(): void {
@@ -95,8 +166,8 @@ export class RemoteMirror {
   private commit(batch: Write[]): void {
     this.db.transaction(() => {
       for (const w of batch) {
-        if ('remove' in w) this.del.run(this.remote, w.remove);
-        else this.upsert.run(this.remote, w.put.key, w.put.size, w.put.etag ?? null, w.put.mtime?.getTime() ?? null);
+        if ('remove' in w) this.removeNow(w.remove);
+        else this.putNow(w.put);
       }
     })();
   }

@@ -18,6 +18,8 @@ export interface SyncRecord {
   size: number;
   md5: string;
   etag?: string;
+  /** Audio hash of what was synced, when known: tells a later tag-only edit apart. */
+  audioHash?: string;
 }
 
 interface Row {
@@ -26,6 +28,7 @@ interface Row {
   size: number;
   md5: string;
   etag: string | null;
+  audio_hash: string | null;
 }
 
 export class SyncRecords {
@@ -39,9 +42,9 @@ export class SyncRecords {
     readonly remote: string,
   ) {
     this.upsert = db.prepare(
-      `INSERT INTO synced (remote, path, key, size, md5, etag, synced_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+      `INSERT INTO synced (remote, path, key, size, md5, etag, audio_hash, synced_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT(remote, path) DO UPDATE SET key = excluded.key, size = excluded.size, md5 = excluded.md5,
-         etag = excluded.etag, synced_at = excluded.synced_at`,
+         etag = excluded.etag, audio_hash = excluded.audio_hash, synced_at = excluded.synced_at`,
     );
     this.del = db.prepare('DELETE FROM synced WHERE remote = ? AND path = ?');
   }
@@ -49,8 +52,10 @@ export class SyncRecords {
   /** All records of this remote, keyed by path (pending writes included). */
   all(): Map<string, SyncRecord> {
     this.flush();
-    const rows = this.db.prepare('SELECT path, key, size, md5, etag FROM synced WHERE remote = ?').all(this.remote) as Row[];
-    return new Map(rows.map((r) => [r.path, { path: r.path, key: r.key, size: r.size, md5: r.md5, ...(r.etag ? { etag: r.etag } : {}) }]));
+    const rows = this.db.prepare('SELECT path, key, size, md5, etag, audio_hash FROM synced WHERE remote = ?').all(this.remote) as Row[];
+    return new Map(
+      rows.map((r) => [r.path, { path: r.path, key: r.key, size: r.size, md5: r.md5, ...(r.etag ? { etag: r.etag } : {}), ...(r.audio_hash ? { audioHash: r.audio_hash } : {}) }]),
+    );
   }
 
   /** Records (or replaces) the synced state of `records`; committed within moments (see Batcher). */
@@ -72,7 +77,7 @@ export class SyncRecords {
     const now = Date.now();
     this.db.transaction(() => {
       for (const w of batch) {
-        if (w.put) this.upsert.run(this.remote, w.put.path, w.put.key, w.put.size, w.put.md5, w.put.etag ?? null, now);
+        if (w.put) this.upsert.run(this.remote, w.put.path, w.put.key, w.put.size, w.put.md5, w.put.etag ?? null, w.put.audioHash ?? null, now);
         else if (w.remove !== undefined) this.del.run(this.remote, w.remove);
       }
     })();

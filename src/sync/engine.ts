@@ -1,26 +1,27 @@
 /**
- * One-way sync, the engine behind push, pull and status. Three stages, as in
- * rclone: list both sides (the library scan and the remote listing run at the
- * same time), plan (pure), then transfer.
+ * The engine behind push, pull, sync and status. Three stages, as in rclone:
+ * read both sides (the library scan and the remote catalog run at the same
+ * time), plan (pure, three-way against the last sync), then transfer.
  */
+import { hostname } from 'node:os';
 import type { Remote } from '../remote/remote.js';
 import type { Db } from '../state/state-db.js';
 import type { PathFilter } from '../library/filter.js';
 import type { Problem } from '../library/walk.js';
 import type { RunObserver } from './observer.js';
 import { FileIndex } from '../state/file-index.js';
-import { SyncRecords } from '../state/sync-records.js';
+import { SyncRecords, type SyncRecord } from '../state/sync-records.js';
 import { hashFiles, scanLibrary, type LocalFile } from '../library/scan.js';
-import { resolveRemote } from './remote-listing.js';
-import { remoteView, type RemoteView } from './remote-view.js';
-import { writeGeneration } from './generation.js';
+import { resolveRemote, type ListedObject } from './remote-listing.js';
+import { machineId, RemoteCatalog } from './catalog.js';
 import { RemoteMirror } from '../state/remote-mirror.js';
 import { checkDeleteLimit, plan, type DeleteLimit, type Direction, type Plan } from './plan.js';
 import { executePlan, type ExecResult } from './transfer.js';
 import { musicKey, trashStamp } from './layout.js';
-import { localNameProblem } from '../library/names.js';
+import { caseClashes, localNameProblem, portableNameProblem } from '../library/names.js';
 import { BufferPool } from '../remote/buffer-pool.js';
 import { ByteBudget } from '../remote/byte-budget.js';
+import { describe } from '../errors.js';
 
 /** Memory for files held whole while they are hashed and sent. */
 const SEND_BUDGET = 64 * 1024 * 1024;
@@ -36,9 +37,9 @@ export interface SyncOptions {
   /** Plan only: change nothing (dry-run, status). */
   dryRun: boolean;
   transfers: number;
-  /** List the remote even when the mirror is current. */
+  /** List the remote in full even when the catalog is current. */
   full?: boolean;
-  /** Who is writing, recorded in the generation marker. */
+  /** Who is writing, recorded in the remote catalog. */
   user: string;
   observer?: RunObserver;
   signal?: AbortSignal;
@@ -51,14 +52,16 @@ export interface SyncResult {
   exec?: ExecResult;
   /** Files read to be hashed this run (new or changed since the last one). */
   hashed: number;
+  /** True when the remote was listed in full (else the catalog served). */
+  listed: boolean;
   elapsedMs: number;
 }
 
 /**
- * runSync scans, lists, plans and (unless dryRun) carries out one push or
- * pull. Throws only for what stops the whole run before any transfer:
- * an unreadable library root, an unusable remote, or a delete over the limit
- * (SafetyError); per-file failures are in the result.
+ * runSync scans, reads the catalog, plans and (unless dryRun) carries out one
+ * push, pull or two-way sync. Throws only for what stops the whole run before
+ * any transfer: an unreadable library root, an unusable remote, or a delete
+ * over the limit (SafetyError); per-file failures are in the result.
  */
 export async function runSync(o: SyncOptions): Promise<SyncResult> {
   const t0 = performance.now();
@@ -67,6 +70,8 @@ export async function runSync(o: SyncOptions): Promise<SyncResult> {
   const index = new FileIndex(o.db);
   const records = new SyncRecords(o.db, o.remote.url);
   const mirror = new RemoteMirror(o.db, o.remote.url);
+  const machine = machineId(o.db, hostname());
+  const catalog = new RemoteCatalog(o.remote, mirror, o.db, `${o.user}@${machine}`, machine);
   const problems: Problem[] = [];
   const report = (p: Problem) => {
     problems.push(p);
@@ -77,7 +82,7 @@ export async function runSync(o: SyncOptions): Promise<SyncResult> {
     observer.phase?.('scan');
     const [scan, view] = await Promise.all([
       scanLibrary(o.root, { filter: o.filter, index }),
-      remoteView(o.remote, mirror, { full: o.full ?? false, problems, signal }),
+      catalog.view({ full: o.full ?? false, problems, signal, readOnly: o.dryRun }),
     ]);
     const objects = view.objects;
     for (const p of scan.problems) report(p);
@@ -85,17 +90,21 @@ export async function runSync(o: SyncOptions): Promise<SyncResult> {
     for (const [path] of objects) if (!o.filter.file(path)) objects.delete(path);
 
     observer.phase?.('compare');
-    // A fresh file needs its hash before planning only when the remote holds the
-    // same path at the same size: anything else is new or differs whatever the
-    // content. The rest are hashed by the transfer that reads them anyway.
-    const mustHash = scan.files.filter((f) => !f.md5 && objects.get(f.path)?.size === f.size);
+    const synced = records.all();
     const before = problems.length;
-    const hashed = await hashFiles(mustHash, index, problems);
+    const hashed = await hashFiles(mustHash(scan.files, objects, synced), index, problems);
     for (const p of problems.slice(before)) observer.problem?.(p);
     const unreadable = new Set(problems.slice(before).map((p) => p.path));
     const local = new Map<string, LocalFile>(scan.files.filter((f) => !unreadable.has(f.path)).map((f) => [f.path, f]));
-    const synced = records.all();
     const remote = await resolveRemote({ remote: o.remote, objects, synced, local, problems, signal });
+    const refuse = caseClashes(local.keys(), remote.keys());
+    for (const [path, message] of refuse) report({ path, message });
+    if (o.direction !== 'pull') {
+      for (const path of local.keys()) {
+        const bad = remote.has(path) || refuse.has(path) ? undefined : portableNameProblem(path);
+        if (bad) report({ path, message: `${bad}: sent, but a Windows machine cannot pull it under this name` });
+      }
+    }
 
     const p = plan({
       direction: o.direction,
@@ -104,36 +113,43 @@ export async function runSync(o: SyncOptions): Promise<SyncResult> {
       synced,
       delete: o.delete,
       keyFor: musicKey,
-      nameProblem: (path, key) => (o.direction === 'push' ? o.remote.names.check(key) : localNameProblem(path)),
+      refuse,
+      today: new Date().toISOString().slice(0, 10),
+      nameProblem: (path, key) => {
+        const up = o.remote.names.check(key);
+        // A path on neither side yet is checked for the side it is going to.
+        return local.has(path) ? up : localNameProblem(path);
+      },
     });
     if (o.delete) checkDeleteLimit(p, o.maxDelete);
 
-    const work = p.actions.filter((a) => a.kind === 'upload' || a.kind === 'download');
+    const work = p.actions.filter((a) => a.kind !== 'skip' && a.kind !== 'error' && !a.kind.startsWith('trash'));
     observer.planned?.({ files: work.length, bytes: work.reduce((n, a) => n + a.size, 0) });
-    const result: SyncResult = { plan: p, problems, hashed, elapsedMs: 0 };
+    const result: SyncResult = { plan: p, problems, hashed, listed: view.listed, elapsedMs: 0 };
     if (!o.dryRun) {
-      // While this run writes, the mirror is incomplete, and the marker changes
-      // before the first write and after the last: see generation.ts.
-      const writes = p.actions.some((a) => a.kind === 'upload' || a.kind === 'trash-remote');
-      if (writes) await writeGeneration(o.remote, o.user);
-      result.exec = await executePlan(p, {
-        remote: o.remote,
-        root: o.root,
-        records,
-        synced,
-        index,
-        mirror,
-        local,
-        stamp: trashStamp(),
-        transfers: o.transfers,
-        buffers: new BufferPool(new ByteBudget(SEND_BUDGET)),
-        observer,
-        signal,
-        stats: { hashed: 0 },
-      });
-      result.hashed += result.exec.hashed;
-      if (writes) mirror.setState({ generation: await writeGeneration(o.remote, o.user), listedAt: view.listedAt });
-      else if (view.listed) await adopt(o.remote, mirror, view, o.user);
+      try {
+        result.exec = await executePlan(p, {
+          remote: o.remote,
+          root: o.root,
+          records,
+          synced,
+          index,
+          mirror,
+          catalog,
+          local,
+          stamp: trashStamp(),
+          transfers: o.transfers,
+          buffers: new BufferPool(new ByteBudget(SEND_BUDGET)),
+          observer,
+          signal,
+          stats: { hashed: 0 },
+        });
+        result.hashed += result.exec.hashed;
+      } finally {
+        // What was changed is published even when the run stops early; what
+        // cannot be now stays pending and goes with the next run.
+        await catalog.publish().catch((err: unknown) => report({ path: '(catalog)', message: `not updated on the remote yet (the next run retries): ${describe(err)}` }));
+      }
     }
     result.elapsedMs = performance.now() - t0;
     return result;
@@ -146,13 +162,18 @@ export async function runSync(o: SyncOptions): Promise<SyncResult> {
 }
 
 /**
- * adopt marks the mirror complete after a run that listed the remote and wrote
- * nothing to it. A remote without a marker yet gets one (best effort: read-only
- * credentials simply mean every run lists), so that the next run can skip the
- * listing.
+ * mustHash picks the fresh (unhashed) files whose content the plan needs
+ * before any transfer: those whose path the remote or the last sync knows
+ * (identical, changed, tags only, or changed on both sides?), and those as
+ * big as an object last synced at a path that is gone from the library (a
+ * move, to be made a server-side copy). The rest are new and are hashed by
+ * the upload that reads them anyway.
  */
-async function adopt(remote: Remote, mirror: RemoteMirror, view: RemoteView, user: string): Promise<void> {
-  let generation = view.generation;
-  if (generation === undefined) generation = await writeGeneration(remote, user).catch(() => undefined);
-  mirror.setState({ ...(generation ? { generation } : {}), listedAt: view.listedAt });
+function mustHash(files: LocalFile[], objects: ReadonlyMap<string, ListedObject>, synced: ReadonlyMap<string, SyncRecord>): LocalFile[] {
+  const fresh = files.filter((f) => !f.md5);
+  if (fresh.length === 0) return fresh;
+  const present = new Set(files.map((f) => f.path));
+  const movedSizes = new Set<number>();
+  for (const [path, rec] of synced) if (!present.has(path) && objects.has(path)) movedSizes.add(rec.size);
+  return fresh.filter((f) => objects.has(f.path) || synced.has(f.path) || movedSizes.has(f.size));
 }

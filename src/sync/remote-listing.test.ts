@@ -21,6 +21,7 @@ function fakeRemote(objects: RemoteObject[], md5?: (key: string) => Promise<stri
     },
     stat: async () => { throw new Error('unused'); },
     put: async () => { throw new Error('unused'); },
+    read: async () => { throw new Error('unused'); },
     get: async () => { throw new Error('unused'); },
     delete: async () => {},
     close: async () => {},

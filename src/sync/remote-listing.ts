@@ -17,6 +17,10 @@ import { describe } from '../errors.js';
 
 export interface ListedObject extends RemoteObject {
   path: string;
+  /** What the remote catalog knows (see catalog.ts), when it does. */
+  md5?: string;
+  audioHash?: string;
+  writer?: string;
 }
 
 /**
@@ -78,10 +82,12 @@ export async function resolveRemote(input: ResolveInput): Promise<Map<string, Pl
   for (const [path, o] of input.objects) {
     const fp = fingerprint(o);
     const entry: PlanRemote = { key: o.key, path, size: o.size, ...(fp ? { fingerprint: fp } : {}) };
+    if (o.audioHash) entry.audioHash = o.audioHash;
+    if (o.writer) entry.writer = o.writer;
     out.set(path, entry);
-    const plain = parseEtag(o.etag).md5;
-    if (plain) {
-      entry.md5 = plain;
+    const known = parseEtag(o.etag).md5 ?? o.md5;
+    if (known) {
+      entry.md5 = known;
       continue;
     }
     const rec = input.synced.get(path);

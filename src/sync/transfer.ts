@@ -1,25 +1,28 @@
 /**
- * Carrying out a plan: transfers with bounded concurrency and retries, then
- * trash moves. Each finished transfer is recorded at once, so a run that is
+ * Carrying out a plan: transfers (uploads, downloads, server-side and local
+ * copies, local moves, conflicts) with bounded concurrency and retries, then
+ * trash moves. Every change made to the remote is recorded in its catalog. Each finished transfer is recorded at once, so a run that is
  * interrupted (Ctrl-C, kill, crash) continues on re-run without sending again
  * what finished. One failing file is reported and the others go on; an error
  * that makes the remote unusable (access denied, unreachable) stops the run.
  */
-import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import { copyFile, mkdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
-import type { PutBody, Remote } from '../remote/remote.js';
+import type { PutBody, Remote, RemoteObject } from '../remote/remote.js';
 import type { BufferPool } from '../remote/buffer-pool.js';
 import { readInto } from '../remote/local-io.js';
 import { readFileSync } from 'node:fs';
 import type { FileIndex } from '../state/file-index.js';
 import type { RemoteMirror } from '../state/remote-mirror.js';
+import type { RemoteCatalog } from './catalog.js';
 import type { SyncRecords, SyncRecord } from '../state/sync-records.js';
 import type { LocalFile } from '../library/scan.js';
 import type { Action, Plan } from './plan.js';
 import type { RunObserver } from './observer.js';
-import { ChecksumError, classify, FileError } from '../errors.js';
+import { ChecksumError, classify, FileError, NotFoundError } from '../errors.js';
+import { parseEtag } from '../library/etag.js';
 import { withRetry } from './retry.js';
 import { forEachLimit } from './queue.js';
 import { describeFile, WHOLE_READ } from '../library/scan.js';
@@ -32,6 +35,8 @@ export interface ExecContext {
   records: SyncRecords;
   /** The local copy of the remote listing, kept current with each write. */
   mirror: RemoteMirror;
+  /** Where each change to the remote is recorded for the other machines. */
+  catalog: RemoteCatalog;
   /** The records as they were before this run (read once by the engine). */
   synced: ReadonlyMap<string, SyncRecord>;
   index: FileIndex;
@@ -40,7 +45,6 @@ export interface ExecContext {
   /** Trash batch of this run. */
   stamp: string;
   transfers: number;
-  /** Bounds the memory of files held whole while being hashed and sent. */
   /** Buffers for fresh files read whole to be hashed and sent; bounds the memory they hold. */
   buffers: BufferPool;
   observer: RunObserver;
@@ -98,9 +102,9 @@ export async function executePlan(p: Plan, ctx: ExecContext): Promise<ExecResult
   };
 
   try {
-    const transfers = p.actions.filter((a) => a.kind === 'upload' || a.kind === 'download');
+    const transfers = p.actions.filter((a) => TRANSFER_KINDS.has(a.kind));
     ctx.observer.phase?.('transfer');
-    await forEachLimit(transfers, ctx.transfers, (a) => run(a, () => (a.kind === 'upload' ? upload(a, ctx, signal) : download(a, ctx, signal)))(), signal);
+    await forEachLimit(transfers, ctx.transfers, (a) => run(a, () => transfer(a, ctx, signal))(), signal);
 
     const trash = p.actions.filter((a) => a.kind === 'trash-remote' || a.kind === 'trash-local');
     if (trash.length > 0 && !result.fatal && !signal.aborted) {
@@ -122,6 +126,26 @@ export async function executePlan(p: Plan, ctx: ExecContext): Promise<ExecResult
     }
   }
   return result;
+}
+
+const TRANSFER_KINDS: ReadonlySet<Action['kind']> = new Set(['upload', 'download', 'copy-remote', 'copy-local', 'move-local', 'conflict']);
+
+function transfer(a: Action, ctx: ExecContext, signal: AbortSignal): Promise<void> {
+  switch (a.kind) {
+    case 'upload':
+      return upload(a, ctx, signal);
+    case 'download':
+      return download(a, ctx, signal);
+    case 'copy-remote':
+      return copyRemote(a, ctx, signal);
+    case 'copy-local':
+    case 'move-local':
+      return copyLocal(a, ctx);
+    case 'conflict':
+      return conflict(a, ctx, signal);
+    default:
+      throw new Error(`not a transfer: ${a.kind}`);
+  }
 }
 
 function messageOf(err: unknown): string {
@@ -241,9 +265,124 @@ async function upload(a: Action, ctx: ExecContext, signal: AbortSignal): Promise
     }
   });
   const stored = res.etag ? { key: a.key, size: res.size, etag: res.etag } : await ctx.remote.stat(a.key);
-  ctx.mirror.put(stored);
+  stored_(a, ctx, file, stored, res.md5);
+}
+
+/**
+ * stored_ notes that the remote now holds `file`'s content at `a.key` (as
+ * `stored` describes it): in the catalog, the mirror and the sync records.
+ */
+function stored_(a: Action, ctx: ExecContext, file: LocalFile, stored: RemoteObject, md5: string): void {
+  ctx.catalog.record({
+    op: 'put',
+    key: a.key,
+    size: stored.size,
+    md5,
+    ...(stored.etag ? { etag: stored.etag } : {}),
+    ...(file.md5 === md5 && file.audioHash ? { audioHash: file.audioHash } : {}),
+    ...(file.md5 === md5 && file.tags ? { tags: file.tags } : {}),
+    at: Date.now(),
+  });
+  if (stored.mtime) ctx.mirror.put({ ...ctx.mirror.get(a.key), ...stored, md5 });
   const etag = fingerprint(stored);
-  ctx.records.put({ path: a.path, key: a.key, size: res.size, md5: res.md5, ...(etag ? { etag } : {}) });
+  ctx.records.put({
+    path: a.path,
+    key: a.key,
+    size: stored.size,
+    md5,
+    ...(etag ? { etag } : {}),
+    ...(file.md5 === md5 && file.audioHash ? { audioHash: file.audioHash } : {}),
+  });
+}
+
+/**
+ * copyRemote stores a file whose content the remote already holds by a
+ * server-side copy of that object: no audio bytes are sent. A remote that
+ * cannot copy (or a source that vanished) gets an upload instead.
+ */
+async function copyRemote(a: Action, ctx: ExecContext, signal: AbortSignal): Promise<void> {
+  const file = ctx.local.get(a.path);
+  if (!file?.md5 || !a.from) throw new FileError(a.path, 'vanished before upload');
+  if (!ctx.remote.copy) return upload(a, ctx, signal);
+  const from = a.from;
+  const copy = ctx.remote.copy.bind(ctx.remote);
+  ctx.mirror.remove(a.key);
+  let stored: RemoteObject;
+  try {
+    stored = await attempt(a, ctx, signal, () => copy(from, a.key));
+  } catch (err) {
+    if (err instanceof NotFoundError) return upload(a, ctx, signal);
+    throw err;
+  }
+  // The source was the file's content by the catalog's word; the copy's ETag must agree where it can.
+  const plain = parseEtag(stored.etag).md5;
+  if (plain && plain !== file.md5) {
+    await ctx.remote.delete(a.key).catch(() => {});
+    throw new ChecksumError(`server-side copy of ${from} to ${a.key} has MD5 ${plain}, expected ${file.md5}; not kept`);
+  }
+  stored_(a, ctx, file, stored, file.md5);
+}
+
+/**
+ * copyLocal makes library file `a.path` from `a.from`, which holds the
+ * remote's content already: a rename for move-local, a copy otherwise.
+ * Nothing is downloaded and the hashes are the source's, so nothing is read.
+ */
+async function copyLocal(a: Action, ctx: ExecContext): Promise<void> {
+  const src = a.from === undefined ? undefined : ctx.local.get(a.from);
+  if (!src?.md5 || a.from === undefined) throw new FileError(a.path, `source ${a.from ?? '?'} vanished`);
+  const dest = join(ctx.root, ...a.path.split('/'));
+  await mkdir(dirname(dest), { recursive: true });
+  if (a.kind === 'move-local') {
+    await rename(src.abs, dest);
+  } else {
+    const tmp = partName(dest);
+    try {
+      await copyFile(src.abs, tmp);
+      await rename(tmp, dest);
+    } finally {
+      await rm(tmp, { force: true });
+    }
+  }
+  const st = await stat(dest);
+  const { abs: _abs, ...known } = src;
+  ctx.index.put({ ...known, path: a.path, size: st.size, mtimeMs: st.mtimeMs, inode: st.ino, md5: src.md5 });
+  if (a.kind === 'move-local') {
+    ctx.index.remove(a.from);
+    ctx.records.remove(a.from);
+  }
+  ctx.records.put({ path: a.path, key: a.key, size: st.size, md5: src.md5, ...(a.fingerprint ? { etag: a.fingerprint } : {}), ...(src.audioHash ? { audioHash: src.audioHash } : {}) });
+}
+
+/**
+ * conflict settles a file changed on both sides: the remote version is
+ * downloaded beside the local one (at a free name from `a.conflictPath`),
+ * then the local one is uploaded (the remote's old version going to remote
+ * trash first). Neither version is lost.
+ */
+async function conflict(a: Action, ctx: ExecContext, signal: AbortSignal): Promise<void> {
+  const wanted = a.conflictPath ?? `${a.path}.conflict`;
+  const side = await freePath(ctx.root, wanted);
+  await download({ ...a, kind: 'download', path: side, replaces: false }, ctx, signal, { record: false });
+  await upload({ ...a, kind: 'upload', replaces: true }, ctx, signal);
+}
+
+/** freePath returns `path`, or `<stem>-2<ext>`, `-3`… when a file is already there. */
+async function freePath(root: string, path: string): Promise<string> {
+  const dot = path.lastIndexOf('.');
+  const cut = dot > path.lastIndexOf('/') + 1 ? dot : path.length;
+  for (let n = 1; ; n++) {
+    const p = n === 1 ? path : `${path.slice(0, cut)}-${n}${path.slice(cut)}`;
+    try {
+      await stat(join(root, ...p.split('/')));
+    } catch {
+      return p;
+    }
+  }
+}
+
+function partName(dest: string): string {
+  return join(dirname(dest), `.${basename(dest)}.cratesync-${randomBytes(4).toString('hex')}.part`);
 }
 
 /** refresh forgets what was known of `file`'s content and takes its stat again. */
@@ -253,20 +392,22 @@ async function refresh(file: LocalFile): Promise<void> {
   Object.assign(file, { size: st.size, mtimeMs: st.mtimeMs, inode: st.ino });
 }
 
-async function download(a: Action, ctx: ExecContext, signal: AbortSignal): Promise<void> {
+async function download(a: Action, ctx: ExecContext, signal: AbortSignal, opts: { record?: boolean } = {}): Promise<void> {
   const existing = ctx.local.get(a.path);
   const dest = existing?.abs ?? join(ctx.root, ...a.path.split('/'));
   await mkdir(dirname(dest), { recursive: true });
-  const tmp = join(dirname(dest), `.${basename(dest)}.cratesync-${randomBytes(4).toString('hex')}.part`);
+  const tmp = partName(dest);
   try {
     const res = await attempt(a, ctx, signal, (onProgress) => ctx.remote.get(a.key, tmp, { ...(a.md5 ? { expectMd5: a.md5 } : {}), onProgress, signal }));
     if (a.replaces) await trashLocal(ctx.root, ctx.stamp, a.path, dest);
     await rename(tmp, dest);
     const st = await stat(dest);
-    ctx.index.put(await describeFile({ path: a.path, abs: dest, size: st.size, mtimeMs: st.mtimeMs, inode: st.ino }));
+    const rec = await describeFile({ path: a.path, abs: dest, size: st.size, mtimeMs: st.mtimeMs, inode: st.ino });
+    ctx.index.put(rec);
     ctx.stats.hashed++;
+    if (opts.record === false) return;
     const etag = a.fingerprint ?? res.etag;
-    ctx.records.put({ path: a.path, key: a.key, size: res.size, md5: res.md5, ...(etag ? { etag } : {}) });
+    ctx.records.put({ path: a.path, key: a.key, size: res.size, md5: res.md5, ...(etag ? { etag } : {}), ...(rec.audioHash ? { audioHash: rec.audioHash } : {}) });
   } finally {
     await rm(tmp, { force: true });
   }
@@ -275,7 +416,7 @@ async function download(a: Action, ctx: ExecContext, signal: AbortSignal): Promi
 async function moveToTrash(a: Action, ctx: ExecContext): Promise<void> {
   if (a.kind === 'trash-remote') {
     await trashRemote(ctx.remote, ctx.stamp, a.key);
-    ctx.mirror.remove(a.key);
+    ctx.catalog.record({ op: 'del', key: a.key, at: Date.now() });
   } else {
     const l = ctx.local.get(a.path);
     if (l) await trashLocal(ctx.root, ctx.stamp, a.path, l.abs);

@@ -1,12 +1,13 @@
 /**
- * `push`, `pull` and `status`: one-way sync and its dry run. The engine does
+ * `push`, `pull`, `sync` and `status`: one-way and two-way sync, and a dry run
+ * of the two-way one. The engine does
  * the work; this file turns flags into options and results into output.
  */
 import type { Command } from 'commander';
 import type { Context } from '../context.js';
 import type { Io } from '../io.js';
 import type { CommandDeps } from '../deps.js';
-import type { Direction } from '../../sync/plan.js';
+import type { Action, Direction } from '../../sync/plan.js';
 import { runSync, type SyncResult } from '../../sync/engine.js';
 import { makeFilter } from '../../library/filter.js';
 import { parseMaxDelete, parseTransfers, withFilterOptions, withFullOption } from '../options.js';
@@ -15,7 +16,7 @@ import { withSession } from '../session.js';
 import { userName } from '../context.js';
 import { ExitCode } from '../../errors.js';
 import { formatBytes, formatCount, formatDuration } from '../format.js';
-import { renderPlan, renderStatus, resultJson } from '../report.js';
+import { renderPlan, renderStatus, resultJson, tally } from '../report.js';
 
 export interface SyncFlags {
   include?: string[];
@@ -27,11 +28,23 @@ export interface SyncFlags {
   full?: boolean;
 }
 
-/** addSyncCommands registers push, pull and status on `program`. */
+const VERBS: Record<Direction, string> = {
+  push: 'upload what the remote lacks or holds with other content',
+  pull: 'download what the library lacks or holds with other content',
+  sync: 'two-way: carry each side\'s changes to the other; a file changed on both keeps both versions',
+};
+
+const DELETE_HELP: Record<Direction, string> = {
+  push: 'move remote files the library no longer has to the remote trash',
+  pull: 'move library files the remote no longer has to the local trash',
+  sync: 'carry deletions across, to the trash of the other side',
+};
+
+/** addSyncCommands registers push, pull, sync and status on `program`. */
 export function addSyncCommands(program: Command, deps: CommandDeps): void {
   const { ctxFor, io, signal } = deps;
-  for (const direction of ['push', 'pull'] as const) {
-    const verb = direction === 'push' ? 'upload what the remote lacks or holds with other content' : 'download what the library lacks or holds with other content';
+  for (const direction of ['push', 'pull', 'sync'] as const) {
+    const verb = VERBS[direction];
     const cmd = program
       .command(direction)
       .description(verb)
@@ -40,7 +53,7 @@ export function addSyncCommands(program: Command, deps: CommandDeps): void {
     withFullOption(withFilterOptions(cmd))
       .option('--transfers <n>', 'files transferred at once (default 16)')
       .option('-n, --dry-run', 'print the plan, change nothing')
-      .option('--delete', direction === 'push' ? 'move remote files the library no longer has to the remote trash' : 'move library files the remote no longer has to the local trash')
+      .option('--delete', DELETE_HELP[direction])
       .option('--max-delete <limit>', 'with --delete: refuse past this share ("50%", the default) or count ("200")')
       .action(async (library: string | undefined, remote: string | undefined, flags: SyncFlags, cmd: Command) => {
         deps.exit(await syncCommand(await ctxFor(cmd), io, signal, direction, library, remote, flags));
@@ -78,7 +91,7 @@ async function syncCommand(
     let result: SyncResult;
     try {
       result = await runSync({
-        direction: command === 'pull' ? 'pull' : 'push',
+        direction: command === 'status' ? 'sync' : command,
         root,
         remote,
         db,
@@ -115,29 +128,33 @@ async function syncCommand(
 
 /** summaryLine is the one line every run ends with. */
 export function summaryLine(command: Direction | 'status', r: SyncResult): string {
-  const moved = command === 'pull' ? 'downloaded' : 'uploaded';
   const acts = r.plan.actions;
   const same = acts.filter((a) => a.kind === 'skip' && a.reason === 'identical').length;
   const elsewhere = acts.filter((a) => a.kind === 'skip' && a.reason !== 'identical').length;
+  const t = tally(r.exec?.done ?? acts);
+  const would = r.exec ? '' : 'would be ';
   const parts: string[] = [];
-  if (r.exec) {
-    const sent = r.exec.done.filter((a) => a.kind === 'upload' || a.kind === 'download');
-    const trashed = r.exec.done.filter((a) => a.kind === 'trash-local' || a.kind === 'trash-remote').length;
-    const bytes = sent.reduce((n, a) => n + a.size, 0);
-    parts.push(`${formatCount(sent.length)} ${moved} (${formatBytes(bytes)})`);
-    parts.push(`${formatCount(same)} unchanged`);
-    if (trashed) parts.push(`${formatCount(trashed)} moved to trash`);
-    parts.push(`${formatCount(r.exec.failed.length)} failed`);
-  } else {
-    const todo = acts.filter((a) => a.kind === 'upload' || a.kind === 'download');
-    const trash = acts.filter((a) => a.kind === 'trash-local' || a.kind === 'trash-remote').length;
-    parts.push(`would ${command === 'pull' ? 'download' : 'upload'} ${formatCount(todo.length)} (${formatBytes(todo.reduce((n, a) => n + a.size, 0))})`);
-    parts.push(`${formatCount(same)} unchanged`);
-    if (trash) parts.push(`would move ${formatCount(trash)} to trash`);
-  }
-  if (elsewhere) parts.push(`${formatCount(elsewhere)} only ${command === 'pull' ? 'local' : 'on the remote'}`);
+  const up = command === 'push' || (command !== 'pull' && t.uploaded > 0);
+  const down = command === 'pull' || (command !== 'push' && t.downloaded > 0);
+  const moves = r.exec
+    ? [up && `${formatCount(t.uploaded)} uploaded`, down && `${formatCount(t.downloaded)} downloaded`]
+    : [up && `would upload ${formatCount(t.uploaded)}`, down && `${up ? '' : 'would '}download ${formatCount(t.downloaded)}`];
+  parts.push(`${moves.filter(Boolean).join(', ') || (r.exec ? '0 transferred' : 'would transfer 0')} (${formatBytes(t.bytes)})`);
+  if (t.moved) parts.push(`${formatCount(t.moved)} ${would}moved or copied without a transfer`);
+  if (t.tagOnly) parts.push(`${formatCount(t.tagOnly)} of them tag-only edits`);
+  if (t.conflicts) parts.push(`${formatCount(t.conflicts)} ${t.conflicts === 1 ? 'conflict' : 'conflicts'} (both versions kept)`);
+  parts.push(`${formatCount(same)} unchanged`);
+  if (t.trashed) parts.push(`${formatCount(t.trashed)} ${would}moved to trash`);
+  if (r.exec) parts.push(`${formatCount(r.exec.failed.length)} failed`);
+  if (elsewhere) parts.push(`${formatCount(elsewhere)} left as they are (${describeSkips(acts)})`);
   if (r.problems.length) parts.push(`${formatCount(r.problems.length)} warnings`);
   const secs = r.elapsedMs / 1000;
   const rate = r.exec && r.exec.bytes > 0 && secs > 0 ? `, ${formatBytes(r.exec.bytes / secs)}/s` : '';
   return `${command}: ${parts.join(', ')} in ${formatDuration(r.elapsedMs)}${rate}`;
+}
+
+function describeSkips(acts: readonly Action[]): string {
+  const reasons = new Map<string, number>();
+  for (const a of acts) if (a.kind === 'skip' && a.reason !== 'identical') reasons.set(a.reason, (reasons.get(a.reason) ?? 0) + 1);
+  return [...reasons].map(([why, n]) => `${formatCount(n)} ${why}`).join(', ');
 }

@@ -6,7 +6,7 @@ import { globMatcher } from '../../library/filter.js';
 import { localTrash, remoteTrash, restoreLocal, restoreRemote } from '../../sync/trash-batches.js';
 import { openRemote } from '../../remote/remote-url.js';
 import { libraryRoot, remoteOptions, remoteUrl, userName, type Context } from '../context.js';
-import { writeGeneration } from '../../sync/generation.js';
+import { recordRestored } from '../../sync/catalog.js';
 import { ExitCode } from '../../errors.js';
 import { formatBytes, formatCount } from '../format.js';
 import { collect } from '../options.js';
@@ -62,10 +62,9 @@ async function withTrash<T>(ctx: Context, where: string | undefined, flags: Tras
   const remote = await openRemote(url, remoteOptions(ctx, url));
   try {
     const restore = async (s: string, only?: (p: string) => boolean) => {
-      // Restoring writes to music/: other machines' mirrors must notice (see generation.ts).
-      await writeGeneration(remote, userName(ctx));
       const done = await restoreRemote(remote, s, only);
-      await writeGeneration(remote, userName(ctx));
+      // Restoring writes to music/: the other machines learn it from the catalog.
+      await recordRestored(remote, userName(ctx), done);
       return done;
     };
     return await fn({ list: () => remoteTrash(remote), restore });

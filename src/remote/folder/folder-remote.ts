@@ -7,7 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import { constants as fsc, createReadStream, statSync } from 'node:fs';
-import { copyFile, mkdir, open, opendir, rename, rm, rmdir, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { copyFile, mkdir, open, opendir, readFile, rename, rm, rmdir, stat, unlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import {
@@ -19,7 +19,7 @@ import {
   UnreachableError,
 } from '../../errors.js';
 import { fileError, md5File, oneChunk, Progress, READ_CHUNK, readLocal, syncDir, writeAll } from '../local-io.js';
-import type { NameRules, PutBody, Remote, RemoteObject, TransferOptions, TransferResult } from '../remote.js';
+import type { ListOptions, NameRules, PutBody, Remote, RemoteObject, TransferOptions, TransferResult } from '../remote.js';
 import { checkFolderKey, isTempName, tempName } from './folder-names.js';
 
 export interface FolderRemoteOptions {
@@ -57,7 +57,7 @@ export class FolderRemote implements Remote {
    * is an AccessDeniedError, because an incomplete listing is not safe to
    * plan a sync from.
    */
-  async *list(prefix: string, options: { signal?: AbortSignal } = {}): AsyncIterable<RemoteObject> {
+  async *list(prefix: string, options: ListOptions = {}): AsyncIterable<RemoteObject> {
     const cut = prefix.lastIndexOf('/');
     const start = cut >= 0 ? prefix.slice(0, cut) : '';
     // [key of the directory, its absolute path]; only the start is checked, as a key.
@@ -80,6 +80,7 @@ export class FolderRemote implements Remote {
           continue;
         }
         if (!key.startsWith(prefix) || isTempName(ent.name)) continue;
+        if (options.startAfter !== undefined && Buffer.compare(Buffer.from(key), Buffer.from(options.startAfter)) <= 0) continue;
         if (!ent.isFile() && !ent.isSymbolicLink()) continue;
         // stat follows symlinks: a link to a file is listed as that file;
         // links to directories are not followed (they could loop). A synchronous
@@ -102,6 +103,14 @@ export class FolderRemote implements Remote {
       const st = await stat(this.pathOf(key));
       if (!st.isFile()) throw new NotFoundError(key);
       return { key, size: st.size, mtime: st.mtime };
+    } catch (err) {
+      throw this.remoteError(err, key);
+    }
+  }
+
+  async read(key: string): Promise<Buffer> {
+    try {
+      return await readFile(this.pathOf(key));
     } catch (err) {
       throw this.remoteError(err, key);
     }

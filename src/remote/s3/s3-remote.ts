@@ -16,7 +16,7 @@ import type { Readable } from 'node:stream';
 import { ChecksumError, CratesyncError, FileError, NotFoundError, TransientError } from '../../errors.js';
 import { DEFAULT_RETRY, withRetry, type RetryPolicy } from '../../sync/retry.js';
 import { fileError, Progress, writeAll } from '../local-io.js';
-import type { NameRules, PutBody, Remote, RemoteObject, TransferOptions, TransferResult } from '../remote.js';
+import type { ListOptions, NameRules, PutBody, Remote, RemoteObject, TransferOptions, TransferResult } from '../remote.js';
 import { BufferPool } from '../buffer-pool.js';
 import { ByteBudget } from '../byte-budget.js';
 import { readFileSync } from 'node:fs';
@@ -92,7 +92,7 @@ export class S3Remote implements Remote {
     this.names = { check: (key) => checkS3Key(this.prefix, key) };
   }
 
-  async *list(prefix: string, options: { signal?: AbortSignal } = {}): AsyncIterable<RemoteObject> {
+  async *list(prefix: string, options: ListOptions = {}): AsyncIterable<RemoteObject> {
     const { client, sdk } = await this.connection();
     const signal = options.signal;
     let token: string | undefined;
@@ -101,7 +101,13 @@ export class S3Remote implements Remote {
         () =>
           client
             .send(
-              new sdk.ListObjectsV2Command({ Bucket: this.bucket, Prefix: this.prefix + prefix, MaxKeys: 1000, ContinuationToken: token }),
+              new sdk.ListObjectsV2Command({
+                Bucket: this.bucket,
+                Prefix: this.prefix + prefix,
+                MaxKeys: 1000,
+                ContinuationToken: token,
+                ...(options.startAfter !== undefined && !token ? { StartAfter: this.prefix + options.startAfter } : {}),
+              }),
               { abortSignal: signal },
             )
             .catch((err: unknown) => Promise.reject(this.mapError(err, 'ListObjectsV2'))),
@@ -211,6 +217,17 @@ export class S3Remote implements Remote {
       await fh?.close().catch(() => {});
       if (opened) await rm(dest, { force: true }).catch(() => {});
       progress.rollback();
+      throw this.mapError(err, 'GetObject', key);
+    }
+  }
+
+  async read(key: string, options: { signal?: AbortSignal } = {}): Promise<Buffer> {
+    const out = await this.call('GetObject', key, ({ client, sdk }) =>
+      client.send(new sdk.GetObjectCommand({ Bucket: this.bucket, Key: this.prefix + key }), options.signal ? { abortSignal: options.signal } : {}),
+    );
+    try {
+      return Buffer.from((await out.Body?.transformToByteArray()) ?? []);
+    } catch (err) {
       throw this.mapError(err, 'GetObject', key);
     }
   }
