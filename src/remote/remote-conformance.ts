@@ -138,6 +138,27 @@ export function describeRemoteConformance(
       expect(b?.mtime).toBeInstanceOf(Date);
     });
 
+    test('list with startAfter gives only the keys sorting after it', async () => {
+      const keys = ['log/20260101T000000000Z-a.json.gz', 'log/20260101T000000001Z-b.json.gz', 'log/20260102T000000000Z-a.json.gz'];
+      for (const key of keys) await remote.put(key, { data: Buffer.from(key) });
+      const after = async (startAfter: string) => {
+        const out: string[] = [];
+        for await (const o of remote.list('log/', { startAfter })) out.push(o.key);
+        return out.sort();
+      };
+      expect(await after('log/20260101T000000000Z')).toEqual(keys);
+      expect(await after(keys[0] ?? '')).toEqual(keys.slice(1));
+      expect(await after('log/20260101T9')).toEqual(keys.slice(2));
+      expect(await after('log/3')).toEqual([]);
+    });
+
+    test('read gives a whole small object; a missing one is NotFoundError', async () => {
+      const data = Buffer.from('{"v":1}\n');
+      await remote.put('meta/x.json', { data });
+      expect((await remote.read('meta/x.json')).equals(data)).toBe(true);
+      await expect(remote.read('meta/missing.json')).rejects.toBeInstanceOf(NotFoundError);
+    });
+
     test('awkward keys round-trip through put, list, stat and get', async () => {
       for (const key of AWKWARD_KEYS) await remote.put(key, { data: Buffer.from(`content of ${key}`) });
       expect((await list('')).map((o) => o.key)).toEqual([...AWKWARD_KEYS].sort());

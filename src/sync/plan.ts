@@ -266,11 +266,11 @@ function pairMoves(input: PlanInput, actions: Action[]): void {
       const moved = srcs.find((r) => !input.local.has(r.path) && isMove(r.path, md5, GONE_LOCALLY));
       const src = moved ?? srcs[0];
       if (!src) continue;
-      Object.assign(a, { kind: 'copy-remote', size: 0, from: src.key, reason: moved ? 'moved' : 'copied', detail: `${moved ? 'moved' : 'copied'} from ${src.path} on the server` });
+      Object.assign(a, { kind: 'copy-remote', size: 0, from: src.key, reason: moved ? 'moved' : 'copied', detail: `from ${src.path}, on the server` });
       if (moved && !trashed.has(moved.path)) {
         trashed.add(moved.path);
         const i = byPath.get(moved.path);
-        if (i !== undefined) actions[i] = { kind: 'trash-remote', path: moved.path, key: moved.key, size: 0, reason: 'moved', detail: `moved to ${a.path}` };
+        if (i !== undefined) actions[i] = { kind: 'trash-remote', path: moved.path, key: moved.key, size: 0, reason: 'moved', detail: `to ${a.path}` };
       }
     }
   }
@@ -294,7 +294,7 @@ function pairMoves(input: PlanInput, actions: Action[]): void {
     const drop = new Set<string>();
     for (const [a, { src, moved }] of pick) {
       const move = moved && wanted.get(src.path) === 1;
-      Object.assign(a, { kind: move ? 'move-local' : 'copy-local', size: 0, from: src.path, reason: moved ? 'moved' : 'copied', detail: `${moved ? 'moved' : 'copied'} from ${src.path} here` });
+      Object.assign(a, { kind: move ? 'move-local' : 'copy-local', size: 0, from: src.path, reason: moved ? 'moved' : 'copied', detail: `from ${src.path}, here` });
       if (move) drop.add(src.path);
     }
     if (drop.size > 0) {

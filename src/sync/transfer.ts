@@ -27,7 +27,7 @@ import { withRetry } from './retry.js';
 import { forEachLimit } from './queue.js';
 import { describeFile, WHOLE_READ } from '../library/scan.js';
 import { fingerprint } from './remote-listing.js';
-import { keepRemoteVersion, trashLocal, trashRemote } from './trash.js';
+import { keepRemoteVersion, pruneEmpty, trashLocal, trashRemote } from './trash.js';
 
 export interface ExecContext {
   remote: Remote;
@@ -335,6 +335,7 @@ async function copyLocal(a: Action, ctx: ExecContext): Promise<void> {
   await mkdir(dirname(dest), { recursive: true });
   if (a.kind === 'move-local') {
     await rename(src.abs, dest);
+    await pruneEmpty(dirname(src.abs), ctx.root);
   } else {
     const tmp = partName(dest);
     try {

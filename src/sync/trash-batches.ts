@@ -3,12 +3,12 @@
  * overwrites: whatever stands at a restored file's place now goes to a new
  * trash batch first.
  */
-import { readdir, stat, mkdir, rename, rmdir } from 'node:fs/promises';
+import { readdir, stat, mkdir, rename } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import type { Remote } from '../remote/remote.js';
 import { NotFoundError, UsageError } from '../errors.js';
 import { LOCAL_TRASH_DIR, TRASH_PREFIX, trashStamp } from './layout.js';
-import { keepRemoteVersion, moveWithin, trashLocal } from './trash.js';
+import { keepRemoteVersion, moveWithin, pruneEmpty, trashLocal } from './trash.js';
 
 export interface TrashItem {
   /** Key or library path the item had, and gets back on restore. */
@@ -112,16 +112,4 @@ export async function restoreLocal(root: string, stamp: string, only?: (path: st
     done.push(item.path);
   }
   return done;
-}
-
-/** pruneEmpty removes empty folders from `dir` up to, not including, `stop`. */
-async function pruneEmpty(dir: string, stop: string): Promise<void> {
-  while (dir.startsWith(stop) && dir !== stop) {
-    try {
-      await rmdir(dir);
-    } catch {
-      return;
-    }
-    dir = dirname(dir);
-  }
 }

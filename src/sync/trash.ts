@@ -5,7 +5,7 @@
  * volume). `<stamp>` is the time of the run, so each run's trash is one batch
  * that `cratesync trash restore` can put back.
  */
-import { mkdir, rename, stat } from 'node:fs/promises';
+import { mkdir, rename, rmdir, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { randomBytes } from 'node:crypto';
@@ -87,5 +87,21 @@ export async function trashLocal(root: string, stamp: string, path: string, abs:
   const to = localTrashPath(root, stamp, path);
   await mkdir(dirname(to), { recursive: true });
   await rename(abs, to);
+  await pruneEmpty(dirname(abs), root);
   return true;
+}
+
+/**
+ * pruneEmpty removes empty folders from `dir` up to, not including, `stop`:
+ * an album whose last file moved away leaves no empty folder behind.
+ */
+export async function pruneEmpty(dir: string, stop: string): Promise<void> {
+  while (dir.startsWith(stop) && dir !== stop) {
+    try {
+      await rmdir(dir);
+    } catch {
+      return;
+    }
+    dir = dirname(dir);
+  }
 }
