@@ -3,9 +3,17 @@ import type { Action, Direction, Plan } from '../sync/plan.js';
 import type { SyncResult } from '../sync/engine.js';
 import { formatBytes, formatCount } from './format.js';
 
-/** renderPlan lists every action of a dry run: what, which file, why. */
-export function renderPlan(p: Plan): string {
-  return p.actions.map((a) => `${a.kind.padEnd(12)} ${a.path}  (${why(a)})\n`).join('');
+/**
+ * shown picks the actions worth listing: identical files (the bulk of a
+ * large library, counted in the summary anyway) only when `all`.
+ */
+function shown(actions: readonly Action[], all: boolean): Action[] {
+  return all ? [...actions] : actions.filter((a) => !(a.kind === 'skip' && a.reason === 'identical'));
+}
+
+/** renderPlan lists the actions of a dry run: what, which file, why (identical files only with `all`). */
+export function renderPlan(p: Plan, all = false): string {
+  return shown(p.actions, all).map((a) => `${a.kind.padEnd(12)} ${a.path}  (${why(a)})\n`).join('');
 }
 
 function why(a: Action): string {
@@ -73,8 +81,11 @@ export function renderStatus(where: { library: string; remote: string }, r: Sync
   return out;
 }
 
-/** resultJson is the --json document of push, pull and status. */
-export function resultJson(command: Direction | 'status', where: { library: string; remote: string }, r: SyncResult) {
+/**
+ * resultJson is the --json document of push, pull, sync and status. Its
+ * `actions` leave out identical files (counted in `summary.unchanged`) unless `all`.
+ */
+export function resultJson(command: Direction | 'status', where: { library: string; remote: string }, r: SyncResult, all = false) {
   const t = tally(r.exec?.done ?? r.plan.actions);
   const failed = new Map((r.exec?.failed ?? []).map((f) => [`${f.kind}:${f.path}`, f.message]));
   const done = new Set((r.exec?.done ?? []).map((a) => `${a.kind}:${a.path}`));
@@ -98,7 +109,7 @@ export function resultJson(command: Direction | 'status', where: { library: stri
       failed: r.exec?.failed.length ?? r.plan.actions.filter((a) => a.kind === 'error').length,
       warnings: r.problems.length,
     },
-    actions: r.plan.actions.map((a) => {
+    actions: shown(r.plan.actions, all).map((a) => {
       const id = `${a.kind}:${a.path}`;
       const status = !r.exec ? 'planned' : a.kind === 'skip' ? 'skipped' : failed.has(id) ? 'failed' : done.has(id) ? 'done' : 'not started';
       return {

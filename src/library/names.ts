@@ -38,31 +38,38 @@ export function portableNameProblem(path: string): string | undefined {
 }
 
 /**
- * caseClashes finds library paths, across both sides, that differ only in
- * letter case. Of each such group the path present on both sides is kept (or,
- * if none is, the first in code-point order); the others are returned with
- * why, to be refused before anything is sent: pulled onto Windows or macOS,
- * they would overwrite each other.
+ * caseClashes finds library paths that would sit side by side after a run
+ * while differing only in letter case. Of each such group the path present on
+ * both sides is kept (or, if none is, the first in code-point order); the
+ * others are returned with why, to be refused before anything is sent:
+ * pulled onto Windows or macOS, they would overwrite each other. A path on
+ * one side only that was synced before is on its way out (it was renamed,
+ * moved or deleted on the other side), so it clashes with nothing: a rename
+ * that only changes letter case is a move, not a clash.
  */
-export function caseClashes(...sides: Iterable<string>[]): Map<string, string> {
-  const counts = new Map<string, number>();
+export function caseClashes(local: Iterable<string>, remote: Iterable<string>, wasSynced: (path: string) => boolean = () => false): Map<string, string> {
+  const sides = new Map<string, number>(); // 1 local, 2 remote, 3 both
+  for (const p of local) sides.set(p, 1);
+  for (const p of remote) sides.set(p, (sides.get(p) ?? 0) | 2);
+  const first = new Map<string, string>();
   const groups = new Map<string, string[]>();
-  for (const side of sides) {
-    for (const path of side) {
-      counts.set(path, (counts.get(path) ?? 0) + 1);
-      if (counts.get(path) !== 1) continue;
-      const folded = path.toLowerCase();
-      const g = groups.get(folded);
-      if (g) g.push(path);
-      else groups.set(folded, [path]);
+  for (const p of sides.keys()) {
+    const folded = p.toLowerCase();
+    const seen = first.get(folded);
+    if (seen === undefined) {
+      first.set(folded, p);
+      continue;
     }
+    const g = groups.get(folded);
+    if (g) g.push(p);
+    else groups.set(folded, [seen, p]);
   }
   const out = new Map<string, string>();
   for (const g of groups.values()) {
-    if (g.length < 2) continue;
-    g.sort();
-    const keep = g.find((p) => (counts.get(p) ?? 0) > 1) ?? g[0];
-    for (const p of g) {
+    const staying = g.filter((p) => sides.get(p) === 3 || !wasSynced(p)).sort();
+    if (staying.length < 2) continue;
+    const keep = staying.find((p) => sides.get(p) === 3) ?? staying[0];
+    for (const p of staying) {
       if (p !== keep) out.set(p, `differs only in letter case from ${keep}: Windows and macOS cannot hold both; rename one`);
     }
   }

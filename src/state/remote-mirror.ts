@@ -108,11 +108,49 @@ export class RemoteMirror {
     this.db.prepare('UPDATE remotes SET listed_at = NULL WHERE remote = ?').run(this.remote);
   }
 
-  /** The mirrored objects, streamed from the database. */
+  /** The mirrored objects, streamed from the database, everything known of them included. */
   *objects(): Iterable<MirrorObject> {
     this.flush();
     const rows = this.db.prepare(`SELECT ${COLUMNS} FROM remote_objects WHERE remote = ?`).iterate(this.remote) as Iterable<Row>;
     for (const r of rows) yield fromRow(r);
+  }
+
+  /**
+   * The mirrored objects with only what planning needs (key, size, ETag or
+   * mtime, hashes), streamed: at 100,000 objects, tags and log bookkeeping
+   * would be most of a run's memory.
+   */
+  *lean(): Iterable<MirrorObject> {
+    this.flush();
+    // The mtime matters only where there is no ETag to tell versions apart (folders).
+    const rows = this.db
+      .prepare(
+        `SELECT key, size, etag, CASE WHEN etag IS NULL THEN mtime_ms END AS mtime_ms, md5, audio_hash,
+           NULL AS tags, NULL AS writer, NULL AS written_at, NULL AS log_key FROM remote_objects WHERE remote = ?`,
+      )
+      .iterate(this.remote) as Iterable<Row>;
+    for (const r of rows) yield fromRow(r);
+  }
+
+  /** Keys with what a full listing compares (size, ETag, mtime) and when cratesync wrote them, streamed. */
+  *listed(): Iterable<MirrorObject> {
+    this.flush();
+    const rows = this.db
+      .prepare('SELECT key, size, etag, mtime_ms, NULL AS md5, NULL AS audio_hash, NULL AS tags, NULL AS writer, written_at, NULL AS log_key FROM remote_objects WHERE remote = ?')
+      .iterate(this.remote) as Iterable<Row>;
+    for (const r of rows) yield fromRow(r);
+  }
+
+  /** Who wrote the object at `key`, as the catalog says. */
+  writerOf(key: string): string | undefined {
+    return this.get(key)?.writer;
+  }
+
+  /** Sets what a full listing showed of an object it found unchanged, keeping what the catalog knows. */
+  touchNow(key: string, etag: string | undefined, mtime: Date | undefined): void {
+    this.db
+      .prepare('UPDATE remote_objects SET etag = COALESCE(?, etag), mtime_ms = COALESCE(?, mtime_ms) WHERE remote = ? AND key = ?')
+      .run(etag ?? null, mtime?.getTime() ?? null, this.remote, key);
   }
 
   get(key: string): MirrorObject | undefined {

@@ -22,6 +22,12 @@ export interface SyncRecord {
   audioHash?: string;
 }
 
+/** Read access to sync records by path: a Map, or SyncRecords itself (looked up in SQLite). */
+export interface SyncedLookup {
+  get(path: string): SyncRecord | undefined;
+  has(path: string): boolean;
+}
+
 interface Row {
   path: string;
   key: string;
@@ -31,8 +37,13 @@ interface Row {
   audio_hash: string | null;
 }
 
-export class SyncRecords {
+function fromRow(r: Row): SyncRecord {
+  return { path: r.path, key: r.key, size: r.size, md5: r.md5, ...(r.etag ? { etag: r.etag } : {}), ...(r.audio_hash ? { audioHash: r.audio_hash } : {}) };
+}
+
+export class SyncRecords implements SyncedLookup {
   private readonly upsert: Database.Statement;
+  private readonly one: Database.Statement;
   private readonly del: Database.Statement;
   private readonly writes = new Batcher<{ put?: SyncRecord; remove?: string }>((batch) => this.commit(batch));
 
@@ -47,15 +58,37 @@ export class SyncRecords {
          etag = excluded.etag, audio_hash = excluded.audio_hash, synced_at = excluded.synced_at`,
     );
     this.del = db.prepare('DELETE FROM synced WHERE remote = ? AND path = ?');
+    this.one = db.prepare('SELECT path, key, size, md5, etag, audio_hash FROM synced WHERE remote = ? AND path = ?');
+  }
+
+  /**
+   * The record of `path`, read from the database (pending writes included).
+   * Looking records up one by one, when needed, keeps a run over 100,000
+   * files from holding all of them: most paths are identical on both sides
+   * and never need theirs.
+   */
+  get(path: string): SyncRecord | undefined {
+    this.flush();
+    const r = this.one.get(this.remote, path) as Row | undefined;
+    return r ? fromRow(r) : undefined;
+  }
+
+  has(path: string): boolean {
+    return this.get(path) !== undefined;
   }
 
   /** All records of this remote, keyed by path (pending writes included). */
   all(): Map<string, SyncRecord> {
     this.flush();
     const rows = this.db.prepare('SELECT path, key, size, md5, etag, audio_hash FROM synced WHERE remote = ?').all(this.remote) as Row[];
-    return new Map(
-      rows.map((r) => [r.path, { path: r.path, key: r.key, size: r.size, md5: r.md5, ...(r.etag ? { etag: r.etag } : {}), ...(r.audio_hash ? { audioHash: r.audio_hash } : {}) }]),
-    );
+    return new Map(rows.map((r) => [r.path, fromRow(r)]));
+  }
+
+  /** Calls `fn` with every record of this remote, streamed (pending writes included). */
+  each(fn: (r: SyncRecord) => void): void {
+    this.flush();
+    const rows = this.db.prepare('SELECT path, key, size, md5, etag, audio_hash FROM synced WHERE remote = ?').iterate(this.remote) as Iterable<Row>;
+    for (const r of rows) fn(fromRow(r));
   }
 
   /** Records (or replaces) the synced state of `records`; committed within moments (see Batcher). */

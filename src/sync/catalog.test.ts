@@ -80,7 +80,8 @@ describe('RemoteCatalog', () => {
     expect(listed).toBe(0);
     expect(view.logsRead).toBe(1);
     expect([...view.objects.keys()]).toEqual(['a.mp3']);
-    expect(view.objects.get('a.mp3')).toMatchObject({ md5: MD5('a'), audioHash: 'f'.repeat(64), tags: { title: 'A' }, writer: 'alice@alice-m' });
+    expect(view.objects.get('a.mp3')).toMatchObject({ md5: MD5('a'), audioHash: 'f'.repeat(64) });
+    expect(bob.mirror.get('music/a.mp3')).toMatchObject({ tags: { title: 'A' }, writer: 'alice@alice-m' });
 
     // Read once: the next view reads nothing.
     expect((await bob.catalog.view({ full: false, problems: [] })).logsRead).toBe(0);

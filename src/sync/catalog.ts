@@ -185,7 +185,7 @@ export class RemoteCatalog {
     const st = this.mirror.state();
     const stale = st.listedAt === undefined || now - st.listedAt >= (o.maxAgeMs ?? FULL_LISTING_EVERY_MS);
     if (o.full || stale) await this.reconcile(now, o.signal);
-    return { objects: foldMusic(this.mirror.objects(), o.problems) as Map<string, ListedObject & MirrorObject>, listed: o.full || stale, logsRead };
+    return { objects: foldMusic(this.mirror.lean(), o.problems) as Map<string, ListedObject & MirrorObject>, listed: o.full || stale, logsRead };
   }
 
   /**
@@ -327,17 +327,14 @@ export class RemoteCatalog {
     const listed: MirrorObject[] = [];
     for await (const obj of this.remote.list(MUSIC_PREFIX, signal ? { signal } : {})) listed.push(obj);
     const rows = new Map<string, MirrorObject>();
-    for (const r of this.mirror.objects()) rows.set(r.key, r);
+    for (const r of this.mirror.listed()) rows.set(r.key, r);
     this.mirror.batch(() => {
       for (const l of listed) {
         const r = rows.get(l.key);
         rows.delete(l.key);
         const same = r && r.size === l.size && (r.etag && l.etag ? r.etag === l.etag : !r.mtime || !l.mtime || r.mtime.getTime() === l.mtime.getTime());
-        if (same && r) {
-          const kept: MirrorObject = { ...r };
-          if (l.etag) kept.etag = l.etag;
-          if (l.mtime) kept.mtime = l.mtime;
-          this.mirror.putNow(kept);
+        if (same) {
+          this.mirror.touchNow(l.key, l.etag, l.mtime);
         } else {
           this.mirror.putNow(l);
         }

@@ -10,7 +10,7 @@ import type { PathFilter } from '../library/filter.js';
 import type { Problem } from '../library/walk.js';
 import type { RunObserver } from './observer.js';
 import { FileIndex } from '../state/file-index.js';
-import { SyncRecords, type SyncRecord } from '../state/sync-records.js';
+import { SyncRecords, type SyncedLookup } from '../state/sync-records.js';
 import { hashFiles, scanLibrary, type LocalFile } from '../library/scan.js';
 import { resolveRemote, type ListedObject } from './remote-listing.js';
 import { machineId, RemoteCatalog } from './catalog.js';
@@ -90,14 +90,14 @@ export async function runSync(o: SyncOptions): Promise<SyncResult> {
     for (const [path] of objects) if (!o.filter.file(path)) objects.delete(path);
 
     observer.phase?.('compare');
-    const synced = records.all();
+    const synced = records;
     const before = problems.length;
     const hashed = await hashFiles(mustHash(scan.files, objects, synced), index, problems);
     for (const p of problems.slice(before)) observer.problem?.(p);
     const unreadable = new Set(problems.slice(before).map((p) => p.path));
     const local = new Map<string, LocalFile>(scan.files.filter((f) => !unreadable.has(f.path)).map((f) => [f.path, f]));
     const remote = await resolveRemote({ remote: o.remote, objects, synced, local, problems, signal });
-    const refuse = caseClashes(local.keys(), remote.keys());
+    const refuse = caseClashes(local.keys(), remote.keys(), (path) => synced.has(path));
     for (const [path, message] of refuse) report({ path, message });
     if (o.direction !== 'pull') {
       for (const path of local.keys()) {
@@ -113,6 +113,7 @@ export async function runSync(o: SyncOptions): Promise<SyncResult> {
       synced,
       delete: o.delete,
       keyFor: musicKey,
+      writerOf: (key) => mirror.writerOf(key),
       refuse,
       today: new Date().toISOString().slice(0, 10),
       nameProblem: (path, key) => {
@@ -169,11 +170,14 @@ export async function runSync(o: SyncOptions): Promise<SyncResult> {
  * move, to be made a server-side copy). The rest are new and are hashed by
  * the upload that reads them anyway.
  */
-function mustHash(files: LocalFile[], objects: ReadonlyMap<string, ListedObject>, synced: ReadonlyMap<string, SyncRecord>): LocalFile[] {
+function mustHash(files: LocalFile[], objects: ReadonlyMap<string, ListedObject>, synced: SyncedLookup): LocalFile[] {
   const fresh = files.filter((f) => !f.md5);
   if (fresh.length === 0) return fresh;
   const present = new Set(files.map((f) => f.path));
   const movedSizes = new Set<number>();
-  for (const [path, rec] of synced) if (!present.has(path) && objects.has(path)) movedSizes.add(rec.size);
+  for (const path of objects.keys()) {
+    const rec = present.has(path) ? undefined : synced.get(path);
+    if (rec) movedSizes.add(rec.size);
+  }
   return fresh.filter((f) => objects.has(f.path) || synced.has(f.path) || movedSizes.has(f.size));
 }

@@ -344,6 +344,12 @@ describe('caseClashes', () => {
   it('keeps the first in code-point order when neither side holds both', () => {
     expect([...caseClashes(['b.MP3', 'B.mp3', 'b.mp3'], []).keys()]).toEqual(['b.MP3', 'b.mp3']);
   });
+  it('takes a rename that only changes letter case for a move, not a clash', () => {
+    expect(caseClashes(['track.mp3'], ['Track.mp3'], (p) => p === 'Track.mp3').size).toBe(0);
+  });
+  it('refuses a new local file clashing with a remote one never synced here', () => {
+    expect([...caseClashes(['track.mp3'], ['Track.mp3'], () => false).keys()]).toEqual(['track.mp3']);
+  });
   it('finds nothing in distinct names', () => {
     expect(caseClashes(['a.mp3', 'b.mp3'], ['c.mp3']).size).toBe(0);
   });

@@ -7,7 +7,7 @@
  * MD5s match. Sizes that differ settle it at once; an object whose MD5 is
  * unknown (no ETag to go by and nothing recorded) counts as different.
  */
-import type { SyncRecord } from '../state/sync-records.js';
+import type { SyncRecord, SyncedLookup } from '../state/sync-records.js';
 import { SafetyError } from '../errors.js';
 
 export type Direction = 'push' | 'pull' | 'sync';
@@ -101,7 +101,9 @@ export interface PlanInput {
   direction: Direction;
   local: ReadonlyMap<string, PlanLocal>;
   remote: ReadonlyMap<string, PlanRemote>;
-  synced: ReadonlyMap<string, SyncRecord>;
+  synced: SyncedLookup;
+  /** Who wrote the remote object at `key` (for conflict names), when known. */
+  writerOf?: (key: string) => string | undefined;
   /** Propagate deletions: move what the other side no longer has to this side's trash. */
   delete: boolean;
   /** Remote key for a library path that is not on the remote yet. */
@@ -152,6 +154,9 @@ function decide(input: PlanInput, path: string, key: string): Action {
   const { direction } = input;
   const l = input.local.get(path);
   const r = input.remote.get(path);
+  const skip = (reason: Reason, detail?: string): Action => ({ kind: 'skip', path, key, size: 0, reason, ...fp(r), ...(detail ? { detail } : {}) });
+  // The common case, and the only one that needs no sync record: looked up only past here.
+  if (l && r && l.size === r.size && same(l.md5, r.md5)) return skip('identical');
   const base = input.synced.get(path);
   // What the last sync recorded is still there (by content, or by fingerprint for unhashed objects).
   const localAsBase = base !== undefined && l !== undefined && same(l.md5, base.md5);
@@ -167,10 +172,8 @@ function decide(input: PlanInput, path: string, key: string): Action {
     if (bad) return { kind: 'error', path, key, size: 0, reason: 'name not allowed', detail: bad };
     return { kind: 'download', path, key, size: r?.size ?? 0, reason, ...md5(r), ...fp(r), ...more };
   };
-  const skip = (reason: Reason, detail?: string): Action => ({ kind: 'skip', path, key, size: 0, reason, ...fp(r), ...(detail ? { detail } : {}) });
 
   if (l && r) {
-    if (l.size === r.size && same(l.md5, r.md5)) return skip('identical');
     const why = sameAudio(l, r, base) ? 'tags changed' : 'content differs';
     if (direction === 'push') {
       const theirs = base && !remoteAsBase ? 'the remote copy changed since the last sync; ' : '';
@@ -182,7 +185,7 @@ function decide(input: PlanInput, path: string, key: string): Action {
     }
     if (localAsBase && !remoteAsBase) return download(why, { replaces: true, detail: 'changed on the remote; old version kept in local trash' });
     if (remoteAsBase && !localAsBase) return upload(why, { replaces: true, detail: 'changed here; old version kept in remote trash' });
-    const conflictPath = conflictName(path, r.writer, input.today);
+    const conflictPath = conflictName(path, r.writer ?? input.writerOf?.(r.key), input.today);
     return {
       kind: 'conflict',
       path,
@@ -247,14 +250,17 @@ const GONE_REMOTELY: ReadonlySet<Reason> = new Set(['only local', 'deleted on re
  * gone from the remote and was synced with that content.
  */
 function pairMoves(input: PlanInput, actions: Action[]): void {
-  const byPath = new Map(actions.map((a, i) => [a.path, i]));
+  // Built on first use: a run with nothing new needs none of these maps.
+  let index: Map<string, number> | undefined;
+  const byPathIndex = () => (index ??= new Map(actions.map((a, i) => [a.path, i])));
   const isMove = (path: string, md5: string, gone: ReadonlySet<Reason>): boolean => {
-    const i = byPath.get(path);
+    const i = byPathIndex().get(path);
     const a = i === undefined ? undefined : actions[i];
     return a !== undefined && gone.has(a.reason) && a.kind !== 'error' && same(input.synced.get(path)?.md5, md5);
   };
 
-  if (input.direction !== 'pull') {
+  const uploads = actions.some((a) => a.kind === 'upload' && a.reason === 'new');
+  if (input.direction !== 'pull' && uploads) {
     const byMd5 = groupByMd5(input.remote.values());
     const trashed = new Set<string>();
     for (const a of actions) {
@@ -269,15 +275,15 @@ function pairMoves(input: PlanInput, actions: Action[]): void {
       Object.assign(a, { kind: 'copy-remote', size: 0, from: src.key, reason: moved ? 'moved' : 'copied', detail: `from ${src.path}, on the server` });
       if (moved && !trashed.has(moved.path)) {
         trashed.add(moved.path);
-        const i = byPath.get(moved.path);
+        const i = byPathIndex().get(moved.path);
         if (i !== undefined) actions[i] = { kind: 'trash-remote', path: moved.path, key: moved.key, size: 0, reason: 'moved', detail: `to ${a.path}` };
       }
     }
   }
 
-  if (input.direction !== 'push') {
+  const downloads = actions.filter((a) => a.kind === 'download' && a.reason === 'new' && a.md5);
+  if (input.direction !== 'push' && downloads.length > 0) {
     const byMd5 = groupByMd5(input.local.values());
-    const downloads = actions.filter((a) => a.kind === 'download' && a.reason === 'new' && a.md5);
     // A source wanted by several new paths is copied to each, never moved (it is read by all).
     const wanted = new Map<string, number>();
     const pick = new Map<Action, { src: PlanLocal; moved: boolean }>();

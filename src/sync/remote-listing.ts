@@ -6,7 +6,7 @@
  * remotes without ETags) by asking the remote to hash it.
  */
 import type { Remote, RemoteObject } from '../remote/remote.js';
-import type { SyncRecord } from '../state/sync-records.js';
+import type { SyncedLookup } from '../state/sync-records.js';
 import type { PlanRemote } from './plan.js';
 import type { Problem } from '../library/walk.js';
 import { parseEtag, partSizeCandidates } from '../library/etag.js';
@@ -14,6 +14,8 @@ import { hashFile } from '../library/audio-hash.js';
 import { MUSIC_PREFIX } from './layout.js';
 import { forEachLimit } from './queue.js';
 import { describe } from '../errors.js';
+
+const ASCII = /^[\x20-\x7e]*$/;
 
 export interface ListedObject extends RemoteObject {
   path: string;
@@ -32,7 +34,9 @@ export function foldMusic(objects: Iterable<RemoteObject>, problems: Problem[]):
   const out = new Map<string, ListedObject>();
   for (const o of objects) {
     if (!o.key.startsWith(MUSIC_PREFIX)) continue;
-    const path = o.key.slice(MUSIC_PREFIX.length).normalize('NFC');
+    const raw = o.key.slice(MUSIC_PREFIX.length);
+    // ASCII needs no normalising, and most keys are ASCII: skip the costly call.
+    const path = ASCII.test(raw) ? raw : raw.normalize('NFC');
     if (!path) continue;
     const prev = out.get(path);
     if (prev) {
@@ -68,7 +72,7 @@ export function fingerprint(o: RemoteObject): string | undefined {
 export interface ResolveInput {
   remote: Remote;
   objects: ReadonlyMap<string, ListedObject>;
-  synced: ReadonlyMap<string, SyncRecord>;
+  synced: SyncedLookup;
   /** Local files by path with their absolute location and MD5 (when hashed). */
   local: ReadonlyMap<string, { abs: string; size: number; md5?: string }>;
   problems: Problem[];

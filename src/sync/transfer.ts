@@ -17,7 +17,7 @@ import { readFileSync } from 'node:fs';
 import type { FileIndex } from '../state/file-index.js';
 import type { RemoteMirror } from '../state/remote-mirror.js';
 import type { RemoteCatalog } from './catalog.js';
-import type { SyncRecords, SyncRecord } from '../state/sync-records.js';
+import type { SyncRecords, SyncRecord, SyncedLookup } from '../state/sync-records.js';
 import type { LocalFile } from '../library/scan.js';
 import type { Action, Plan } from './plan.js';
 import type { RunObserver } from './observer.js';
@@ -38,7 +38,7 @@ export interface ExecContext {
   /** Where each change to the remote is recorded for the other machines. */
   catalog: RemoteCatalog;
   /** The records as they were before this run (read once by the engine). */
-  synced: ReadonlyMap<string, SyncRecord>;
+  synced: SyncedLookup;
   index: FileIndex;
   /** Local files by library path, as scanned. */
   local: ReadonlyMap<string, LocalFile>;
@@ -152,19 +152,25 @@ function messageOf(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-/** Pairs found identical get a sync record, so later runs trust them without reading. */
+/**
+ * Pairs found identical get a sync record (the base of a later two-way sync,
+ * and what vouches for an object's MD5), unless they have that very one.
+ * The records are read in one streamed pass, not one lookup per pair.
+ */
 function confirmIdentical(p: Plan, ctx: ExecContext): void {
-  const known = ctx.synced;
-  const fresh: SyncRecord[] = [];
+  const pairs = new Map<string, SyncRecord>();
   for (const a of p.actions) {
     if (a.kind !== 'skip' || a.reason !== 'identical' || !a.fingerprint) continue;
     const l = ctx.local.get(a.path);
     if (!l?.md5) continue;
-    const k = known.get(a.path);
-    if (k && k.key === a.key && k.md5 === l.md5 && k.etag === a.fingerprint) continue;
-    fresh.push({ path: a.path, key: a.key, size: l.size, md5: l.md5, etag: a.fingerprint });
+    pairs.set(a.path, { path: a.path, key: a.key, size: l.size, md5: l.md5, etag: a.fingerprint, ...(l.audioHash ? { audioHash: l.audioHash } : {}) });
   }
-  if (fresh.length > 0) ctx.records.put(...fresh);
+  if (pairs.size === 0) return;
+  ctx.records.each((k) => {
+    const want = pairs.get(k.path);
+    if (want && k.key === want.key && k.md5 === want.md5 && k.etag === want.etag && (k.audioHash ?? want.audioHash) === want.audioHash) pairs.delete(k.path);
+  });
+  for (const r of pairs.values()) ctx.records.put(r);
 }
 
 /** Runs one transfer attempt-loop, taking back the progress of failed attempts. */

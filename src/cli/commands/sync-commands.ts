@@ -110,11 +110,11 @@ async function syncCommand(
     }
     const where = { library: root, remote: remote.url };
     if (json) {
-      io.stdout.write(`${JSON.stringify(resultJson(command, where, result), null, 2)}\n`);
+      io.stdout.write(`${JSON.stringify(resultJson(command, where, result, Boolean(ctx.global.verbose)), null, 2)}\n`);
     } else if (command === 'status') {
       io.stdout.write(renderStatus(where, result));
     } else if (flags.dryRun) {
-      io.stdout.write(renderPlan(result.plan));
+      io.stdout.write(renderPlan(result.plan, Boolean(ctx.global.verbose)));
       io.stdout.write(`${summaryLine(command, result)}\n`);
     } else {
       io.stdout.write(`${summaryLine(command, result)}\n`);
