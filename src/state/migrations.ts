@@ -104,4 +104,12 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE TABLE machine (id TEXT NOT NULL);
     `,
   },
+  {
+    version: 4,
+    name: 'moves in progress',
+    sql: `
+      -- Where a synced path was being moved to, set before the move's copy (see sync/plan.ts).
+      ALTER TABLE synced ADD COLUMN moved_to TEXT;
+    `,
+  },
 ];

@@ -20,6 +20,8 @@ export interface SyncRecord {
   etag?: string;
   /** Audio hash of what was synced, when known: tells a later tag-only edit apart. */
   audioHash?: string;
+  /** Set when a run began moving this path to another one (see plan.ts): lets the next run finish the move. */
+  movedTo?: string;
 }
 
 /** Read access to sync records by path: a Map, or SyncRecords itself (looked up in SQLite). */
@@ -35,10 +37,19 @@ interface Row {
   md5: string;
   etag: string | null;
   audio_hash: string | null;
+  moved_to: string | null;
 }
 
 function fromRow(r: Row): SyncRecord {
-  return { path: r.path, key: r.key, size: r.size, md5: r.md5, ...(r.etag ? { etag: r.etag } : {}), ...(r.audio_hash ? { audioHash: r.audio_hash } : {}) };
+  return {
+    path: r.path,
+    key: r.key,
+    size: r.size,
+    md5: r.md5,
+    ...(r.etag ? { etag: r.etag } : {}),
+    ...(r.audio_hash ? { audioHash: r.audio_hash } : {}),
+    ...(r.moved_to ? { movedTo: r.moved_to } : {}),
+  };
 }
 
 export class SyncRecords implements SyncedLookup {
@@ -58,7 +69,7 @@ export class SyncRecords implements SyncedLookup {
          etag = excluded.etag, audio_hash = excluded.audio_hash, synced_at = excluded.synced_at`,
     );
     this.del = db.prepare('DELETE FROM synced WHERE remote = ? AND path = ?');
-    this.one = db.prepare('SELECT path, key, size, md5, etag, audio_hash FROM synced WHERE remote = ? AND path = ?');
+    this.one = db.prepare('SELECT path, key, size, md5, etag, audio_hash, moved_to FROM synced WHERE remote = ? AND path = ?');
   }
 
   /**
@@ -80,14 +91,24 @@ export class SyncRecords implements SyncedLookup {
   /** All records of this remote, keyed by path (pending writes included). */
   all(): Map<string, SyncRecord> {
     this.flush();
-    const rows = this.db.prepare('SELECT path, key, size, md5, etag, audio_hash FROM synced WHERE remote = ?').all(this.remote) as Row[];
+    const rows = this.db.prepare('SELECT path, key, size, md5, etag, audio_hash, moved_to FROM synced WHERE remote = ?').all(this.remote) as Row[];
     return new Map(rows.map((r) => [r.path, fromRow(r)]));
+  }
+
+  /**
+   * Notes, durably and at once, that `path` is being moved to `to`: written
+   * before the move's copy, so that a run killed between the copy and the
+   * trashing of the old key leaves the next run what it needs to finish.
+   */
+  markMoving(path: string, to: string): void {
+    this.flush();
+    this.db.prepare('UPDATE synced SET moved_to = ? WHERE remote = ? AND path = ?').run(to, this.remote, path);
   }
 
   /** Calls `fn` with every record of this remote, streamed (pending writes included). */
   each(fn: (r: SyncRecord) => void): void {
     this.flush();
-    const rows = this.db.prepare('SELECT path, key, size, md5, etag, audio_hash FROM synced WHERE remote = ?').iterate(this.remote) as Iterable<Row>;
+    const rows = this.db.prepare('SELECT path, key, size, md5, etag, audio_hash, moved_to FROM synced WHERE remote = ?').iterate(this.remote) as Iterable<Row>;
     for (const r of rows) fn(fromRow(r));
   }
 

@@ -139,6 +139,26 @@ const cases: Case[] = [
     ],
   },
   {
+    name: 'push: a move interrupted after its copy is finished: the old key goes to trash',
+    local: [l('new.mp3', A)],
+    remote: [r('new.mp3', A), r('old.mp3', A)],
+    synced: [{ path: 'old.mp3', md5: A, movedTo: 'new.mp3' }, { path: 'new.mp3', md5: A }],
+    want: [
+      { path: 'new.mp3', kind: 'skip', reason: 'identical' },
+      { path: 'old.mp3', kind: 'trash-remote', reason: 'moved', movedTo: 'new.mp3' },
+    ],
+  },
+  {
+    name: 'push: a duplicate deleted here (no move recorded) is left on the remote',
+    local: [l('keep.mp3', A)],
+    remote: [r('keep.mp3', A), r('dupe.mp3', A)],
+    synced: [{ path: 'keep.mp3', md5: A }, { path: 'dupe.mp3', md5: A }],
+    want: [
+      { path: 'dupe.mp3', kind: 'skip', reason: 'only on remote' },
+      { path: 'keep.mp3', kind: 'skip', reason: 'identical' },
+    ],
+  },
+  {
     name: 'pull: a file moved on the remote is renamed here, not downloaded',
     direction: 'pull',
     local: [l('old.mp3', A)],

@@ -95,6 +95,8 @@ export interface Action {
   from?: string;
   /** conflict: library path the remote version is saved at. */
   conflictPath?: string;
+  /** trash-remote of a move: the library path the content moved to. */
+  movedTo?: string;
 }
 
 export interface PlanInput {
@@ -276,8 +278,21 @@ function pairMoves(input: PlanInput, actions: Action[]): void {
       if (moved && !trashed.has(moved.path)) {
         trashed.add(moved.path);
         const i = byPathIndex().get(moved.path);
-        if (i !== undefined) actions[i] = { kind: 'trash-remote', path: moved.path, key: moved.key, size: 0, reason: 'moved', detail: `to ${a.path}` };
+        if (i !== undefined) actions[i] = { kind: 'trash-remote', path: moved.path, key: moved.key, size: 0, reason: 'moved', movedTo: a.path, detail: `to ${a.path}` };
       }
+    }
+  }
+
+  // A path gone here whose last sync record says it was being moved to a path
+  // that now holds its content is the tail of a move interrupted after the
+  // copy and before its old key went to trash: finish it.
+  if (input.direction !== 'pull') {
+    for (const a of actions) {
+      if (!GONE_LOCALLY.has(a.reason) || (a.kind !== 'skip' && a.kind !== 'trash-remote')) continue;
+      const rec = input.synced.get(a.path);
+      const to = rec?.movedTo === undefined ? undefined : input.local.get(rec.movedTo);
+      const r = input.remote.get(a.path);
+      if (rec && to && same(to.md5, rec.md5) && same(r?.md5, rec.md5)) Object.assign(a, { kind: 'trash-remote', reason: 'moved', movedTo: to.path, detail: `to ${to.path}` });
     }
   }
 

@@ -82,6 +82,8 @@ export async function executePlan(p: Plan, ctx: ExecContext): Promise<ExecResult
   setMaxListeners(0, signal);
 
   confirmIdentical(p, ctx);
+  // Moves: the old paths learn where they go before any copy is made.
+  for (const a of p.actions) if (a.kind === 'trash-remote' && a.movedTo !== undefined) ctx.records.markMoving(a.path, a.movedTo);
 
   const run = (action: Action, fn: () => Promise<void>) => async () => {
     ctx.observer.started?.(action);
