@@ -39,15 +39,22 @@ export function portableNameProblem(path: string): string | undefined {
 
 /**
  * caseClashes finds library paths that would sit side by side after a run
- * while differing only in letter case. Of each such group the path present on
- * both sides is kept (or, if none is, the first in code-point order); the
- * others are returned with why, to be refused before anything is sent:
- * pulled onto Windows or macOS, they would overwrite each other. A path on
+ * while differing only in letter case: pulled onto Windows or macOS, they
+ * would overwrite each other. Of each such group one path is kept — the one
+ * on both sides, else the one the target side already holds, else the first
+ * in code-point order — and the others are returned with why, to be refused
+ * before anything is sent. A path on
  * one side only that was synced before is on its way out (it was renamed,
  * moved or deleted on the other side), so it clashes with nothing: a rename
  * that only changes letter case is a move, not a clash.
  */
-export function caseClashes(local: Iterable<string>, remote: Iterable<string>, wasSynced: (path: string) => boolean = () => false): Map<string, string> {
+export function caseClashes(
+  local: Iterable<string>,
+  remote: Iterable<string>,
+  wasSynced: (path: string) => boolean = () => false,
+  /** The side a run writes to: its spelling is kept over the other side's (push, sync: 'remote'). */
+  target: 'local' | 'remote' = 'remote',
+): Map<string, string> {
   const sides = new Map<string, number>(); // 1 local, 2 remote, 3 both
   for (const p of local) sides.set(p, 1);
   for (const p of remote) sides.set(p, (sides.get(p) ?? 0) | 2);
@@ -68,7 +75,8 @@ export function caseClashes(local: Iterable<string>, remote: Iterable<string>, w
   for (const g of groups.values()) {
     const staying = g.filter((p) => sides.get(p) === 3 || !wasSynced(p)).sort();
     if (staying.length < 2) continue;
-    const keep = staying.find((p) => sides.get(p) === 3) ?? staying[0];
+    const mine = target === 'remote' ? 2 : 1;
+    const keep = staying.find((p) => sides.get(p) === 3) ?? staying.find((p) => sides.get(p) === mine) ?? staying[0];
     for (const p of staying) {
       if (p !== keep) out.set(p, `differs only in letter case from ${keep}: Windows and macOS cannot hold both; rename one`);
     }

@@ -97,7 +97,7 @@ export async function runSync(o: SyncOptions): Promise<SyncResult> {
     const unreadable = new Set(problems.slice(before).map((p) => p.path));
     const local = new Map<string, LocalFile>(scan.files.filter((f) => !unreadable.has(f.path)).map((f) => [f.path, f]));
     const remote = await resolveRemote({ remote: o.remote, objects, synced, local, problems, signal });
-    const refuse = caseClashes(local.keys(), remote.keys(), (path) => synced.has(path));
+    const refuse = caseClashes(local.keys(), remote.keys(), (path) => synced.has(path), o.direction === 'pull' ? 'local' : 'remote');
     for (const [path, message] of refuse) report({ path, message });
     if (o.direction !== 'pull') {
       for (const path of local.keys()) {
