@@ -6,6 +6,7 @@ import type { Remote } from '../remote/remote.js';
 import type { Db } from '../state/state-db.js';
 import type { Context } from './context.js';
 import { openStateDb } from '../state/state-db.js';
+import { acquireRunLock } from '../state/run-lock.js';
 import { stateDbFile } from '../config/paths.js';
 import { openRemote } from '../remote/remote-url.js';
 import { libraryRoot, remoteOptions, remoteUrl } from './context.js';
@@ -16,20 +17,31 @@ export interface Session {
   db: Db;
 }
 
-/** withSession opens the library's state and the remote, runs `fn`, and closes both. */
+/**
+ * withSession opens the library's state and the remote, runs `fn`, and
+ * closes both. Unless `readOnly`, it holds the library's run lock meanwhile
+ * (see run-lock.ts): two runs writing one library would trip over each other.
+ */
 export async function withSession<T>(
   ctx: Context,
-  args: { library?: string; remote?: string; transfers?: number },
+  args: { library?: string; remote?: string; transfers?: number; readOnly?: boolean },
   fn: (s: Session) => Promise<T>,
 ): Promise<T> {
   const root = await libraryRoot(ctx, args.library);
   const url = remoteUrl(ctx, args.remote);
   const remote = await openRemote(url, remoteOptions(ctx, url, args.transfers));
-  const db = openStateDb(stateDbFile(ctx.paths, root));
+  const file = stateDbFile(ctx.paths, root);
+  let unlock = () => {};
   try {
-    return await fn({ root, remote, db });
+    const db = openStateDb(file);
+    try {
+      if (!args.readOnly) unlock = acquireRunLock(`${file}.lock`, root);
+      return await fn({ root, remote, db });
+    } finally {
+      unlock();
+      db.close();
+    }
   } finally {
-    db.close();
     await remote.close();
   }
 }

@@ -29,6 +29,8 @@ export type HashedFile = LocalFile & FileRecord;
 export interface ScanResult {
   files: LocalFile[];
   problems: Problem[];
+  /** Partial downloads an interrupted run left behind (absolute paths). */
+  leftovers: string[];
 }
 
 /**
@@ -38,7 +40,8 @@ export interface ScanResult {
  */
 export async function scanLibrary(root: string, options: { filter: PathFilter; index: FileIndex }): Promise<ScanResult> {
   const problems: Problem[] = [];
-  const walked = await walk(root, options.filter, problems);
+  const leftovers: string[] = [];
+  const walked = await walk(root, options.filter, problems, leftovers);
   const known = options.index.fingerprints();
   const present = new Set(walked.map((w) => w.path));
   const gone = [...known.keys()].filter((p) => !present.has(p));
@@ -62,7 +65,7 @@ export async function scanLibrary(root: string, options: { filter: PathFilter; i
   });
   if (gone.length > 0) options.index.remove(...gone);
   if (moved.length > 0) options.index.put(...moved);
-  return { files, problems };
+  return { files, problems, leftovers };
 }
 
 function stamp(f: { inode: number; size: number; mtimeMs: number }): string {

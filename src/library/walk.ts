@@ -32,9 +32,13 @@ export interface Problem {
 /**
  * walk lists the files under `root` that `filter` admits. Problems (unreadable
  * directories, broken links, loops, two names equal after NFC normalisation)
- * are pushed to `problems`; only an unreadable root throws.
+ * are pushed to `problems`, partial downloads left by an interrupted run to
+ * `leftovers` (absolute paths); only an unreadable root throws.
  */
-export async function walk(root: string, filter: PathFilter, problems: Problem[]): Promise<WalkedFile[]> {
+/** Temporary files of downloads (see sync/transfer.ts): `.<name>.cratesync-<hex>.part`. */
+export const PART_FILE = /^\..+\.cratesync-[0-9a-f]+\.part$/;
+
+export async function walk(root: string, filter: PathFilter, problems: Problem[], leftovers: string[] = []): Promise<WalkedFile[]> {
   const out: WalkedFile[] = [];
   const seenPaths = new Set<string>();
   const rootStat = await stat(root);
@@ -70,6 +74,10 @@ export async function walk(root: string, filter: PathFilter, problems: Problem[]
       const childRel = (rel ? `${rel}/${name}` : name).normalize('NFC');
       if (e.isDirectory() || e.isSymbolicLink()) {
         if (filter.skipDir(name)) continue;
+      }
+      if (e.isFile() && PART_FILE.test(name)) {
+        leftovers.push(childAbs);
+        continue;
       }
       if (e.isFile() && !filter.file(childRel)) continue;
       if (!e.isFile() && !e.isDirectory() && !e.isSymbolicLink()) continue; // sockets, fifos, devices

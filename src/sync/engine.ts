@@ -3,6 +3,7 @@
  * read both sides (the library scan and the remote catalog run at the same
  * time), plan (pure, three-way against the last sync), then transfer.
  */
+import { rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import type { Remote } from '../remote/remote.js';
 import type { Db } from '../state/state-db.js';
@@ -86,6 +87,8 @@ export async function runSync(o: SyncOptions): Promise<SyncResult> {
     ]);
     const objects = view.objects;
     for (const p of scan.problems) report(p);
+    // The run lock is held (see cli/session.ts): no other run owns these.
+    if (!o.dryRun) await Promise.all(scan.leftovers.map((f) => rm(f, { force: true })));
     // Remote objects outside the filter are none of this run's business.
     for (const [path] of objects) if (!o.filter.file(path)) objects.delete(path);
 

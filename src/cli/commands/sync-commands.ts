@@ -86,7 +86,7 @@ async function syncCommand(
     include: [...(ctx.config.include ?? []), ...(flags.include ?? [])],
     exclude: [...(ctx.config.exclude ?? []), ...(flags.exclude ?? [])],
   });
-  return withSession(ctx, { library, remote: remoteArg, transfers }, async ({ root, remote, db }) => {
+  return withSession(ctx, { library, remote: remoteArg, transfers, readOnly: Boolean(flags.dryRun) }, async ({ root, remote, db }) => {
     const display = makeDisplay(io.stderr, { quiet: json, verbose: Boolean(ctx.global.verbose) });
     let result: SyncResult;
     try {

@@ -1,0 +1,36 @@
+/**
+ * One run at a time per library: a lock file beside the library's state
+ * database, created exclusively and holding the owner's pid. A lock left by a
+ * run that died (kill -9, power loss) is taken over, since its pid is gone.
+ * While it is held, whatever a run left behind in the library (partial
+ * downloads) belongs to no one and can be cleared.
+ */
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { CratesyncError } from '../errors.js';
+
+/** acquireRunLock takes the lock at `file` or throws CratesyncError naming the run that holds it; returns the release. */
+export function acquireRunLock(file: string, what: string): () => void {
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      writeFileSync(file, `${process.pid}\n`, { flag: 'wx' });
+      return () => rmSync(file, { force: true });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const pid = Number.parseInt(readFileSync(file, 'utf8'), 10);
+      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && alive(pid)) {
+        throw new CratesyncError(`another cratesync run (pid ${pid}) is working on ${what}; wait for it to end (lock: ${file})`);
+      }
+      rmSync(file, { force: true }); // its owner is gone
+    }
+  }
+  throw new CratesyncError(`cannot take the lock ${file} for ${what}`);
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
