@@ -113,6 +113,20 @@ describe('RemoteCatalog', () => {
     expect(v.objects.get('k.mp3')?.md5).toBe(MD5('9'));
   });
 
+  it("keeps this machine's own published write over another writer's earlier log read later", async () => {
+    const remote = await fresh();
+    const alice = machine(remote, 'alice');
+    await alice.catalog.view({ full: false, problems: [] });
+    const before = Date.now();
+    alice.catalog.record(put('music/x.mp3', MD5('a')));
+    await alice.catalog.publish();
+    // Bob's log, written a moment before Alice's, lands (or is read) only now.
+    await remote.put(logKey(before - 1000, 'bob-m'), { data: encodeLog({ v: 1, writer: 'bob@bob-m', entries: [put('music/x.mp3', MD5('b'), { at: before - 1000 })] }) });
+    const v = await alice.catalog.view({ full: false, problems: [] });
+    expect(v.logsRead).toBe(1);
+    expect(v.objects.get('x.mp3')?.md5).toBe(MD5('a'));
+  });
+
   it('reports an unreadable log once and goes on', async () => {
     const remote = await fresh();
     const bob = machine(remote, 'bob');

@@ -147,6 +147,7 @@ export interface CatalogView {
 
 export class RemoteCatalog {
   private readonly seen: Database.Statement;
+  private readonly stampRow: Database.Statement;
   private readonly markSeen: Database.Statement;
   private readonly addPending: Database.Statement;
   private readonly pending = new Batcher<CatalogEntry>((batch) => this.commitPending(batch));
@@ -165,6 +166,7 @@ export class RemoteCatalog {
     private readonly machine: string,
   ) {
     this.seen = db.prepare('SELECT 1 FROM catalog_logs WHERE remote = ? AND key = ?');
+    this.stampRow = db.prepare('UPDATE remote_objects SET log_key = ? WHERE remote = ? AND key = ? AND (log_key IS NULL OR log_key < ?)');
     this.markSeen = db.prepare('INSERT OR IGNORE INTO catalog_logs (remote, key) VALUES (?, ?)');
     this.addPending = db.prepare(
       'INSERT INTO catalog_pending (remote, seq, entry) VALUES (?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM catalog_pending WHERE remote = ?), ?)',
@@ -242,9 +244,13 @@ export class RemoteCatalog {
       const key = logKey(at, this.machine);
       await this.remote.put(key, { data: encodeLog(doc) });
       const last = chunk[chunk.length - 1]?.seq ?? 0;
+      this.mirror.flush();
       this.db.transaction(() => {
         this.db.prepare('DELETE FROM catalog_pending WHERE remote = ? AND seq <= ?').run(this.remote.url, last);
         this.markSeen.run(this.remote.url, key);
+        // This machine's own rows now carry their log key, so that an earlier
+        // log of another writer, read later, cannot undo them.
+        for (const e of doc.entries) if (e.op === 'put') this.stampRow.run(key, this.remote.url, e.key, key);
       })();
       if (!cursor || key > cursor) this.mirror.setState({ logCursor: key });
     }
@@ -283,22 +289,56 @@ export class RemoteCatalog {
       }
     }, signal);
     let newest = cursor;
+    const suspects = new Map<string, MirrorObject[]>();
     this.mirror.batch(() => {
       for (const key of keys) {
         const doc = docs.get(key);
-        if (doc) this.apply(doc, key);
+        if (doc) this.apply(doc, key, suspects);
         this.markSeen.run(this.remote.url, key);
         if (!newest || key > newest) newest = key;
       }
     });
     if (newest && newest !== cursor) this.mirror.setState({ logCursor: newest });
+    await this.settle(suspects, signal);
     return keys.length;
   }
 
-  /** apply folds one log object into the mirror (inside a mirror batch). */
-  private apply(doc: LogDoc, key: string): void {
+  /**
+   * settle decides objects that two writers stored within moments of each
+   * other. S3 keeps whichever PUT landed last, which need not be the one whose
+   * log sorts last; the object's ETag tells which version is there. A version
+   * that matches neither loses what the catalog said of it (its MD5 is then
+   * found as for any listed object).
+   */
+  private async settle(suspects: Map<string, MirrorObject[]>, signal?: AbortSignal): Promise<void> {
+    if (suspects.size === 0) return;
+    await forEachLimit([...suspects], 8, async ([key, versions]) => {
+      let now;
+      try {
+        now = await this.remote.stat(key);
+      } catch {
+        return; // gone or unreachable: the next full listing settles it
+      }
+      if (!now.etag) return; // no way to tell versions apart (folders): the later log stands
+      const match = versions.find((v) => v.etag === now.etag);
+      this.mirror.put(match ? { ...match, ...now } : { key, size: now.size, etag: now.etag, ...(now.mtime ? { mtime: now.mtime } : {}) });
+    }, signal);
+    this.mirror.flush();
+  }
+
+  /**
+   * apply folds one log object into the mirror (inside a mirror batch). Keys
+   * another writer also stored within LOG_WINDOW_MS are noted in `suspects`
+   * with both versions, for settle().
+   */
+  private apply(doc: LogDoc, key: string, suspects: Map<string, MirrorObject[]>): void {
     for (const e of doc.entries) {
       const row = this.mirror.get(e.key);
+      if (e.op === 'put' && row?.writer && row.writer !== doc.writer && row.writtenAt !== undefined && Math.abs(row.writtenAt - e.at) < LOG_WINDOW_MS) {
+        const versions = suspects.get(e.key) ?? [row];
+        versions.push(entryObject(e, doc.writer, key));
+        suspects.set(e.key, versions);
+      }
       // Knowledge from a later log wins over an earlier one read late…
       if (row?.logKey && row.logKey > key) continue;
       // …and a listing that saw the object written later (by another tool) wins too.
@@ -307,12 +347,7 @@ export class RemoteCatalog {
         this.mirror.removeNow(e.key);
         continue;
       }
-      const o: MirrorObject = { key: e.key, size: e.size, writer: doc.writer, writtenAt: e.at, logKey: key };
-      if (e.md5) o.md5 = e.md5;
-      if (e.etag) o.etag = e.etag;
-      if (e.audioHash) o.audioHash = e.audioHash;
-      if (e.tags) o.tags = e.tags;
-      this.mirror.putNow(o);
+      this.mirror.putNow(entryObject(e, doc.writer, key));
     }
   }
 
@@ -345,6 +380,16 @@ export class RemoteCatalog {
     });
     this.mirror.setState({ listedAt: now });
   }
+}
+
+/** entryObject is what a put entry of log `logKey` says of its object. */
+function entryObject(e: CatalogPut, writer: string, logKey: string): MirrorObject {
+  const o: MirrorObject = { key: e.key, size: e.size, writer, writtenAt: e.at, logKey };
+  if (e.md5) o.md5 = e.md5;
+  if (e.etag) o.etag = e.etag;
+  if (e.audioHash) o.audioHash = e.audioHash;
+  if (e.tags) o.tags = e.tags;
+  return o;
 }
 
 /**
