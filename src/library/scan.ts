@@ -55,7 +55,7 @@ export async function scanLibrary(root: string, options: { filter: PathFilter; i
   const moved: FileRecord[] = [];
   const files: LocalFile[] = walked.map((w) => {
     const k = known.get(w.path);
-    if (k && k.size === w.size && k.mtimeMs === w.mtimeMs && k.inode === w.inode) return { ...k, abs: w.abs };
+    if (k && k.size === w.size && k.mtimeMs === w.mtimeMs && k.inode === w.inode) return Object.assign(k, { abs: w.abs });
     const m = k ? undefined : movedFrom.get(stamp(w));
     if (!m) return w;
     movedFrom.delete(stamp(w)); // one new path per old file

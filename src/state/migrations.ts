@@ -112,4 +112,11 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE synced ADD COLUMN moved_to TEXT;
     `,
   },
+  {
+    version: 5,
+    name: 'sync records by key',
+    sql: `
+      CREATE INDEX synced_key ON synced(remote, key);
+    `,
+  },
 ];

@@ -105,6 +105,27 @@ export class SyncRecords implements SyncedLookup {
     this.db.prepare('UPDATE synced SET moved_to = ? WHERE remote = ? AND path = ?').run(to, this.remote, path);
   }
 
+  /**
+   * unconfirmed returns the mirrored keys of this remote whose record does not
+   * vouch for them as the mirror knows them (no record, or another MD5 or
+   * ETag): a run that finds a pair identical needs to record only those. The
+   * comparison runs inside SQLite, so a no-op over 100,000 files reads no
+   * record at all.
+   */
+  unconfirmed(): Set<string> {
+    this.flush();
+    const rows = this.db
+      .prepare(
+        `SELECT o.key FROM remote_objects o LEFT JOIN synced s INDEXED BY synced_key ON s.remote = o.remote AND s.key = o.key
+         WHERE o.remote = ? AND (s.key IS NULL OR o.md5 IS NULL OR s.md5 IS NOT o.md5 OR s.etag IS NOT
+           -- the object's fingerprint, as sync/remote-listing.ts makes it
+           (CASE WHEN o.etag IS NOT NULL THEN o.etag ELSE 'mtime:' || CAST(o.mtime_ms AS INTEGER) || ':' || o.size END))`,
+      )
+      .pluck()
+      .all(this.remote) as string[];
+    return new Set(rows);
+  }
+
   /** Calls `fn` with every record of this remote, streamed (pending writes included). */
   each(fn: (r: SyncRecord) => void): void {
     this.flush();

@@ -160,9 +160,11 @@ function messageOf(err: unknown): string {
  * The records are read in one streamed pass, not one lookup per pair.
  */
 function confirmIdentical(p: Plan, ctx: ExecContext): void {
+  // Pairs the mirror and the records already agree on need nothing (see SyncRecords.unconfirmed).
+  const open = ctx.records.unconfirmed();
   const pairs = new Map<string, SyncRecord>();
   for (const a of p.actions) {
-    if (a.kind !== 'skip' || a.reason !== 'identical' || !a.fingerprint) continue;
+    if (a.kind !== 'skip' || a.reason !== 'identical' || !a.fingerprint || !open.has(a.key)) continue;
     const l = ctx.local.get(a.path);
     if (!l?.md5) continue;
     pairs.set(a.path, { path: a.path, key: a.key, size: l.size, md5: l.md5, etag: a.fingerprint, ...(l.audioHash ? { audioHash: l.audioHash } : {}) });
