@@ -10,6 +10,17 @@ export interface BenchOptions {
   smallSize: number;
   bigSize: number;
   tools: ToolName[];
+  /** Tracks in the one-album library the rename scenario renames; 0 skips it. */
+  rename: number;
+  /** Files the tag-edit scenario retags; 0 skips it. */
+  retag: number;
+  /** Sizes of the no-op-at-scale sets, ascending; empty skips the scenario. */
+  scale: number[];
+  /**
+   * Tools that run at every scale size; undefined: cratesync at every size and
+   * aws up to {@link SCALE_AWS_MAX} (a 100,000-file initial push with aws takes long).
+   */
+  scaleTools?: ToolName[];
   /** Extra copy of the results JSON (`.bench/results.json` is always written). */
   jsonFile?: string;
   /** cratesync's --transfers; undefined leaves its default. */
@@ -21,12 +32,23 @@ export interface BenchOptions {
   help: boolean;
 }
 
+/** Without --scale-tools, aws runs only the scale sets up to this size. */
+export const SCALE_AWS_MAX = 20_000;
+
 export const USAGE = `usage: npm run bench -- [flags]
   --small N             files in the small set (default 5000; 0 skips the set)
   --big N               files in the big set (default 100; 0 skips the set)
   --small-size BYTES    size of each small file (default 8KiB; suffixes KiB, MiB accepted)
   --big-size BYTES      size of each big file (default 8MiB)
   --tools LIST          comma-separated, from cratesync,aws,rclone (default all; missing ones are skipped)
+  --rename N            rename scenario: push a one-album library of N 64 KiB tracks, rename the
+                        album folder, push again and count the audio bytes sent (default 1000; 0 skips)
+  --retag N             tag-edit scenario: push a library of max(N, 1000) files of --small-size,
+                        rewrite the tags of N of them (same size, same audio), push again (default 100; 0 skips)
+  --scale LIST          no-op-at-scale scenario: comma-separated set sizes of 2–4 KiB files, each
+                        pushed then pushed again unchanged (default 20000,100000; empty or 0 skips)
+  --scale-tools LIST    tools that run every scale size (default: cratesync at every size, aws up
+                        to ${SCALE_AWS_MAX.toLocaleString('en-US')}, rclone not at all)
   --transfers N         cratesync --transfers (default: cratesync's own default)
   --json FILE           also write the results JSON there (always: .bench/results.json)
   --timeout SECONDS     kill a command running longer (default 1800)
@@ -46,6 +68,10 @@ export function parseOptions(argv: string[]): BenchOptions {
       'small-size': { type: 'string' },
       'big-size': { type: 'string' },
       tools: { type: 'string' },
+      rename: { type: 'string' },
+      retag: { type: 'string' },
+      scale: { type: 'string' },
+      'scale-tools': { type: 'string' },
       transfers: { type: 'string' },
       json: { type: 'string' },
       timeout: { type: 'string' },
@@ -53,24 +79,40 @@ export function parseOptions(argv: string[]): BenchOptions {
       help: { type: 'boolean', short: 'h' },
     },
   });
-  const tools = (values.tools ?? TOOL_NAMES.join(','))
+  const tools = toolList(values.tools ?? TOOL_NAMES.join(','), '--tools');
+  const scaleTools = values['scale-tools'] === undefined ? undefined : toolList(values['scale-tools'], '--scale-tools');
+  const scale = (values.scale ?? '20000,100000')
     .split(',')
-    .map((t) => t.trim())
-    .filter(Boolean);
-  for (const t of tools) if (!(TOOL_NAMES as readonly string[]).includes(t)) throw new Error(`--tools: unknown tool ${JSON.stringify(t)} (known: ${TOOL_NAMES.join(', ')})`);
+    .map((s) => s.trim())
+    .filter((s) => s && s !== '0')
+    .map((s) => count(s, '--scale', 1));
   const transfers = values.transfers === undefined ? undefined : count(values.transfers, '--transfers', 1);
   return {
     small: count(values.small ?? '5000', '--small', 0),
     big: count(values.big ?? '100', '--big', 0),
     smallSize: bytes(values['small-size'] ?? '8KiB', '--small-size'),
     bigSize: bytes(values['big-size'] ?? '8MiB', '--big-size'),
-    tools: [...new Set(tools)] as ToolName[],
+    tools,
+    rename: count(values.rename ?? '1000', '--rename', 0),
+    retag: count(values.retag ?? '100', '--retag', 0),
+    scale: [...new Set(scale)].sort((a, b) => a - b),
+    ...(scaleTools ? { scaleTools } : {}),
     ...(values.json ? { jsonFile: values.json } : {}),
     ...(transfers !== undefined ? { transfers } : {}),
     timeoutMs: count(values.timeout ?? '1800', '--timeout', 1) * 1000,
     ...(values.store ? { store: values.store } : {}),
     help: Boolean(values.help),
   };
+}
+
+/** toolList reads a comma-separated list of tool names, without repeats, in the order given. */
+function toolList(s: string, flag: string): ToolName[] {
+  const names = s
+    .split(',')
+    .map((t) => t.trim())
+    .filter(Boolean);
+  for (const t of names) if (!(TOOL_NAMES as readonly string[]).includes(t)) throw new Error(`${flag}: unknown tool ${JSON.stringify(t)} (known: ${TOOL_NAMES.join(', ')})`);
+  return [...new Set(names)] as ToolName[];
 }
 
 function count(s: string, flag: string, min: number): number {

@@ -2,10 +2,17 @@
  * The bench's results: one document (printed as JSON and written to files)
  * and its human form, a table followed by ratios and the targets:
  * - initial push of each set at least as fast as the faster of aws and rclone;
- * - no-op re-push of the small set at least 4× faster than aws.
+ * - no-op re-push of the small set at least 4× faster than aws;
+ * and, from the scenarios of scenario-report.ts (rename, retag, scale):
+ * - rename: cratesync uploads 0 audio bytes;
+ * - no-op push of 20,000 files at least 10× faster than aws;
+ * - cratesync's peak RSS under 200 MB at 100,000 files, initial and no-op.
  */
+import type { Traffic } from './counting-proxy.js';
 import type { RssProbe } from './measure.js';
 import type { ToolName } from './options.js';
+import { renderChange, renderScale } from './scenario-report.js';
+import { describe, sec, setTable } from './tables.js';
 
 export interface PhaseResult {
   ms: number;
@@ -34,16 +41,59 @@ export interface RunRow {
   problems: string[];
 }
 
-export interface SetRow {
+/** A generated library as the report describes it. */
+export interface SetInfo {
   name: string;
   files: number;
   bytes: number;
+  /** Size of every file; with `maxFileSize`, the smallest. */
   fileSize: number;
+  maxFileSize?: number;
   dir: string;
   cached: boolean;
   generateMs: number;
+}
+
+export interface SetRow extends SetInfo {
   /** Best of three walks + lstat of the whole set, in this process. */
   statFloorMs: number;
+}
+
+/** A run through the counting proxy: what it measured besides the run itself. */
+export interface CountedPhase extends PhaseResult {
+  traffic: Traffic;
+}
+
+/** One tool in a scenario that changes the library between two pushes (rename, retag). */
+export interface ChangeRow {
+  tool: ToolName;
+  initial?: CountedPhase;
+  /** The push after the change: the run the scenario is about. */
+  push?: CountedPhase;
+  /** cratesync: actions of the push whose reason was "tags changed". */
+  tagsChanged?: number;
+  /** Objects left under `dj/` but outside `dj/music/` after the push, by their first two folders (cratesync: trash, marker). */
+  elsewhere?: Record<string, number>;
+  /** False when a run failed or the bucket was wrong after either push. */
+  valid: boolean;
+  problems: string[];
+}
+
+export interface ChangeScenario {
+  name: 'rename' | 'retag';
+  /** The change, in words. */
+  change: string;
+  /** The library before the change. */
+  set: SetInfo;
+  changedFiles: number;
+  changedBytes: number;
+  runs: ChangeRow[];
+}
+
+/** The no-op-at-scale scenario: the push-and-re-push of the main sets, on sets of many small files. */
+export interface ScaleScenario {
+  sets: SetRow[];
+  runs: RunRow[];
 }
 
 export interface Comparison {
@@ -56,10 +106,17 @@ export interface Comparison {
   speedup: number;
 }
 
+/**
+ * A target is a speed-up to reach (`speedup` ≥ `required`) or, with
+ * `atMost`, a ceiling (`measured` ≤ `required`, in `unit`).
+ */
 export interface Target {
   name: string;
   required: number;
   speedup?: number;
+  atMost?: boolean;
+  measured?: number;
+  unit?: string;
   /** undefined when it could not be judged (a tool missing or a row invalid). */
   met?: boolean;
 }
@@ -82,6 +139,10 @@ export interface BenchResults {
   server: string;
   sets: SetRow[];
   runs: RunRow[];
+  rename?: ChangeScenario;
+  retag?: ChangeScenario;
+  scale?: ScaleScenario;
+  /** Ratios of every scenario (scale rows are named like `scale-20000`). */
   comparisons: Comparison[];
   targets: Target[];
 }
@@ -124,88 +185,37 @@ export function renderReport(r: BenchResults): string {
   for (const [name, t] of Object.entries(r.tools)) lines.push(`  ${name.padEnd(9)} ${t.version}`);
   for (const s of r.skippedTools) lines.push(`  skipped   ${s}`);
   lines.push(`  server    ${r.server}`);
-  for (const s of r.sets) {
-    lines.push(`  set ${s.name}: ${s.files} files × ${size(s.fileSize)} = ${size(s.bytes)} in ${s.dir} (${s.cached ? 'cached' : `generated in ${sec(s.generateMs)} s`})`);
-  }
+  for (const s of r.sets) lines.push(`  set ${describe(s)}`);
   lines.push('');
-  const head = ['set', 'tool', 'initial s', 'no-op s', 'files/s', 'MiB/s', 'peak RSS MiB (initial / no-op)', 'CPU s tool / s3rver (initial)', ''];
-  const rows: string[][] = [];
-  for (const s of r.sets) {
-    rows.push([s.name, 'stat floor', sec(s.statFloorMs), '', rate(s.files, s.statFloorMs), '', '', '', '']);
-    for (const run of r.runs.filter((x) => x.set === s.name)) {
-      const i = run.initial;
-      rows.push([
-        run.set,
-        run.tool,
-        i ? sec(i.ms) : '-',
-        run.noop ? sec(run.noop.ms) : '-',
-        i ? rate(run.files, i.ms) : '-',
-        i ? (run.bytes / 1048576 / (i.ms / 1000)).toFixed(1) : '-',
-        `${rss(i)} / ${rss(run.noop)}`,
-        `${cpu(i?.cpuSeconds)} / ${cpu(i?.serverCpuSeconds)}`,
-        run.valid ? '' : 'INVALID',
-      ]);
-    }
-  }
-  lines.push(...table(head, rows, [0, 1]));
-  lines.push('  MiB/s = MiB (2^20 bytes) of the set / initial s.  peak RSS: ~ = approximate (polled /proc VmHWM); others ru_maxrss');
-  lines.push('  (cratesync: its own process, via --import preload; aws/rclone: /usr/bin/time %M).  CPU: user + system seconds.');
-  const rewrote = r.runs.filter((x) => x.noop?.rewritten);
-  for (const x of rewrote) lines.push(`  note: ${x.tool} wrote ${x.noop!.rewritten} of ${x.files} objects again in the ${x.set} no-op run: that time is not a no-op's`);
-  if (rewrote.some((x) => x.tool === 'rclone')) {
-    lines.push(`  note: s3rver 3.7 leaves out CommonPrefixes nested 2+ levels below the prefix, so rclone's folder-by-folder listing sees an empty bucket`);
-  }
+  if (r.sets.length) lines.push(...setTable(r.sets, r.runs));
+  else lines.push('main sets: skipped (--small 0 --big 0)');
+  for (const c of [r.rename, r.retag]) if (c) lines.push('', ...renderChange(c));
+  if (r.scale) lines.push('', ...renderScale(r.scale));
   lines.push('');
   lines.push('ratios (speed-up = other tool time / cratesync time; above 1 = cratesync faster):');
   if (r.comparisons.length === 0) lines.push('  none (a tool was missing or invalid)');
   for (const c of r.comparisons) {
-    const label = c.what === 'initial' ? `initial vs ${c.against} (faster of aws/rclone)` : `no-op vs ${c.against}`;
-    lines.push(`  ${c.set.padEnd(6)} ${label.padEnd(40)} ${sec(c.cratesyncMs).padStart(8)} s vs ${sec(c.otherMs).padStart(8)} s  → ${c.speedup.toFixed(2)}×`);
+    const faster = r.sets.some((s) => s.name === c.set) ? ' (faster of aws/rclone)' : '';
+    const label = c.what === 'initial' ? `initial vs ${c.against}${faster}` : `no-op vs ${c.against}`;
+    lines.push(`  ${c.set.padEnd(12)} ${label.padEnd(40)} ${sec(c.cratesyncMs).padStart(8)} s vs ${sec(c.otherMs).padStart(8)} s  → ${c.speedup.toFixed(2)}×`);
   }
   lines.push('');
   lines.push('targets:');
   for (const t of r.targets) {
     const verdict = t.met === undefined ? 'n/a' : t.met ? 'MET' : 'MISSED';
-    lines.push(`  ${verdict.padEnd(7)} ${t.name}${t.speedup !== undefined ? ` (${t.speedup.toFixed(2)}×, need ≥ ${t.required}×)` : ''}`);
+    let figure = '';
+    if (t.speedup !== undefined) figure = ` (${t.speedup.toFixed(2)}×, need ≥ ${t.required}×)`;
+    else if (t.atMost && t.measured !== undefined) figure = ` (${t.measured.toLocaleString('en-US')} ${t.unit ?? ''}, need ≤ ${t.required.toLocaleString('en-US')} ${t.unit ?? ''})`;
+    lines.push(`  ${verdict.padEnd(7)} ${t.name}${figure}`);
   }
-  const problems = r.runs.filter((x) => x.problems.length);
+  const problems = [
+    ...r.runs.map((x) => ({ where: `${x.set} ${x.tool}`, list: x.problems })),
+    ...[r.rename, r.retag].flatMap((c) => (c ? c.runs.map((x) => ({ where: `${c.name} ${x.tool}`, list: x.problems })) : [])),
+    ...(r.scale?.runs ?? []).map((x) => ({ where: `${x.set} ${x.tool}`, list: x.problems })),
+  ].filter((p) => p.list.length);
   if (problems.length) {
     lines.push('', 'problems:');
-    for (const x of problems) for (const p of x.problems) lines.push(`  ${x.set} ${x.tool}: ${p}`);
+    for (const x of problems) for (const p of x.list) lines.push(`  ${x.where}: ${p}`);
   }
   return `${lines.join('\n')}\n`;
-}
-
-function table(head: string[], rows: string[][], leftAligned: number[]): string[] {
-  const widths = head.map((h, c) => Math.max(h.length, ...rows.map((r) => (r[c] ?? '').length)));
-  const fmt = (r: string[]) =>
-    r
-      .map((cell, c) => (leftAligned.includes(c) || c === r.length - 1 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!)))
-      .join('  ')
-      .trimEnd();
-  return [fmt(head), widths.map((w) => '-'.repeat(w)).join('  ').trimEnd(), ...rows.map(fmt)];
-}
-
-function sec(ms: number): string {
-  return (ms / 1000).toFixed(ms < 1000 ? 3 : ms < 10_000 ? 2 : 1);
-}
-
-function rate(files: number, ms: number): string {
-  return ms > 0 ? Math.round(files / (ms / 1000)).toString() : '-';
-}
-
-function cpu(s: number | undefined): string {
-  return s === undefined ? '?' : s.toFixed(1);
-}
-
-function rss(p: PhaseResult | undefined): string {
-  if (!p || p.peakRssKiB === undefined) return '?';
-  return `${p.rssProbe === 'poll' ? '~' : ''}${Math.round(p.peakRssKiB / 1024)}`;
-}
-
-function size(bytes: number): string {
-  if (bytes >= 1 << 30) return `${(bytes / (1 << 30)).toFixed(2)} GiB`;
-  if (bytes >= 1 << 20) return `${(bytes / (1 << 20)).toFixed(bytes % (1 << 20) ? 1 : 0)} MiB`;
-  if (bytes >= 1 << 10) return `${(bytes / (1 << 10)).toFixed(bytes % (1 << 10) ? 1 : 0)} KiB`;
-  return `${bytes} B`;
 }

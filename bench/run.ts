@@ -4,25 +4,44 @@
  * are met, then the same as JSON (also written to `.bench/results.json` and
  * to `--json FILE`). Progress goes to stderr.
  *
- * For each set (small files, big files) and each tool, into a fresh bucket:
- * an initial push, a check of the bucket, then an immediate no-op re-run.
+ * Scenarios, each skipped when its flag is 0 (or empty), in this order:
+ * - the main sets (small files, big files; set-run.ts): for each tool, into a
+ *   fresh bucket, an initial push, a check of the bucket, then an immediate
+ *   no-op re-run;
+ * - rename and retag (changes.ts): a push, a change to the library (an album
+ *   folder renamed; tags rewritten), the push again, with the bytes each tool
+ *   sends counted by a proxy (counting-proxy.ts);
+ * - no-op at scale (scale.ts): the main sets' scenario on 20,000 and 100,000
+ *   small files.
  * Exits 0 when every run was valid, 1 when some were not (the numbers for
  * those rows do not count), 2 on bad flags.
  */
 import { statfsSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, platform, release, totalmem } from 'node:os';
-import { join, resolve } from 'node:path';
-import { startS3rver, type S3rver } from '../test/support/s3rver.js';
-import { ensureSet, statTree, warmCache, type LibrarySet, type SetSpec } from './library.js';
-import { childPid, cpuSeconds, measure, timed, type Command, type Measured } from './measure.js';
-import { parseOptions, USAGE, type BenchOptions } from './options.js';
-import { benchPaths, type BenchPaths } from './paths.js';
-import { compare, renderReport, type BenchResults, type PhaseResult, type RunRow, type SetRow } from './report.js';
-import { discoverTools, type Tool } from './tools.js';
-import { judge, listPrefix, MUSIC_PREFIX, rewritten, storeSnapshot } from './verify.js';
+import { resolve } from 'node:path';
+import { startS3rver } from '../test/support/s3rver.js';
+import { changeScenario, renameChange, retagChange, runChange, type Change } from './changes.js';
+import { startCountingProxy, type CountingProxy } from './counting-proxy.js';
+import { ensureSet, type LibrarySet, type SetSpec } from './library.js';
+import { childPid } from './measure.js';
+import { parseOptions, SCALE_AWS_MAX, USAGE, type BenchOptions } from './options.js';
+import { benchPaths } from './paths.js';
+import type { PhaseContext } from './phase.js';
+import { compare, renderReport, type BenchResults, type ChangeScenario, type RunRow, type ScaleScenario, type SetRow } from './report.js';
+import { runScale, scaleLabel, scaleSpec } from './scale.js';
+import { scenarioTargets } from './scenario-report.js';
+import { describeSet, runSet } from './set-run.js';
+import { discoverTools } from './tools.js';
 
 const log = (s: string) => process.stderr.write(`[bench] ${s}\n`);
+
+/** Size of every track of the rename scenario's album. */
+const RENAME_FILE_SIZE = 64 * 1024;
+/** The retag scenario's library has at least this many files (of --small-size), however few it retags. */
+const RETAG_LIBRARY_MIN = 1000;
+/** Where cratesync keeps its own objects under the remote root `dj/`: not audio. */
+const META_PREFIX = 'dj/.cratesync/';
 
 async function main(argv: string[]): Promise<number> {
   let opts: BenchOptions;
@@ -44,41 +63,64 @@ async function main(argv: string[]): Promise<number> {
   await mkdir(paths.tmp, { recursive: true });
   await mkdir(paths.data, { recursive: true });
 
-  const { tools, skipped } = discoverTools(opts.tools, paths, opts.transfers);
-  for (const t of tools) log(`${t.name}: ${t.version}`);
+  // --scale-tools may name tools --tools leaves out: they run the scale sets only.
+  const wanted = [...new Set([...opts.tools, ...(opts.scaleTools ?? [])])];
+  const { tools: available, skipped } = discoverTools(wanted, paths, opts.transfers);
+  const tools = available.filter((t) => opts.tools.includes(t.name));
+  for (const t of available) log(`${t.name}: ${t.version}`);
   for (const s of skipped) log(`skipping ${s}`);
 
-  const specs: SetSpec[] = [
+  const ensure = async (spec: SetSpec, label = spec.name): Promise<LibrarySet> => {
+    log(`set ${label}: ${spec.count} × ${spec.size}${spec.maxSize ? `–${spec.maxSize}` : ''} bytes…`);
+    const set = await ensureSet(paths.data, spec);
+    log(`set ${label}: ${set.cached ? 'cached' : `generated in ${(set.generateMs / 1000).toFixed(1)} s`} at ${set.dir}`);
+    return set;
+  };
+  const sets: LibrarySet[] = [];
+  for (const spec of [
     { name: 'small', count: opts.small, size: opts.smallSize },
     { name: 'big', count: opts.big, size: opts.bigSize },
-  ].filter((s) => s.count > 0);
-  const sets: LibrarySet[] = [];
-  for (const spec of specs) {
-    log(`set ${spec.name}: ${spec.count} × ${spec.size} bytes…`);
-    const set = await ensureSet(paths.data, spec);
-    log(`set ${spec.name}: ${set.cached ? 'cached' : `generated in ${(set.generateMs / 1000).toFixed(1)} s`} at ${set.dir}`);
-    sets.push(set);
+  ]) {
+    if (spec.count > 0) sets.push(await ensure(spec));
   }
+  const changes: Change[] = [];
+  if (opts.rename > 0) changes.push(renameChange(await ensure({ name: 'rename', count: opts.rename, size: RENAME_FILE_SIZE, layout: 'album' })));
+  if (opts.retag > 0) changes.push(retagChange(await ensure({ name: 'retag', count: Math.max(RETAG_LIBRARY_MIN, opts.retag), size: opts.smallSize }), opts.retag));
+  const scaleSets: LibrarySet[] = [];
+  for (const n of opts.scale) scaleSets.push(await ensure(scaleSpec(n), scaleLabel(n)));
 
-  const store = opts.store ?? memoryStore(sets);
-  const server = await startS3rver(store ? { parent: store } : {});
+  const store = opts.store ?? memoryStore([...sets, ...changes.map((c) => c.set), ...scaleSets]);
+  // Deletes in parallel (aws, rclone, cratesync's trash moves) would otherwise meet s3rver's spurious 500s.
+  const server = await startS3rver({ ...(store ? { parent: store } : {}), fixDeleteRace: true });
   const serverPid = childPid('s3rver-launcher');
   log(`s3rver at ${server.endpoint} (pid ${serverPid ?? '?'}, data in ${server.dir}${store ? '' : ', on disk'})`);
+  const ctx: PhaseContext = { serverPid, preload: paths.preload, timeoutMs: opts.timeoutMs, log };
   const setRows: SetRow[] = [];
   const runs: RunRow[] = [];
+  const changed: Partial<Record<Change['name'], ChangeScenario>> = {};
+  let scale: ScaleScenario | undefined;
+  let proxy: CountingProxy | undefined;
   try {
     for (const set of sets) {
-      await warmCache(set);
-      const floor = await statFloor(set);
-      log(`${set.name}: stat floor ${(floor / 1000).toFixed(3)} s`);
-      setRows.push({ name: set.name, files: set.count, bytes: set.bytes, fileSize: set.size, dir: set.dir, cached: set.cached, generateMs: Math.round(set.generateMs), statFloorMs: round(floor) });
-      for (const tool of tools) runs.push(await runTool(tool, set, { ...server, pid: serverPid }, paths, opts));
+      setRows.push(await describeSet(set, set.name, log));
+      for (const tool of tools) runs.push(await runSet(tool, set, set.name, server, paths, ctx));
     }
+    if (changes.length) {
+      proxy = await startCountingProxy(server.endpoint, { metaPrefix: META_PREFIX });
+      log(`counting proxy at ${proxy.endpoint}`);
+    }
+    for (const change of changes) {
+      const scenario = (changed[change.name] = changeScenario(change));
+      for (const tool of tools) scenario.runs.push(await runChange(tool, change, { server, proxy: proxy!, paths, ctx }));
+    }
+    if (scaleSets.length) scale = await runScale(scaleSets, available, opts, server, paths, ctx);
   } finally {
+    await proxy?.stop();
     await server.stop();
   }
 
-  const { comparisons, targets } = compare(runs, setRows);
+  const mainFigures = compare(runs, setRows);
+  const scenarioFigures = scenarioTargets({ ...changed, ...(scale ? { scale } : {}) });
   const results: BenchResults = {
     startedAt: started.toISOString(),
     durationMs: Math.round(performance.now() - t0),
@@ -90,14 +132,29 @@ async function main(argv: string[]): Promise<number> {
       memoryMiB: Math.round(totalmem() / 1048576),
       loadAvg1m: { start: loadAtStart, end: loadavg()[0] ?? 0 },
     },
-    params: { small: opts.small, smallSize: opts.smallSize, big: opts.big, bigSize: opts.bigSize, tools: opts.tools, transfers: opts.transfers ?? 'default' },
-    tools: Object.fromEntries(tools.map((t) => [t.name, { version: t.version, rssProbe: t.probe }])),
+    params: {
+      small: opts.small,
+      smallSize: opts.smallSize,
+      big: opts.big,
+      bigSize: opts.bigSize,
+      tools: opts.tools,
+      transfers: opts.transfers ?? 'default',
+      rename: opts.rename,
+      renameFileSize: RENAME_FILE_SIZE,
+      retag: opts.retag,
+      retagLibrary: opts.retag > 0 ? Math.max(RETAG_LIBRARY_MIN, opts.retag) : 0,
+      scale: opts.scale,
+      scaleTools: opts.scaleTools ?? `default: cratesync at every size, aws up to ${SCALE_AWS_MAX}`,
+    },
+    tools: Object.fromEntries(available.map((t) => [t.name, { version: t.version, rssProbe: t.probe }])),
     skippedTools: skipped,
-    server: `s3rver (npm), one process on 127.0.0.1, run with --openssl-legacy-provider, objects in ${server.dir}`,
+    server: `s3rver (npm), one process on 127.0.0.1, run with --openssl-legacy-provider and its delete race fixed, objects in ${server.dir}`,
     sets: setRows,
     runs,
-    comparisons,
-    targets,
+    ...changed,
+    ...(scale ? { scale } : {}),
+    comparisons: [...mainFigures.comparisons, ...scenarioFigures.comparisons],
+    targets: [...mainFigures.targets, ...scenarioFigures.targets],
   };
   const json = `${JSON.stringify(results, null, 2)}\n`;
   process.stdout.write(renderReport(results));
@@ -105,69 +162,8 @@ async function main(argv: string[]): Promise<number> {
   await writeFile(paths.results, json);
   if (opts.jsonFile) await writeFile(resolve(opts.jsonFile), json);
   log(`results written to ${paths.results}${opts.jsonFile ? ` and ${resolve(opts.jsonFile)}` : ''}; total ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-  return runs.every((r) => r.valid) ? 0 : 1;
-}
-
-/** statFloor is the best of three walks + lstat of the set, in milliseconds. */
-async function statFloor(set: LibrarySet): Promise<number> {
-  let best = Infinity;
-  for (let i = 0; i < 3; i++) {
-    const { value, ms } = await timed(() => statTree(set.dir));
-    if (value.size !== set.count) throw new Error(`bench: ${set.dir} holds ${value.size} files, expected ${set.count}`);
-    best = Math.min(best, ms);
-  }
-  return best;
-}
-
-/** runTool pushes `set` with `tool` into a fresh bucket, checks the bucket, then times the no-op re-run. */
-async function runTool(tool: Tool, set: LibrarySet, server: S3rver & { pid: number | undefined }, paths: BenchPaths, opts: BenchOptions): Promise<RunRow> {
-  const bucket = `bench-${set.name}-${tool.name}`;
-  await server.createBucket(bucket);
-  const scratch = join(paths.tmp, `${set.name}-${tool.name}`);
-  await mkdir(scratch, { recursive: true });
-  const cmds = await tool.prepare({ set, bucket, endpoint: server.endpoint, scratch });
-  const row: RunRow = { set: set.name, tool: tool.name, files: set.count, bytes: set.bytes, valid: true, problems: [] };
-  const fail = (p: string) => {
-    row.problems.push(p);
-    row.valid = false;
-  };
-  const run = async (phase: 'initial' | 'noop', cmd: Command): Promise<PhaseResult> => {
-    log(`${set.name} ${tool.name}: ${phase}…`);
-    const serverCpu0 = server.pid ? cpuSeconds(server.pid) : undefined;
-    const m = await measure(cmd, { probe: tool.probe, rssFile: join(scratch, `rss-${phase}`), preload: paths.preload, timeoutMs: opts.timeoutMs });
-    const serverCpu1 = server.pid ? cpuSeconds(server.pid) : undefined;
-    const exit = exitProblem(m);
-    if (exit) fail(`${phase}: ${exit}`);
-    const checked = tool.check(phase, m.stdout, set);
-    for (const p of checked.problems) fail(`${phase}: ${p}`);
-    log(`${set.name} ${tool.name}: ${phase} ${(m.ms / 1000).toFixed(2)} s, exit ${m.code ?? m.signal}, peak RSS ${m.peakRssKiB ?? '?'} KiB, CPU ${m.cpuSeconds?.toFixed(2) ?? '?'} s`);
-    return {
-      ms: round(m.ms),
-      code: m.code,
-      rssProbe: m.rssProbe,
-      ...(m.peakRssKiB !== undefined ? { peakRssKiB: m.peakRssKiB } : {}),
-      ...(m.cpuSeconds !== undefined ? { cpuSeconds: round(m.cpuSeconds) } : {}),
-      ...(serverCpu0 !== undefined && serverCpu1 !== undefined ? { serverCpuSeconds: round(serverCpu1 - serverCpu0) } : {}),
-      ...(Object.keys(checked.info).length ? { info: checked.info } : {}),
-    };
-  };
-
-  row.initial = await run('initial', cmds.initial);
-  try {
-    const v = judge(set.files, await listPrefix(server.endpoint, bucket, MUSIC_PREFIX));
-    if (v.missing || v.wrongSize || v.extra) {
-      fail(`bucket after the initial push: ${v.missing} missing, ${v.wrongSize} with the wrong size, ${v.extra} unexpected (${v.examples.join('; ')})`);
-    }
-  } catch (err) {
-    fail(`could not list the bucket after the initial push: ${(err as Error).message}`);
-  }
-  const before = await storeSnapshot(server.dir, bucket).catch(() => undefined);
-  row.noop = await run('noop', cmds.noop);
-  const after = before && (await storeSnapshot(server.dir, bucket).catch(() => undefined));
-  if (before && after) row.noop.rewritten = rewritten(before, after);
-  // The bucket has been checked: free its room (the store may be memory).
-  await rm(join(server.dir, bucket), { recursive: true, force: true });
-  return row;
+  const allRuns = [...runs, ...Object.values(changed).flatMap((c) => c.runs), ...(scale?.runs ?? [])];
+  return allRuns.every((r) => r.valid) ? 0 : 1;
 }
 
 /**
@@ -175,10 +171,11 @@ async function runTool(tool: Tool, set: LibrarySet, server: S3rver & { pid: numb
  * for the largest set twice over: on a disk, kernel write-back of tens of
  * thousands of small files made s3rver's system time (and so every tool's
  * figures) swing by 2× from one run to the next. Every tool meets the same
- * store, so the comparison stays fair.
+ * store, so the comparison stays fair. Each object costs s3rver three files
+ * (object, metadata, MD5), each at least a 4 KiB page there.
  */
 function memoryStore(sets: LibrarySet[]): string | undefined {
-  const need = 2 * Math.max(0, ...sets.map((s) => s.bytes)) + 256 * 1024 * 1024;
+  const need = 2 * Math.max(0, ...sets.map((s) => s.bytes + s.count * 3 * 4096)) + 256 * 1024 * 1024;
   try {
     const fs = statfsSync('/dev/shm');
     const TMPFS_MAGIC = 0x01021994;
@@ -186,22 +183,6 @@ function memoryStore(sets: LibrarySet[]): string | undefined {
   } catch {
     return undefined;
   }
-}
-
-function exitProblem(m: Measured): string | undefined {
-  if (m.timedOut) return `killed at the --timeout; stderr: ${tail(m.stderr)}`;
-  if (m.code !== 0) return `exit ${m.code ?? m.signal}; stderr: ${tail(m.stderr)}`;
-  return undefined;
-}
-
-function tail(s: string): string {
-  const t = s.trim();
-  return t.length > 600 ? `…${t.slice(-600)}` : t || '(empty)';
-}
-
-/** round keeps two decimals: plenty for milliseconds and CPU seconds, and short in JSON. */
-function round(n: number): number {
-  return Math.round(n * 100) / 100;
 }
 
 main(process.argv.slice(2)).then(

@@ -14,23 +14,45 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { spawnSync } from 'node:child_process';
 import { delimiter, join } from 'node:path';
 import type { Command, RssProbe } from './measure.js';
-import type { LibrarySet } from './library.js';
 import type { ToolName } from './options.js';
 import type { BenchPaths } from './paths.js';
 import { externalProbe } from './measure.js';
 
-/** A prepared target: the commands for one set into one fresh bucket. */
-export interface ToolRun {
-  initial: Command;
-  noop: Command;
-}
-
 export interface RunTarget {
-  set: LibrarySet;
+  /** The library folder to push. */
+  dir: string;
   bucket: string;
   endpoint: string;
   /** A fresh folder this run may use for state and config files. */
   scratch: string;
+  /**
+   * Also take out of the bucket what the library no longer has, so that all
+   * three tools end with the same bucket: aws gets `--delete`; `rclone sync`
+   * always does. cratesync gets nothing: a plain push turns a renamed file
+   * into a move (server-side copy, old key into its trash), and whether it
+   * does is what the rename scenario checks.
+   */
+  mirror?: boolean;
+  /**
+   * Have rclone list the bucket in one recursive listing (`--fast-list`):
+   * s3rver 3.7 leaves out CommonPrefixes nested 2+ levels below the prefix,
+   * so rclone's default folder-by-folder listing sees an empty bucket, sends
+   * everything again and deletes nothing. The scenarios about what a push
+   * sends after a change set this, to measure rclone rather than that bug;
+   * aws and cratesync list recursively anyway.
+   */
+  fastList?: boolean;
+}
+
+/** What a run should have done, as far as the tool's own output can tell. */
+export interface Expect {
+  /** Files sent; undefined: not checked (the tool may legitimately send any number). */
+  transferred?: number;
+}
+
+export interface Checked {
+  problems: string[];
+  info: Record<string, unknown>;
 }
 
 export interface Tool {
@@ -39,12 +61,17 @@ export interface Tool {
   version: string;
   /** How its peak RSS is measured. */
   probe: RssProbe;
-  prepare(t: RunTarget): Promise<ToolRun>;
+  /**
+   * prepare returns the command that pushes `t.dir` into `t.bucket`. Every
+   * phase of a scenario runs that same command again: what a tool keeps
+   * between runs lives in `t.scratch`.
+   */
+  prepare(t: RunTarget): Promise<Command>;
   /**
    * check reads a finished run's own output and returns what is wrong with
-   * it (empty when fine); `phase` tells what the run should have done.
+   * it (empty when fine) and what the tool said about its work.
    */
-  check(phase: 'initial' | 'noop', stdout: string, set: LibrarySet): { problems: string[]; info: Record<string, unknown> };
+  check(stdout: string, expect: Expect): Checked;
 }
 
 /** s3rver accepts any signature from its built-in account. */
@@ -82,22 +109,21 @@ function cratesync(paths: BenchPaths, transfers: number | undefined): Tool {
     version: `${pkg}${git.status === 0 ? ` (${git.stdout.trim()})` : ''}, node ${process.version}`,
     probe: 'preload',
     async prepare(t) {
-      // One home per target: fresh for the initial push, kept for the no-op.
+      // One home per target: fresh for the initial push, kept for the runs after it.
       const home = join(t.scratch, 'cratesync-home');
       await mkdir(home, { recursive: true });
-      const push: Command = {
+      return {
         command: process.execPath,
-        args: [paths.cli, 'push', t.set.dir, `s3://${t.bucket}/dj`, '--endpoint', t.endpoint, '--json', ...(transfers ? ['--transfers', String(transfers)] : [])],
+        args: [paths.cli, 'push', t.dir, `s3://${t.bucket}/dj`, '--endpoint', t.endpoint, '--json', ...(transfers ? ['--transfers', String(transfers)] : [])],
         env: await baseEnv(t.scratch, { CRATESYNC_HOME: home, NO_COLOR: '1' }),
       };
-      return { initial: push, noop: push };
     },
-    check(phase, stdout, set) {
+    check(stdout, expect) {
       let doc: {
         summary?: { transferred?: number; failed?: number; unchanged?: number };
         hashed?: number;
         elapsedMs?: number;
-        actions?: Array<{ path?: string; error?: string }>;
+        actions?: Array<{ kind?: string; path?: string; reason?: string; error?: string }>;
         fatal?: string;
       };
       try {
@@ -106,13 +132,19 @@ function cratesync(paths: BenchPaths, transfers: number | undefined): Tool {
         return { problems: ['--json output is not JSON'], info: {} };
       }
       const s = doc.summary ?? {};
-      const want = phase === 'initial' ? set.count : 0;
       const problems: string[] = [];
-      if (s.transferred !== want) problems.push(`transferred ${s.transferred} files, expected ${want}`);
+      if (expect.transferred !== undefined && s.transferred !== expect.transferred) problems.push(`transferred ${s.transferred} files, expected ${expect.transferred}`);
       const firstError = doc.actions?.find((a) => a.error);
       if (s.failed) problems.push(`${s.failed} failed${firstError ? `, e.g. ${firstError.path}: ${firstError.error}` : ''}`);
       if (doc.fatal) problems.push(`fatal: ${doc.fatal}`);
-      return { problems, info: { elapsedMs: doc.elapsedMs, hashed: doc.hashed, transferred: s.transferred, unchanged: s.unchanged } };
+      // What the plan decided, e.g. {"copy-remote: moved": 1000, "trash-remote: moved": 1000}: the
+      // scenarios that change the library read here how the engine saw the change.
+      const actions: Record<string, number> = {};
+      for (const a of doc.actions ?? []) {
+        const k = `${a.kind}: ${a.reason}`;
+        actions[k] = (actions[k] ?? 0) + 1;
+      }
+      return { problems, info: { elapsedMs: doc.elapsedMs, hashed: doc.hashed, transferred: s.transferred, unchanged: s.unchanged, actions } };
     },
   };
 }
@@ -123,12 +155,11 @@ function aws(bin: string, version: string): Tool {
     version: `${version} (${bin})`,
     probe: externalProbe(),
     async prepare(t) {
-      const sync: Command = {
+      return {
         command: bin,
-        args: ['s3', 'sync', t.set.dir, `s3://${t.bucket}/dj/music`, '--endpoint-url', t.endpoint, '--only-show-errors'],
+        args: ['s3', 'sync', t.dir, `s3://${t.bucket}/dj/music`, '--endpoint-url', t.endpoint, '--only-show-errors', ...(t.mirror ? ['--delete'] : [])],
         env: await baseEnv(t.scratch, { AWS_DEFAULT_REGION: 'us-east-1', AWS_PAGER: '' }),
       };
-      return { initial: sync, noop: sync };
     },
     check: () => ({ problems: [], info: {} }),
   };
@@ -142,9 +173,10 @@ function rclone(bin: string, version: string): Tool {
     async prepare(t) {
       const config = join(t.scratch, 'rclone.conf');
       await writeFile(config, '');
-      const sync: Command = {
+      // `rclone sync` always makes the destination match: t.mirror needs no flag.
+      return {
         command: bin,
-        args: ['sync', t.set.dir, `bench:${t.bucket}/dj/music`, '--config', config],
+        args: ['sync', t.dir, `bench:${t.bucket}/dj/music`, '--config', config, ...(t.fastList ? ['--fast-list'] : [])],
         env: await baseEnv(t.scratch, {
           RCLONE_CONFIG_BENCH_TYPE: 's3',
           RCLONE_CONFIG_BENCH_PROVIDER: 'Other',
@@ -154,7 +186,6 @@ function rclone(bin: string, version: string): Tool {
           RCLONE_CONFIG_BENCH_REGION: 'us-east-1',
         }),
       };
-      return { initial: sync, noop: sync };
     },
     check: () => ({ problems: [], info: {} }),
   };

@@ -1,7 +1,8 @@
 /**
  * Checking what a tool left in its bucket, with the AWS SDK against s3rver:
- * every library file under `dj/music/` with its size, nothing else there;
- * and, across a no-op run, which objects were written again.
+ * every library file under `dj/music/` with its size (and, when the expected
+ * MD5 is given, its content), nothing else there; and, across a no-op run,
+ * which objects were written again.
  */
 import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { lstat, readdir } from 'node:fs/promises';
@@ -19,9 +20,16 @@ export interface ObjectInfo {
 
 export type Listing = Map<string, ObjectInfo>;
 
+/** A file the bucket must hold; with `md5`, its content is checked too. */
+export interface ExpectedFile extends LibraryFile {
+  md5?: string;
+}
+
 export interface Verdict {
   missing: number;
   wrongSize: number;
+  /** Right size, but an ETag that is a plain MD5 other than the file's. */
+  wrongContent: number;
   extra: number;
   /** Up to three examples of what is wrong, for the report. */
   examples: string[];
@@ -54,9 +62,13 @@ export async function listPrefix(endpoint: string, bucket: string, prefix: strin
   return out;
 }
 
-/** judge compares a listing of `prefix` with the files that should be there. */
-export function judge(expected: LibraryFile[], listing: Listing, prefix = MUSIC_PREFIX): Verdict {
-  const v: Verdict = { missing: 0, wrongSize: 0, extra: 0, examples: [] };
+/**
+ * judge compares a listing of `prefix` with the files that should be there.
+ * Content is compared only for files given with an MD5 whose object has a
+ * single-part ETag (an MD5 itself; multipart ETags hold a `-`).
+ */
+export function judge(expected: ExpectedFile[], listing: Listing, prefix = MUSIC_PREFIX): Verdict {
+  const v: Verdict = { missing: 0, wrongSize: 0, wrongContent: 0, extra: 0, examples: [] };
   const note = (s: string) => v.examples.length < 3 && v.examples.push(s);
   const wanted = new Set<string>();
   for (const f of expected) {
@@ -69,6 +81,9 @@ export function judge(expected: LibraryFile[], listing: Listing, prefix = MUSIC_
     } else if (o.size !== f.size) {
       v.wrongSize++;
       note(`${key}: ${o.size} bytes, expected ${f.size}`);
+    } else if (f.md5 !== undefined && /^"?[0-9a-f]{32}"?$/i.test(o.etag) && o.etag.replace(/"/g, '').toLowerCase() !== f.md5) {
+      v.wrongContent++;
+      note(`${key}: ETag ${o.etag}, expected the MD5 ${f.md5}`);
     }
   }
   for (const key of listing.keys()) {
@@ -78,6 +93,12 @@ export function judge(expected: LibraryFile[], listing: Listing, prefix = MUSIC_
     }
   }
   return v;
+}
+
+/** faults says what is wrong in a verdict, in words, or undefined when nothing is. */
+export function faults(v: Verdict): string | undefined {
+  if (!v.missing && !v.wrongSize && !v.wrongContent && !v.extra) return undefined;
+  return `${v.missing} missing, ${v.wrongSize} with the wrong size, ${v.wrongContent} with the wrong content, ${v.extra} unexpected (${v.examples.join('; ')})`;
 }
 
 /** Object file → mtime (ns) in s3rver's store; see {@link storeSnapshot}. */

@@ -40,15 +40,26 @@ export interface S3rver {
   createBucket(name: string): Promise<void>;
 }
 
+export interface S3rverOptions {
+  /** Where the fresh store folder is made; default: the system temp folder. */
+  parent?: string;
+  /**
+   * Answer concurrent deletes that empty one folder correctly instead of with
+   * a spurious 500 (see s3rver-launcher.mjs). Off by default, so tests meet
+   * s3rver as it is.
+   */
+  fixDeleteRace?: boolean;
+}
+
 /**
  * startS3rver starts s3rver in a child process on 127.0.0.1 and a free port,
- * storing its objects in a fresh folder under `parent` (default: the system
- * temp folder), removed by stop().
+ * storing its objects in a fresh folder under `opts.parent`, removed by stop().
  */
-export async function startS3rver(opts: { parent?: string } = {}): Promise<S3rver> {
+export async function startS3rver(opts: S3rverOptions = {}): Promise<S3rver> {
   const launcher = launcherPath();
   const dir = await mkdtemp(path.join(opts.parent ?? tmpdir(), 'cratesync-s3rver-'));
-  const child = spawn(process.execPath, ['--openssl-legacy-provider', launcher, dir], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const args = ['--openssl-legacy-provider', launcher, dir, ...(opts.fixDeleteRace ? ['--fix-delete-race'] : [])];
+  const child = spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
 
