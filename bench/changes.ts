@@ -26,7 +26,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { S3rver } from '../test/support/s3rver.js';
 import { retagMp3 } from '../test/fixtures/mp3.js';
 import type { CountingProxy } from './counting-proxy.js';
-import { readId3Tags } from './id3-read.js';
+import { readTags } from '../src/library/tags.js';
 import { ALBUM_FOLDER, type LibraryFile, type LibrarySet } from './library.js';
 import type { BenchPaths } from './paths.js';
 import { runPhase, type PhaseContext } from './phase.js';
@@ -93,7 +93,8 @@ export function retagChange(set: LibrarySet, n: number): Change {
       for (const f of picked) {
         const file = join(dir, f.path);
         const old = readFileSync(file);
-        const tags = await readId3Tags(old);
+        // Every other tag is kept, as a tag editor would (music-metadata reads them).
+        const { durationSec: _d, rating: _r, ...tags } = await readTags(file, old);
         const edited = retagMp3(old, { ...tags, title: `${tags.title ?? 'Untitled'} (Bench Edit)`, comment: 'retagged by the cratesync bench' }, { sameSize: true });
         writeFileSync(file, edited);
       }
