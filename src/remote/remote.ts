@@ -68,6 +68,11 @@ export interface ListOptions {
   startAfter?: string;
 }
 
+export interface CopyOptions {
+  /** The source's size, when the caller knows it: spares a HEAD request. */
+  size?: number;
+}
+
 export interface NameRules {
   /** Returns why `key` cannot be stored on this remote, or undefined when it can. */
   check(key: string): string | undefined;
@@ -121,7 +126,7 @@ export interface Remote {
   delete(key: string): Promise<void>;
 
   /** Optional: server-side copy of `from` to `to` without moving bytes through the client. */
-  copy?(from: string, to: string): Promise<RemoteObject>;
+  copy?(from: string, to: string, options?: CopyOptions): Promise<RemoteObject>;
 
   /**
    * Optional: the content MD5 of `key`, computed by reading it. Offered by
@@ -131,7 +136,7 @@ export interface Remote {
   md5?(key: string): Promise<string>;
 
   /** Optional: server-side move (rename); falls back to copy+delete when absent. */
-  move?(from: string, to: string): Promise<RemoteObject>;
+  move?(from: string, to: string, options?: CopyOptions): Promise<RemoteObject>;
 
   /** Releases connections and handles. */
   close(): Promise<void>;

@@ -97,6 +97,8 @@ export interface Action {
   conflictPath?: string;
   /** trash-remote of a move: the library path the content moved to. */
   movedTo?: string;
+  /** trash-remote: the object's size, when known (spares a HEAD on servers that must check it before a copy). */
+  remoteSize?: number;
 }
 
 export interface PlanInput {
@@ -212,7 +214,7 @@ function decide(input: PlanInput, path: string, key: string): Action {
   if (r) {
     if (direction === 'pull' || (direction === 'sync' && !base)) return download('new');
     if (direction === 'sync' && !remoteAsBase) return download('changed on remote, deleted here', { detail: 'a change wins over a deletion' });
-    if (input.delete) return { kind: 'trash-remote', path, key, size: 0, reason: 'deleted locally' };
+    if (input.delete) return { kind: 'trash-remote', path, key, size: 0, reason: 'deleted locally', remoteSize: r.size };
     if (direction === 'sync') return skip('deleted locally', 'kept on the remote; --delete propagates deletions');
     return skip('only on remote');
   }
@@ -278,7 +280,7 @@ function pairMoves(input: PlanInput, actions: Action[]): void {
       if (moved && !trashed.has(moved.path)) {
         trashed.add(moved.path);
         const i = byPathIndex().get(moved.path);
-        if (i !== undefined) actions[i] = { kind: 'trash-remote', path: moved.path, key: moved.key, size: 0, reason: 'moved', movedTo: a.path, detail: `to ${a.path}` };
+        if (i !== undefined) actions[i] = { kind: 'trash-remote', path: moved.path, key: moved.key, size: 0, reason: 'moved', movedTo: a.path, remoteSize: moved.size, detail: `to ${a.path}` };
       }
     }
   }
@@ -292,7 +294,7 @@ function pairMoves(input: PlanInput, actions: Action[]): void {
       const rec = input.synced.get(a.path);
       const to = rec?.movedTo === undefined ? undefined : input.local.get(rec.movedTo);
       const r = input.remote.get(a.path);
-      if (rec && to && same(to.md5, rec.md5) && same(r?.md5, rec.md5)) Object.assign(a, { kind: 'trash-remote', reason: 'moved', movedTo: to.path, detail: `to ${to.path}` });
+      if (rec && to && same(to.md5, rec.md5) && same(r?.md5, rec.md5)) Object.assign(a, { kind: 'trash-remote', reason: 'moved', movedTo: to.path, remoteSize: r?.size, detail: `to ${to.path}` });
     }
   }
 

@@ -111,7 +111,7 @@ export async function executePlan(p: Plan, ctx: ExecContext): Promise<ExecResult
     const trash = p.actions.filter((a) => a.kind === 'trash-remote' || a.kind === 'trash-local');
     if (trash.length > 0 && !result.fatal && !signal.aborted) {
       ctx.observer.phase?.('trash');
-      await forEachLimit(trash, ctx.transfers, (a) => run(a, () => moveToTrash(a, ctx))(), signal);
+      await forEachLimit(trash, ctx.transfers, (a) => run(a, () => moveToTrash(a, ctx, signal))(), signal);
     }
   } finally {
     ctx.records.flush();
@@ -319,7 +319,7 @@ async function copyRemote(a: Action, ctx: ExecContext, signal: AbortSignal): Pro
   ctx.mirror.remove(a.key);
   let stored: RemoteObject;
   try {
-    stored = await attempt(a, ctx, signal, () => copy(from, a.key));
+    stored = await attempt(a, ctx, signal, () => copy(from, a.key, { size: file.size }));
   } catch (err) {
     if (err instanceof NotFoundError) return upload(a, ctx, signal);
     throw err;
@@ -424,9 +424,9 @@ async function download(a: Action, ctx: ExecContext, signal: AbortSignal, opts: 
   }
 }
 
-async function moveToTrash(a: Action, ctx: ExecContext): Promise<void> {
+async function moveToTrash(a: Action, ctx: ExecContext, signal: AbortSignal): Promise<void> {
   if (a.kind === 'trash-remote') {
-    await trashRemote(ctx.remote, ctx.stamp, a.key);
+    await withRetry(() => trashRemote(ctx.remote, ctx.stamp, a.key, a.remoteSize), { signal, onRetry: (err, n) => ctx.observer.retrying?.(a, err, n) });
     ctx.catalog.record({ op: 'del', key: a.key, at: Date.now() });
   } else {
     const l = ctx.local.get(a.path);

@@ -23,9 +23,9 @@ export function trashKey(stamp: string, key: string): string {
  * copyWithin copies `from` to `to` on one remote: server-side when the remote
  * can, else through a temporary local file.
  */
-export async function copyWithin(remote: Remote, from: string, to: string): Promise<void> {
+export async function copyWithin(remote: Remote, from: string, to: string, size?: number): Promise<void> {
   if (remote.copy) {
-    await remote.copy(from, to);
+    await remote.copy(from, to, size === undefined ? {} : { size });
     return;
   }
   const tmp = join(tmpdir(), `cratesync-copy-${randomBytes(6).toString('hex')}`);
@@ -38,19 +38,22 @@ export async function copyWithin(remote: Remote, from: string, to: string): Prom
 }
 
 /** moveWithin moves `from` to `to` on one remote: server-side move, else copy then delete. */
-export async function moveWithin(remote: Remote, from: string, to: string): Promise<void> {
+export async function moveWithin(remote: Remote, from: string, to: string, size?: number): Promise<void> {
   if (remote.move) {
-    await remote.move(from, to);
+    await remote.move(from, to, size === undefined ? {} : { size });
     return;
   }
-  await copyWithin(remote, from, to);
+  await copyWithin(remote, from, to, size);
   await remote.delete(from);
 }
 
-/** trashRemote moves remote `key` into trash batch `stamp`. A key already gone is not an error. */
-export async function trashRemote(remote: Remote, stamp: string, key: string): Promise<void> {
+/**
+ * trashRemote moves remote `key` (`size` bytes, when known) into trash batch
+ * `stamp`. A key already gone is not an error.
+ */
+export async function trashRemote(remote: Remote, stamp: string, key: string, size?: number): Promise<void> {
   try {
-    await moveWithin(remote, key, trashKey(stamp, key));
+    await moveWithin(remote, key, trashKey(stamp, key), size);
   } catch (err) {
     if (!(err instanceof NotFoundError)) throw err;
   }

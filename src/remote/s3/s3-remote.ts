@@ -16,7 +16,7 @@ import type { Readable } from 'node:stream';
 import { ChecksumError, CratesyncError, FileError, NotFoundError, TransientError } from '../../errors.js';
 import { DEFAULT_RETRY, withRetry, type RetryPolicy } from '../../sync/retry.js';
 import { fileError, Progress, writeAll } from '../local-io.js';
-import type { ListOptions, NameRules, PutBody, Remote, RemoteObject, TransferOptions, TransferResult } from '../remote.js';
+import type { CopyOptions, ListOptions, NameRules, PutBody, Remote, RemoteObject, TransferOptions, TransferResult } from '../remote.js';
 import { BufferPool } from '../buffer-pool.js';
 import { ByteBudget } from '../byte-budget.js';
 import { readFileSync } from 'node:fs';
@@ -242,8 +242,8 @@ export class S3Remote implements Remote {
   }
 
   /** Server-side CopyObject (metadata kept). Objects over 5 GiB are refused with a clear error. */
-  async copy(from: string, to: string): Promise<RemoteObject> {
-    const src = await this.stat(from);
+  async copy(from: string, to: string, options: CopyOptions = {}): Promise<RemoteObject> {
+    const src = options.size !== undefined ? { size: options.size } : await this.stat(from);
     if (src.size > MAX_COPY_BYTES) {
       throw new CratesyncError(`cannot copy ${this.objectUrl(from)} on the server: objects over 5 GiB need a multipart copy, which cratesync does not do; upload it instead`);
     }
@@ -255,8 +255,8 @@ export class S3Remote implements Remote {
   }
 
   /** S3 has no rename: copy, then delete the source. */
-  async move(from: string, to: string): Promise<RemoteObject> {
-    const moved = await this.copy(from, to);
+  async move(from: string, to: string, options: CopyOptions = {}): Promise<RemoteObject> {
+    const moved = await this.copy(from, to, options);
     await this.delete(from);
     return moved;
   }
