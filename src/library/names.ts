@@ -6,6 +6,17 @@
  * case-insensitive file systems of Windows and macOS).
  */
 
+const PLAIN_ASCII = /^[\x20-\x7e]*$/;
+
+/**
+ * nfc gives the NFC spelling of a name. Printable ASCII is NFC already and is
+ * returned as is: most names are, and normalising costs a walk of 100,000
+ * files a good part of its time.
+ */
+export function nfc(s: string): string {
+  return PLAIN_ASCII.test(s) ? s : s.normalize('NFC');
+}
+
 /** Characters Windows (and exFAT/NTFS volumes mounted elsewhere) refuse in a name. */
 const WINDOWS_BAD = /[<>:"\\|?*\u0000-\u001f]/;
 const WINDOWS_RESERVED = /^(con|prn|aux|nul|com[1-9]|lpt[1-9])(\..*)?$/i;

@@ -10,6 +10,7 @@ import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { join } from 'node:path';
 import type { PathFilter } from './filter.js';
 import { describe } from '../errors.js';
+import { nfc } from './names.js';
 
 /** How long the walk runs before letting the event loop turn. */
 const YIELD_MS = 20;
@@ -71,7 +72,8 @@ export async function walk(root: string, filter: PathFilter, problems: Problem[]
     for (const e of entries) {
       const name = e.name;
       const childAbs = join(abs, name);
-      const childRel = (rel ? `${rel}/${name}` : name).normalize('NFC');
+      // The parent is NFC already, and '/' composes with nothing: only the name needs it.
+      const childRel = rel ? `${rel}/${nfc(name)}` : nfc(name);
       if (e.isDirectory() || e.isSymbolicLink()) {
         if (filter.skipDir(name)) continue;
       }

@@ -14,8 +14,7 @@ import { hashFile } from '../library/audio-hash.js';
 import { MUSIC_PREFIX } from './layout.js';
 import { forEachLimit } from './queue.js';
 import { describe } from '../errors.js';
-
-const ASCII = /^[\x20-\x7e]*$/;
+import { nfc } from '../library/names.js';
 
 export interface ListedObject extends RemoteObject {
   path: string;
@@ -35,9 +34,7 @@ export function foldMusic(objects: Iterable<RemoteObject>, problems: Problem[]):
   const out = new Map<string, ListedObject>();
   for (const o of objects) {
     if (!o.key.startsWith(MUSIC_PREFIX)) continue;
-    const raw = o.key.slice(MUSIC_PREFIX.length);
-    // ASCII needs no normalising, and most keys are ASCII: skip the costly call.
-    const path = ASCII.test(raw) ? raw : raw.normalize('NFC');
+    const path = nfc(o.key.slice(MUSIC_PREFIX.length));
     if (!path) continue;
     const prev = out.get(path);
     const listed = Object.assign(o, { path });
