@@ -108,7 +108,10 @@ export async function executePlan(p: Plan, ctx: ExecContext): Promise<ExecResult
     ctx.observer.phase?.('transfer');
     await forEachLimit(transfers, ctx.transfers, (a) => run(a, () => transfer(a, ctx, signal))(), signal);
 
-    const trash = p.actions.filter((a) => a.kind === 'trash-remote' || a.kind === 'trash-local');
+    // The old key of a move goes only once its content stands at the new key:
+    // copied in this run, or found there already.
+    const landed = new Set([...result.done, ...p.actions.filter((a) => a.reason === 'identical')].map((a) => a.path));
+    const trash = p.actions.filter((a) => (a.kind === 'trash-remote' || a.kind === 'trash-local') && (a.movedTo === undefined || landed.has(a.movedTo)));
     if (trash.length > 0 && !result.fatal && !signal.aborted) {
       ctx.observer.phase?.('trash');
       await forEachLimit(trash, ctx.transfers, (a) => run(a, () => moveToTrash(a, ctx, signal))(), signal);
@@ -424,9 +427,15 @@ async function download(a: Action, ctx: ExecContext, signal: AbortSignal, opts: 
   }
 }
 
+/**
+ * moveToTrash moves what `a` names to its side's trash. The old key of a move
+ * is deleted instead: its content stands, verified, at the new key, so a copy
+ * in trash would only be a second one (and a request more per file).
+ */
 async function moveToTrash(a: Action, ctx: ExecContext, signal: AbortSignal): Promise<void> {
   if (a.kind === 'trash-remote') {
-    await withRetry(() => trashRemote(ctx.remote, ctx.stamp, a.key, a.remoteSize), { signal, onRetry: (err, n) => ctx.observer.retrying?.(a, err, n) });
+    const gone = a.movedTo !== undefined ? () => ctx.remote.delete(a.key) : () => trashRemote(ctx.remote, ctx.stamp, a.key, a.remoteSize);
+    await withRetry(gone, { signal, onRetry: (err, n) => ctx.observer.retrying?.(a, err, n) });
     ctx.catalog.record({ op: 'del', key: a.key, at: Date.now() });
   } else {
     const l = ctx.local.get(a.path);
