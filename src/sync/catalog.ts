@@ -183,11 +183,23 @@ export class RemoteCatalog {
   async view(o: { full: boolean; problems: Problem[]; signal?: AbortSignal; now?: number; maxAgeMs?: number; readOnly?: boolean }): Promise<CatalogView> {
     const now = o.now ?? Date.now();
     if (!o.readOnly && this.pendingCount() > 0) await this.publish(o.signal);
-    const logsRead = await this.readLog(o.problems, o.signal);
     const st = this.mirror.state();
     const stale = st.listedAt === undefined || now - st.listedAt >= (o.maxAgeMs ?? FULL_LISTING_EVERY_MS);
+    // The mirror is read while the log listing is in flight; it is read again
+    // only if the log or a listing changed it (rare: a no-op is the common run).
+    const reading = this.readLog(o.problems, o.signal);
+    let folded = o.full || stale ? undefined : this.foldedMirror();
+    const logsRead = await reading;
     if (o.full || stale) await this.reconcile(now, o.signal);
-    return { objects: foldMusic(this.mirror.lean(), o.problems) as Map<string, ListedObject & MirrorObject>, listed: o.full || stale, logsRead };
+    if (!folded || logsRead > 0) folded = this.foldedMirror();
+    o.problems.push(...folded.problems);
+    return { objects: folded.objects, listed: o.full || stale, logsRead };
+  }
+
+  /** foldedMirror reads the mirror's music objects by library path (see foldMusic), with the problems found. */
+  private foldedMirror(): { objects: Map<string, ListedObject & MirrorObject>; problems: Problem[] } {
+    const problems: Problem[] = [];
+    return { objects: foldMusic(this.mirror.lean(), problems) as Map<string, ListedObject & MirrorObject>, problems };
   }
 
   /**
