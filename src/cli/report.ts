@@ -2,18 +2,26 @@
 import type { Action, Direction, Plan } from '../sync/plan.js';
 import type { SyncResult } from '../sync/engine.js';
 import { formatBytes, formatCount } from './format.js';
+import { musicKey } from '../sync/layout.js';
 
 /**
  * shown picks the actions worth listing: identical files (the bulk of a
  * large library, counted in the summary anyway) only when `all`.
  */
-function shown(actions: readonly Action[], all: boolean): Action[] {
-  return all ? [...actions] : actions.filter((a) => !(a.kind === 'skip' && a.reason === 'identical'));
+function shown(p: Plan, all: boolean): Action[] {
+  if (!all) return p.actions.filter((a) => !(a.kind === 'skip' && a.reason === 'identical'));
+  const settled = p.identical.map((path): Action => ({ kind: 'skip', path, key: musicKey(path), size: 0, reason: 'identical' }));
+  return [...p.actions, ...settled].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}
+
+/** unchanged counts the paths identical on both sides, settled before planning or by it. */
+export function unchanged(p: Plan): number {
+  return p.identical.length + p.actions.filter((a) => a.kind === 'skip' && a.reason === 'identical').length;
 }
 
 /** renderPlan lists the actions of a dry run: what, which file, why (identical files only with `all`). */
 export function renderPlan(p: Plan, all = false): string {
-  return shown(p.actions, all).map((a) => `${a.kind.padEnd(12)} ${a.path}  (${why(a)})\n`).join('');
+  return shown(p, all).map((a) => `${a.kind.padEnd(12)} ${a.path}  (${why(a)})\n`).join('');
 }
 
 function why(a: Action): string {
@@ -75,7 +83,7 @@ export function renderStatus(where: { library: string; remote: string }, r: Sync
     out += `\n${title}: ${formatCount(list.length)}\n`;
     for (const a of list) out += `  ${a.path}${a.detail && a.kind !== 'upload' && a.kind !== 'download' ? `: ${a.detail}` : ''}\n`;
   }
-  const same = acts.filter((a) => a.reason === 'identical').length;
+  const same = unchanged(r.plan);
   const differing = groups.reduce((n, [, l]) => n + l.length, 0);
   out += `\n${formatCount(same)} identical, ${formatCount(differing)} differ${r.problems.length ? `, ${r.problems.length} warnings` : ''}\n`;
   return out;
@@ -105,11 +113,11 @@ export function resultJson(command: Direction | 'status', where: { library: stri
       tagOnly: t.tagOnly,
       conflicts: t.conflicts,
       trashed: t.trashed,
-      unchanged: r.plan.actions.filter((a) => a.reason === 'identical').length,
+      unchanged: unchanged(r.plan),
       failed: r.exec?.failed.length ?? r.plan.actions.filter((a) => a.kind === 'error').length,
       warnings: r.problems.length,
     },
-    actions: shown(r.plan.actions, all).map((a) => {
+    actions: shown(r.plan, all).map((a) => {
       const id = `${a.kind}:${a.path}`;
       const status = !r.exec ? 'planned' : a.kind === 'skip' ? 'skipped' : failed.has(id) ? 'failed' : done.has(id) ? 'done' : 'not started';
       return {

@@ -63,6 +63,12 @@ export class FileIndex {
     return new Map(rows.map((r) => [r.path, fromRow(r)]));
   }
 
+  /** Records whose content has MD5 `md5` (by the index on it). */
+  withMd5(md5: string): FileRecord[] {
+    this.flush();
+    return (this.db.prepare('SELECT path, size, mtime_ms, inode, md5, audio_hash, NULL AS tags FROM files WHERE md5 = ?').all(md5) as Row[]).map(fromRow);
+  }
+
   get(path: string): FileRecord | undefined {
     this.flush();
     const r = this.db.prepare('SELECT * FROM files WHERE path = ?').get(path) as Row | undefined;

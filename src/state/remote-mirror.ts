@@ -132,6 +132,32 @@ export class RemoteMirror {
     for (const r of rows) yield fromRow(r);
   }
 
+  /**
+   * The mirrored objects, lean (see lean()), except those the file index holds
+   * at the same path with the same size and MD5: at library scale most
+   * objects are, and the engine settles those without loading them (see
+   * sync/sides.ts).
+   */
+  *leanNotIndexed(prefix: string): Iterable<MirrorObject> {
+    this.flush();
+    const rows = this.db
+      .prepare(
+        `SELECT key, size, etag, CASE WHEN etag IS NULL THEN mtime_ms END AS mtime_ms, md5, audio_hash,
+           NULL AS tags, NULL AS writer, NULL AS written_at, NULL AS log_key
+         FROM remote_objects o WHERE o.remote = ?
+           AND NOT EXISTS (SELECT 1 FROM files f WHERE f.path = substr(o.key, ?) AND f.size = o.size AND f.md5 = o.md5)`,
+      )
+      .iterate(this.remote, prefix.length + 1) as Iterable<Row>;
+    for (const r of rows) yield fromRow(r);
+  }
+
+  /** Objects whose content has MD5 `md5` (by the index on it). */
+  withMd5(md5: string): MirrorObject[] {
+    this.flush();
+    const rows = this.db.prepare(`SELECT ${COLUMNS} FROM remote_objects WHERE remote = ? AND md5 = ?`).all(this.remote, md5) as Row[];
+    return rows.map(fromRow);
+  }
+
   /** Keys with what a full listing compares (size, ETag, mtime) and when cratesync wrote them, streamed. */
   *listed(): Iterable<MirrorObject> {
     this.flush();

@@ -40,6 +40,7 @@ import { CratesyncError, describe } from '../errors.js';
 import { Batcher } from '../state/batcher.js';
 import { META_PREFIX, MUSIC_PREFIX } from './layout.js';
 import { forEachLimit } from './queue.js';
+import { parseEtag } from '../library/etag.js';
 import { foldMusic, type ListedObject } from './remote-listing.js';
 
 export const CATALOG_PREFIX = `${META_PREFIX}catalog/`;
@@ -136,6 +137,16 @@ export function decodeLog(buf: Buffer, key: string): LogDoc {
   return d as LogDoc;
 }
 
+export interface RefreshOptions {
+  full: boolean;
+  problems: Problem[];
+  signal?: AbortSignal;
+  now?: number;
+  maxAgeMs?: number;
+  /** Publish nothing (status, dry runs). */
+  readOnly?: boolean;
+}
+
 /** What a run plans from: the remote's music objects by NFC library path. */
 export interface CatalogView {
   objects: Map<string, ListedObject & MirrorObject>;
@@ -180,26 +191,26 @@ export class RemoteCatalog {
    * never was, when the last one is older than FULL_LISTING_EVERY_MS, or when
    * `full` asks. Unreadable log objects are reported in `problems` and skipped.
    */
-  async view(o: { full: boolean; problems: Problem[]; signal?: AbortSignal; now?: number; maxAgeMs?: number; readOnly?: boolean }): Promise<CatalogView> {
+  async view(o: RefreshOptions): Promise<CatalogView> {
+    const { listed, logsRead } = await this.refresh(o);
+    const problems: Problem[] = [];
+    const objects = foldMusic(this.mirror.lean(), problems) as Map<string, ListedObject & MirrorObject>;
+    o.problems.push(...problems);
+    return { objects, listed, logsRead };
+  }
+
+  /**
+   * refresh brings the mirror up to date, as view() does, without reading it
+   * back (the engine joins it with the file index in SQLite: see sides.ts).
+   */
+  async refresh(o: RefreshOptions): Promise<Omit<CatalogView, 'objects'>> {
     const now = o.now ?? Date.now();
     if (!o.readOnly && this.pendingCount() > 0) await this.publish(o.signal);
     const st = this.mirror.state();
     const stale = st.listedAt === undefined || now - st.listedAt >= (o.maxAgeMs ?? FULL_LISTING_EVERY_MS);
-    // The mirror is read while the log listing is in flight; it is read again
-    // only if the log or a listing changed it (rare: a no-op is the common run).
-    const reading = this.readLog(o.problems, o.signal);
-    let folded = o.full || stale ? undefined : this.foldedMirror();
-    const logsRead = await reading;
+    const logsRead = await this.readLog(o.problems, o.signal);
     if (o.full || stale) await this.reconcile(now, o.signal);
-    if (!folded || logsRead > 0) folded = this.foldedMirror();
-    o.problems.push(...folded.problems);
-    return { objects: folded.objects, listed: o.full || stale, logsRead };
-  }
-
-  /** foldedMirror reads the mirror's music objects by library path (see foldMusic), with the problems found. */
-  private foldedMirror(): { objects: Map<string, ListedObject & MirrorObject>; problems: Problem[] } {
-    const problems: Problem[] = [];
-    return { objects: foldMusic(this.mirror.lean(), problems) as Map<string, ListedObject & MirrorObject>, problems };
+    return { listed: o.full || stale, logsRead };
   }
 
   /**
@@ -383,7 +394,9 @@ export class RemoteCatalog {
         if (same) {
           this.mirror.touchNow(l.key, l.etag, l.mtime);
         } else {
-          this.mirror.putNow(l);
+          // A plain ETag is the content's MD5: the mirror knows it from now on.
+          const md5 = parseEtag(l.etag).md5;
+          this.mirror.putNow(md5 ? { ...l, md5 } : l);
         }
       }
       for (const r of rows.values()) {
@@ -415,7 +428,6 @@ export async function recordRestored(remote: Remote, user: string, keys: readonl
   const { openStateDb } = await import('../state/state-db.js');
   const { RemoteMirror } = await import('../state/remote-mirror.js');
   const { hostname } = await import('node:os');
-  const { parseEtag } = await import('../library/etag.js');
   const db = openStateDb(':memory:');
   try {
     const machine = machineId(db, hostname());

@@ -12,14 +12,16 @@ import type { Problem } from '../library/walk.js';
 import type { RunObserver } from './observer.js';
 import { FileIndex } from '../state/file-index.js';
 import { SyncRecords, type SyncedLookup } from '../state/sync-records.js';
-import { hashFiles, scanLibrary, type LocalFile } from '../library/scan.js';
+import { hashFiles, type LocalFile } from '../library/scan.js';
+import { walk } from '../library/walk.js';
+import { readSides } from './sides.js';
 import { resolveRemote, type ListedObject } from './remote-listing.js';
 import { machineId, RemoteCatalog } from './catalog.js';
 import { RemoteMirror } from '../state/remote-mirror.js';
 import { checkDeleteLimit, plan, type DeleteLimit, type Direction, type Plan } from './plan.js';
 import { executePlan, type ExecResult } from './transfer.js';
-import { musicKey, trashStamp } from './layout.js';
-import { caseClashes, localNameProblem, portableNameProblem } from '../library/names.js';
+import { MUSIC_PREFIX, musicKey, trashStamp } from './layout.js';
+import { caseClashes, localNameProblem, nfc, portableNameProblem } from '../library/names.js';
 import { BufferPool } from '../remote/buffer-pool.js';
 import { ByteBudget } from '../remote/byte-budget.js';
 import { describe } from '../errors.js';
@@ -81,26 +83,36 @@ export async function runSync(o: SyncOptions): Promise<SyncResult> {
 
   try {
     observer.phase?.('scan');
-    const [scan, view] = await Promise.all([
-      scanLibrary(o.root, { filter: o.filter, index }),
-      catalog.view({ full: o.full ?? false, problems, signal, readOnly: o.dryRun }),
+    const scanProblems: Problem[] = [];
+    const leftovers: string[] = [];
+    const [walked, view] = await Promise.all([
+      walk(o.root, o.filter, scanProblems, leftovers),
+      catalog.refresh({ full: o.full ?? false, problems, signal, readOnly: o.dryRun }),
     ]);
-    const objects = view.objects;
-    for (const p of scan.problems) report(p);
+    for (const p of scanProblems) report(p);
     // The run lock is held (see cli/session.ts): no other run owns these.
-    if (!o.dryRun) await Promise.all(scan.leftovers.map((f) => rm(f, { force: true })));
+    if (!o.dryRun) await Promise.all(leftovers.map((f) => rm(f, { force: true })));
+    const sides = readSides(o.db, index, mirror, walked, problems);
+    const objects = sides.objects;
     // Remote objects outside the filter are none of this run's business.
     for (const [path] of objects) if (!o.filter.file(path)) objects.delete(path);
 
     observer.phase?.('compare');
     const synced = records;
     const before = problems.length;
-    const hashed = await hashFiles(mustHash(scan.files, objects, synced), index, problems);
+    const files = [...sides.local.values()];
+    const hashed = await hashFiles(mustHash(files, objects, synced), index, problems);
     for (const p of problems.slice(before)) observer.problem?.(p);
     const unreadable = new Set(problems.slice(before).map((p) => p.path));
-    const local = new Map<string, LocalFile>(scan.files.filter((f) => !unreadable.has(f.path)).map((f) => [f.path, f]));
+    const local = unreadable.size === 0 ? sides.local : new Map<string, LocalFile>(files.filter((f) => !unreadable.has(f.path)).map((f) => [f.path, f]));
     const remote = await resolveRemote({ remote: o.remote, objects, synced, local, problems, signal });
-    const refuse = caseClashes(local.keys(), remote.keys(), (path) => synced.has(path), o.direction === 'pull' ? 'local' : 'remote');
+    const identical = sides.identical;
+    const refuse = caseClashes(
+      [...local.keys(), ...identical],
+      [...remote.keys(), ...identical],
+      (path) => synced.has(path),
+      o.direction === 'pull' ? 'local' : 'remote',
+    );
     for (const [path, message] of refuse) report({ path, message });
     if (o.direction !== 'pull') {
       for (const path of local.keys()) {
@@ -109,6 +121,7 @@ export async function runSync(o: SyncOptions): Promise<SyncResult> {
       }
     }
 
+    let settled: Set<string> | undefined;
     const p = plan({
       direction: o.direction,
       local,
@@ -117,6 +130,12 @@ export async function runSync(o: SyncOptions): Promise<SyncResult> {
       delete: o.delete,
       keyFor: musicKey,
       writerOf: (key) => mirror.writerOf(key),
+      identical,
+      remoteWithMd5: (md5) => mirror.withMd5(md5).map((m) => ({ key: m.key, path: nfc(m.key.slice(MUSIC_PREFIX.length)), size: m.size, md5 })),
+      localWithMd5: (md5) => {
+        settled ??= new Set(identical);
+        return index.withMd5(md5).filter((f) => settled?.has(f.path)).map((f) => ({ path: f.path, size: f.size, md5 }));
+      },
       refuse,
       today: new Date().toISOString().slice(0, 10),
       nameProblem: (path, key) => {

@@ -118,11 +118,23 @@ export interface PlanInput {
   refuse?: ReadonlyMap<string, string>;
   /** Date put in conflict file names (`YYYY-MM-DD`); the planner stays pure. */
   today?: string;
+  /**
+   * Paths settled before planning as identical and unchanged on both sides
+   * (see sides.ts); they are in neither `local` nor `remote`, and need nothing.
+   */
+  identical?: readonly string[];
+  /** Remote objects with content `md5` beyond those in `remote` (copy sources among the identical). */
+  remoteWithMd5?: (md5: string) => PlanRemote[];
+  /** Library files with content `md5` beyond those in `local` (copy sources among the identical). */
+  localWithMd5?: (md5: string) => PlanLocal[];
 }
 
 export interface Plan {
   direction: Direction;
+  /** What to do for every path that is not identical on both sides. */
   actions: Action[];
+  /** Paths identical on both sides and unchanged, settled before planning (no actions for them). */
+  identical: readonly string[];
   /** Files on the remote before the run: the base of the remote delete share. */
   remoteCount: number;
   /** Files in the library before the run: the base of the local delete share. */
@@ -148,7 +160,8 @@ export function plan(input: PlanInput): Plan {
     actions.push(decide(input, path, key));
   }
   pairMoves(input, actions);
-  return { direction: input.direction, actions, remoteCount: remote.size, localCount: local.size };
+  const identical = input.identical ?? [];
+  return { direction: input.direction, actions, identical, remoteCount: remote.size + identical.length, localCount: local.size + identical.length };
 }
 
 const same = (a: string | undefined, b: string | undefined): boolean => a !== undefined && a === b;
@@ -265,7 +278,7 @@ function pairMoves(input: PlanInput, actions: Action[]): void {
 
   const uploads = actions.some((a) => a.kind === 'upload' && a.reason === 'new');
   if (input.direction !== 'pull' && uploads) {
-    const byMd5 = groupByMd5(input.remote.values());
+    const byMd5 = withLookup(groupByMd5(input.remote.values()), input.remoteWithMd5);
     const trashed = new Set<string>();
     for (const a of actions) {
       if (a.kind !== 'upload' || a.reason !== 'new') continue;
@@ -292,15 +305,18 @@ function pairMoves(input: PlanInput, actions: Action[]): void {
     for (const a of actions) {
       if (!GONE_LOCALLY.has(a.reason) || (a.kind !== 'skip' && a.kind !== 'trash-remote')) continue;
       const rec = input.synced.get(a.path);
-      const to = rec?.movedTo === undefined ? undefined : input.local.get(rec.movedTo);
+      const to = rec?.movedTo;
       const r = input.remote.get(a.path);
-      if (rec && to && same(to.md5, rec.md5) && same(r?.md5, rec.md5)) Object.assign(a, { kind: 'trash-remote', reason: 'moved', movedTo: to.path, remoteSize: r?.size, detail: `to ${to.path}` });
+      if (!rec || to === undefined || !same(r?.md5, rec.md5)) continue;
+      // The new path holds that content here: planned, or settled as identical before planning.
+      const there = same(input.local.get(to)?.md5, rec.md5) || (input.localWithMd5?.(rec.md5) ?? []).some((l) => l.path === to);
+      if (there) Object.assign(a, { kind: 'trash-remote', reason: 'moved', movedTo: to, remoteSize: r?.size, detail: `to ${to}` });
     }
   }
 
   const downloads = actions.filter((a) => a.kind === 'download' && a.reason === 'new' && a.md5);
   if (input.direction !== 'push' && downloads.length > 0) {
-    const byMd5 = groupByMd5(input.local.values());
+    const byMd5 = withLookup(groupByMd5(input.local.values()), input.localWithMd5);
     // A source wanted by several new paths is copied to each, never moved (it is read by all).
     const wanted = new Map<string, number>();
     const pick = new Map<Action, { src: PlanLocal; moved: boolean }>();
@@ -324,6 +340,21 @@ function pairMoves(input: PlanInput, actions: Action[]): void {
       for (let i = actions.length - 1; i >= 0; i--) if (drop.has(actions[i]?.path ?? '') && actions[i]?.kind !== 'move-local') actions.splice(i, 1);
     }
   }
+}
+
+/**
+ * withLookup answers by MD5 from `known`, plus what `more` finds beyond it
+ * (paths settled before planning), each path once.
+ */
+function withLookup<T extends { path: string; md5?: string }>(known: Map<string, T[]>, more?: (md5: string) => T[]): { get(md5: string): T[] | undefined } {
+  if (!more) return known;
+  return {
+    get(md5) {
+      const own = known.get(md5) ?? [];
+      const seen = new Set(own.map((x) => x.path));
+      return [...own, ...more(md5).filter((x) => !seen.has(x.path))];
+    },
+  };
 }
 
 function groupByMd5<T extends { md5?: string }>(xs: Iterable<T>): Map<string, T[]> {

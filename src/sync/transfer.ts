@@ -28,6 +28,7 @@ import { forEachLimit } from './queue.js';
 import { describeFile, WHOLE_READ } from '../library/scan.js';
 import { fingerprint } from './remote-listing.js';
 import { keepRemoteVersion, pruneEmpty, trashLocal, trashRemote } from './trash.js';
+import { musicKey } from './layout.js';
 
 export interface ExecContext {
   remote: Remote;
@@ -111,6 +112,8 @@ export async function executePlan(p: Plan, ctx: ExecContext): Promise<ExecResult
     // The old key of a move goes only once its content stands at the new key:
     // copied in this run, or found there already.
     const landed = new Set([...result.done, ...p.actions.filter((a) => a.reason === 'identical')].map((a) => a.path));
+    const settled = new Set(p.identical.filter((path) => p.actions.some((a) => a.movedTo === path)));
+    for (const path of settled) landed.add(path);
     const trash = p.actions.filter((a) => (a.kind === 'trash-remote' || a.kind === 'trash-local') && (a.movedTo === undefined || landed.has(a.movedTo)));
     if (trash.length > 0 && !result.fatal && !signal.aborted) {
       ctx.observer.phase?.('trash');
@@ -171,6 +174,17 @@ function confirmIdentical(p: Plan, ctx: ExecContext): void {
     const l = ctx.local.get(a.path);
     if (!l?.md5) continue;
     pairs.set(a.path, { path: a.path, key: a.key, size: l.size, md5: l.md5, etag: a.fingerprint, ...(l.audioHash ? { audioHash: l.audioHash } : {}) });
+  }
+  // Pairs settled before planning are looked up one by one: in a no-op, none is open.
+  if (open.size > 0) {
+    for (const path of p.identical) {
+      const key = musicKey(path);
+      if (!open.has(key)) continue;
+      const f = ctx.index.get(path);
+      const o = ctx.mirror.get(key);
+      const etag = o && fingerprint(o);
+      if (f && etag) pairs.set(path, { path, key, size: f.size, md5: f.md5, etag, ...(f.audioHash ? { audioHash: f.audioHash } : {}) });
+    }
   }
   if (pairs.size === 0) return;
   ctx.records.each((k) => {

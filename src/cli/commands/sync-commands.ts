@@ -16,7 +16,7 @@ import { withSession } from '../session.js';
 import { userName } from '../context.js';
 import { ExitCode } from '../../errors.js';
 import { formatBytes, formatCount, formatDuration } from '../format.js';
-import { renderPlan, renderStatus, resultJson, tally } from '../report.js';
+import { renderPlan, renderStatus, resultJson, tally, unchanged } from '../report.js';
 
 export interface SyncFlags {
   include?: string[];
@@ -129,7 +129,7 @@ async function syncCommand(
 /** summaryLine is the one line every run ends with. */
 export function summaryLine(command: Direction | 'status', r: SyncResult): string {
   const acts = r.plan.actions;
-  const same = acts.filter((a) => a.kind === 'skip' && a.reason === 'identical').length;
+  const same = unchanged(r.plan);
   const elsewhere = acts.filter((a) => a.kind === 'skip' && a.reason !== 'identical').length;
   const t = tally(r.exec?.done ?? acts);
   const would = r.exec ? '' : 'would be ';

@@ -1,0 +1,94 @@
+/**
+ * Reading both sides for planning at library scale. Most of a library is, on
+ * most runs, unchanged on both sides: a file whose stat fingerprint is the one
+ * it was hashed with, under a key whose object has that very content. Those
+ * pairs are settled inside SQLite — one join of the file index with the remote
+ * mirror, streamed — and only their paths are kept; every other file and
+ * object is loaded whole, for the planner. A no-op run over 100,000 tracks so
+ * holds one small record per file instead of two objects with all their
+ * hashes.
+ */
+import type { Db } from '../state/state-db.js';
+import type { FileIndex, FileRecord } from '../state/file-index.js';
+import type { MirrorObject, RemoteMirror } from '../state/remote-mirror.js';
+import type { Problem, WalkedFile } from '../library/walk.js';
+import type { LocalFile } from '../library/scan.js';
+import { foldMusic, type ListedObject } from './remote-listing.js';
+import { MUSIC_PREFIX, musicKey } from './layout.js';
+
+export interface Sides {
+  /** Library paths unchanged since hashed whose object (`music/<path>`) has that content: nothing to plan. */
+  identical: string[];
+  /** Every other library file (with its hashes when the index vouches for them). */
+  local: Map<string, LocalFile>;
+  /** Every other remote music object, by NFC library path. */
+  objects: Map<string, ListedObject & MirrorObject>;
+}
+
+type JoinRow = [path: string, size: number, mtimeMs: number, inode: number, md5: string, audioHash: string | null, same: number];
+
+/**
+ * readSides joins the `walked` library with what the index and the mirror of
+ * `remote` know. Files renamed or moved within the library (same inode, size
+ * and mtime as a path that is gone) keep their hashes under the new path. The
+ * index forgets paths that are gone.
+ */
+export function readSides(db: Db, index: FileIndex, mirror: RemoteMirror, walked: readonly WalkedFile[], problems: Problem[]): Sides {
+  index.flush();
+  mirror.flush();
+  const pending = new Map(walked.map((w) => [w.path, w]));
+  const identical: string[] = [];
+  const local = new Map<string, LocalFile>();
+  const gone: FileRecord[] = [];
+  const rows = db
+    .prepare(
+      `SELECT f.path, f.size, f.mtime_ms, f.inode, f.md5, f.audio_hash,
+         (o.key IS NOT NULL AND o.size = f.size AND o.md5 = f.md5) AS same
+       FROM files f LEFT JOIN remote_objects o ON o.remote = ? AND o.key = ? || f.path`,
+    )
+    .raw()
+    .iterate(mirror.remote, MUSIC_PREFIX) as Iterable<JoinRow>;
+  for (const [path, size, mtimeMs, inode, md5, audioHash, same] of rows) {
+    const w = pending.get(path);
+    if (!w) {
+      gone.push({ path, size, mtimeMs, inode, md5, ...(audioHash ? { audioHash } : {}) });
+      continue;
+    }
+    pending.delete(path);
+    if (w.size !== size || w.mtimeMs !== mtimeMs || w.inode !== inode) local.set(path, w); // changed: fresh
+    else if (same) identical.push(path);
+    else local.set(path, Object.assign(w, { md5 }, audioHash ? { audioHash } : {}));
+  }
+
+  // Paths the index does not know: new, or moved here (the inode tells).
+  const movedFrom = new Map(gone.map((g) => [stamp(g), g]));
+  for (const w of pending.values()) {
+    const m = movedFrom.get(stamp(w));
+    if (!m) {
+      local.set(w.path, w);
+      continue;
+    }
+    movedFrom.delete(stamp(w));
+    const rec: FileRecord = { ...m, path: w.path };
+    index.put(rec);
+    local.set(w.path, { ...rec, abs: w.abs });
+  }
+  for (const g of gone) index.remove(g.path);
+
+  const objects = foldMusic(mirror.leanNotIndexed(MUSIC_PREFIX), problems) as Map<string, ListedObject & MirrorObject>;
+  // The objects left out above because the index holds their content are still
+  // needed where the library side is not settled: files changed since they
+  // were hashed, and paths gone from the library.
+  const lookUp = (path: string) => {
+    if (objects.has(path)) return;
+    const o = mirror.get(musicKey(path));
+    if (o) objects.set(path, Object.assign(o, { path }));
+  };
+  for (const path of local.keys()) lookUp(path);
+  for (const g of gone) lookUp(g.path);
+  return { identical, local, objects };
+}
+
+function stamp(f: { inode: number; size: number; mtimeMs: number }): string {
+  return `${f.inode}:${f.size}:${f.mtimeMs}`;
+}
