@@ -25,7 +25,7 @@ export interface Sides {
   objects: Map<string, ListedObject & MirrorObject>;
 }
 
-type JoinRow = [path: string, size: number, mtimeMs: number, inode: number, md5: string, audioHash: string | null, same: number];
+type IndexRow = [path: string, size: number, mtimeMs: number, inode: number, md5: string, audioHash: string | null];
 
 /**
  * readSides joins the `walked` library with what the index and the mirror of
@@ -40,15 +40,15 @@ export function readSides(db: Db, index: FileIndex, mirror: RemoteMirror, walked
   const identical: string[] = [];
   const local = new Map<string, LocalFile>();
   const gone: FileRecord[] = [];
-  const rows = db
-    .prepare(
-      `SELECT f.path, f.size, f.mtime_ms, f.inode, f.md5, f.audio_hash,
-         (o.key IS NOT NULL AND o.size = f.size AND o.md5 = f.md5) AS same
-       FROM files f LEFT JOIN remote_objects o ON o.remote = ? AND o.key = ? || f.path`,
-    )
-    .raw()
-    .iterate(mirror.remote, MUSIC_PREFIX) as Iterable<JoinRow>;
-  for (const [path, size, mtimeMs, inode, md5, audioHash, same] of rows) {
+  // What each key holds, by MD5. A map is faster than letting SQLite join the
+  // two tables (a keyed lookup per file), and costs one string per object.
+  const held = new Map<string, string>();
+  for (const [key, md5] of db.prepare('SELECT key, md5 FROM remote_objects WHERE remote = ? AND md5 IS NOT NULL').raw().iterate(mirror.remote) as Iterable<[string, string]>) {
+    held.set(key, md5);
+  }
+  const rows = db.prepare('SELECT path, size, mtime_ms, inode, md5, audio_hash FROM files').raw().iterate() as Iterable<IndexRow>;
+  for (const [path, size, mtimeMs, inode, md5, audioHash] of rows) {
+    const same = held.get(MUSIC_PREFIX + path) === md5;
     const w = pending.get(path);
     if (!w) {
       gone.push({ path, size, mtimeMs, inode, md5, ...(audioHash ? { audioHash } : {}) });
