@@ -132,23 +132,16 @@ export class RemoteMirror {
     for (const r of rows) yield fromRow(r);
   }
 
-  /**
-   * The mirrored objects, lean (see lean()), except those the file index holds
-   * at the same path with the same size and MD5: at library scale most
-   * objects are, and the engine settles those without loading them (see
-   * sync/sides.ts).
-   */
-  *leanNotIndexed(prefix: string): Iterable<MirrorObject> {
+  /** The object at `key` with only what planning needs (see lean()), or undefined. */
+  leanOne(key: string): MirrorObject | undefined {
     this.flush();
-    const rows = this.db
+    const r = this.db
       .prepare(
         `SELECT key, size, etag, CASE WHEN etag IS NULL THEN mtime_ms END AS mtime_ms, md5, audio_hash,
-           NULL AS tags, NULL AS writer, NULL AS written_at, NULL AS log_key
-         FROM remote_objects o WHERE o.remote = ?
-           AND NOT EXISTS (SELECT 1 FROM files f WHERE f.path = substr(o.key, ?) AND f.size = o.size AND f.md5 = o.md5)`,
+           NULL AS tags, NULL AS writer, NULL AS written_at, NULL AS log_key FROM remote_objects WHERE remote = ? AND key = ?`,
       )
-      .iterate(this.remote, prefix.length + 1) as Iterable<Row>;
-    for (const r of rows) yield fromRow(r);
+      .get(this.remote, key) as Row | undefined;
+    return r ? fromRow(r) : undefined;
   }
 
   /** Objects whose content has MD5 `md5` (by the index on it). */

@@ -14,7 +14,7 @@ import type { MirrorObject, RemoteMirror } from '../state/remote-mirror.js';
 import type { Problem, WalkedFile } from '../library/walk.js';
 import type { LocalFile } from '../library/scan.js';
 import { foldMusic, type ListedObject } from './remote-listing.js';
-import { MUSIC_PREFIX, musicKey } from './layout.js';
+import { MUSIC_PREFIX } from './layout.js';
 
 export interface Sides {
   /** Library paths unchanged since hashed whose object (`music/<path>`) has that content: nothing to plan. */
@@ -40,15 +40,17 @@ export function readSides(db: Db, index: FileIndex, mirror: RemoteMirror, walked
   const identical: string[] = [];
   const local = new Map<string, LocalFile>();
   const gone: FileRecord[] = [];
-  // What each key holds, by MD5. A map is faster than letting SQLite join the
-  // two tables (a keyed lookup per file), and costs one string per object.
+  // What each key holds, by MD5 ('' when unknown). A map is faster than letting
+  // SQLite join the two tables (a keyed lookup per file). Keys settled as
+  // identical are taken out; what remains is every other object.
   const held = new Map<string, string>();
-  for (const [key, md5] of db.prepare('SELECT key, md5 FROM remote_objects WHERE remote = ? AND md5 IS NOT NULL').raw().iterate(mirror.remote) as Iterable<[string, string]>) {
-    held.set(key, md5);
+  for (const [key, md5] of db.prepare('SELECT key, md5 FROM remote_objects WHERE remote = ?').raw().iterate(mirror.remote) as Iterable<[string, string | null]>) {
+    held.set(key, md5 ?? '');
   }
   const rows = db.prepare('SELECT path, size, mtime_ms, inode, md5, audio_hash FROM files').raw().iterate() as Iterable<IndexRow>;
   for (const [path, size, mtimeMs, inode, md5, audioHash] of rows) {
-    const same = held.get(MUSIC_PREFIX + path) === md5;
+    const key = MUSIC_PREFIX + path;
+    const same = held.get(key) === md5;
     const w = pending.get(path);
     if (!w) {
       gone.push({ path, size, mtimeMs, inode, md5, ...(audioHash ? { audioHash } : {}) });
@@ -56,8 +58,10 @@ export function readSides(db: Db, index: FileIndex, mirror: RemoteMirror, walked
     }
     pending.delete(path);
     if (w.size !== size || w.mtimeMs !== mtimeMs || w.inode !== inode) local.set(path, w); // changed: fresh
-    else if (same) identical.push(path);
-    else local.set(path, Object.assign(w, { md5 }, audioHash ? { audioHash } : {}));
+    else if (same) {
+      identical.push(path);
+      held.delete(key);
+    } else local.set(path, Object.assign(w, { md5 }, audioHash ? { audioHash } : {}));
   }
 
   // Paths the index does not know: new, or moved here (the inode tells).
@@ -75,19 +79,16 @@ export function readSides(db: Db, index: FileIndex, mirror: RemoteMirror, walked
   }
   for (const g of gone) index.remove(g.path);
 
-  const objects = foldMusic(mirror.leanNotIndexed(MUSIC_PREFIX), problems) as Map<string, ListedObject & MirrorObject>;
-  // The objects left out above because the index holds their content are still
-  // needed where the library side is not settled: files changed since they
-  // were hashed, and paths gone from the library.
-  const lookUp = (path: string) => {
-    if (objects.has(path)) return;
-    const o = mirror.get(musicKey(path));
-    if (o) objects.set(path, Object.assign(o, { path }));
-  };
-  for (const path of local.keys()) lookUp(path);
-  for (const g of gone) lookUp(g.path);
+  // Every object not settled: one by one when they are few (a no-op has none),
+  // else in one streamed pass.
+  const rest = held.size <= LOOKUPS ? [...held.keys()].flatMap((k) => mirror.leanOne(k) ?? []) : mirror.lean();
+  const objects = foldMusic(rest, problems) as Map<string, ListedObject & MirrorObject>;
+  if (held.size > LOOKUPS) for (const path of identical) objects.delete(path);
   return { identical, local, objects };
 }
+
+/** Up to this many objects are read by key; more, in one pass over the mirror. */
+const LOOKUPS = 2000;
 
 function stamp(f: { inode: number; size: number; mtimeMs: number }): string {
   return `${f.inode}:${f.size}:${f.mtimeMs}`;
