@@ -119,4 +119,13 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX synced_key ON synced(remote, key);
     `,
   },
+  {
+    version: 6,
+    name: 'records settled',
+    sql: `
+      -- 1 when the last run against this remote ended with every identical pair's
+      -- sync record written (see sync/transfer.ts, confirmIdentical).
+      ALTER TABLE remotes ADD COLUMN records_settled INTEGER;
+    `,
+  },
 ];

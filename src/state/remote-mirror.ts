@@ -17,6 +17,8 @@ export interface MirrorState {
   listedAt?: number;
   /** Greatest catalog log key folded in. */
   logCursor?: string;
+  /** The last run ended with a sync record for every identical pair (see sync/transfer.ts). */
+  recordsSettled?: boolean;
 }
 
 /** An object as the mirror knows it: the listing's view plus the catalog's. */
@@ -84,10 +86,14 @@ export class RemoteMirror {
   }
 
   state(): MirrorState {
-    const r = this.db.prepare('SELECT listed_at, log_cursor FROM remotes WHERE remote = ?').get(this.remote) as
-      | { listed_at: number | null; log_cursor: string | null }
+    const r = this.db.prepare('SELECT listed_at, log_cursor, records_settled FROM remotes WHERE remote = ?').get(this.remote) as
+      | { listed_at: number | null; log_cursor: string | null; records_settled: number | null }
       | undefined;
-    return { ...(r?.listed_at ? { listedAt: r.listed_at } : {}), ...(r?.log_cursor ? { logCursor: r.log_cursor } : {}) };
+    return {
+      ...(r?.listed_at ? { listedAt: r.listed_at } : {}),
+      ...(r?.log_cursor ? { logCursor: r.log_cursor } : {}),
+      ...(r?.records_settled ? { recordsSettled: true } : {}),
+    };
   }
 
   /** Updates the given fields of the state (others are kept). */
@@ -96,10 +102,11 @@ export class RemoteMirror {
     const next = { ...this.state(), ...s };
     this.db
       .prepare(
-        `INSERT INTO remotes (remote, listed_at, log_cursor) VALUES (?, ?, ?)
-         ON CONFLICT(remote) DO UPDATE SET listed_at = excluded.listed_at, log_cursor = excluded.log_cursor`,
+        `INSERT INTO remotes (remote, listed_at, log_cursor, records_settled) VALUES (?, ?, ?, ?)
+         ON CONFLICT(remote) DO UPDATE SET listed_at = excluded.listed_at, log_cursor = excluded.log_cursor,
+           records_settled = excluded.records_settled`,
       )
-      .run(this.remote, next.listedAt ?? null, next.logCursor ?? null);
+      .run(this.remote, next.listedAt ?? null, next.logCursor ?? null, next.recordsSettled ? 1 : 0);
   }
 
   /** Forgets that the mirror was ever complete: the next run lists the remote. */

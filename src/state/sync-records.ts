@@ -126,13 +126,6 @@ export class SyncRecords implements SyncedLookup {
     return new Set(rows);
   }
 
-  /** Calls `fn` with every record of this remote, streamed (pending writes included). */
-  each(fn: (r: SyncRecord) => void): void {
-    this.flush();
-    const rows = this.db.prepare('SELECT path, key, size, md5, etag, audio_hash, moved_to FROM synced WHERE remote = ?').iterate(this.remote) as Iterable<Row>;
-    for (const r of rows) fn(fromRow(r));
-  }
-
   /** Records (or replaces) the synced state of `records`; committed within moments (see Batcher). */
   put(...records: SyncRecord[]): void {
     this.writes.add(...records.map((r) => ({ put: r })));

@@ -92,6 +92,7 @@ export async function runSync(o: SyncOptions): Promise<SyncResult> {
     for (const p of scanProblems) report(p);
     // The run lock is held (see cli/session.ts): no other run owns these.
     if (!o.dryRun) await Promise.all(leftovers.map((f) => rm(f, { force: true })));
+    const recordsSettled = mirror.state().recordsSettled === true;
     const sides = readSides(o.db, index, mirror, walked, problems);
     const objects = sides.objects;
     // Remote objects outside the filter are none of this run's business.
@@ -166,6 +167,8 @@ export async function runSync(o: SyncOptions): Promise<SyncResult> {
           observer,
           signal,
           stats: { hashed: 0 },
+          // Nothing the mirror knows changed this run, and the last one ended cleanly.
+          identicalRecorded: !view.listed && view.logsRead === 0 && recordsSettled,
         });
         result.hashed += result.exec.hashed;
       } finally {

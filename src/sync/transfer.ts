@@ -52,6 +52,11 @@ export interface ExecContext {
   signal: AbortSignal;
   /** Counters the run reports. */
   stats: { hashed: number };
+  /**
+   * The pairs settled before planning are known to have their sync records:
+   * the last run wrote them all, and neither side of them changed since.
+   */
+  identicalRecorded?: boolean;
 }
 
 export interface Failure {
@@ -82,6 +87,8 @@ export async function executePlan(p: Plan, ctx: ExecContext): Promise<ExecResult
   // Every transfer in flight listens for an abort; that many listeners is by design.
   setMaxListeners(0, signal);
 
+  // Until this run ends cleanly, the next one checks every pair's record.
+  ctx.mirror.setState({ recordsSettled: false });
   confirmIdentical(p, ctx);
   // Moves: the old paths learn where they go before any copy is made.
   for (const a of p.actions) if (a.kind === 'trash-remote' && a.movedTo !== undefined) ctx.records.markMoving(a.path, a.movedTo);
@@ -125,6 +132,7 @@ export async function executePlan(p: Plan, ctx: ExecContext): Promise<ExecResult
     ctx.mirror.flush();
     result.hashed = ctx.stats.hashed;
   }
+  if (!result.fatal && !signal.aborted) ctx.mirror.setState({ recordsSettled: true });
 
   for (const a of p.actions) {
     if (a.kind === 'error') {
@@ -166,32 +174,31 @@ function messageOf(err: unknown): string {
  * The records are read in one streamed pass, not one lookup per pair.
  */
 function confirmIdentical(p: Plan, ctx: ExecContext): void {
-  // Pairs the mirror and the records already agree on need nothing (see SyncRecords.unconfirmed).
-  const open = ctx.records.unconfirmed();
-  const pairs = new Map<string, SyncRecord>();
+  // The keys whose record does not match the mirror (see SyncRecords.unconfirmed);
+  // none to look for when the last run settled them all and nothing changed since.
+  const open = ctx.identicalRecorded ? undefined : ctx.records.unconfirmed();
+  const pairs: SyncRecord[] = [];
   for (const a of p.actions) {
-    if (a.kind !== 'skip' || a.reason !== 'identical' || !a.fingerprint || !open.has(a.key)) continue;
+    if (a.kind !== 'skip' || a.reason !== 'identical' || !a.fingerprint || (open && !open.has(a.key))) continue;
     const l = ctx.local.get(a.path);
-    if (!l?.md5) continue;
-    pairs.set(a.path, { path: a.path, key: a.key, size: l.size, md5: l.md5, etag: a.fingerprint, ...(l.audioHash ? { audioHash: l.audioHash } : {}) });
+    if (l?.md5) pairs.push({ path: a.path, key: a.key, size: l.size, md5: l.md5, etag: a.fingerprint, ...(l.audioHash ? { audioHash: l.audioHash } : {}) });
   }
   // Pairs settled before planning are looked up one by one: in a no-op, none is open.
-  if (open.size > 0) {
+  if (open && open.size > 0) {
     for (const path of p.identical) {
       const key = musicKey(path);
       if (!open.has(key)) continue;
       const f = ctx.index.get(path);
       const o = ctx.mirror.get(key);
       const etag = o && fingerprint(o);
-      if (f && etag) pairs.set(path, { path, key, size: f.size, md5: f.md5, etag, ...(f.audioHash ? { audioHash: f.audioHash } : {}) });
+      if (f && etag) pairs.push({ path, key, size: f.size, md5: f.md5, etag, ...(f.audioHash ? { audioHash: f.audioHash } : {}) });
     }
   }
-  if (pairs.size === 0) return;
-  ctx.records.each((k) => {
-    const want = pairs.get(k.path);
-    if (want && k.key === want.key && k.md5 === want.md5 && k.etag === want.etag && (k.audioHash ?? want.audioHash) === want.audioHash) pairs.delete(k.path);
-  });
-  for (const r of pairs.values()) ctx.records.put(r);
+  for (const want of pairs) {
+    const k = ctx.records.get(want.path);
+    if (k && k.key === want.key && k.md5 === want.md5 && k.etag === want.etag && (k.audioHash ?? want.audioHash) === want.audioHash) continue;
+    ctx.records.put(want);
+  }
 }
 
 /** Runs one transfer attempt-loop, taking back the progress of failed attempts. */
