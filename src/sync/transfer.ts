@@ -307,6 +307,10 @@ async function upload(a: Action, ctx: ExecContext, signal: AbortSignal): Promise
  * `stored` describes it): in the catalog, the mirror and the sync records.
  */
 function stored_(a: Action, ctx: ExecContext, file: LocalFile, stored: RemoteObject, md5: string): void {
+  // Tags are read with the file when it is fresh; for a file the index vouches for, from the index.
+  const tags = file.md5 === md5 ? (file.tags ?? ctx.index.get(a.path)?.tags) : undefined;
+  // Once recorded, the run has no more use for them: at 100,000 files they add up.
+  delete file.tags;
   ctx.catalog.record({
     op: 'put',
     key: a.key,
@@ -314,7 +318,7 @@ function stored_(a: Action, ctx: ExecContext, file: LocalFile, stored: RemoteObj
     md5,
     ...(stored.etag ? { etag: stored.etag } : {}),
     ...(file.md5 === md5 && file.audioHash ? { audioHash: file.audioHash } : {}),
-    ...(file.md5 === md5 && file.tags ? { tags: file.tags } : {}),
+    ...(tags ? { tags } : {}),
     at: Date.now(),
   });
   if (stored.mtime) ctx.mirror.put({ ...ctx.mirror.get(a.key), ...stored, md5 });
