@@ -126,6 +126,32 @@ export class SyncRecords implements SyncedLookup {
     return new Set(rows);
   }
 
+  /**
+   * recordIdentical writes, inside SQLite, the record of every path whose
+   * indexed content is what the mirror says its object (`<prefix><path>`) holds,
+   * unless the record already says so; `except` are library paths whose file
+   * changed since it was indexed. The fingerprint is the one
+   * sync/remote-listing.ts makes.
+   */
+  recordIdentical(prefix: string, except: readonly string[]): void {
+    this.flush();
+    this.db
+      .prepare(
+        `INSERT INTO synced (remote, path, key, size, md5, etag, audio_hash, synced_at)
+         SELECT o.remote, f.path, o.key, f.size, f.md5,
+           CASE WHEN o.etag IS NOT NULL THEN o.etag ELSE 'mtime:' || CAST(o.mtime_ms AS INTEGER) || ':' || o.size END,
+           f.audio_hash, @now
+         FROM remote_objects o JOIN files f ON f.path = substr(o.key, length(@prefix) + 1)
+         WHERE o.remote = @remote AND substr(o.key, 1, length(@prefix)) = @prefix AND o.md5 = f.md5 AND o.size = f.size
+           AND f.path NOT IN (SELECT value FROM json_each(@except))
+           AND NOT EXISTS (SELECT 1 FROM synced s WHERE s.remote = o.remote AND s.path = f.path AND s.key = o.key AND s.md5 = o.md5
+             AND s.etag IS (CASE WHEN o.etag IS NOT NULL THEN o.etag ELSE 'mtime:' || CAST(o.mtime_ms AS INTEGER) || ':' || o.size END))
+         ON CONFLICT(remote, path) DO UPDATE SET key = excluded.key, size = excluded.size, md5 = excluded.md5,
+           etag = excluded.etag, audio_hash = excluded.audio_hash, synced_at = excluded.synced_at, moved_to = NULL`,
+      )
+      .run({ now: Date.now(), remote: this.remote, prefix, except: JSON.stringify(except) });
+  }
+
   /** Records (or replaces) the synced state of `records`; committed within moments (see Batcher). */
   put(...records: SyncRecord[]): void {
     this.writes.add(...records.map((r) => ({ put: r })));

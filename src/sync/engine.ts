@@ -94,6 +94,9 @@ export async function runSync(o: SyncOptions): Promise<SyncResult> {
     if (!o.dryRun) await Promise.all(leftovers.map((f) => rm(f, { force: true })));
     const recordsSettled = mirror.state().recordsSettled === true;
     const sides = readSides(o.db, index, mirror, walked, problems);
+    // Past here only the files not settled are needed (sides.local): at 100,000
+    // files the settled ones' entries would otherwise live as long as the run.
+    walked.length = 0;
     const objects = sides.objects;
     // Remote objects outside the filter are none of this run's business.
     for (const [path] of objects) if (!o.filter.file(path)) objects.delete(path);

@@ -28,7 +28,7 @@ import { forEachLimit } from './queue.js';
 import { describeFile, WHOLE_READ } from '../library/scan.js';
 import { fingerprint } from './remote-listing.js';
 import { keepRemoteVersion, pruneEmpty, trashLocal, trashRemote } from './trash.js';
-import { musicKey } from './layout.js';
+import { MUSIC_PREFIX } from './layout.js';
 
 export interface ExecContext {
   remote: Remote;
@@ -183,17 +183,9 @@ function confirmIdentical(p: Plan, ctx: ExecContext): void {
     const l = ctx.local.get(a.path);
     if (l?.md5) pairs.push({ path: a.path, key: a.key, size: l.size, md5: l.md5, etag: a.fingerprint, ...(l.audioHash ? { audioHash: l.audioHash } : {}) });
   }
-  // Pairs settled before planning are looked up one by one: in a no-op, none is open.
-  if (open && open.size > 0) {
-    for (const path of p.identical) {
-      const key = musicKey(path);
-      if (!open.has(key)) continue;
-      const f = ctx.index.get(path);
-      const o = ctx.mirror.get(key);
-      const etag = o && fingerprint(o);
-      if (f && etag) pairs.push({ path, key, size: f.size, md5: f.md5, etag, ...(f.audioHash ? { audioHash: f.audioHash } : {}) });
-    }
-  }
+  // Pairs settled before planning get theirs inside SQLite, in one statement:
+  // in a no-op none is open, after a first full listing of a big bucket all are.
+  if (open && open.size > 0 && p.identical.length > 0) ctx.records.recordIdentical(MUSIC_PREFIX, [...ctx.local.keys()]);
   for (const want of pairs) {
     const k = ctx.records.get(want.path);
     if (k && k.key === want.key && k.md5 === want.md5 && k.etag === want.etag && (k.audioHash ?? want.audioHash) === want.audioHash) continue;
