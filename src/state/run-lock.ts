@@ -18,7 +18,8 @@ export function acquireRunLock(file: string, what: string): () => void {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       const pid = Number.parseInt(readFileSync(file, 'utf8'), 10);
       if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && alive(pid)) {
-        throw new CratesyncError(`another cratesync run (pid ${pid}) is working on ${what}; wait for it to end (lock: ${file})`);
+        // The pid may also have been reused by another program after a crash: say how to clear it.
+        throw new CratesyncError(`another cratesync run (pid ${pid}) is working on ${what}; wait for it to end (if none is running, delete ${file})`);
       }
       rmSync(file, { force: true }); // its owner is gone
     }
