@@ -134,12 +134,13 @@ export function summaryLine(command: Direction | 'status', r: SyncResult): strin
   const t = tally(r.exec?.done ?? acts);
   const would = r.exec ? '' : 'would be ';
   const parts: string[] = [];
-  const up = command === 'push' || (command !== 'pull' && t.uploaded > 0);
-  const down = command === 'pull' || (command !== 'push' && t.downloaded > 0);
+  // push counts uploads, pull downloads, sync and status both.
+  const up = command !== 'pull';
+  const down = command !== 'push';
   const moves = r.exec
     ? [up && `${formatCount(t.uploaded)} uploaded`, down && `${formatCount(t.downloaded)} downloaded`]
     : [up && `would upload ${formatCount(t.uploaded)}`, down && `${up ? '' : 'would '}download ${formatCount(t.downloaded)}`];
-  parts.push(`${moves.filter(Boolean).join(', ') || (r.exec ? '0 transferred' : 'would transfer 0')} (${formatBytes(t.bytes)})`);
+  parts.push(`${moves.filter(Boolean).join(', ')} (${formatBytes(t.bytes)})`);
   if (t.moved) parts.push(`${formatCount(t.moved)} ${would}moved or copied without a transfer`);
   if (t.tagOnly) parts.push(`${formatCount(t.tagOnly)} of them tag-only edits`);
   if (t.conflicts) parts.push(`${formatCount(t.conflicts)} ${t.conflicts === 1 ? 'conflict' : 'conflicts'} (both versions kept)`);
