@@ -1,15 +1,14 @@
 /**
- * Scanning a library: walk it and join what the file index knows of files
- * whose size, mtime and inode are unchanged. Files that are new or changed
- * ("fresh") come back without hashes: hashing is left to whoever needs them,
- * at the latest moment, so that a push reads a new file once (to hash and
- * send it together) and a re-run of an unchanged library reads no file.
+ * Library files and their hashes. Files that are new or changed since they
+ * were hashed ("fresh") have none (see sync/sides.ts): hashing is left to
+ * whoever needs them, at the latest moment, so that a push reads a new file
+ * once (to hash and send it together) and a re-run of an unchanged library
+ * reads no file.
  */
 import { extname } from 'node:path';
 import type { FileIndex, FileRecord } from '../state/file-index.js';
-import type { PathFilter } from './filter.js';
 import type { Tags } from './tags.js';
-import { walk, type Problem, type WalkedFile } from './walk.js';
+import type { Problem, WalkedFile } from './walk.js';
 import { hashBytes, hashFile } from './audio-hash.js';
 import { readFileSync } from 'node:fs';
 import { hasTags, readTags } from './tags.js';
@@ -26,51 +25,6 @@ export interface LocalFile extends WalkedFile {
 /** A local file whose hashes are known. */
 export type HashedFile = LocalFile & FileRecord;
 
-export interface ScanResult {
-  files: LocalFile[];
-  problems: Problem[];
-  /** Partial downloads an interrupted run left behind (absolute paths). */
-  leftovers: string[];
-}
-
-/**
- * scanLibrary returns every admitted file of `root`, with hashes where the
- * index vouches for them, and forgets index entries of files that are gone.
- * Unreadable entries are reported in `problems`; only an unreadable root throws.
- */
-export async function scanLibrary(root: string, options: { filter: PathFilter; index: FileIndex }): Promise<ScanResult> {
-  const problems: Problem[] = [];
-  const leftovers: string[] = [];
-  const walked = await walk(root, options.filter, problems, leftovers);
-  const known = options.index.fingerprints();
-  const present = new Set(walked.map((w) => w.path));
-  const gone = [...known.keys()].filter((p) => !present.has(p));
-  // A file renamed or moved within the library keeps its inode, size and
-  // mtime: it is known under its new path without reading it again.
-  const movedFrom = new Map<string, FileRecord>();
-  for (const p of gone) {
-    const k = known.get(p);
-    if (k) movedFrom.set(stamp(k), k);
-  }
-  const moved: FileRecord[] = [];
-  const files: LocalFile[] = walked.map((w) => {
-    const k = known.get(w.path);
-    if (k && k.size === w.size && k.mtimeMs === w.mtimeMs && k.inode === w.inode) return Object.assign(k, { abs: w.abs });
-    const m = k ? undefined : movedFrom.get(stamp(w));
-    if (!m) return w;
-    movedFrom.delete(stamp(w)); // one new path per old file
-    const rec = { ...m, path: w.path };
-    moved.push(rec);
-    return { ...rec, abs: w.abs };
-  });
-  if (gone.length > 0) options.index.remove(...gone);
-  if (moved.length > 0) options.index.put(...moved);
-  return { files, problems, leftovers };
-}
-
-function stamp(f: { inode: number; size: number; mtimeMs: number }): string {
-  return `${f.inode}:${f.size}:${f.mtimeMs}`;
-}
 
 /**
  * hashFiles hashes the fresh ones of `files` in place and records them in the

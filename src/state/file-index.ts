@@ -54,15 +54,6 @@ export class FileIndex {
     this.del = db.prepare('DELETE FROM files WHERE path = ?');
   }
 
-  /** Every record, keyed by path. Tags are not parsed (the scanner does not need them). */
-  fingerprints(): Map<string, FileRecord> {
-    this.flush();
-    const rows = this.db
-      .prepare('SELECT path, size, mtime_ms, inode, md5, audio_hash, NULL AS tags FROM files')
-      .all() as Row[];
-    return new Map(rows.map((r) => [r.path, fromRow(r)]));
-  }
-
   /** Records whose content has MD5 `md5` (by the index on it). */
   withMd5(md5: string): FileRecord[] {
     this.flush();

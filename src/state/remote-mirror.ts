@@ -109,19 +109,6 @@ export class RemoteMirror {
       .run(this.remote, next.listedAt ?? null, next.logCursor ?? null, next.recordsSettled ? 1 : 0);
   }
 
-  /** Forgets that the mirror was ever complete: the next run lists the remote. */
-  invalidate(): void {
-    this.flush();
-    this.db.prepare('UPDATE remotes SET listed_at = NULL WHERE remote = ?').run(this.remote);
-  }
-
-  /** The mirrored objects, streamed from the database, everything known of them included. */
-  *objects(): Iterable<MirrorObject> {
-    this.flush();
-    const rows = this.db.prepare(`SELECT ${COLUMNS} FROM remote_objects WHERE remote = ?`).iterate(this.remote) as Iterable<Row>;
-    for (const r of rows) yield fromRow(r);
-  }
-
   /**
    * The mirrored objects with only what planning needs (key, size, ETag or
    * mtime, hashes), streamed: at 100,000 objects, tags and log bookkeeping

@@ -88,13 +88,6 @@ export class SyncRecords implements SyncedLookup {
     return this.get(path) !== undefined;
   }
 
-  /** All records of this remote, keyed by path (pending writes included). */
-  all(): Map<string, SyncRecord> {
-    this.flush();
-    const rows = this.db.prepare('SELECT path, key, size, md5, etag, audio_hash, moved_to FROM synced WHERE remote = ?').all(this.remote) as Row[];
-    return new Map(rows.map((r) => [r.path, fromRow(r)]));
-  }
-
   /**
    * Notes, durably and at once, that `path` is being moved to `to`: written
    * before the move's copy, so that a run killed between the copy and the

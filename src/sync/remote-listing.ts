@@ -50,13 +50,6 @@ export function foldMusic(objects: Iterable<RemoteObject>, problems: Problem[]):
   return out;
 }
 
-/** listMusic lists `music/` of `remote` (all of it, streamed) into an array. */
-export async function listMusic(remote: Remote, signal?: AbortSignal): Promise<RemoteObject[]> {
-  const out: RemoteObject[] = [];
-  for await (const o of remote.list(MUSIC_PREFIX, signal ? { signal } : {})) out.push(o);
-  return out;
-}
-
 /**
  * fingerprint is what identifies one version of an object cheaply: its ETag,
  * or for remotes without one its size and modification time. A sync record
