@@ -11,6 +11,7 @@ import { openStateDb, type Db } from '../state/state-db.js';
 import { RemoteMirror } from '../state/remote-mirror.js';
 import { decodeLog, encodeLog, LOG_PREFIX, LOG_WINDOW_MS, logKey, logStamp, logTime, RemoteCatalog, type CatalogEntry } from './catalog.js';
 import { CratesyncError } from '../errors.js';
+import { foldMusic } from './remote-listing.js';
 
 const MD5 = (c: string) => c.repeat(32);
 const dirs: string[] = [];
@@ -31,6 +32,12 @@ function machine(remote: FolderRemote, name: string, db = openStateDb(':memory:'
   dbs.push(db);
   const mirror = new RemoteMirror(db, remote.url);
   return { db, mirror, catalog: new RemoteCatalog(remote, mirror, db, `${name}@${name}-m`, `${name}-m`) };
+}
+
+/** The mirror as a run plans from it, once the catalog is refreshed. */
+async function view(m: ReturnType<typeof machine>, o: Parameters<RemoteCatalog['refresh']>[0]) {
+  const r = await m.catalog.refresh(o);
+  return { ...r, objects: foldMusic(m.mirror.lean(), o.problems) };
 }
 
 const put = (key: string, md5: string, more: Partial<CatalogEntry> = {}): CatalogEntry => ({ op: 'put', key, size: 1, md5, at: Date.now(), ...more }) as CatalogEntry;
@@ -60,7 +67,7 @@ describe('RemoteCatalog', () => {
     const remote = await fresh();
     const alice = machine(remote, 'alice');
     const bob = machine(remote, 'bob');
-    await bob.catalog.view({ full: false, problems: [] }); // first contact: a full listing (empty)
+    await view(bob, { full: false, problems: [] }); // first contact: a full listing (empty)
     expect(bob.mirror.state().listedAt).toBeDefined();
 
     await remote.put('music/a.mp3', { data: Buffer.from('a') });
@@ -76,27 +83,27 @@ describe('RemoteCatalog', () => {
       if (prefix === 'music/') listed++;
       return list(prefix, o);
     };
-    const view = await bob.catalog.view({ full: false, problems: [] });
+    const seen = await view(bob, { full: false, problems: [] });
     expect(listed).toBe(0);
-    expect(view.logsRead).toBe(1);
-    expect([...view.objects.keys()]).toEqual(['a.mp3']);
-    expect(view.objects.get('a.mp3')).toMatchObject({ md5: MD5('a'), audioHash: 'f'.repeat(64) });
+    expect(seen.logsRead).toBe(1);
+    expect([...seen.objects.keys()]).toEqual(['a.mp3']);
+    expect(seen.objects.get('a.mp3')).toMatchObject({ md5: MD5('a'), audioHash: 'f'.repeat(64) });
     expect(bob.mirror.get('music/a.mp3')).toMatchObject({ tags: { title: 'A' }, writer: 'alice@alice-m' });
 
     // Read once: the next view reads nothing.
-    expect((await bob.catalog.view({ full: false, problems: [] })).logsRead).toBe(0);
+    expect((await view(bob, { full: false, problems: [] })).logsRead).toBe(0);
   });
 
   it('picks up a log that landed late with an earlier time, within the window', async () => {
     const remote = await fresh();
     const bob = machine(remote, 'bob');
-    await bob.catalog.view({ full: false, problems: [] });
+    await view(bob, { full: false, problems: [] });
     const now = Date.now();
     await remote.put(logKey(now, 'fast'), { data: encodeLog({ v: 1, writer: 'fast@f', entries: [put('music/new.mp3', MD5('1'))] }) });
-    await bob.catalog.view({ full: false, problems: [] });
+    await view(bob, { full: false, problems: [] });
     // A slow upload started earlier lands now, its key sorting before the cursor.
     await remote.put(logKey(now - 60_000, 'slow'), { data: encodeLog({ v: 1, writer: 'slow@s', entries: [put('music/late.mp3', MD5('2'))] }) });
-    const v = await bob.catalog.view({ full: false, problems: [] });
+    const v = await view(bob, { full: false, problems: [] });
     expect(v.logsRead).toBe(1);
     expect([...v.objects.keys()].sort()).toEqual(['late.mp3', 'new.mp3']);
   });
@@ -104,25 +111,25 @@ describe('RemoteCatalog', () => {
   it('lets a later log win over an earlier one read late, for the same key', async () => {
     const remote = await fresh();
     const bob = machine(remote, 'bob');
-    await bob.catalog.view({ full: false, problems: [] });
+    await view(bob, { full: false, problems: [] });
     const now = Date.now();
     await remote.put(logKey(now, 'x'), { data: encodeLog({ v: 1, writer: 'x@x', entries: [put('music/k.mp3', MD5('9'))] }) });
-    await bob.catalog.view({ full: false, problems: [] });
+    await view(bob, { full: false, problems: [] });
     await remote.put(logKey(now - 1000, 'y'), { data: encodeLog({ v: 1, writer: 'y@y', entries: [put('music/k.mp3', MD5('1'))] }) });
-    const v = await bob.catalog.view({ full: false, problems: [] });
+    const v = await view(bob, { full: false, problems: [] });
     expect(v.objects.get('k.mp3')?.md5).toBe(MD5('9'));
   });
 
   it("keeps this machine's own published write over another writer's earlier log read later", async () => {
     const remote = await fresh();
     const alice = machine(remote, 'alice');
-    await alice.catalog.view({ full: false, problems: [] });
+    await view(alice, { full: false, problems: [] });
     const before = Date.now();
     alice.catalog.record(put('music/x.mp3', MD5('a')));
     await alice.catalog.publish();
     // Bob's log, written a moment before Alice's, lands (or is read) only now.
     await remote.put(logKey(before - 1000, 'bob-m'), { data: encodeLog({ v: 1, writer: 'bob@bob-m', entries: [put('music/x.mp3', MD5('b'), { at: before - 1000 })] }) });
-    const v = await alice.catalog.view({ full: false, problems: [] });
+    const v = await view(alice, { full: false, problems: [] });
     expect(v.logsRead).toBe(1);
     expect(v.objects.get('x.mp3')?.md5).toBe(MD5('a'));
   });
@@ -133,18 +140,18 @@ describe('RemoteCatalog', () => {
     await remote.put(logKey(Date.now(), 'bad'), { data: Buffer.from('garbage') });
     await remote.put(logKey(Date.now() + 1, 'good'), { data: encodeLog({ v: 1, writer: 'g@g', entries: [put('music/g.mp3', MD5('g'))] }) });
     const problems: Array<{ path: string; message: string }> = [];
-    await bob.catalog.view({ full: false, problems });
+    await view(bob, { full: false, problems });
     expect(problems).toHaveLength(1);
     expect(problems[0]?.message).toMatch(/unreadable/);
     const again: typeof problems = [];
-    await bob.catalog.view({ full: false, problems: again });
+    await view(bob, { full: false, problems: again });
     expect(again).toHaveLength(0);
   });
 
   it("reconciles with a full listing: foreign objects appear, foreign overwrites lose the catalog's hashes, vanished ones go", async () => {
     const remote = await fresh();
     const alice = machine(remote, 'alice');
-    await alice.catalog.view({ full: false, problems: [] });
+    await view(alice, { full: false, problems: [] });
     for (const k of ['same', 'over', 'gone']) {
       const o = await remote.put(`music/${k}.mp3`, { data: Buffer.from(k) });
       alice.catalog.record(put(`music/${k}.mp3`, o.md5, { size: o.size, audioHash: 'f'.repeat(64) } as never));
@@ -156,10 +163,10 @@ describe('RemoteCatalog', () => {
     await remote.delete('music/gone.mp3');
     const later = Date.now() + LOG_WINDOW_MS + 1000;
 
-    const cached = await alice.catalog.view({ full: false, problems: [], now: later });
+    const cached = await view(alice, { full: false, problems: [], now: later });
     expect(cached.objects.has('foreign.mp3')).toBe(false); // not listed: not seen yet
 
-    const full = await alice.catalog.view({ full: true, problems: [], now: later });
+    const full = await view(alice, { full: true, problems: [], now: later });
     expect([...full.objects.keys()].sort()).toEqual(['foreign.mp3', 'over.mp3', 'same.mp3']);
     expect(full.objects.get('same.mp3')?.audioHash).toBe('f'.repeat(64));
     expect(full.objects.get('over.mp3')?.audioHash).toBeUndefined();
@@ -179,10 +186,10 @@ describe('RemoteCatalog', () => {
 
     const restarted = machine(remote, 'alice', openStateDb(file));
     expect(restarted.catalog.pendingCount()).toBe(1);
-    await restarted.catalog.view({ full: false, problems: [] });
+    await view(restarted, { full: false, problems: [] });
     expect(restarted.catalog.pendingCount()).toBe(0);
     const bob = machine(remote, 'bob');
-    const v = await bob.catalog.view({ full: false, problems: [] });
+    const v = await view(bob, { full: false, problems: [] });
     // Bob's first contact lists music/ (empty here), and the log tells him of x.mp3 anyway.
     expect(v.objects.get('x.mp3')?.md5).toBe(MD5('x'));
   });
@@ -191,7 +198,7 @@ describe('RemoteCatalog', () => {
     const remote = await fresh();
     const alice = machine(remote, 'alice');
     alice.catalog.record(put('music/x.mp3', MD5('x')));
-    await alice.catalog.view({ full: false, problems: [], readOnly: true });
+    await view(alice, { full: false, problems: [], readOnly: true });
     expect(alice.catalog.pendingCount()).toBe(1);
     expect(await keysUnder(remote, LOG_PREFIX)).toEqual([]);
   });

@@ -41,7 +41,6 @@ import { Batcher } from '../state/batcher.js';
 import { META_PREFIX, MUSIC_PREFIX } from './layout.js';
 import { forEachLimit } from './queue.js';
 import { parseEtag } from '../library/etag.js';
-import { foldMusic, type ListedObject } from './remote-listing.js';
 
 export const CATALOG_PREFIX = `${META_PREFIX}catalog/`;
 export const LOG_PREFIX = `${CATALOG_PREFIX}log/`;
@@ -147,9 +146,8 @@ export interface RefreshOptions {
   readOnly?: boolean;
 }
 
-/** What a run plans from: the remote's music objects by NFC library path. */
-export interface CatalogView {
-  objects: Map<string, ListedObject & MirrorObject>;
+/** What a refresh did. */
+export interface Refreshed {
   /** True when this run made a full listing. */
   listed: boolean;
   /** Log objects of other runs folded in. */
@@ -185,25 +183,15 @@ export class RemoteCatalog {
   }
 
   /**
-   * view brings the mirror up to date and returns it for planning: changes left
-   * unpublished by an interrupted run are published (unless `readOnly`), new log objects of other
-   * writers are folded in, and a full listing reconciles the mirror when it
-   * never was, when the last one is older than FULL_LISTING_EVERY_MS, or when
-   * `full` asks. Unreadable log objects are reported in `problems` and skipped.
+   * refresh brings the mirror up to date for planning: changes left
+   * unpublished by an interrupted run are published (unless `readOnly`), new
+   * log objects of other writers are folded in, and a full listing reconciles
+   * the mirror when it never was, when the last one is older than
+   * FULL_LISTING_EVERY_MS, or when `full` asks. Unreadable log objects are
+   * reported in `problems` and skipped. The engine then reads the mirror
+   * joined with the file index (see sides.ts).
    */
-  async view(o: RefreshOptions): Promise<CatalogView> {
-    const { listed, logsRead } = await this.refresh(o);
-    const problems: Problem[] = [];
-    const objects = foldMusic(this.mirror.lean(), problems) as Map<string, ListedObject & MirrorObject>;
-    o.problems.push(...problems);
-    return { objects, listed, logsRead };
-  }
-
-  /**
-   * refresh brings the mirror up to date, as view() does, without reading it
-   * back (the engine joins it with the file index in SQLite: see sides.ts).
-   */
-  async refresh(o: RefreshOptions): Promise<Omit<CatalogView, 'objects'>> {
+  async refresh(o: RefreshOptions): Promise<Refreshed> {
     const now = o.now ?? Date.now();
     if (!o.readOnly && this.pendingCount() > 0) await this.publish(o.signal);
     const st = this.mirror.state();
