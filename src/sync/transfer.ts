@@ -291,14 +291,14 @@ async function upload(a: Action, ctx: ExecContext, signal: AbortSignal): Promise
     }
   });
   const stored = res.etag ? { key: a.key, size: res.size, etag: res.etag } : await ctx.remote.stat(a.key);
-  stored_(a, ctx, file, stored, res.md5);
+  recordStored(a, ctx, file, stored, res.md5);
 }
 
 /**
- * stored_ notes that the remote now holds `file`'s content at `a.key` (as
+ * recordStored notes that the remote now holds `file`'s content at `a.key` (as
  * `stored` describes it): in the catalog, the mirror and the sync records.
  */
-function stored_(a: Action, ctx: ExecContext, file: LocalFile, stored: RemoteObject, md5: string): void {
+function recordStored(a: Action, ctx: ExecContext, file: LocalFile, stored: RemoteObject, md5: string): void {
   // Tags are read with the file when it is fresh; for a file the index vouches for, from the index.
   const tags = file.md5 === md5 ? (file.tags ?? ctx.index.get(a.path)?.tags) : undefined;
   // Once recorded, the run has no more use for them: at 100,000 files they add up.
@@ -350,7 +350,7 @@ async function copyRemote(a: Action, ctx: ExecContext, signal: AbortSignal): Pro
     await ctx.remote.delete(a.key).catch(() => {});
     throw new ChecksumError(`server-side copy of ${from} to ${a.key} has MD5 ${plain}, expected ${file.md5}; not kept`);
   }
-  stored_(a, ctx, file, stored, file.md5);
+  recordStored(a, ctx, file, stored, file.md5);
 }
 
 /**
