@@ -65,10 +65,18 @@ type Write = { put: MirrorObject } | { remove: string };
 
 const COLUMNS = 'key, size, etag, mtime_ms, md5, audio_hash, tags, writer, written_at, log_key';
 
+/**
+ * What planning reads of an object: no tags, no log bookkeeping. The mtime
+ * matters only where there is no ETag to tell versions apart (folders).
+ */
+const LEAN_COLUMNS =
+  'key, size, etag, CASE WHEN etag IS NULL THEN mtime_ms END AS mtime_ms, md5, audio_hash, NULL AS tags, NULL AS writer, NULL AS written_at, NULL AS log_key';
+
 export class RemoteMirror {
   private readonly upsert: Database.Statement;
   private readonly del: Database.Statement;
   private readonly one: Database.Statement;
+  private readonly leanByKey: Database.Statement;
   private readonly writes = new Batcher<Write>((batch) => this.commit(batch));
 
   constructor(
@@ -83,6 +91,7 @@ export class RemoteMirror {
     );
     this.del = db.prepare('DELETE FROM remote_objects WHERE remote = ? AND key = ?');
     this.one = db.prepare(`SELECT ${COLUMNS} FROM remote_objects WHERE remote = ? AND key = ?`);
+    this.leanByKey = db.prepare(`SELECT ${LEAN_COLUMNS} FROM remote_objects WHERE remote = ? AND key = ?`);
   }
 
   state(): MirrorState {
@@ -116,32 +125,21 @@ export class RemoteMirror {
    */
   *lean(): Iterable<MirrorObject> {
     this.flush();
-    // The mtime matters only where there is no ETag to tell versions apart (folders).
-    const rows = this.db
-      .prepare(
-        `SELECT key, size, etag, CASE WHEN etag IS NULL THEN mtime_ms END AS mtime_ms, md5, audio_hash,
-           NULL AS tags, NULL AS writer, NULL AS written_at, NULL AS log_key FROM remote_objects WHERE remote = ?`,
-      )
-      .iterate(this.remote) as Iterable<Row>;
+    const rows = this.db.prepare(`SELECT ${LEAN_COLUMNS} FROM remote_objects WHERE remote = ?`).iterate(this.remote) as Iterable<Row>;
     for (const r of rows) yield fromRow(r);
   }
 
   /** The object at `key` with only what planning needs (see lean()), or undefined. */
   leanOne(key: string): MirrorObject | undefined {
     this.flush();
-    const r = this.db
-      .prepare(
-        `SELECT key, size, etag, CASE WHEN etag IS NULL THEN mtime_ms END AS mtime_ms, md5, audio_hash,
-           NULL AS tags, NULL AS writer, NULL AS written_at, NULL AS log_key FROM remote_objects WHERE remote = ? AND key = ?`,
-      )
-      .get(this.remote, key) as Row | undefined;
+    const r = this.leanByKey.get(this.remote, key) as Row | undefined;
     return r ? fromRow(r) : undefined;
   }
 
-  /** Objects whose content has MD5 `md5` (by the index on it). */
+  /** Objects whose content has MD5 `md5` (by the index on it), with only what planning needs. */
   withMd5(md5: string): MirrorObject[] {
     this.flush();
-    const rows = this.db.prepare(`SELECT ${COLUMNS} FROM remote_objects WHERE remote = ? AND md5 = ?`).all(this.remote, md5) as Row[];
+    const rows = this.db.prepare(`SELECT ${LEAN_COLUMNS} FROM remote_objects WHERE remote = ? AND md5 = ?`).all(this.remote, md5) as Row[];
     return rows.map(fromRow);
   }
 

@@ -159,7 +159,6 @@ export async function runSync(o: SyncOptions): Promise<SyncResult> {
           remote: o.remote,
           root: o.root,
           records,
-          synced,
           index,
           mirror,
           catalog,
@@ -193,7 +192,7 @@ export async function runSync(o: SyncOptions): Promise<SyncResult> {
 /**
  * mustHash picks the fresh (unhashed) files whose content the plan needs
  * before any transfer: those whose path the remote or the last sync knows
- * (identical, changed, tags only, or changed on both sides?), and those as
+ * (identical, changed, tags only, or changed on both sides), and those as
  * big as an object last synced at a path that is gone from the library (a
  * move, to be made a server-side copy). The rest are new and are hashed by
  * the upload that reads them anyway.

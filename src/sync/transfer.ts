@@ -17,7 +17,7 @@ import { readFileSync } from 'node:fs';
 import type { FileIndex } from '../state/file-index.js';
 import type { RemoteMirror } from '../state/remote-mirror.js';
 import type { RemoteCatalog } from './catalog.js';
-import type { SyncRecords, SyncRecord, SyncedLookup } from '../state/sync-records.js';
+import type { SyncRecords, SyncRecord } from '../state/sync-records.js';
 import type { LocalFile } from '../library/scan.js';
 import type { Action, Plan } from './plan.js';
 import type { RunObserver } from './observer.js';
@@ -38,8 +38,6 @@ export interface ExecContext {
   mirror: RemoteMirror;
   /** Where each change to the remote is recorded for the other machines. */
   catalog: RemoteCatalog;
-  /** The records as they were before this run (read once by the engine). */
-  synced: SyncedLookup;
   index: FileIndex;
   /** Local files by library path, as scanned. */
   local: ReadonlyMap<string, LocalFile>;
