@@ -90,14 +90,17 @@ export function renderStatus(where: { library: string; remote: string }, r: Sync
 }
 
 /**
- * resultJson is the --json document of push, pull, sync and status. Its
- * `actions` leave out identical files (counted in `summary.unchanged`) unless `all`.
+ * resultJson yields the --json document of push, pull, sync and status, in
+ * pieces of about 64 KiB: an initial push of 100,000 files lists 100,000
+ * actions, and the whole text (with the objects it was made from) would be
+ * the run's biggest allocation. Its `actions` leave out identical files
+ * (counted in `summary.unchanged`) unless `all`; each action is one line.
  */
-export function resultJson(command: Direction | 'status', where: { library: string; remote: string }, r: SyncResult, all = false) {
+export function* resultJson(command: Direction | 'status', where: { library: string; remote: string }, r: SyncResult, all = false): Generator<string> {
   const t = tally(r.exec?.done ?? r.plan.actions);
   const failed = new Map((r.exec?.failed ?? []).map((f) => [`${f.kind}:${f.path}`, f.message]));
-  const done = new Set((r.exec?.done ?? []).map((a) => `${a.kind}:${a.path}`));
-  return {
+  const done = new Set<Action>(r.exec?.done);
+  const head = {
     command,
     ...where,
     dryRun: !r.exec,
@@ -117,23 +120,33 @@ export function resultJson(command: Direction | 'status', where: { library: stri
       failed: r.exec?.failed.length ?? r.plan.actions.filter((a) => a.kind === 'error').length,
       warnings: r.problems.length,
     },
-    actions: shown(r.plan, all).map((a) => {
-      const id = `${a.kind}:${a.path}`;
-      const status = !r.exec ? 'planned' : a.kind === 'skip' ? 'skipped' : failed.has(id) ? 'failed' : done.has(id) ? 'done' : 'not started';
-      return {
-        kind: a.kind,
-        path: a.path,
-        key: a.key,
-        reason: a.reason,
-        ...(a.detail ? { detail: a.detail } : {}),
-        ...(a.from ? { from: a.from } : {}),
-        ...(a.conflictPath ? { conflictPath: a.conflictPath } : {}),
-        size: a.size,
-        status,
-        ...(failed.has(id) ? { error: failed.get(id) } : {}),
-      };
-    }),
+    ...(r.exec?.fatal ? { fatal: String((r.exec.fatal as Error).message ?? r.exec.fatal) } : {}),
     problems: r.problems,
-    fatal: r.exec?.fatal ? String((r.exec.fatal as Error).message ?? r.exec.fatal) : undefined,
   };
+  let chunk = `${JSON.stringify(head, null, 2).slice(0, -2)},\n  "actions": [`;
+  let first = true;
+  for (const a of shown(r.plan, all)) {
+    const id = `${a.kind}:${a.path}`;
+    const error = failed.get(id);
+    const status = !r.exec ? 'planned' : a.kind === 'skip' ? 'skipped' : error !== undefined ? 'failed' : done.has(a) ? 'done' : 'not started';
+    const entry = {
+      kind: a.kind,
+      path: a.path,
+      key: a.key,
+      reason: a.reason,
+      ...(a.detail ? { detail: a.detail } : {}),
+      ...(a.from ? { from: a.from } : {}),
+      ...(a.conflictPath ? { conflictPath: a.conflictPath } : {}),
+      size: a.size,
+      status,
+      ...(error !== undefined ? { error } : {}),
+    };
+    chunk += `${first ? '' : ','}\n    ${JSON.stringify(entry)}`;
+    first = false;
+    if (chunk.length >= 65536) {
+      yield chunk;
+      chunk = '';
+    }
+  }
+  yield `${chunk}${first ? '' : '\n  '}]\n}\n`;
 }

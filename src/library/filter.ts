@@ -24,6 +24,8 @@ export interface PathFilter {
   file(path: string): boolean;
   /** True when a directory's name alone rules it out (hidden). */
   skipDir(name: string): boolean;
+  /** What the filter was made from: makeFilter(options) makes it again (in another thread). */
+  readonly options: FilterOptions;
 }
 
 /**
@@ -49,6 +51,7 @@ export function makeFilter(options: FilterOptions = {}): PathFilter {
   const include = globMatcher(options.include);
   const exclude = globMatcher(options.exclude);
   return {
+    options,
     file(path) {
       const name = path.slice(path.lastIndexOf('/') + 1);
       if (name.startsWith('.')) return false; // hidden files and macOS `._*` resource forks

@@ -13,8 +13,8 @@ import type { RunObserver } from './observer.js';
 import { FileIndex } from '../state/file-index.js';
 import { SyncRecords, type SyncedLookup } from '../state/sync-records.js';
 import { hashFiles, type LocalFile } from '../library/scan.js';
-import { walk } from '../library/walk.js';
-import { readSides } from './sides.js';
+import { walkBatches } from '../library/walk.js';
+import { SidesReader } from './sides.js';
 import { resolveRemote, type ListedObject } from './remote-listing.js';
 import { machineId, RemoteCatalog } from './catalog.js';
 import { RemoteMirror } from '../state/remote-mirror.js';
@@ -85,18 +85,24 @@ export async function runSync(o: SyncOptions): Promise<SyncResult> {
     observer.phase?.('scan');
     const scanProblems: Problem[] = [];
     const leftovers: string[] = [];
-    const [walked, view] = await Promise.all([
-      walk(o.root, o.filter, scanProblems, leftovers),
-      catalog.refresh({ full: o.full ?? false, problems, signal, readOnly: o.dryRun }),
+    // The walk runs on another thread and hands its files over in batches,
+    // joined with the index and the mirror as they come, once the catalog has
+    // brought the mirror up to date. (The walk is started first: the catalog's
+    // first request loads the S3 client, which keeps this thread busy a while.)
+    const reader = new SidesReader(o.db, index, mirror);
+    const walking = walkBatches(o.root, o.filter, scanProblems, leftovers, (batch) => reader.take(batch));
+    const [view] = await Promise.all([
+      catalog.refresh({ full: o.full ?? false, problems, signal, readOnly: o.dryRun }).then((v) => {
+        reader.open();
+        return v;
+      }),
+      walking,
     ]);
     for (const p of scanProblems) report(p);
     // The run lock is held (see cli/session.ts): no other run owns these.
     if (!o.dryRun) await Promise.all(leftovers.map((f) => rm(f, { force: true })));
     const recordsSettled = mirror.state().recordsSettled === true;
-    const sides = readSides(o.db, index, mirror, walked, problems);
-    // Past here only the files not settled are needed (sides.local): at 100,000
-    // files the settled ones' entries would otherwise live as long as the run.
-    walked.length = 0;
+    const sides = reader.finish(problems);
     const objects = sides.objects;
     // Remote objects outside the filter are none of this run's business.
     for (const [path] of objects) if (!o.filter.file(path)) objects.delete(path);

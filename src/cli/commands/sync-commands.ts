@@ -110,7 +110,7 @@ async function syncCommand(
     }
     const where = { library: root, remote: remote.url };
     if (json) {
-      io.stdout.write(`${JSON.stringify(resultJson(command, where, result, Boolean(ctx.global.verbose)), null, 2)}\n`);
+      for (const chunk of resultJson(command, where, result, Boolean(ctx.global.verbose))) io.stdout.write(chunk);
     } else if (command === 'status') {
       io.stdout.write(renderStatus(where, result));
     } else if (flags.dryRun) {
