@@ -19,6 +19,7 @@ import type { RemoteMirror } from '../state/remote-mirror.js';
 import type { RemoteCatalog } from './catalog.js';
 import type { SyncRecords, SyncRecord } from '../state/sync-records.js';
 import type { LocalFile } from '../library/scan.js';
+import type { Tags } from '../library/tags.js';
 import type { Action, Plan } from './plan.js';
 import type { RunObserver } from './observer.js';
 import { ChecksumError, classify, FileError, NotFoundError } from '../errors.js';
@@ -221,6 +222,8 @@ const SEND_FROM_MEMORY = 16 * 1024 * 1024;
 interface Outgoing {
   body: PutBody;
   md5: string;
+  /** The tags read with a fresh file (for the catalog). */
+  tags?: Tags;
   release(): void;
 }
 
@@ -254,10 +257,13 @@ async function outgoing(file: LocalFile, ctx: ExecContext, signal: AbortSignal):
   }
   try {
     const rec = await describeFile(file, data);
-    Object.assign(file, rec);
+    // The hashes stay with the file (a retry need not read it again); the
+    // tags only go to the index and the catalog: at 100,000 files they add up.
+    file.md5 = rec.md5;
+    if (rec.audioHash) file.audioHash = rec.audioHash;
     ctx.index.put(rec);
     ctx.stats.hashed++;
-    return { body: data ? { data } : { path: file.abs }, md5: rec.md5, release };
+    return { body: data ? { data } : { path: file.abs }, md5: rec.md5, ...(rec.tags ? { tags: rec.tags } : {}), release };
   } catch (err) {
     release();
     throw err;
@@ -268,6 +274,7 @@ async function upload(a: Action, ctx: ExecContext, signal: AbortSignal): Promise
   const file = ctx.local.get(a.path);
   if (!file) throw new FileError(a.path, 'vanished before upload');
   let kept = false;
+  let tags: Tags | undefined;
   // Until the upload is confirmed the object's state is unknown: a failed one
   // may have left nothing, or the old version, so the mirror forgets it.
   ctx.mirror.remove(a.key);
@@ -277,6 +284,7 @@ async function upload(a: Action, ctx: ExecContext, signal: AbortSignal): Promise
       kept = true;
     }
     const out = await outgoing(file, ctx, signal);
+    tags = out.tags; // none when the index vouched for the file: recordStored asks the index
     try {
       return await ctx.remote.put(a.key, out.body, { expectMd5: out.md5, onProgress, signal });
     } catch (err) {
@@ -289,18 +297,16 @@ async function upload(a: Action, ctx: ExecContext, signal: AbortSignal): Promise
     }
   });
   const stored = res.etag ? { key: a.key, size: res.size, etag: res.etag } : await ctx.remote.stat(a.key);
-  recordStored(a, ctx, file, stored, res.md5);
+  recordStored(a, ctx, file, stored, res.md5, tags);
 }
 
 /**
  * recordStored notes that the remote now holds `file`'s content at `a.key` (as
  * `stored` describes it): in the catalog, the mirror and the sync records.
  */
-function recordStored(a: Action, ctx: ExecContext, file: LocalFile, stored: RemoteObject, md5: string): void {
+function recordStored(a: Action, ctx: ExecContext, file: LocalFile, stored: RemoteObject, md5: string, fresh?: Tags): void {
   // Tags are read with the file when it is fresh; for a file the index vouches for, from the index.
-  const tags = file.md5 === md5 ? (file.tags ?? ctx.index.get(a.path)?.tags) : undefined;
-  // Once recorded, the run has no more use for them: at 100,000 files they add up.
-  delete file.tags;
+  const tags = file.md5 === md5 ? (fresh ?? ctx.index.get(a.path)?.tags) : undefined;
   ctx.catalog.record({
     op: 'put',
     key: a.key,
