@@ -2,8 +2,11 @@
  * Which library files take part in a sync: by extension, never hidden files
  * or macOS resource forks (`._*`), then include/exclude globs (exclude wins).
  */
-import picomatch from 'picomatch';
+import { createRequire } from 'node:module';
 import { extname } from 'node:path';
+
+/** picomatch, loaded with the first glob: most runs have none, and every run (and the walk worker) would pay its start-up. */
+const loadPicomatch = () => createRequire(import.meta.url)('picomatch') as typeof import('picomatch');
 
 /** Audio, cue sheets, playlists and cover images: what a music library is made of. */
 export const DEFAULT_EXTENSIONS: readonly string[] = [
@@ -36,6 +39,7 @@ export interface PathFilter {
  */
 export function globMatcher(globs: readonly string[] | undefined): ((p: string) => boolean) | undefined {
   if (!globs || globs.length === 0) return undefined;
+  const picomatch = loadPicomatch();
   const patterns = globs.map((g) => (g.endsWith('/') ? `${g}**` : g));
   // picomatch's basename mode would apply to every pattern, so names and paths compile apart.
   const names = patterns.filter((g) => !g.includes('/'));
