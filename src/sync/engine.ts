@@ -25,6 +25,7 @@ import { caseClashes, localNameProblem, nfc, portableNameProblem } from '../libr
 import { BufferPool } from '../remote/buffer-pool.js';
 import { ByteBudget } from '../remote/byte-budget.js';
 import { describe } from '../errors.js';
+import { MANY_TRANSFERS, moderateHeapGrowth } from '../heap-growth.js';
 
 /** Memory for files held whole while they are hashed and sent. */
 const SEND_BUDGET = 64 * 1024 * 1024;
@@ -160,6 +161,7 @@ export async function runSync(o: SyncOptions): Promise<SyncResult> {
     observer.planned?.({ files: work.length, bytes: work.reduce((n, a) => n + a.size, 0) });
     const result: SyncResult = { plan: p, problems, hashed, listed: view.listed, elapsedMs: 0 };
     if (!o.dryRun) {
+      if (work.length >= MANY_TRANSFERS) moderateHeapGrowth();
       try {
         result.exec = await executePlan(p, {
           remote: o.remote,
