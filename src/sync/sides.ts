@@ -2,11 +2,11 @@
  * Reading both sides for planning at library scale. Most of a library is, on
  * most runs, unchanged on both sides: a file whose stat fingerprint is the one
  * it was hashed with, under a key whose object has that very content. Those
- * pairs are settled inside SQLite — one join of the file index with the remote
- * mirror, streamed — and only their paths are kept; every other file and
- * object is loaded whole, for the planner. A no-op run over 100,000 tracks so
- * holds one small record per file instead of two objects with all their
- * hashes.
+ * pairs are settled inside SQLite — each batch of walked files is joined with
+ * the file index and the remote mirror in one statement, while the walk goes
+ * on — and only their paths are kept; every other file and object is loaded
+ * whole, for the planner. A no-op run over 100,000 tracks so holds one path
+ * per file instead of two objects with all their hashes.
  */
 import type { Db } from '../state/state-db.js';
 import type { FileIndex, FileRecord } from '../state/file-index.js';
