@@ -106,13 +106,6 @@ export class Walked {
     return this.paths.map((_, i) => this.file(i));
   }
 
-  /** clear lets go of every entry. */
-  clear(): void {
-    this.paths.length = 0;
-    this.spelled.clear();
-    this.stats = new Float64Array(0);
-  }
-
   /** pack makes the entries a message for another thread. */
   pack(): PackedFiles {
     return { paths: this.paths.join('\0'), stats: this.stats.slice(0, 3 * this.paths.length), spelled: [...this.spelled] };

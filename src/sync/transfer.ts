@@ -305,8 +305,9 @@ async function upload(a: Action, ctx: ExecContext, signal: AbortSignal): Promise
  * `stored` describes it): in the catalog, the mirror and the sync records.
  */
 function recordStored(a: Action, ctx: ExecContext, file: LocalFile, stored: RemoteObject, md5: string, fresh?: Tags): void {
-  // Tags are read with the file when it is fresh; for a file the index vouches for, from the index.
-  const tags = file.md5 === md5 ? (fresh ?? ctx.index.get(a.path)?.tags) : undefined;
+  // Tags are read with the file when it is hashed (here or before planning);
+  // for a file the index vouches for, they come from the index.
+  const tags = file.md5 === md5 ? (fresh ?? file.tags ?? ctx.index.get(a.path)?.tags) : undefined;
   ctx.catalog.record({
     op: 'put',
     key: a.key,
