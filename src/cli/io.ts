@@ -1,4 +1,5 @@
 /** The streams a command writes to; tests pass their own. */
+import { once } from 'node:events';
 import type { Out } from './progress.js';
 
 export interface Io {
@@ -6,7 +7,15 @@ export interface Io {
   stderr: Out;
 }
 
-export const processIo: Io = {
-  stdout: { write: (s) => void process.stdout.write(s), isTTY: process.stdout.isTTY, columns: process.stdout.columns },
-  stderr: { write: (s) => void process.stderr.write(s), isTTY: process.stderr.isTTY, columns: process.stderr.columns },
-};
+function out(stream: NodeJS.WriteStream): Out {
+  return {
+    write: (s) => void stream.write(s),
+    drained: async () => {
+      if (stream.writableNeedDrain) await once(stream, 'drain');
+    },
+    isTTY: stream.isTTY,
+    columns: stream.columns,
+  };
+}
+
+export const processIo: Io = { stdout: out(process.stdout), stderr: out(process.stderr) };

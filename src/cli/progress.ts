@@ -12,6 +12,11 @@ const ARROW: Record<string, string> = { upload: '↑', download: '↓', 'trash-r
 
 export interface Out {
   write(s: string): void;
+  /**
+   * Resolves once what was written has been taken: a pipe takes it only as
+   * fast as its reader reads, and until then the writes wait in memory.
+   */
+  drained?(): Promise<void>;
   isTTY?: boolean;
   columns?: number;
 }

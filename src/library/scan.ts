@@ -22,9 +22,6 @@ export interface LocalFile extends WalkedFile {
   tags?: Tags;
 }
 
-/** A local file whose hashes are known. */
-export type HashedFile = LocalFile & FileRecord;
-
 
 /**
  * hashFiles hashes the fresh ones of `files` in place and records them in the
@@ -35,8 +32,9 @@ export async function hashFiles(files: LocalFile[], index: FileIndex, problems: 
   let n = 0;
   await forEachLimit(files.filter((f) => !f.md5), concurrency, async (f) => {
     try {
-      Object.assign(f, await describeFile(f));
-      index.put(f as HashedFile);
+      const rec = await describeFile(f);
+      Object.assign(f, rec);
+      index.put(rec);
       n++;
     } catch (err) {
       problems.push({ path: f.path, message: describe(err) });
@@ -55,11 +53,11 @@ export const WHOLE_READ = 256 * 1024;
  * Throws when the file cannot be read; tags that cannot be parsed are simply
  * absent (corrupt or tagless audio is still synced as a file).
  */
-export async function describeFile(w: WalkedFile, data?: Buffer): Promise<HashedFile> {
+export async function describeFile(w: WalkedFile, data?: Buffer): Promise<FileRecord> {
   // A synchronous read of a small file saves a dozen thread-pool round trips.
   const bytes = data ?? (w.size <= WHOLE_READ ? readFileSync(w.abs) : undefined);
   const h = bytes ? await hashBytes(bytes) : await hashFile(w.abs);
-  const rec: HashedFile = { path: w.path, abs: w.abs, size: h.size, mtimeMs: w.mtimeMs, inode: w.inode, md5: h.md5 };
+  const rec: FileRecord = { path: w.path, size: h.size, mtimeMs: w.mtimeMs, inode: w.inode, md5: h.md5 };
   if (h.audioHash) rec.audioHash = h.audioHash;
   if (hasTags(extname(w.path))) {
     try {

@@ -26,6 +26,10 @@ export function openStateDb(file: string): Db {
     // kill -9 mid-run needs; only a power loss may drop the last transactions.
     db.pragma('synchronous = NORMAL');
     db.pragma('busy_timeout = 5000');
+    // 4 MiB of page cache, not better-sqlite3's 16: at 100,000 files the
+    // database outgrows any cache, the indexed lookups of a run touch few
+    // pages, and the operating system's file cache holds the rest anyway.
+    db.pragma('cache_size = -4096');
   } catch (err) {
     throw new CratesyncError(`${file}: cannot open state database: ${(err as Error).message}`, { cause: err });
   }

@@ -111,11 +111,13 @@ export async function runSync(o: SyncOptions): Promise<SyncResult> {
     observer.phase?.('compare');
     const synced = records;
     const before = problems.length;
-    const files = [...sides.local.values()];
-    const hashed = await hashFiles(mustHash(files, objects, synced), index, problems);
-    for (const p of problems.slice(before)) observer.problem?.(p);
-    const unreadable = new Set(problems.slice(before).map((p) => p.path));
-    const local = unreadable.size === 0 ? sides.local : new Map<string, LocalFile>(files.filter((f) => !unreadable.has(f.path)).map((f) => [f.path, f]));
+    const local = sides.local;
+    const hashed = await hashFiles(mustHash(local, objects, synced), index, problems);
+    // A file that cannot be read is left out of this run (and reported).
+    for (const p of problems.slice(before)) {
+      local.delete(p.path);
+      observer.problem?.(p);
+    }
     const remote = await resolveRemote({ remote: o.remote, objects, synced, local, problems, signal });
     const identical = sides.identical;
     const refuse = caseClashes(
@@ -157,11 +159,16 @@ export async function runSync(o: SyncOptions): Promise<SyncResult> {
     });
     if (o.delete) checkDeleteLimit(p, o.maxDelete);
 
-    const work = p.actions.filter((a) => a.kind !== 'skip' && a.kind !== 'error' && !a.kind.startsWith('trash'));
-    observer.planned?.({ files: work.length, bytes: work.reduce((n, a) => n + a.size, 0) });
+    const work = { files: 0, bytes: 0 };
+    for (const a of p.actions) {
+      if (a.kind === 'skip' || a.kind === 'error' || a.kind.startsWith('trash')) continue;
+      work.files++;
+      work.bytes += a.size;
+    }
+    observer.planned?.(work);
     const result: SyncResult = { plan: p, problems, hashed, listed: view.listed, elapsedMs: 0 };
     if (!o.dryRun) {
-      if (work.length >= MANY_TRANSFERS) moderateHeapGrowth();
+      if (work.files >= MANY_TRANSFERS) moderateHeapGrowth();
       try {
         result.exec = await executePlan(p, {
           remote: o.remote,
@@ -205,14 +212,13 @@ export async function runSync(o: SyncOptions): Promise<SyncResult> {
  * move, to be made a server-side copy). The rest are new and are hashed by
  * the upload that reads them anyway.
  */
-function mustHash(files: LocalFile[], objects: ReadonlyMap<string, ListedObject>, synced: SyncedLookup): LocalFile[] {
-  const fresh = files.filter((f) => !f.md5);
-  if (fresh.length === 0) return fresh;
-  const present = new Set(files.map((f) => f.path));
+function mustHash(local: ReadonlyMap<string, LocalFile>, objects: ReadonlyMap<string, ListedObject>, synced: SyncedLookup): LocalFile[] {
   const movedSizes = new Set<number>();
   for (const path of objects.keys()) {
-    const rec = present.has(path) ? undefined : synced.get(path);
+    const rec = local.has(path) ? undefined : synced.get(path);
     if (rec) movedSizes.add(rec.size);
   }
-  return fresh.filter((f) => objects.has(f.path) || synced.has(f.path) || movedSizes.has(f.size));
+  const must: LocalFile[] = [];
+  for (const f of local.values()) if (!f.md5 && (objects.has(f.path) || synced.has(f.path) || movedSizes.has(f.size))) must.push(f);
+  return must;
 }

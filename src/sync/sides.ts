@@ -122,9 +122,8 @@ export class SidesReader {
         continue;
       }
       movedFrom.delete(stamp(w));
-      const rec: FileRecord = { ...m, path: w.path };
-      this.index.put(rec);
-      local.set(w.path, { ...rec, abs: w.abs });
+      this.index.put({ ...m, path: w.path });
+      local.set(w.path, Object.assign(w, { md5: m.md5 }, m.audioHash ? { audioHash: m.audioHash } : {}));
     }
     for (const g of gone) this.index.remove(g.path);
 

@@ -14,12 +14,11 @@ import type { PutBody, Remote, RemoteObject } from '../remote/remote.js';
 import type { BufferPool } from '../remote/buffer-pool.js';
 import { readInto } from '../remote/local-io.js';
 import { readFileSync } from 'node:fs';
-import type { FileIndex } from '../state/file-index.js';
+import type { FileIndex, FileRecord } from '../state/file-index.js';
 import type { RemoteMirror } from '../state/remote-mirror.js';
 import type { RemoteCatalog } from './catalog.js';
 import type { SyncRecords, SyncRecord } from '../state/sync-records.js';
 import type { LocalFile } from '../library/scan.js';
-import type { Tags } from '../library/tags.js';
 import type { Action, Plan } from './plan.js';
 import type { RunObserver } from './observer.js';
 import { ChecksumError, classify, FileError, NotFoundError } from '../errors.js';
@@ -111,9 +110,8 @@ export async function executePlan(p: Plan, ctx: ExecContext): Promise<ExecResult
   };
 
   try {
-    const transfers = p.actions.filter((a) => TRANSFER_KINDS.has(a.kind));
     ctx.observer.phase?.('transfer');
-    await forEachLimit(transfers, ctx.transfers, (a) => run(a, () => transfer(a, ctx, signal))(), signal);
+    await forEachLimit(ofKinds(p.actions, TRANSFER_KINDS), ctx.transfers, (a) => run(a, () => transfer(a, ctx, signal))(), signal);
 
     // The old key of a move goes only once its content stands at the new key:
     // copied in this run, or found there already.
@@ -144,6 +142,11 @@ export async function executePlan(p: Plan, ctx: ExecContext): Promise<ExecResult
 }
 
 const TRANSFER_KINDS: ReadonlySet<Action['kind']> = new Set(['upload', 'download', 'copy-remote', 'copy-local', 'move-local', 'conflict']);
+
+/** ofKinds yields the actions of the given kinds, in plan order (without a copy of the list). */
+function* ofKinds(actions: readonly Action[], kinds: ReadonlySet<Action['kind']>): Generator<Action> {
+  for (const a of actions) if (kinds.has(a.kind)) yield a;
+}
 
 function transfer(a: Action, ctx: ExecContext, signal: AbortSignal): Promise<void> {
   switch (a.kind) {
@@ -222,19 +225,21 @@ const SEND_FROM_MEMORY = 16 * 1024 * 1024;
 interface Outgoing {
   body: PutBody;
   md5: string;
-  /** The tags read with a fresh file (for the catalog). */
-  tags?: Tags;
+  /** What hashing a fresh file learnt (hashes and tags), when it was hashed now. */
+  learnt?: FileRecord;
   release(): void;
 }
 
 /**
- * outgoing readies `file` for sending. A file the index vouches for is
- * streamed by the remote against its known MD5. A fresh one is hashed (and its
- * tags read) now, from the very bytes that will be sent when it is small
- * enough to hold in memory within the run's budget, and recorded in the index.
+ * outgoing readies `file` for sending. A file whose MD5 is known (the index
+ * vouches for it, or an earlier attempt hashed it: `learnt`) is streamed by
+ * the remote against that MD5. A fresh one is hashed (and its tags read) now,
+ * from the very bytes that will be sent when it is small enough to hold in
+ * memory within the run's budget, and recorded in the index.
  */
-async function outgoing(file: LocalFile, ctx: ExecContext, signal: AbortSignal): Promise<Outgoing> {
-  if (file.md5) return { body: { path: file.abs }, md5: file.md5, release() {} };
+async function outgoing(file: LocalFile, learnt: FileRecord | undefined, ctx: ExecContext, signal: AbortSignal): Promise<Outgoing> {
+  const md5 = file.md5 ?? learnt?.md5;
+  if (md5) return { body: { path: file.abs }, md5, release() {} };
   let data: Buffer | undefined;
   let release = () => {};
   try {
@@ -257,13 +262,9 @@ async function outgoing(file: LocalFile, ctx: ExecContext, signal: AbortSignal):
   }
   try {
     const rec = await describeFile(file, data);
-    // The hashes stay with the file (a retry need not read it again); the
-    // tags only go to the index and the catalog: at 100,000 files they add up.
-    file.md5 = rec.md5;
-    if (rec.audioHash) file.audioHash = rec.audioHash;
     ctx.index.put(rec);
     ctx.stats.hashed++;
-    return { body: data ? { data } : { path: file.abs }, md5: rec.md5, ...(rec.tags ? { tags: rec.tags } : {}), release };
+    return { body: data ? { data } : { path: file.abs }, md5: rec.md5, learnt: rec, release };
   } catch (err) {
     release();
     throw err;
@@ -274,7 +275,10 @@ async function upload(a: Action, ctx: ExecContext, signal: AbortSignal): Promise
   const file = ctx.local.get(a.path);
   if (!file) throw new FileError(a.path, 'vanished before upload');
   let kept = false;
-  let tags: Tags | undefined;
+  // What hashing a fresh file learnt stays with this upload (a retry need not
+  // read the file again), not with the file: at 100,000 files, hashes and
+  // tags kept on every file sent were a third of the heap.
+  let learnt: FileRecord | undefined;
   // Until the upload is confirmed the object's state is unknown: a failed one
   // may have left nothing, or the old version, so the mirror forgets it.
   ctx.mirror.remove(a.key);
@@ -283,51 +287,51 @@ async function upload(a: Action, ctx: ExecContext, signal: AbortSignal): Promise
       await keepRemoteVersion(ctx.remote, ctx.stamp, a.key);
       kept = true;
     }
-    const out = await outgoing(file, ctx, signal);
-    tags = out.tags; // none when the index vouched for the file: recordStored asks the index
+    const out = await outgoing(file, learnt, ctx, signal);
+    learnt ??= out.learnt;
     try {
       return await ctx.remote.put(a.key, out.body, { expectMd5: out.md5, onProgress, signal });
     } catch (err) {
       // A mismatch may mean the file changed since it was hashed: take it as
       // fresh again, so that the retry hashes and sends what is there now.
-      if (err instanceof ChecksumError) await refresh(file);
+      if (err instanceof ChecksumError) {
+        learnt = undefined;
+        await refresh(file);
+      }
       throw err;
     } finally {
       out.release();
     }
   });
   const stored = res.etag ? { key: a.key, size: res.size, etag: res.etag } : await ctx.remote.stat(a.key);
-  recordStored(a, ctx, file, stored, res.md5, tags);
+  recordStored(a, ctx, file, stored, res.md5, learnt);
 }
 
 /**
  * recordStored notes that the remote now holds `file`'s content at `a.key` (as
- * `stored` describes it): in the catalog, the mirror and the sync records.
+ * `stored` describes it, with MD5 `md5`): in the catalog, the mirror and the
+ * sync records. `learnt` is what hashing the file during the upload found.
  */
-function recordStored(a: Action, ctx: ExecContext, file: LocalFile, stored: RemoteObject, md5: string, fresh?: Tags): void {
-  // Tags are read with the file when it is hashed (here or before planning);
-  // for a file the index vouches for, they come from the index.
-  const tags = file.md5 === md5 ? (fresh ?? file.tags ?? ctx.index.get(a.path)?.tags) : undefined;
+function recordStored(a: Action, ctx: ExecContext, file: LocalFile, stored: RemoteObject, md5: string, learnt?: FileRecord): void {
+  // The audio hash and tags go with the content they were read from: hashed
+  // during the upload, before planning, or (tags) as the index has them.
+  const known = learnt ?? file;
+  const same = known.md5 === md5;
+  const audioHash = same ? known.audioHash : undefined;
+  const tags = same ? (known.tags ?? ctx.index.get(a.path)?.tags) : undefined;
   ctx.catalog.record({
     op: 'put',
     key: a.key,
     size: stored.size,
     md5,
     ...(stored.etag ? { etag: stored.etag } : {}),
-    ...(file.md5 === md5 && file.audioHash ? { audioHash: file.audioHash } : {}),
+    ...(audioHash ? { audioHash } : {}),
     ...(tags ? { tags } : {}),
     at: Date.now(),
   });
   if (stored.mtime) ctx.mirror.put({ ...ctx.mirror.get(a.key), ...stored, md5 });
   const etag = fingerprint(stored);
-  ctx.records.put({
-    path: a.path,
-    key: a.key,
-    size: stored.size,
-    md5,
-    ...(etag ? { etag } : {}),
-    ...(file.md5 === md5 && file.audioHash ? { audioHash: file.audioHash } : {}),
-  });
+  ctx.records.put({ path: a.path, key: a.key, size: stored.size, md5, ...(etag ? { etag } : {}), ...(audioHash ? { audioHash } : {}) });
 }
 
 /**
@@ -381,8 +385,7 @@ async function copyLocal(a: Action, ctx: ExecContext): Promise<void> {
     }
   }
   const st = await stat(dest);
-  const { abs: _abs, ...known } = src;
-  ctx.index.put({ ...known, path: a.path, size: st.size, mtimeMs: st.mtimeMs, inode: st.ino, md5: src.md5 });
+  ctx.index.put({ path: a.path, size: st.size, mtimeMs: st.mtimeMs, inode: st.ino, md5: src.md5, ...(src.audioHash ? { audioHash: src.audioHash } : {}), ...(src.tags ? { tags: src.tags } : {}) });
   if (a.kind === 'move-local') {
     ctx.index.remove(a.from);
     ctx.records.remove(a.from);
@@ -424,8 +427,7 @@ function partName(dest: string): string {
 /** refresh forgets what was known of `file`'s content and takes its stat again. */
 async function refresh(file: LocalFile): Promise<void> {
   const st = await stat(file.abs);
-  delete file.md5;
-  Object.assign(file, { size: st.size, mtimeMs: st.mtimeMs, inode: st.ino });
+  Object.assign(file, { size: st.size, mtimeMs: st.mtimeMs, inode: st.ino, md5: undefined, audioHash: undefined, tags: undefined });
 }
 
 async function download(a: Action, ctx: ExecContext, signal: AbortSignal, opts: { record?: boolean } = {}): Promise<void> {

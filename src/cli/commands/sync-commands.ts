@@ -110,7 +110,11 @@ async function syncCommand(
     }
     const where = { library: root, remote: remote.url };
     if (json) {
-      for (const chunk of resultJson(command, where, result, Boolean(ctx.global.verbose))) io.stdout.write(chunk);
+      // In pieces, each taken before the next is made: 100,000 actions make 20 MB.
+      for (const chunk of resultJson(command, where, result, Boolean(ctx.global.verbose))) {
+        io.stdout.write(chunk);
+        await io.stdout.drained?.();
+      }
     } else if (command === 'status') {
       io.stdout.write(renderStatus(where, result));
     } else if (flags.dryRun) {
