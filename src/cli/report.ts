@@ -8,10 +8,13 @@ import { musicKey } from '../sync/layout.js';
  * shown picks the actions worth listing: identical files (the bulk of a
  * large library, counted in the summary anyway) only when `all`.
  */
-function shown(p: Plan, all: boolean): Action[] {
-  if (!all) return p.actions.filter((a) => !(a.kind === 'skip' && a.reason === 'identical'));
+function* shown(p: Plan, all: boolean): Generator<Action> {
+  if (!all) {
+    for (const a of p.actions) if (!(a.kind === 'skip' && a.reason === 'identical')) yield a;
+    return;
+  }
   const settled = p.identical.map((path): Action => ({ kind: 'skip', path, key: musicKey(path), size: 0, reason: 'identical' }));
-  return [...p.actions, ...settled].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  yield* [...p.actions, ...settled].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }
 
 /** unchanged counts the paths identical on both sides, settled before planning or by it. */
@@ -21,7 +24,9 @@ export function unchanged(p: Plan): number {
 
 /** renderPlan lists the actions of a dry run: what, which file, why (identical files only with `all`). */
 export function renderPlan(p: Plan, all = false): string {
-  return shown(p, all).map((a) => `${a.kind.padEnd(12)} ${a.path}  (${why(a)})\n`).join('');
+  let out = '';
+  for (const a of shown(p, all)) out += `${a.kind.padEnd(12)} ${a.path}  (${why(a)})\n`;
+  return out;
 }
 
 function why(a: Action): string {
@@ -99,7 +104,9 @@ export function renderStatus(where: { library: string; remote: string }, r: Sync
 export function* resultJson(command: Direction | 'status', where: { library: string; remote: string }, r: SyncResult, all = false): Generator<string> {
   const t = tally(r.exec?.done ?? r.plan.actions);
   const failed = new Map((r.exec?.failed ?? []).map((f) => [`${f.kind}:${f.path}`, f.message]));
-  const done = new Set<Action>(r.exec?.done);
+  // Which actions were carried out need be looked up only when some were
+  // not (a run stopped early): else each is done unless it failed.
+  const done = r.exec && r.exec.done.length + r.exec.failed.length < r.plan.actions.filter((a) => a.kind !== 'skip').length ? new Set<Action>(r.exec.done) : undefined;
   const head = {
     command,
     ...where,
@@ -128,7 +135,7 @@ export function* resultJson(command: Direction | 'status', where: { library: str
   for (const a of shown(r.plan, all)) {
     const id = `${a.kind}:${a.path}`;
     const error = failed.get(id);
-    const status = !r.exec ? 'planned' : a.kind === 'skip' ? 'skipped' : error !== undefined ? 'failed' : done.has(a) ? 'done' : 'not started';
+    const status = !r.exec ? 'planned' : a.kind === 'skip' ? 'skipped' : error !== undefined ? 'failed' : !done || done.has(a) ? 'done' : 'not started';
     const entry = {
       kind: a.kind,
       path: a.path,

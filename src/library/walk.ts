@@ -138,14 +138,15 @@ export class Walked {
  * One file of a {@link Walked} batch, reading its stat from the batch's
  * packed arrays and making its absolute path when asked. At 100,000 files a
  * plain object each (a number box per stat field, and an absolute path kept
- * flattened once used) was a third of the heap of an initial push. Room is
- * made up front for what hashing learns (see LocalFile in scan.ts), so that
- * every entry keeps one shape. A stat taken again is written to the batch.
+ * flattened once used) was a third of the heap of an initial push. A stat
+ * taken again is written to the batch.
  */
 export class PackedFile implements WalkedFile {
-  md5?: string;
-  audioHash?: string;
-  tags?: Tags;
+  // Set only once the file is hashed (see LocalFile in scan.ts); declared,
+  // not made, so that the many files never hashed carry no room for them.
+  declare md5?: string;
+  declare audioHash?: string;
+  declare tags?: Tags;
 
   constructor(
     private readonly batch: Walked,

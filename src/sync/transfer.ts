@@ -115,9 +115,14 @@ export async function executePlan(p: Plan, ctx: ExecContext): Promise<ExecResult
 
     // The old key of a move goes only once its content stands at the new key:
     // copied in this run, or found there already.
-    const landed = new Set([...result.done, ...p.actions.filter((a) => a.reason === 'identical')].map((a) => a.path));
-    const settled = new Set(p.identical.filter((path) => p.actions.some((a) => a.movedTo === path)));
-    for (const path of settled) landed.add(path);
+    const targets = new Set<string>();
+    for (const a of p.actions) if (a.movedTo !== undefined) targets.add(a.movedTo);
+    const landed = new Set<string>();
+    if (targets.size > 0) {
+      for (const a of result.done) if (targets.has(a.path)) landed.add(a.path);
+      for (const a of p.actions) if (a.reason === 'identical' && targets.has(a.path)) landed.add(a.path);
+      for (const path of p.identical) if (targets.has(path)) landed.add(path);
+    }
     const trash = p.actions.filter((a) => (a.kind === 'trash-remote' || a.kind === 'trash-local') && (a.movedTo === undefined || landed.has(a.movedTo)));
     if (trash.length > 0 && !result.fatal && !signal.aborted) {
       ctx.observer.phase?.('trash');
