@@ -7,7 +7,6 @@
  */
 import { extname } from 'node:path';
 import type { FileIndex, FileRecord } from '../state/file-index.js';
-import type { Tags } from './tags.js';
 import type { Problem, WalkedFile } from './walk.js';
 import { hashBytes, hashFile } from './audio-hash.js';
 import { readFileSync } from 'node:fs';
@@ -15,13 +14,14 @@ import { hasTags, readTags } from './tags.js';
 import { describe } from '../errors.js';
 import { forEachLimit } from '../sync/queue.js';
 
-/** A library file. `md5` (and the audio hash and tags) are absent while the file is fresh and not yet hashed. */
+/**
+ * A library file. `md5` (and the audio hash) are absent while the file is
+ * fresh and not yet hashed. Its tags are in the index (see FileIndex).
+ */
 export interface LocalFile extends WalkedFile {
   md5?: string;
   audioHash?: string;
-  tags?: Tags;
 }
-
 
 /**
  * hashFiles hashes the fresh ones of `files` in place and records them in the
@@ -33,7 +33,11 @@ export async function hashFiles(files: LocalFile[], index: FileIndex, problems: 
   await forEachLimit(files.filter((f) => !f.md5), concurrency, async (f) => {
     try {
       const rec = await describeFile(f);
-      Object.assign(f, rec);
+      // The hashes stay with the file for planning; the tags go to the index
+      // only (at 100,000 files they would be the biggest part of the heap).
+      f.size = rec.size;
+      f.md5 = rec.md5;
+      if (rec.audioHash) f.audioHash = rec.audioHash;
       index.put(rec);
       n++;
     } catch (err) {

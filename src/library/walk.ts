@@ -18,7 +18,6 @@ import { Worker } from 'node:worker_threads';
 import type { PathFilter } from './filter.js';
 import { describe } from '../errors.js';
 import { nfc } from './names.js';
-import type { Tags } from './tags.js';
 
 export interface WalkedFile {
   /** NFC, '/'-separated, relative to the root: the file's identity everywhere. */
@@ -146,7 +145,6 @@ export class PackedFile implements WalkedFile {
   // not made, so that the many files never hashed carry no room for them.
   declare md5?: string;
   declare audioHash?: string;
-  declare tags?: Tags;
 
   constructor(
     private readonly batch: Walked,

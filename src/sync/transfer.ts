@@ -323,7 +323,7 @@ function recordStored(a: Action, ctx: ExecContext, file: LocalFile, stored: Remo
   const known = learnt ?? file;
   const same = known.md5 === md5;
   const audioHash = same ? known.audioHash : undefined;
-  const tags = same ? (known.tags ?? ctx.index.get(a.path)?.tags) : undefined;
+  const tags = !same ? undefined : learnt ? learnt.tags : ctx.index.get(a.path)?.tags;
   ctx.catalog.record({
     op: 'put',
     key: a.key,
@@ -390,7 +390,8 @@ async function copyLocal(a: Action, ctx: ExecContext): Promise<void> {
     }
   }
   const st = await stat(dest);
-  ctx.index.put({ path: a.path, size: st.size, mtimeMs: st.mtimeMs, inode: st.ino, md5: src.md5, ...(src.audioHash ? { audioHash: src.audioHash } : {}), ...(src.tags ? { tags: src.tags } : {}) });
+  const tags = ctx.index.get(a.from)?.tags;
+  ctx.index.put({ path: a.path, size: st.size, mtimeMs: st.mtimeMs, inode: st.ino, md5: src.md5, ...(src.audioHash ? { audioHash: src.audioHash } : {}), ...(tags ? { tags } : {}) });
   if (a.kind === 'move-local') {
     ctx.index.remove(a.from);
     ctx.records.remove(a.from);
