@@ -24,14 +24,18 @@ import { runInNewContext } from 'node:vm';
 /** Percent past the live data the heap may grow before a full collection. */
 export const HEAP_GROWING_PERCENT = 20;
 
-/** Runs with at least this many transfers moderate the heap's growth. */
+/** Runs with at least this many transfers (or files to hash) moderate the heap's growth. */
 export const MANY_TRANSFERS = 1000;
 
-/** moderateHeapGrowth applies HEAP_GROWING_PERCENT to this process, for the rest of its life. */
+/** moderateHeapGrowth applies HEAP_GROWING_PERCENT to this process, for the rest of its life (once). */
 export function moderateHeapGrowth(): void {
+  if (moderated) return;
+  moderated = true;
   setFlagsFromString(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`);
   collectNow();
 }
+
+let moderated = false;
 
 /**
  * collectNow makes V8 collect its heap in full. The collector is reached the

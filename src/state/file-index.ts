@@ -5,7 +5,7 @@
  * to a crash only means hashing that file again.
  */
 import type Database from 'better-sqlite3';
-import type { Db } from './state-db.js';
+import { cached, type Db } from './state-db.js';
 import type { Tags } from '../library/tags.js';
 import { Batcher } from './batcher.js';
 
@@ -57,12 +57,12 @@ export class FileIndex {
   /** Records whose content has MD5 `md5` (by the index on it). */
   withMd5(md5: string): FileRecord[] {
     this.flush();
-    return (this.db.prepare('SELECT path, size, mtime_ms, inode, md5, audio_hash, NULL AS tags FROM files WHERE md5 = ?').all(md5) as Row[]).map(fromRow);
+    return (cached(this.db, 'SELECT path, size, mtime_ms, inode, md5, audio_hash, NULL AS tags FROM files WHERE md5 = ?').all(md5) as Row[]).map(fromRow);
   }
 
   get(path: string): FileRecord | undefined {
     this.flush();
-    const r = this.db.prepare('SELECT * FROM files WHERE path = ?').get(path) as Row | undefined;
+    const r = cached(this.db, 'SELECT * FROM files WHERE path = ?').get(path) as Row | undefined;
     return r ? fromRow(r) : undefined;
   }
 

@@ -7,7 +7,7 @@
  * sync/catalog.ts). A run trusts it instead of listing the bucket.
  */
 import type Database from 'better-sqlite3';
-import type { Db } from './state-db.js';
+import { cached, type Db } from './state-db.js';
 import type { RemoteObject } from '../remote/remote.js';
 import type { Tags } from '../library/tags.js';
 import { Batcher } from './batcher.js';
@@ -95,7 +95,7 @@ export class RemoteMirror {
   }
 
   state(): MirrorState {
-    const r = this.db.prepare('SELECT listed_at, log_cursor, records_settled FROM remotes WHERE remote = ?').get(this.remote) as
+    const r = cached(this.db, 'SELECT listed_at, log_cursor, records_settled FROM remotes WHERE remote = ?').get(this.remote) as
       | { listed_at: number | null; log_cursor: string | null; records_settled: number | null }
       | undefined;
     return {
@@ -139,7 +139,7 @@ export class RemoteMirror {
   /** Objects whose content has MD5 `md5` (by the index on it), with only what planning needs. */
   withMd5(md5: string): MirrorObject[] {
     this.flush();
-    const rows = this.db.prepare(`SELECT ${LEAN_COLUMNS} FROM remote_objects WHERE remote = ? AND md5 = ?`).all(this.remote, md5) as Row[];
+    const rows = cached(this.db, `SELECT ${LEAN_COLUMNS} FROM remote_objects WHERE remote = ? AND md5 = ?`).all(this.remote, md5) as Row[];
     return rows.map(fromRow);
   }
 
@@ -159,9 +159,7 @@ export class RemoteMirror {
 
   /** Sets what a full listing showed of an object it found unchanged, keeping what the catalog knows. */
   touchNow(key: string, etag: string | undefined, mtime: Date | undefined): void {
-    this.db
-      .prepare('UPDATE remote_objects SET etag = COALESCE(?, etag), mtime_ms = COALESCE(?, mtime_ms) WHERE remote = ? AND key = ?')
-      .run(etag ?? null, mtime?.getTime() ?? null, this.remote, key);
+    cached(this.db, 'UPDATE remote_objects SET etag = COALESCE(?, etag), mtime_ms = COALESCE(?, mtime_ms) WHERE remote = ? AND key = ?').run(etag ?? null, mtime?.getTime() ?? null, this.remote, key);
   }
 
   get(key: string): MirrorObject | undefined {

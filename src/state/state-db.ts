@@ -11,6 +11,23 @@ import { MIGRATIONS } from './migrations.js';
 
 export type Db = Database.Database;
 
+const statements = new WeakMap<Db, Map<string, Database.Statement>>();
+
+/**
+ * cached is `db.prepare(sql)`, prepared once per database and kept. A
+ * statement prepared per call holds its SQLite memory until the garbage
+ * collector happens to finalize it: a reconcile of 100,000 objects, an
+ * update each, held 170 MB that way. A cached statement keeps the modes a
+ * caller sets on it (pluck, raw), so each SQL text belongs to one caller.
+ */
+export function cached(db: Db, sql: string): Database.Statement {
+  let byText = statements.get(db);
+  if (!byText) statements.set(db, (byText = new Map()));
+  let st = byText.get(sql);
+  if (!st) byText.set(sql, (st = db.prepare(sql)));
+  return st;
+}
+
 /**
  * openStateDb opens (creating) the database at `file` and applies pending
  * migrations. Throws CratesyncError when the file is not a database or was

@@ -8,7 +8,7 @@
  * but a comparison: the next run finds the object on the remote with the
  * same content and records it then.
  */
-import type { Db } from './state-db.js';
+import { cached, type Db } from './state-db.js';
 import type Database from 'better-sqlite3';
 import { Batcher } from './batcher.js';
 
@@ -95,7 +95,7 @@ export class SyncRecords implements SyncedLookup {
    */
   markMoving(path: string, to: string): void {
     this.flush();
-    this.db.prepare('UPDATE synced SET moved_to = ? WHERE remote = ? AND path = ?').run(to, this.remote, path);
+    cached(this.db, 'UPDATE synced SET moved_to = ? WHERE remote = ? AND path = ?').run(to, this.remote, path);
   }
 
   /**

@@ -32,7 +32,7 @@ import { randomBytes } from 'node:crypto';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import type Database from 'better-sqlite3';
 import type { Remote } from '../remote/remote.js';
-import type { Db } from '../state/state-db.js';
+import { cached, type Db } from '../state/state-db.js';
 import type { MirrorObject, RemoteMirror } from '../state/remote-mirror.js';
 import type { Tags } from '../library/tags.js';
 import type { Problem } from '../library/walk.js';
@@ -239,7 +239,7 @@ export class RemoteCatalog {
 
   pendingCount(): number {
     this.pending.flush();
-    return (this.db.prepare('SELECT COUNT(*) AS n FROM catalog_pending WHERE remote = ?').get(this.remote.url) as { n: number }).n;
+    return (cached(this.db, 'SELECT COUNT(*) AS n FROM catalog_pending WHERE remote = ?').get(this.remote.url) as { n: number }).n;
   }
 
   private async publishNow(signal?: AbortSignal): Promise<void> {
@@ -257,7 +257,7 @@ export class RemoteCatalog {
       const last = chunk[chunk.length - 1]?.seq ?? 0;
       this.mirror.flush();
       this.db.transaction(() => {
-        this.db.prepare('DELETE FROM catalog_pending WHERE remote = ? AND seq <= ?').run(this.remote.url, last);
+        cached(this.db, 'DELETE FROM catalog_pending WHERE remote = ? AND seq <= ?').run(this.remote.url, last);
         this.markSeen.run(this.remote.url, key);
         // This machine's own rows now carry their log key, so that an earlier
         // log of another writer, read later, cannot undo them.

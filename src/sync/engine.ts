@@ -112,7 +112,10 @@ export async function runSync(o: SyncOptions): Promise<SyncResult> {
     const synced = records;
     const before = problems.length;
     const local = sides.local;
-    const hashed = await hashFiles(mustHash(local, objects, synced), index, problems);
+    const must = mustHash(local, objects, synced);
+    // Hashing many files makes garbage at a steady rate (their tags, parsed), like transferring them.
+    if (must.length >= MANY_TRANSFERS && !o.dryRun) moderateHeapGrowth();
+    const hashed = await hashFiles(must, index, problems);
     // A file that cannot be read is left out of this run (and reported).
     for (const p of problems.slice(before)) {
       local.delete(p.path);
