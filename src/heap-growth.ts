@@ -7,10 +7,10 @@
  * request's worth per file, or the tags of a file hashed), so the heap kept
  * growing to four times that and the process's peak memory was three times
  * what it needs. Limiting growth to 1.2 times the live data keeps the peak
- * near what is live, at no measurable cost in time over a long run (an
- * initial push of 100,000 files: 98 to 103 s either way, peak 173 MiB
- * instead of 190 at 1.5 times). A short run pays for the extra collections
- * (a no-op of 20,000 files took 8% longer), so only runs with many files to
+ * near what is live, for a few percent more CPU time over a long run (an
+ * initial push of 100,000 files: 176 MiB and 88 CPU-seconds, against 191 MiB
+ * and 84 at 1.5 times). A short run pays more for the extra collections (a
+ * no-op of 20,000 files took 8% longer), so only runs with many files to
  * transfer or hash ask for it.
  *
  * `--heap-growing-percent` is read each time V8 recomputes its limits, so it
