@@ -106,7 +106,9 @@ export function* resultJson(command: Direction | 'status', where: { library: str
   const failed = new Map((r.exec?.failed ?? []).map((f) => [`${f.kind}:${f.path}`, f.message]));
   // Which actions were carried out need be looked up only when some were
   // not (a run stopped early): else each is done unless it failed.
-  const done = r.exec && r.exec.done.length + r.exec.failed.length < r.plan.actions.filter((a) => a.kind !== 'skip').length ? new Set<Action>(r.exec.done) : undefined;
+  let due = 0;
+  for (const a of r.plan.actions) if (a.kind !== 'skip') due++;
+  const done = r.exec && r.exec.done.length + r.exec.failed.length < due ? new Set<Action>(r.exec.done) : undefined;
   const head = {
     command,
     ...where,
