@@ -11,7 +11,7 @@ import { createHash, type Hash } from 'node:crypto';
 import { read as readFd } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { FileError } from '../errors.js';
-import { Md5Parts } from './etag.js';
+import { Md5Parts } from '../core/etag.js';
 
 /** Byte range [start, end) of a file that holds only audio data. */
 export interface AudioRegion {

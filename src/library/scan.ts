@@ -12,7 +12,7 @@ import { hashBytes, hashFile } from './audio-hash.js';
 import { readFileSync } from 'node:fs';
 import { hasTags, readTags } from './tags.js';
 import { describe } from '../errors.js';
-import { forEachLimit } from '../sync/queue.js';
+import { forEachLimit } from '../core/concurrency.js';
 
 /**
  * A library file. `md5` (and the audio hash) are absent while the file is

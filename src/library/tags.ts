@@ -3,21 +3,7 @@
  * syncs are kept; covers and duration scans are skipped so that reading stays
  * a header parse, not a read of the whole file.
  */
-export interface Tags {
-  title?: string;
-  artist?: string;
-  album?: string;
-  albumArtist?: string;
-  genre?: string;
-  year?: number;
-  track?: number;
-  disc?: number;
-  bpm?: number;
-  /** 0..1, as music-metadata normalises POPM / RATING. */
-  rating?: number;
-  comment?: string;
-  durationSec?: number;
-}
+import type { Tags } from '../core/tags.js';
 
 /** Extensions music-metadata is asked about; other files (covers, cue, playlists) have no tags. */
 const TAGGED = new Set(['.mp3', '.flac', '.m4a', '.aac', '.alac', '.mp4', '.ogg', '.oga', '.opus', '.wav', '.aif', '.aiff', '.aifc', '.wma']);

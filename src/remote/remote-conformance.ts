@@ -16,7 +16,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ChecksumError, NotFoundError } from '../errors.js';
-import type { Remote, RemoteObject, TransferOptions } from './remote.js';
+import type { Remote, TransferOptions } from './remote.js';
+import type { RemoteObject } from '../core/remote-object.js';
 
 export interface ConformanceTarget {
   remote: Remote;

@@ -6,7 +6,7 @@
  */
 import type Database from 'better-sqlite3';
 import { cached, type Db } from './state-db.js';
-import type { Tags } from '../library/tags.js';
+import type { Tags } from '../core/tags.js';
 import { Batcher } from './batcher.js';
 
 export interface FileRecord {

@@ -8,8 +8,8 @@
  */
 import type Database from 'better-sqlite3';
 import { cached, type Db } from './state-db.js';
-import type { RemoteObject } from '../remote/remote.js';
-import type { Tags } from '../library/tags.js';
+import type { RemoteObject } from '../core/remote-object.js';
+import type { Tags } from '../core/tags.js';
 import { Batcher } from './batcher.js';
 
 export interface MirrorState {

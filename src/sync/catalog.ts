@@ -34,13 +34,14 @@ import type Database from 'better-sqlite3';
 import type { Remote } from '../remote/remote.js';
 import { cached, type Db } from '../state/state-db.js';
 import type { MirrorObject, RemoteMirror } from '../state/remote-mirror.js';
-import type { Tags } from '../library/tags.js';
+import type { Tags } from '../core/tags.js';
 import type { Problem } from '../library/walk.js';
 import { CratesyncError, describe } from '../errors.js';
 import { Batcher } from '../state/batcher.js';
+import { machineId } from '../state/machine.js';
 import { META_PREFIX, MUSIC_PREFIX } from './layout.js';
-import { forEachLimit } from './queue.js';
-import { parseEtag } from '../library/etag.js';
+import { forEachLimit } from '../core/concurrency.js';
+import { parseEtag } from '../core/etag.js';
 
 export const CATALOG_PREFIX = `${META_PREFIX}catalog/`;
 export const LOG_PREFIX = `${CATALOG_PREFIX}log/`;
@@ -431,12 +432,3 @@ export async function recordRestored(remote: Remote, user: string, keys: readonl
   }
 }
 
-/** machineId returns this state database's stable machine identity, made on first use. */
-export function machineId(db: Db, hostname: string): string {
-  const row = db.prepare('SELECT id FROM machine').get() as { id: string } | undefined;
-  if (row) return row.id;
-  const host = hostname.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 24) || 'host';
-  const id = `${host}-${randomBytes(3).toString('hex')}`;
-  db.prepare('INSERT INTO machine (id) VALUES (?)').run(id);
-  return id;
-}

@@ -3,10 +3,11 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { createHash, randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Remote, RemoteObject } from '../remote/remote.js';
+import type { Remote } from '../remote/remote.js';
+import type { RemoteObject } from '../core/remote-object.js';
 import type { Problem } from '../library/walk.js';
 import { foldMusic, resolveRemote, type ListedObject } from './remote-listing.js';
-import { multipartEtag } from '../library/etag.js';
+import { multipartEtag } from '../core/etag.js';
 
 const MiB = 1024 * 1024;
 

@@ -5,14 +5,15 @@
  * transfer, from a multipart ETag recomputed over the local file, or (for
  * remotes without ETags) by asking the remote to hash it.
  */
-import type { Remote, RemoteObject } from '../remote/remote.js';
+import type { Remote } from '../remote/remote.js';
+import type { RemoteObject } from '../core/remote-object.js';
 import type { SyncedLookup } from '../state/sync-records.js';
 import type { PlanRemote } from './plan.js';
 import type { Problem } from '../library/walk.js';
-import { parseEtag, partSizeCandidates } from '../library/etag.js';
+import { parseEtag, partSizeCandidates } from '../core/etag.js';
 import { hashFile } from '../library/audio-hash.js';
 import { MUSIC_PREFIX } from './layout.js';
-import { forEachLimit } from './queue.js';
+import { forEachLimit } from '../core/concurrency.js';
 import { describe } from '../errors.js';
 import { nfc } from '../library/names.js';
 

@@ -19,7 +19,8 @@ import {
   UnreachableError,
 } from '../../errors.js';
 import { fileError, md5File, oneChunk, Progress, READ_CHUNK, readLocal, syncDir, writeAll } from '../local-io.js';
-import type { ListOptions, NameRules, PutBody, Remote, RemoteObject, TransferOptions, TransferResult } from '../remote.js';
+import type { ListOptions, NameRules, PutBody, Remote, TransferOptions, TransferResult } from '../remote.js';
+import type { RemoteObject } from '../../core/remote-object.js';
 import { checkFolderKey, isTempName, tempName } from './folder-names.js';
 
 export interface FolderRemoteOptions {

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ChecksumError, classify, NotFoundError, TransientError } from '../../errors.js';
-import { withRetry } from '../../sync/retry.js';
+import { withRetry } from '../../core/retry.js';
 import { startFaultProxy, type FaultProxy } from '../../../test/support/fault-proxy.js';
 import { startS3rver, type S3rver } from '../../../test/support/s3rver.js';
 import { S3Remote } from './s3-remote.js';

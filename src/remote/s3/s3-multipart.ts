@@ -9,8 +9,8 @@
 import { createHash } from 'node:crypto';
 import { open } from 'node:fs/promises';
 import { ChecksumError, CratesyncError, FileError } from '../../errors.js';
-import { multipartEtag, parseEtag } from '../../library/etag.js';
-import { withRetry, type RetryPolicy } from '../../sync/retry.js';
+import { multipartEtag, parseEtag } from '../../core/etag.js';
+import { withRetry, type RetryPolicy } from '../../core/retry.js';
 import { fileError, type Progress } from '../local-io.js';
 import type { BufferPool } from '../buffer-pool.js';
 import { asBody } from './s3-body.js';

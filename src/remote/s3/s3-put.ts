@@ -9,7 +9,7 @@ import { createReadStream, statSync } from 'node:fs';
 import { pipeline, Transform, type Readable } from 'node:stream';
 import { ABORTABLE_SIZE, asBody } from './s3-body.js';
 import { ChecksumError, FileError } from '../../errors.js';
-import { md5Base64, parseEtag } from '../../library/etag.js';
+import { md5Base64, parseEtag } from '../../core/etag.js';
 import { fileError, md5File, READ_CHUNK, type Progress } from '../local-io.js';
 import type { PutBody, TransferResult } from '../remote.js';
 import type { S3Connection } from './s3-client.js';

@@ -14,9 +14,10 @@
 import { open, rm, type FileHandle } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { ChecksumError, CratesyncError, FileError, NotFoundError, TransientError } from '../../errors.js';
-import { DEFAULT_RETRY, withRetry, type RetryPolicy } from '../../sync/retry.js';
+import { DEFAULT_RETRY, withRetry, type RetryPolicy } from '../../core/retry.js';
 import { fileError, Progress, writeAll } from '../local-io.js';
-import type { CopyOptions, ListOptions, NameRules, PutBody, Remote, RemoteObject, TransferOptions, TransferResult } from '../remote.js';
+import type { CopyOptions, ListOptions, NameRules, PutBody, Remote, TransferOptions, TransferResult } from '../remote.js';
+import type { RemoteObject } from '../../core/remote-object.js';
 import { BufferPool } from '../buffer-pool.js';
 import { ByteBudget } from '../byte-budget.js';
 import { readFileSync } from 'node:fs';

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { Md5Parts } from '../../library/etag.js';
+import { Md5Parts } from '../../core/etag.js';
 import { downloadHasher, downloadMismatch } from './s3-verify.js';
 
 const MiB = 1024 * 1024;

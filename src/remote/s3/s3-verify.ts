@@ -1,7 +1,7 @@
 /**
  * Checking downloaded bytes against what an S3 object says about itself.
  */
-import { Md5Parts, parseEtag, partSizeCandidates } from '../../library/etag.js';
+import { Md5Parts, parseEtag, partSizeCandidates } from '../../core/etag.js';
 
 /**
  * downloadHasher returns the hasher for an object with `etag` and `size`:
