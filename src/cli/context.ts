@@ -3,7 +3,6 @@
  * file, and from those the library folder and remote it works on. Arguments
  * win over the config, the config over built-in defaults.
  */
-import { stat } from 'node:fs/promises';
 import { userInfo } from 'node:os';
 import { appPaths, defaultRemoteDir, expandHome, type AppPaths } from '../config/paths.js';
 import { loadConfig, type Config } from '../config/config.js';
@@ -34,21 +33,14 @@ export async function loadContext(global: GlobalOptions): Promise<Context> {
 }
 
 /**
- * libraryRoot is the absolute library folder from the argument or the config.
- * Throws UsageError when there is none or it is not a folder.
+ * libraryRoot is the absolute library folder from the argument or the config
+ * (whether it exists is the library session's to check). Throws UsageError
+ * when there is none.
  */
-export async function libraryRoot(ctx: Context, arg: string | undefined): Promise<string> {
+export function libraryRoot(ctx: Context, arg: string | undefined): string {
   const given = arg ?? ctx.config.library;
   if (!given) throw new UsageError('no library folder: give one (cratesync push ~/Music) or set one with cratesync init --library DIR');
-  const root = expandHome(given);
-  let st;
-  try {
-    st = await stat(root);
-  } catch {
-    throw new UsageError(`library folder ${root} does not exist`);
-  }
-  if (!st.isDirectory()) throw new UsageError(`library folder ${root} is not a folder`);
-  return root;
+  return expandHome(given);
 }
 
 /** remoteUrl is the remote from the argument, the config, or the embedded default folder. */

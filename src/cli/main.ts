@@ -87,6 +87,8 @@ function exitFor(err: unknown, io: Io, verbose: boolean): number {
     // Help and version "errors" are normal exits; commander already printed usage problems.
     return err.exitCode === 0 ? ExitCode.Ok : ExitCode.Failed;
   }
+  // A stop (Ctrl-C) before any transfer: said once already by the signal handler.
+  if (err instanceof Error && err.name === 'AbortError') return ExitCode.Interrupted;
   io.stderr.write(`cratesync: ${describe(err)}\n`);
   if (verbose && err instanceof Error && err.stack) io.stderr.write(`${err.stack}\n`);
   else if (!(err instanceof CratesyncError)) io.stderr.write('(run with --verbose for details)\n');

@@ -3,9 +3,8 @@
  * bytes done of total, rate, ETA, the files in flight). Elsewhere: one plain
  * line per finished file. Both write to stderr so stdout stays for results.
  */
-import type { RunObserver, Phase } from '../sync/observer.js';
+import type { Phase, RunEvent, RunListener } from '../sync/events.js';
 import type { Action } from '../sync/plan.js';
-import { describe } from '../errors.js';
 import { formatBytes, formatCount, formatDuration } from './format.js';
 
 const ARROW: Record<string, string> = { upload: '↑', download: '↓', 'trash-remote': '⌫', 'trash-local': '⌫' };
@@ -21,18 +20,59 @@ export interface Out {
   columns?: number;
 }
 
-/** A display that can be closed (the TTY one clears its lines). */
-export interface Display extends RunObserver {
+/** What a display does with each kind of event (see {@link dispatch}); all optional. */
+interface Handlers {
+  phase?(phase: Phase): void;
+  problem?(problem: { path: string; message: string }): void;
+  planned?(totals: { files: number; bytes: number }): void;
+  started?(action: Action): void;
+  progress?(bytes: number): void;
+  finished?(action: Action): void;
+  failed?(action: Action, error: string): void;
+  retrying?(action: Action, error: string, attempt: number): void;
+}
+
+/** A display: hears a run's events; can be closed (the TTY one clears its lines). */
+export interface Display {
+  readonly listener: RunListener;
   close(): void;
+}
+
+/** dispatch hands event `e` to the matching handler of `h`. */
+function dispatch(h: Handlers, e: RunEvent): void {
+  switch (e.type) {
+    case 'phase':
+      return h.phase?.(e.phase);
+    case 'problem':
+      return h.problem?.(e.problem);
+    case 'planned':
+      return h.planned?.(e);
+    case 'action-started':
+      return h.started?.(e.action);
+    case 'action-progress':
+      return h.progress?.(e.bytes);
+    case 'action-finished':
+      return h.finished?.(e.action);
+    case 'action-failed':
+      return h.failed?.(e.action, e.error);
+    case 'action-retrying':
+      return h.retrying?.(e.action, e.error, e.attempt);
+    default:
+      return;
+  }
 }
 
 /** makeDisplay picks the terminal or the plain display; `quiet` (JSON mode) shows only problems. */
 export function makeDisplay(out: Out, options: { quiet: boolean; verbose: boolean }): Display {
-  if (options.quiet) return { problem: (p) => out.write(`warning: ${p.path}: ${p.message}\n`), close() {} };
+  if (options.quiet) {
+    const quiet: Handlers = { problem: (p) => out.write(`warning: ${p.path}: ${p.message}\n`) };
+    return { listener: (e) => dispatch(quiet, e), close() {} };
+  }
   return out.isTTY ? new TtyDisplay(out, options.verbose) : new PlainDisplay(out, options.verbose);
 }
 
-class PlainDisplay implements Display {
+class PlainDisplay implements Display, Handlers {
+  readonly listener: RunListener = (e) => dispatch(this, e);
   constructor(
     private readonly out: Out,
     private readonly verbose: boolean,
@@ -43,16 +83,17 @@ class PlainDisplay implements Display {
   finished(a: Action) {
     this.out.write(`${a.kind.padEnd(12)} ${a.path}${a.size ? ` (${formatBytes(a.size)})` : ''}\n`);
   }
-  failed(a: Action, err: unknown) {
-    this.out.write(`failed       ${a.path}: ${describe(err)}\n`);
+  failed(a: Action, error: string) {
+    this.out.write(`failed       ${a.path}: ${error}\n`);
   }
-  retrying(a: Action, err: unknown, attempt: number) {
-    if (this.verbose) this.out.write(`retry ${attempt}    ${a.path}: ${describe(err)}\n`);
+  retrying(a: Action, error: string, attempt: number) {
+    if (this.verbose) this.out.write(`retry ${attempt}    ${a.path}: ${error}\n`);
   }
   close() {}
 }
 
-class TtyDisplay implements Display {
+class TtyDisplay implements Display, Handlers {
+  readonly listener: RunListener = (e) => dispatch(this, e);
   private phaseName: Phase = 'scan';
   private files = 0;
   private bytes = 0;
@@ -92,13 +133,13 @@ class TtyDisplay implements Display {
     this.active.delete(`${ARROW[a.kind] ?? '·'} ${a.path}`);
     if (a.kind === 'upload' || a.kind === 'download') this.doneFiles++;
   }
-  failed(a: Action, err: unknown) {
+  failed(a: Action, error: string) {
     this.active.delete(`${ARROW[a.kind] ?? '·'} ${a.path}`);
     this.failedFiles++;
-    this.notes.push(`failed: ${a.path}: ${describe(err)}`);
+    this.notes.push(`failed: ${a.path}: ${error}`);
   }
-  retrying(a: Action, err: unknown, attempt: number) {
-    if (this.verbose) this.notes.push(`retry ${attempt}: ${a.path}: ${describe(err)}`);
+  retrying(a: Action, error: string, attempt: number) {
+    if (this.verbose) this.notes.push(`retry ${attempt}: ${a.path}: ${error}`);
   }
   problem(p: { path: string; message: string }) {
     this.notes.push(`warning: ${p.path}: ${p.message}`);

@@ -9,6 +9,8 @@ const act = (kind: Action['kind'], path: string, reason: Action['reason'] = 'new
 function result(actions: Action[], exec?: { done: Action[]; failed?: Action[]; fatal?: Error }): SyncResult {
   const plan: Plan = { direction: 'push', actions, identical: ['same.mp3'], remoteCount: 1, localCount: actions.length + 1 };
   return {
+    runId: 'run-1',
+    scoped: false,
     plan,
     problems: [],
     hashed: 0,

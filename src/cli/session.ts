@@ -1,45 +1,44 @@
 /**
- * Opening what a command works on (library state, remote) and closing it
- * again whatever happens.
+ * Opening what a command works on (a library session, a remote) and closing
+ * it again whatever happens.
  */
 import type { Remote } from '../remote/remote.js';
-import type { Db } from '../state/state-db.js';
 import type { Context } from './context.js';
-import { openStateDb } from '../state/state-db.js';
-import { acquireRunLock } from '../state/run-lock.js';
+import { LibrarySession } from '../sync/library-session.js';
 import { stateDbFile } from '../config/paths.js';
 import { openRemote } from '../remote/remote-url.js';
-import { libraryRoot, remoteOptions, remoteUrl } from './context.js';
+import { libraryRoot, remoteOptions, remoteUrl, userName } from './context.js';
 
-export interface Session {
-  root: string;
+export interface Opened {
+  session: LibrarySession;
   remote: Remote;
-  db: Db;
 }
 
 /**
- * withSession opens the library's state and the remote, runs `fn`, and
- * closes both. Unless `readOnly`, it holds the library's run lock meanwhile
- * (see run-lock.ts): two runs writing one library would trip over each other.
+ * withSession opens the library's session (see LibrarySession: `read` for
+ * commands that change nothing, which then need no lock) and the remote, runs
+ * `fn`, and closes both. `createRoot` lets a first pull make the library folder.
  */
 export async function withSession<T>(
   ctx: Context,
-  args: { library?: string; remote?: string; transfers?: number; readOnly?: boolean },
-  fn: (s: Session) => Promise<T>,
+  args: { library?: string; remote?: string; transfers?: number; readOnly?: boolean; createRoot?: boolean },
+  fn: (s: Opened) => Promise<T>,
 ): Promise<T> {
-  const root = await libraryRoot(ctx, args.library);
+  const root = libraryRoot(ctx, args.library);
   const url = remoteUrl(ctx, args.remote);
   const remote = await openRemote(url, remoteOptions(ctx, url, args.transfers));
-  const file = stateDbFile(ctx.paths, root);
-  let unlock = () => {};
   try {
-    const db = openStateDb(file);
+    const session = await LibrarySession.open({
+      root,
+      stateFile: stateDbFile(ctx.paths, root),
+      user: userName(ctx),
+      mode: args.readOnly ? 'read' : 'write',
+      createRoot: args.createRoot === true,
+    });
     try {
-      if (!args.readOnly) unlock = acquireRunLock(`${file}.lock`, root);
-      return await fn({ root, remote, db });
+      return await fn({ session, remote });
     } finally {
-      unlock();
-      db.close();
+      session.close();
     }
   } finally {
     await remote.close();

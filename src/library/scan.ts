@@ -26,11 +26,12 @@ export interface LocalFile extends WalkedFile {
 /**
  * hashFiles hashes the fresh ones of `files` in place and records them in the
  * index. A file that cannot be read is reported in `problems` and left
- * without an md5. Returns how many were hashed.
+ * without an md5. Returns how many were hashed; rejects with the signal's
+ * reason once `signal` is aborted (no new file is started after it).
  */
-export async function hashFiles(files: LocalFile[], index: FileIndex, problems: Problem[], concurrency = 4): Promise<number> {
+export async function hashFiles(files: LocalFile[], index: FileIndex, problems: Problem[], opts: { concurrency?: number; signal?: AbortSignal } = {}): Promise<number> {
   let n = 0;
-  await forEachLimit(files.filter((f) => !f.md5), concurrency, async (f) => {
+  await forEachLimit(files.filter((f) => !f.md5), opts.concurrency ?? 4, async (f) => {
     try {
       const rec = await describeFile(f);
       // The hashes stay with the file for planning; the tags go to the index
@@ -43,7 +44,9 @@ export async function hashFiles(files: LocalFile[], index: FileIndex, problems: 
     } catch (err) {
       problems.push({ path: f.path, message: describe(err) });
     }
-  });
+  }, opts.signal);
+  // Stopped: the files not hashed yet would be planned as unknown content.
+  opts.signal?.throwIfAborted();
   return n;
 }
 

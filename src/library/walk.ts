@@ -212,12 +212,13 @@ export async function walkBatches(
   problems: Problem[],
   leftovers: string[],
   onBatch: (batch: Walked) => void,
-  opts: { thread?: boolean } = {},
+  opts: { thread?: boolean; signal?: AbortSignal } = {},
 ): Promise<void> {
+  opts.signal?.throwIfAborted();
   // Synchronous, so that the worker starts now, not once this thread is free
   // again. An unreadable root throws here, with the file system's own error.
   statSync(root);
-  if (opts.thread !== false && existsSync(WORKER)) return walkOnWorker(root, filter, problems, leftovers, onBatch);
+  if (opts.thread !== false && existsSync(WORKER)) return walkOnWorker(root, filter, problems, leftovers, onBatch, opts.signal);
   let batch = new Walked(root);
   const tree = new TreeWalk(root, filter, problems, leftovers, batch);
   // A walk is thousands of microsecond calls, synchronous on purpose (the
@@ -230,6 +231,7 @@ export async function walkBatches(
     if (done) return;
     tree.out = batch = new Walked(root);
     await yieldToLoop();
+    opts.signal?.throwIfAborted();
   }
 }
 
@@ -240,13 +242,29 @@ export async function walk(root: string, filter: PathFilter, problems: Problem[]
   return all;
 }
 
-function walkOnWorker(root: string, filter: PathFilter, problems: Problem[], leftovers: string[], onBatch: (batch: Walked) => void): Promise<void> {
+function walkOnWorker(
+  root: string,
+  filter: PathFilter,
+  problems: Problem[],
+  leftovers: string[],
+  onBatch: (batch: Walked) => void,
+  signal?: AbortSignal,
+): Promise<void> {
   return new Promise((resolve, reject) => {
     let ended = false;
+    // A stop ends the walk at once: the worker is terminated wherever it is.
+    const onAbort = () => {
+      if (ended) return;
+      ended = true;
+      void worker.terminate();
+      reject(signal?.reason);
+    };
     // A small young generation: the walk's garbage (a stat result per file)
     // is short-lived, and a large one would only raise the process's peak
     // memory. No inherited flags: a preload (--import) has no business there.
     const worker = new Worker(WORKER, { workerData: { root, filter: filter.options }, resourceLimits: { maxYoungGenerationSizeMb: 4 }, execArgv: [] });
+    signal?.addEventListener('abort', onAbort, { once: true });
+    worker.once('exit', () => signal?.removeEventListener('abort', onAbort));
     worker.on('message', (m: WalkMessage) => {
       try {
         if (m.kind === 'files') onBatch(Walked.unpack(root, m));
@@ -294,10 +312,12 @@ export class TreeWalk {
     private readonly leftovers: string[],
     /** Where the files go; may be replaced between runs. */
     public out: FileSink,
+    /** Folders to walk instead of the root: absolute, relative (NFC) and on-disk relative spelling when it differs. */
+    start?: ReadonlyArray<[abs: string, rel: string, spelled: string | undefined]>,
   ) {
     const st = statSync(root);
     this.visitedDirs.add(`${st.dev}:${st.ino}`);
-    this.pending = [[root, '', undefined]];
+    this.pending = start ? [...start].reverse() : [[root, '', undefined]];
   }
 
   run(deadline: number): boolean {
@@ -367,4 +387,43 @@ export class TreeWalk {
     // Depth-first, in name order: reversed onto the stack, popped in order.
     for (let i = subdirs.length - 1; i >= 0; i--) this.pending.push(subdirs[i] as [string, string, string | undefined]);
   }
+}
+
+/**
+ * walkScope finds the files at or below the library paths `paths` (relative,
+ * '/'-separated, as a watcher reports them), as a whole walk would find them:
+ * the same filter, hidden folders skipped, links followed. A path that is gone
+ * yields nothing; only an unreadable root throws.
+ */
+export function walkScope(root: string, filter: PathFilter, paths: readonly string[], problems: Problem[], leftovers: string[]): Walked {
+  const out = new Walked(root);
+  const base = root.endsWith(sep) ? root : root + sep;
+  const dirs: Array<[string, string, string | undefined]> = [];
+  const given = new Set(paths.map(nfc));
+  const seen = new Set<string>();
+  for (const spelled of paths) {
+    const rel = nfc(spelled);
+    const parts = rel.split('/');
+    if (seen.has(rel) || parts.some((p) => p === '' || p === '.' || p === '..')) continue;
+    seen.add(rel);
+    // Below another path of the set: found by that one's walk.
+    if (parts.some((_, i) => i > 0 && given.has(parts.slice(0, i).join('/')))) continue;
+    // What the walk would skip on its way down is skipped here too.
+    if (parts.slice(0, -1).some((p) => filter.skipDir(p))) continue;
+    const abs = base + nativeSep(spelled);
+    const name = parts[parts.length - 1] ?? '';
+    if (PART_FILE.test(name)) continue;
+    let st;
+    try {
+      st = statSync(abs);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT' && (err as NodeJS.ErrnoException).code !== 'ENOTDIR') problems.push({ path: rel, message: describe(err) });
+      continue;
+    }
+    if (st.isDirectory()) {
+      if (!filter.skipDir(name)) dirs.push([abs, rel, spelled !== rel ? spelled : undefined]);
+    } else if (st.isFile() && filter.file(rel)) out.add(rel, st.size, st.mtimeMs, st.ino, spelled !== rel ? spelled : undefined);
+  }
+  if (dirs.length > 0) new TreeWalk(root, filter, problems, leftovers, out, dirs).run(Infinity);
+  return out;
 }

@@ -43,7 +43,7 @@ export class FileIndex {
   private readonly del: Database.Statement;
   private readonly writes = new Batcher<Write>((batch) => this.commit(batch));
 
-  constructor(private readonly db: Db) {
+  constructor(readonly db: Db) {
     this.upsert = db.prepare(
       `INSERT INTO files (path, size, mtime_ms, inode, md5, audio_hash, tags, scanned_at)
        VALUES (@path, @size, @mtimeMs, @inode, @md5, @audioHash, @tags, @now)

@@ -35,7 +35,7 @@ export interface MirrorObject extends RemoteObject {
   logKey?: string;
 }
 
-interface Row {
+export interface MirrorRow {
   key: string;
   size: number;
   etag: string | null;
@@ -48,7 +48,8 @@ interface Row {
   log_key: string | null;
 }
 
-function fromRow(r: Row): MirrorObject {
+/** mirrorObject makes an object of a `remote_objects` row (see LEAN_COLUMNS for the lean form). */
+export function mirrorObject(r: MirrorRow): MirrorObject {
   const o: MirrorObject = { key: r.key, size: r.size };
   if (r.etag) o.etag = r.etag;
   if (r.mtime_ms !== null) o.mtime = new Date(r.mtime_ms);
@@ -69,7 +70,7 @@ const COLUMNS = 'key, size, etag, mtime_ms, md5, audio_hash, tags, writer, writt
  * What planning reads of an object: no tags, no log bookkeeping. The mtime
  * matters only where there is no ETag to tell versions apart (folders).
  */
-const LEAN_COLUMNS =
+export const LEAN_COLUMNS =
   'key, size, etag, CASE WHEN etag IS NULL THEN mtime_ms END AS mtime_ms, md5, audio_hash, NULL AS tags, NULL AS writer, NULL AS written_at, NULL AS log_key';
 
 export class RemoteMirror {
@@ -109,13 +110,12 @@ export class RemoteMirror {
   setState(s: MirrorState): void {
     this.flush();
     const next = { ...this.state(), ...s };
-    this.db
-      .prepare(
-        `INSERT INTO remotes (remote, listed_at, log_cursor, records_settled) VALUES (?, ?, ?, ?)
-         ON CONFLICT(remote) DO UPDATE SET listed_at = excluded.listed_at, log_cursor = excluded.log_cursor,
-           records_settled = excluded.records_settled`,
-      )
-      .run(this.remote, next.listedAt ?? null, next.logCursor ?? null, next.recordsSettled ? 1 : 0);
+    cached(
+      this.db,
+      `INSERT INTO remotes (remote, listed_at, log_cursor, records_settled) VALUES (?, ?, ?, ?)
+       ON CONFLICT(remote) DO UPDATE SET listed_at = excluded.listed_at, log_cursor = excluded.log_cursor,
+         records_settled = excluded.records_settled`,
+    ).run(this.remote, next.listedAt ?? null, next.logCursor ?? null, next.recordsSettled ? 1 : 0);
   }
 
   /**
@@ -125,31 +125,30 @@ export class RemoteMirror {
    */
   *lean(): Iterable<MirrorObject> {
     this.flush();
-    const rows = this.db.prepare(`SELECT ${LEAN_COLUMNS} FROM remote_objects WHERE remote = ?`).iterate(this.remote) as Iterable<Row>;
-    for (const r of rows) yield fromRow(r);
+    const rows = cached(this.db, `SELECT ${LEAN_COLUMNS} FROM remote_objects WHERE remote = ?`).iterate(this.remote) as Iterable<MirrorRow>;
+    for (const r of rows) yield mirrorObject(r);
   }
 
   /** The object at `key` with only what planning needs (see lean()), or undefined. */
   leanOne(key: string): MirrorObject | undefined {
     this.flush();
-    const r = this.leanByKey.get(this.remote, key) as Row | undefined;
-    return r ? fromRow(r) : undefined;
+    const r = this.leanByKey.get(this.remote, key) as MirrorRow | undefined;
+    return r ? mirrorObject(r) : undefined;
   }
 
   /** Objects whose content has MD5 `md5` (by the index on it), with only what planning needs. */
   withMd5(md5: string): MirrorObject[] {
     this.flush();
-    const rows = cached(this.db, `SELECT ${LEAN_COLUMNS} FROM remote_objects WHERE remote = ? AND md5 = ?`).all(this.remote, md5) as Row[];
-    return rows.map(fromRow);
+    const rows = cached(this.db, `SELECT ${LEAN_COLUMNS} FROM remote_objects WHERE remote = ? AND md5 = ?`).all(this.remote, md5) as MirrorRow[];
+    return rows.map(mirrorObject);
   }
 
   /** Keys with what a full listing compares (size, ETag, mtime) and when cratesync wrote them, streamed. */
   *listed(): Iterable<MirrorObject> {
     this.flush();
-    const rows = this.db
-      .prepare('SELECT key, size, etag, mtime_ms, NULL AS md5, NULL AS audio_hash, NULL AS tags, NULL AS writer, written_at, NULL AS log_key FROM remote_objects WHERE remote = ?')
-      .iterate(this.remote) as Iterable<Row>;
-    for (const r of rows) yield fromRow(r);
+    const rows = cached(this.db, 'SELECT key, size, etag, mtime_ms, NULL AS md5, NULL AS audio_hash, NULL AS tags, NULL AS writer, written_at, NULL AS log_key FROM remote_objects WHERE remote = ?')
+      .iterate(this.remote) as Iterable<MirrorRow>;
+    for (const r of rows) yield mirrorObject(r);
   }
 
   /** Who wrote the object at `key`, as the catalog says. */
@@ -164,8 +163,8 @@ export class RemoteMirror {
 
   get(key: string): MirrorObject | undefined {
     this.flush();
-    const r = this.one.get(this.remote, key) as Row | undefined;
-    return r ? fromRow(r) : undefined;
+    const r = this.one.get(this.remote, key) as MirrorRow | undefined;
+    return r ? mirrorObject(r) : undefined;
   }
 
   /** Runs `fn` in one transaction (many puts and removes at the cost of one commit). */

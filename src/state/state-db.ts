@@ -4,7 +4,7 @@
  * library root, under the user data directory.
  */
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { CratesyncError } from '../errors.js';
 import { MIGRATIONS } from './migrations.js';
@@ -34,7 +34,11 @@ export function cached(db: Db, sql: string): Database.Statement {
  * written by a newer cratesync.
  */
 export function openStateDb(file: string): Db {
-  if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+  try {
+    if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+  } catch (err) {
+    throw new CratesyncError(`${file}: cannot create the state folder: ${(err as Error).message}`, { cause: err });
+  }
   let db: Db;
   try {
     db = new Database(file);
@@ -49,6 +53,55 @@ export function openStateDb(file: string): Db {
     db.pragma('cache_size = -4096');
   } catch (err) {
     throw new CratesyncError(`${file}: cannot open state database: ${(err as Error).message}`, { cause: err });
+  }
+  checkWritable(db, file);
+  migrate(db, file);
+  return db;
+}
+
+/**
+ * checkWritable throws CratesyncError naming `file` when the database cannot
+ * be written (SQLite opens a read-only file read-only without a word, and the
+ * first write of a run would fail far from here, naming no file).
+ */
+function checkWritable(db: Db, file: string): void {
+  try {
+    if (db.readonly) throw new Error('opened read-only');
+    db.exec('BEGIN IMMEDIATE; ROLLBACK');
+  } catch (err) {
+    // Busy (another process writing) is not a reason to refuse: only read-only is.
+    if (!db.readonly && !String((err as { code?: unknown }).code ?? '').startsWith('SQLITE_READONLY')) return;
+    db.close();
+    throw new CratesyncError(`${file}: state database is not writable (${(err as Error).message}); check its permissions and those of its folder`, { cause: err });
+  }
+}
+
+/**
+ * openStateSnapshot opens an in-memory copy of the database at `file` (an
+ * empty one when there is none yet), for runs that only read: whatever they
+ * learn or fold in is dropped with the copy, and they need no lock, since a
+ * run writing the file meanwhile changes nothing they see. Throws
+ * CratesyncError naming the file when it cannot be read.
+ */
+export function openStateSnapshot(file: string): Db {
+  if (file === ':memory:' || !existsSync(file)) return openStateDb(':memory:');
+  let db: Db;
+  try {
+    // Read-write, though only read: a read-only connection to a WAL database cannot open when its shared-memory file is gone.
+    const src = new Database(file, { fileMustExist: true });
+    try {
+      const image = src.serialize();
+      // The header's read and write versions say WAL (2), which an in-memory
+      // database cannot be: made a rollback-journal database (1) again.
+      image[18] = 1;
+      image[19] = 1;
+      db = new Database(image);
+    } finally {
+      src.close();
+    }
+    db.pragma('cache_size = -4096');
+  } catch (err) {
+    throw new CratesyncError(`${file}: cannot read state database: ${(err as Error).message}`, { cause: err });
   }
   migrate(db, file);
   return db;

@@ -9,6 +9,7 @@
  * same content and records it then.
  */
 import { cached, type Db } from './state-db.js';
+import { fingerprintSql } from './fingerprint.js';
 import type Database from 'better-sqlite3';
 import { Batcher } from './batcher.js';
 
@@ -107,13 +108,11 @@ export class SyncRecords implements SyncedLookup {
    */
   unconfirmed(): Set<string> {
     this.flush();
-    const rows = this.db
-      .prepare(
+    const rows = cached(
+      this.db,
         `SELECT o.key FROM remote_objects o LEFT JOIN synced s INDEXED BY synced_key ON s.remote = o.remote AND s.key = o.key
-         WHERE o.remote = ? AND (s.key IS NULL OR o.md5 IS NULL OR s.md5 IS NOT o.md5 OR s.etag IS NOT
-           -- the object's fingerprint, as sync/remote-listing.ts makes it
-           (CASE WHEN o.etag IS NOT NULL THEN o.etag ELSE 'mtime:' || CAST(o.mtime_ms AS INTEGER) || ':' || o.size END))`,
-      )
+         WHERE o.remote = ? AND (s.key IS NULL OR o.md5 IS NULL OR s.md5 IS NOT o.md5 OR s.etag IS NOT ${fingerprintSql('o')})`,
+    )
       .pluck()
       .all(this.remote) as string[];
     return new Set(rows);
@@ -123,26 +122,24 @@ export class SyncRecords implements SyncedLookup {
    * recordIdentical writes, inside SQLite, the record of every path whose
    * indexed content is what the mirror says its object (`<prefix><path>`) holds,
    * unless the record already says so; `except` are library paths whose file
-   * changed since it was indexed. The fingerprint is the one
-   * sync/remote-listing.ts makes.
+   * changed since it was indexed.
    */
   recordIdentical(prefix: string, except: readonly string[]): void {
     this.flush();
-    this.db
-      .prepare(
-        `INSERT INTO synced (remote, path, key, size, md5, etag, audio_hash, synced_at)
+    cached(
+      this.db,
+      `INSERT INTO synced (remote, path, key, size, md5, etag, audio_hash, synced_at)
          SELECT o.remote, f.path, o.key, f.size, f.md5,
-           CASE WHEN o.etag IS NOT NULL THEN o.etag ELSE 'mtime:' || CAST(o.mtime_ms AS INTEGER) || ':' || o.size END,
+           ${fingerprintSql('o')},
            f.audio_hash, @now
          FROM remote_objects o JOIN files f ON f.path = substr(o.key, length(@prefix) + 1)
          WHERE o.remote = @remote AND substr(o.key, 1, length(@prefix)) = @prefix AND o.md5 = f.md5 AND o.size = f.size
            AND f.path NOT IN (SELECT value FROM json_each(@except))
            AND NOT EXISTS (SELECT 1 FROM synced s WHERE s.remote = o.remote AND s.path = f.path AND s.key = o.key AND s.md5 = o.md5
-             AND s.etag IS (CASE WHEN o.etag IS NOT NULL THEN o.etag ELSE 'mtime:' || CAST(o.mtime_ms AS INTEGER) || ':' || o.size END))
+             AND s.etag IS ${fingerprintSql('o')})
          ON CONFLICT(remote, path) DO UPDATE SET key = excluded.key, size = excluded.size, md5 = excluded.md5,
            etag = excluded.etag, audio_hash = excluded.audio_hash, synced_at = excluded.synced_at, moved_to = NULL`,
-      )
-      .run({ now: Date.now(), remote: this.remote, prefix, except: JSON.stringify(except) });
+    ).run({ now: Date.now(), remote: this.remote, prefix, except: JSON.stringify(except) });
   }
 
   /** Records (or replaces) the synced state of `records`; committed within moments (see Batcher). */
@@ -169,4 +166,9 @@ export class SyncRecords implements SyncedLookup {
       }
     })();
   }
+}
+
+/** everSynced tells whether this library's state holds a sync record for any remote: it was synced before. */
+export function everSynced(db: Db): boolean {
+  return cached(db, 'SELECT 1 FROM synced LIMIT 1').get() !== undefined;
 }

@@ -2,55 +2,59 @@
  * The engine behind push, pull, sync and status. Three stages, as in rclone:
  * read both sides (the library scan and the remote catalog run at the same
  * time), plan (pure, three-way against the last sync), then transfer.
+ *
+ * A run works within a {@link LibrarySession}, which owns what outlives it
+ * (state, lock, index, mirror, catalog, buffers): the CLI opens one per
+ * command, the service one for its whole life. A run changes nothing of the
+ * process it runs in. It tells what it does as typed events (events.ts).
  */
+import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
-import { hostname } from 'node:os';
+import { join } from 'node:path';
 import type { Remote } from '../remote/remote.js';
-import type { Db } from '../state/state-db.js';
 import type { PathFilter } from '../library/filter.js';
-import type { Problem } from '../library/walk.js';
-import type { RunObserver } from './observer.js';
-import { FileIndex } from '../state/file-index.js';
-import { SyncRecords, type SyncedLookup } from '../state/sync-records.js';
+import type { Problem, Walked } from '../library/walk.js';
+import type { SyncedLookup } from '../state/sync-records.js';
+import type { LibrarySession } from './library-session.js';
 import { hashFiles, type LocalFile } from '../library/scan.js';
-import { walkBatches } from '../library/walk.js';
+import { walkBatches, walkScope } from '../library/walk.js';
+import { LibraryJoin, statChanged } from '../state/library-join.js';
 import { SidesReader } from './sides.js';
 import { resolveRemote, type ListedObject } from './remote-listing.js';
-import { RemoteCatalog } from './catalog.js';
-import { machineId } from '../state/machine.js';
-import { RemoteMirror } from '../state/remote-mirror.js';
 import { checkDeleteLimit, plan, type DeleteLimit, type Direction, type Plan } from './plan.js';
 import { executePlan, type ExecResult } from './transfer.js';
 import { MUSIC_PREFIX, musicKey, trashStamp } from './layout.js';
 import { caseClashes, localNameProblem, nfc, portableNameProblem } from '../library/names.js';
-import { BufferPool } from '../remote/buffer-pool.js';
-import { ByteBudget } from '../remote/byte-budget.js';
 import { describe } from '../errors.js';
-import { MANY_TRANSFERS, moderateHeapGrowth } from '../heap-growth.js';
+import { RunEmitter, type ProblemSource, type RunListener } from './events.js';
 
-/** Memory for files held whole while they are hashed and sent. */
-const SEND_BUDGET = 64 * 1024 * 1024;
+/** A scope of more paths than this is read by a whole walk: one walk is then cheaper than many lookups. */
+export const SCOPE_LIMIT = 1000;
 
-export interface SyncOptions {
+export interface RunOptions {
   direction: Direction;
-  root: string;
   remote: Remote;
-  db: Db;
   filter: PathFilter;
   delete: boolean;
   maxDelete: DeleteLimit;
-  /** Plan only: change nothing (dry-run, status). */
+  /** Plan only: change nothing (dry-run, status). A read-only session runs only these. */
   dryRun: boolean;
   transfers: number;
-  /** List the remote in full even when the catalog is current. */
+  /** List the remote in full even when the catalog is current, and walk the whole library. */
   full?: boolean;
-  /** Who is writing, recorded in the remote catalog. */
-  user: string;
-  observer?: RunObserver;
+  /**
+   * Only these library paths (files or folders, relative, as a watcher reports
+   * them): the run reads and plans them and what a rename pairs them with. Over
+   * SCOPE_LIMIT paths, or with `full`, the whole library is read.
+   */
+  scope?: readonly string[];
+  /** Who hears the run's events. */
+  listeners?: readonly RunListener[];
   signal?: AbortSignal;
 }
 
 export interface SyncResult {
+  runId: string;
   plan: Plan;
   problems: Problem[];
   /** Present unless the run was a dry run. */
@@ -59,70 +63,90 @@ export interface SyncResult {
   hashed: number;
   /** True when the remote was listed in full (else the catalog served). */
   listed: boolean;
+  /** True when only the run's scope was read (not the whole library). */
+  scoped: boolean;
   elapsedMs: number;
 }
 
 /**
  * runSync scans, reads the catalog, plans and (unless dryRun) carries out one
- * push, pull or two-way sync. Throws only for what stops the whole run before
- * any transfer: an unreadable library root, an unusable remote, or a delete
- * over the limit (SafetyError); per-file failures are in the result.
+ * push, pull or two-way sync within `session`. Rejects for what stops the
+ * whole run before any transfer: an unreadable library root, an unusable
+ * remote, a delete over the limit (SafetyError), or a stop (the signal's
+ * reason); per-file failures are in the result. Either way the run's last
+ * event is `run-ended`.
  */
-export async function runSync(o: SyncOptions): Promise<SyncResult> {
+export async function runSync(session: LibrarySession, o: RunOptions): Promise<SyncResult> {
+  if (session.readOnly && !o.dryRun) throw new Error('runSync: a read-only session runs only dry runs');
   const t0 = performance.now();
-  const observer = o.observer ?? {};
+  const events = new RunEmitter(o.listeners);
   const signal = o.signal ?? new AbortController().signal;
-  const index = new FileIndex(o.db);
-  const records = new SyncRecords(o.db, o.remote.url);
-  const mirror = new RemoteMirror(o.db, o.remote.url);
-  const machine = machineId(o.db, hostname());
-  const catalog = new RemoteCatalog(o.remote, mirror, o.db, `${o.user}@${machine}`, machine);
+  const { index, root } = session;
+  const { records, mirror, catalog } = session.forRemote(o.remote);
+  const scoped = o.scope !== undefined && !o.full && o.scope.length <= SCOPE_LIMIT;
   const problems: Problem[] = [];
-  const report = (p: Problem) => {
-    problems.push(p);
-    observer.problem?.(p);
+  const report = (source: ProblemSource, list: readonly Problem[]) => {
+    for (const p of list) {
+      problems.push(p);
+      events.problem(source, p);
+    }
   };
-
+  events.emit({ type: 'run-started', direction: o.direction, root, remote: o.remote.url, dryRun: o.dryRun, scoped });
+  let exec: ExecResult | undefined;
   try {
-    observer.phase?.('scan');
+    events.emit({ type: 'phase', phase: 'scan' });
     const scanProblems: Problem[] = [];
+    const catalogProblems: Problem[] = [];
     const leftovers: string[] = [];
-    // The walk runs on another thread and hands its files over in batches,
-    // joined with the index and the mirror as they come, once the catalog has
-    // brought the mirror up to date. (The walk is started first: the catalog's
-    // first request loads the S3 client, which keeps this thread busy a while.)
-    const reader = new SidesReader(o.db, index, mirror);
-    const walking = walkBatches(o.root, o.filter, scanProblems, leftovers, (batch) => reader.take(batch));
+    let scope: string[] | undefined;
+    let reader: SidesReader;
+    let walking: Promise<void>;
+    if (scoped && o.scope) {
+      const walked = walkScope(root, o.filter, o.scope, scanProblems, leftovers);
+      scope = [...o.scope.map(nfc), ...(await movedAway(session, walked, scanProblems, signal))];
+      reader = new SidesReader(index, mirror, scope);
+      reader.take(walked);
+      walking = Promise.resolve();
+    } else {
+      // The walk runs on another thread and hands its files over in batches,
+      // joined with the index and the mirror as they come, once the catalog has
+      // brought the mirror up to date. (The walk is started first: the catalog's
+      // first request loads the S3 client, which keeps this thread busy a while.)
+      reader = new SidesReader(index, mirror);
+      const sides = reader;
+      walking = walkBatches(root, o.filter, scanProblems, leftovers, (batch) => sides.take(batch), { signal });
+    }
     const [view] = await Promise.all([
-      catalog.refresh({ full: o.full ?? false, problems, signal, readOnly: o.dryRun }).then((v) => {
+      catalog.refresh({ full: o.full ?? false, problems: catalogProblems, signal, readOnly: o.dryRun }).then((v) => {
         reader.open();
         return v;
       }),
       walking,
     ]);
-    for (const p of scanProblems) report(p);
-    // The run lock is held (see cli/session.ts): no other run owns these.
-    if (!o.dryRun) await Promise.all(leftovers.map((f) => rm(f, { force: true })));
+    report('scan', scanProblems);
+    report('catalog', catalogProblems);
+    // The session holds the run lock: no other run owns these.
+    if (!session.readOnly) await Promise.all(leftovers.map((f) => rm(f, { force: true })));
     const recordsSettled = mirror.state().recordsSettled === true;
-    const sides = reader.finish(problems);
+    const listingProblems: Problem[] = [];
+    const sides = reader.finish(listingProblems);
+    report('listing', listingProblems);
     const objects = sides.objects;
     // Remote objects outside the filter are none of this run's business.
     for (const [path] of objects) if (!o.filter.file(path)) objects.delete(path);
 
-    observer.phase?.('compare');
+    events.emit({ type: 'phase', phase: 'compare' });
     const synced = records;
-    const before = problems.length;
     const local = sides.local;
-    const must = mustHash(local, objects, synced);
-    // Hashing many files makes garbage at a steady rate (their tags, parsed), like transferring them.
-    if (must.length >= MANY_TRANSFERS && !o.dryRun) moderateHeapGrowth();
-    const hashed = await hashFiles(must, index, problems);
+    const hashProblems: Problem[] = [];
+    const hashed = await hashFiles(mustHash(local, objects, synced), index, hashProblems, { signal });
     // A file that cannot be read is left out of this run (and reported).
-    for (const p of problems.slice(before)) {
-      local.delete(p.path);
-      observer.problem?.(p);
-    }
-    const remote = await resolveRemote({ remote: o.remote, objects, synced, local, problems, signal });
+    for (const p of hashProblems) local.delete(p.path);
+    report('hash', hashProblems);
+    const resolveProblems: Problem[] = [];
+    const remote = await resolveRemote({ remote: o.remote, objects, synced, local, problems: resolveProblems, signal });
+    report('listing', resolveProblems);
+    signal.throwIfAborted();
     const identical = sides.identical;
     const refuse = caseClashes(
       [...local.keys(), ...identical],
@@ -130,13 +154,15 @@ export async function runSync(o: SyncOptions): Promise<SyncResult> {
       (path) => synced.has(path),
       o.direction === 'pull' ? 'local' : 'remote',
     );
-    for (const [path, message] of refuse) report({ path, message });
+    const nameProblems: Problem[] = [...refuse].map(([path, message]) => ({ path, message }));
     if (o.direction !== 'pull') {
       for (const path of local.keys()) {
-        const bad = remote.has(path) || refuse.has(path) ? undefined : portableNameProblem(path);
-        if (bad) report({ path, message: `${bad}: sent, but a Windows machine cannot pull it under this name` });
+        // Only a name the remote takes is sent; one it refuses is an error of the plan, said once.
+        const bad = remote.has(path) || refuse.has(path) || o.remote.names.check(musicKey(path)) ? undefined : portableNameProblem(path);
+        if (bad) nameProblems.push({ path, message: `${bad}: sent, but a Windows machine cannot pull it under this name` });
       }
     }
+    report('names', nameProblems);
 
     let settled: Set<string> | undefined;
     const p = plan({
@@ -161,6 +187,12 @@ export async function runSync(o: SyncOptions): Promise<SyncResult> {
         return local.has(path) ? up : localNameProblem(path);
       },
     });
+    if (scoped) {
+      // The share a delete may take is of the whole library and remote, not of the scope.
+      const whole = new LibraryJoin(index.db, mirror.remote, MUSIC_PREFIX);
+      p.localCount = whole.indexedCount();
+      p.remoteCount = whole.mirroredCount();
+    }
     if (o.delete) checkDeleteLimit(p, o.maxDelete);
 
     const work = { files: 0, bytes: 0 };
@@ -169,14 +201,13 @@ export async function runSync(o: SyncOptions): Promise<SyncResult> {
       work.files++;
       work.bytes += a.size;
     }
-    observer.planned?.(work);
-    const result: SyncResult = { plan: p, problems, hashed, listed: view.listed, elapsedMs: 0 };
+    events.emit({ type: 'planned', ...work, actions: p.actions.length });
+    const result: SyncResult = { runId: events.runId, plan: p, problems, hashed, listed: view.listed, scoped, elapsedMs: 0 };
     if (!o.dryRun) {
-      if (work.files >= MANY_TRANSFERS) moderateHeapGrowth();
       try {
-        result.exec = await executePlan(p, {
+        exec = result.exec = await executePlan(p, {
           remote: o.remote,
-          root: o.root,
+          root,
           records,
           index,
           mirror,
@@ -184,8 +215,8 @@ export async function runSync(o: SyncOptions): Promise<SyncResult> {
           local,
           stamp: trashStamp(),
           transfers: o.transfers,
-          buffers: new BufferPool(new ByteBudget(SEND_BUDGET)),
-          observer,
+          buffers: session.buffers,
+          events,
           signal,
           stats: { hashed: 0 },
           // Nothing the mirror knows changed this run, and the last one ended cleanly.
@@ -195,17 +226,67 @@ export async function runSync(o: SyncOptions): Promise<SyncResult> {
       } finally {
         // What was changed is published even when the run stops early; what
         // cannot be now stays pending and goes with the next run.
-        await catalog.publish().catch((err: unknown) => report({ path: '(catalog)', message: `not updated on the remote yet (the next run retries): ${describe(err)}` }));
+        await catalog.publish().catch((err: unknown) =>
+          report('publish', [{ path: '(catalog)', message: `not updated on the remote yet (the next run retries): ${describe(err)}` }]),
+        );
       }
     }
     result.elapsedMs = performance.now() - t0;
+    end(events, result.exec, problems.length, signal, t0);
     return result;
+  } catch (err) {
+    end(events, exec, problems.length, signal, t0, err);
+    throw err;
   } finally {
     // Whatever stopped the run, what was learnt of the files is kept.
-    index.flush();
-    records.flush();
-    mirror.flush();
+    session.flush();
   }
+}
+
+/** end emits the run's last event. */
+function end(events: RunEmitter, exec: ExecResult | undefined, problems: number, signal: AbortSignal, t0: number, err?: unknown): void {
+  const fatal = err ?? exec?.fatal;
+  events.emit({
+    type: 'run-ended',
+    totals: {
+      done: exec?.done.length ?? 0,
+      failed: exec?.failed.length ?? 0,
+      bytes: exec?.bytes ?? 0,
+      problems,
+      interrupted: signal.aborted,
+      ...(fatal !== undefined && !signal.aborted ? { fatal: describe(fatal) } : {}),
+    },
+    elapsedMs: performance.now() - t0,
+  });
+}
+
+/**
+ * movedAway finds, for a scoped run, the library paths outside the scope
+ * whose content a new file of the scope now holds and which are gone from the
+ * library: the other half of a rename the watcher reported only one side of.
+ * The scope's fresh files are hashed for it (and recorded in the index, so
+ * the join finds them hashed).
+ */
+async function movedAway(session: LibrarySession, walked: Walked, problems: Problem[], signal: AbortSignal): Promise<string[]> {
+  const { index, root } = session;
+  const fresh: LocalFile[] = [];
+  for (let i = 0; i < walked.length; i++) {
+    const known = index.get(walked.paths[i] as string);
+    const f = walked.file(i);
+    if (!known || statChanged(known, f)) fresh.push(f);
+  }
+  if (fresh.length === 0) return [];
+  await hashFiles(fresh, index, problems, { signal });
+  index.flush();
+  const inScope = new Set(walked.paths);
+  const away = new Set<string>();
+  for (const f of fresh) {
+    if (!f.md5) continue;
+    for (const rec of index.withMd5(f.md5)) {
+      if (rec.size === f.size && !inScope.has(rec.path) && !existsSync(join(root, ...rec.path.split('/')))) away.add(rec.path);
+    }
+  }
+  return [...away];
 }
 
 /**

@@ -16,6 +16,7 @@ import { MUSIC_PREFIX } from './layout.js';
 import { forEachLimit } from '../core/concurrency.js';
 import { describe } from '../errors.js';
 import { nfc } from '../library/names.js';
+import { fingerprint } from '../state/fingerprint.js';
 
 export interface ListedObject extends RemoteObject {
   path: string;
@@ -49,17 +50,6 @@ export function foldMusic(objects: Iterable<RemoteObject>, problems: Problem[]):
     out.set(path, listed);
   }
   return out;
-}
-
-/**
- * fingerprint is what identifies one version of an object cheaply: its ETag,
- * or for remotes without one its size and modification time. A sync record
- * holding the same fingerprint vouches for the object's MD5.
- */
-export function fingerprint(o: RemoteObject): string | undefined {
-  if (o.etag) return o.etag;
-  if (o.mtime) return `mtime:${o.mtime.getTime()}:${o.size}`;
-  return undefined;
 }
 
 export interface ResolveInput {

@@ -29,7 +29,7 @@ describe('readSides + hashFiles', () => {
     const index = new FileIndex(db);
     const mirror = new RemoteMirror(db, 's3://b/dj');
     const filter = makeFilter();
-    const sides = async () => readSides(db, index, mirror, await walk(root, filter, []), []);
+    const sides = async () => readSides(index, mirror, await walk(root, filter, []), []);
 
     const first = await sides();
     const files = [...first.local.values()];
@@ -93,7 +93,7 @@ describe('readSides + hashFiles', () => {
       return b;
     };
     const read = () => {
-      const reader = new SidesReader(db, index, mirror);
+      const reader = new SidesReader(index, mirror);
       reader.take(half(0, 2));
       reader.open();
       reader.take(half(2, walked.length));

@@ -3,17 +3,18 @@
  * most runs, unchanged on both sides: a file whose stat fingerprint is the one
  * it was hashed with, under a key whose object has that very content. Those
  * pairs are settled inside SQLite — each batch of walked files is joined with
- * the file index and the remote mirror in one statement, while the walk goes
- * on — and only their paths are kept; every other file and object is loaded
- * whole, for the planner. A no-op run over 100,000 tracks so holds one path
- * per file instead of two objects with all their hashes.
+ * the file index and the remote mirror in one statement (state/library-join.ts),
+ * while the walk goes on — and only their paths are kept; every other file and
+ * object is loaded whole, for the planner.
+ *
+ * A scoped run (a watcher's batch of paths) reads the same way, but only the
+ * files and objects at or below its paths.
  */
-import type { Db } from '../state/state-db.js';
 import type { FileIndex, FileRecord } from '../state/file-index.js';
 import type { MirrorObject, RemoteMirror } from '../state/remote-mirror.js';
-import type { Statement } from 'better-sqlite3';
 import type { Problem, Walked, WalkedFile } from '../library/walk.js';
 import type { LocalFile } from '../library/scan.js';
+import { LibraryJoin, statChanged } from '../state/library-join.js';
 import { foldMusic, type ListedObject } from './remote-listing.js';
 import { MUSIC_PREFIX } from './layout.js';
 
@@ -45,48 +46,41 @@ export class SidesReader {
   /** Objects paired with an indexed file, identical or not. */
   private paired = 0;
   private waiting: Walked[] = [];
-  private lookup?: Statement;
+  private opened = false;
+  private readonly join: LibraryJoin;
 
   constructor(
-    private readonly db: Db,
     private readonly index: FileIndex,
     private readonly mirror: RemoteMirror,
-  ) {}
+    /** Only these library paths (files or folders) and what is below them; the whole library when absent. */
+    private readonly scope?: readonly string[],
+  ) {
+    this.join = new LibraryJoin(index.db, mirror.remote, MUSIC_PREFIX);
+  }
 
   /** open reads the batches taken so far, and each one taken from now on at once. */
   open(): void {
     this.index.flush();
     this.mirror.flush();
-    // One statement per batch, its paths bound as one JSON array: a keyed
-    // lookup per file would cost twice as much in calls into SQLite. Hashes are
-    // read only for the files that are not identical to their object.
-    this.lookup = this.db
-      .prepare(
-        `SELECT j.key, f.size, f.mtime_ms, f.inode, r.md5 IS f.md5 AS same, r.key IS NOT NULL,
-           CASE WHEN r.md5 IS f.md5 THEN NULL ELSE f.md5 END, CASE WHEN r.md5 IS f.md5 THEN NULL ELSE f.audio_hash END
-         FROM json_each(?) j JOIN files f ON f.path = j.value
-         LEFT JOIN remote_objects r ON r.remote = ? AND r.key = ? || f.path`,
-      )
-      .raw();
+    this.opened = true;
     const waiting = this.waiting;
     this.waiting = [];
-    for (const b of waiting) this.read(b, this.lookup);
+    for (const b of waiting) this.read(b);
   }
 
   take(batch: Walked): void {
-    if (this.lookup) this.read(batch, this.lookup);
+    if (this.opened) this.read(batch);
     else this.waiting.push(batch);
   }
 
-  private read(batch: Walked, lookup: Statement): void {
+  private read(batch: Walked): void {
     const known = new Uint8Array(batch.length);
-    const rows = lookup.iterate(JSON.stringify(batch.paths), this.mirror.remote, MUSIC_PREFIX) as Iterable<JoinRow>;
-    for (const [i, size, mtimeMs, inode, same, held, md5, audioHash] of rows) {
+    for (const [i, size, mtimeMs, inode, same, held, md5, audioHash] of this.join.pairs(batch.paths)) {
       known[i] = 1;
       this.indexed++;
       if (held) this.paired++;
       const path = batch.paths[i] as string;
-      if (batch.size(i) !== size || batch.mtimeMs(i) !== mtimeMs || batch.inode(i) !== inode) {
+      if (statChanged({ size: batch.size(i), mtimeMs: batch.mtimeMs(i), inode: batch.inode(i) }, { size, mtimeMs, inode })) {
         this.local.set(path, batch.file(i)); // changed: fresh
       } else if (same) {
         this.identical.push(path);
@@ -103,16 +97,13 @@ export class SidesReader {
    * keep their hashes under the new path; the index forgets paths that are gone.
    */
   finish(problems: Problem[]): Sides {
-    if (!this.lookup) this.open();
-    const { identical, local } = this;
+    if (!this.opened) this.open();
+    const { identical, local, scope } = this;
     // Index rows no walked file matched: gone, or moved (looked for only when there are some).
     const gone: FileRecord[] = [];
-    const known = (this.db.prepare('SELECT COUNT(*) FROM files').pluck().get() as number) - this.indexed;
-    if (known > 0) {
+    if (scope || this.join.indexedCount() > this.indexed) {
       const walked = new Set(identical);
-      for (const [path, size, mtimeMs, inode, md5, audioHash] of this.db.prepare('SELECT path, size, mtime_ms, inode, md5, audio_hash FROM files').raw().iterate() as Iterable<IndexRow>) {
-        if (!walked.has(path) && !local.has(path)) gone.push({ path, size, mtimeMs, inode, md5, ...(audioHash ? { audioHash } : {}) });
-      }
+      for (const rec of this.join.indexed(scope)) if (!walked.has(rec.path) && !local.has(rec.path)) gone.push(rec);
     }
     const movedFrom = new Map(gone.map((g) => [stamp(g), g]));
     for (const w of this.fresh) {
@@ -130,21 +121,22 @@ export class SidesReader {
     // Every object not identical to its file. When each one the mirror holds
     // was paired with an indexed file (a no-op: all of them identical), they
     // are the unsettled ones, read by key; else all are read in one pass.
-    const held = this.db.prepare('SELECT COUNT(*) FROM remote_objects WHERE remote = ?').pluck().get(this.mirror.remote) as number;
-    const byKey = held === this.paired && this.unsettled.length <= LOOKUPS;
-    const rest = byKey ? this.unsettled.flatMap((k) => this.mirror.leanOne(k) ?? []) : this.mirror.lean();
+    let rest: Iterable<MirrorObject>;
+    let byKey = false;
+    if (scope) rest = this.join.mirroredUnder(scope);
+    else {
+      byKey = this.join.mirroredCount() === this.paired && this.unsettled.length <= LOOKUPS;
+      rest = byKey ? this.unsettled.flatMap((k) => this.mirror.leanOne(k) ?? []) : this.mirror.lean();
+    }
     const objects = foldMusic(rest, problems) as Map<string, ListedObject & MirrorObject>;
     if (!byKey) for (const path of identical) objects.delete(path);
     return { identical, local, objects };
   }
 }
 
-type IndexRow = [path: string, size: number, mtimeMs: number, inode: number, md5: string, audioHash: string | null];
-type JoinRow = [i: number, size: number, mtimeMs: number, inode: number, same: 0 | 1, held: 0 | 1, md5: string | null, audioHash: string | null];
-
 /** readSides is the whole join of one walk (see {@link SidesReader}). */
-export function readSides(db: Db, index: FileIndex, mirror: RemoteMirror, walked: Walked, problems: Problem[]): Sides {
-  const reader = new SidesReader(db, index, mirror);
+export function readSides(index: FileIndex, mirror: RemoteMirror, walked: Walked, problems: Problem[], scope?: readonly string[]): Sides {
+  const reader = new SidesReader(index, mirror, scope);
   reader.open();
   reader.take(walked);
   return reader.finish(problems);

@@ -21,13 +21,13 @@ import type { RemoteCatalog } from './catalog.js';
 import type { SyncRecords, SyncRecord } from '../state/sync-records.js';
 import type { LocalFile } from '../library/scan.js';
 import type { Action, Plan } from './plan.js';
-import type { RunObserver } from './observer.js';
-import { ChecksumError, classify, FileError, NotFoundError } from '../errors.js';
+import type { RunEmitter } from './events.js';
+import { ChecksumError, classify, describe, FileError, NotFoundError } from '../errors.js';
 import { parseEtag } from '../core/etag.js';
 import { withRetry } from '../core/retry.js';
 import { forEachLimit } from '../core/concurrency.js';
 import { describeFile, WHOLE_READ } from '../library/scan.js';
-import { fingerprint } from './remote-listing.js';
+import { fingerprint } from '../state/fingerprint.js';
 import { keepRemoteVersion, pruneEmpty, trashLocal, trashRemote } from './trash.js';
 import { MUSIC_PREFIX } from './layout.js';
 
@@ -47,7 +47,9 @@ export interface ExecContext {
   transfers: number;
   /** Buffers for fresh files read whole to be hashed and sent; bounds the memory they hold. */
   buffers: BufferPool;
-  observer: RunObserver;
+  events: RunEmitter;
+  /** The action being carried out (its index in the plan): set on each action's own copy of the context. */
+  id: number;
   signal: AbortSignal;
   /** Counters the run reports. */
   stats: { hashed: number };
@@ -79,7 +81,8 @@ export interface ExecResult {
  * executePlan performs the plan's transfers, then (if none hit a fatal error)
  * its trash moves, and records identical pairs as synced.
  */
-export async function executePlan(p: Plan, ctx: ExecContext): Promise<ExecResult> {
+export async function executePlan(p: Plan, base: Omit<ExecContext, 'id'>): Promise<ExecResult> {
+  const ctx: ExecContext = { ...base, id: -1 };
   const result: ExecResult = { done: [], failed: [], bytes: 0, hashed: 0 };
   const stop = new AbortController();
   const signal = AbortSignal.any([ctx.signal, stop.signal]);
@@ -92,13 +95,13 @@ export async function executePlan(p: Plan, ctx: ExecContext): Promise<ExecResult
   // Moves: the old paths learn where they go before any copy is made.
   for (const a of p.actions) if (a.kind === 'trash-remote' && a.movedTo !== undefined) ctx.records.markMoving(a.path, a.movedTo);
 
-  const run = (action: Action, fn: () => Promise<void>) => async () => {
-    ctx.observer.started?.(action);
+  const run = async ([action, id]: [Action, number], fn: (actx: ExecContext) => Promise<void>) => {
+    ctx.events.emit({ type: 'action-started', id, action });
     try {
-      await fn();
+      await fn({ ...ctx, id });
       result.done.push(action);
       result.bytes += action.size;
-      ctx.observer.finished?.(action);
+      ctx.events.emit({ type: 'action-finished', id, action });
     } catch (err) {
       if (signal.aborted && !result.fatal) return; // interrupted: not this file's fault
       if (classify(err) === 'fatal') {
@@ -106,13 +109,13 @@ export async function executePlan(p: Plan, ctx: ExecContext): Promise<ExecResult
         stop.abort();
       }
       result.failed.push({ path: action.path, kind: action.kind, message: messageOf(err), error: err });
-      ctx.observer.failed?.(action, err);
+      ctx.events.emit({ type: 'action-failed', id, action, error: describe(err), cause: err });
     }
   };
 
   try {
-    ctx.observer.phase?.('transfer');
-    await forEachLimit(ofKinds(p.actions, TRANSFER_KINDS), ctx.transfers, (a) => run(a, () => transfer(a, ctx, signal))(), signal);
+    ctx.events.emit({ type: 'phase', phase: 'transfer' });
+    await forEachLimit(ofKinds(p.actions, TRANSFER_KINDS), ctx.transfers, (e) => run(e, (actx) => transfer(e[0], actx, signal)), signal);
 
     // The old key of a move goes only once its content stands at the new key:
     // copied in this run, or found there already.
@@ -124,10 +127,13 @@ export async function executePlan(p: Plan, ctx: ExecContext): Promise<ExecResult
       for (const a of p.actions) if (a.reason === 'identical' && targets.has(a.path)) landed.add(a.path);
       for (const path of p.identical) if (targets.has(path)) landed.add(path);
     }
-    const trash = p.actions.filter((a) => (a.kind === 'trash-remote' || a.kind === 'trash-local') && (a.movedTo === undefined || landed.has(a.movedTo)));
+    const trash: Array<[Action, number]> = [];
+    p.actions.forEach((a, i) => {
+      if ((a.kind === 'trash-remote' || a.kind === 'trash-local') && (a.movedTo === undefined || landed.has(a.movedTo))) trash.push([a, i]);
+    });
     if (trash.length > 0 && !result.fatal && !signal.aborted) {
-      ctx.observer.phase?.('trash');
-      await forEachLimit(trash, ctx.transfers, (a) => run(a, () => moveToTrash(a, ctx, signal))(), signal);
+      ctx.events.emit({ type: 'phase', phase: 'trash' });
+      await forEachLimit(trash, ctx.transfers, (e) => run(e, (actx) => moveToTrash(e[0], actx, signal)), signal);
     }
   } finally {
     ctx.records.flush();
@@ -137,21 +143,25 @@ export async function executePlan(p: Plan, ctx: ExecContext): Promise<ExecResult
   }
   if (!result.fatal && !signal.aborted) ctx.mirror.setState({ recordsSettled: true });
 
-  for (const a of p.actions) {
+  p.actions.forEach((a, id) => {
     if (a.kind === 'error') {
       const message = `${a.path}: ${a.detail ?? a.reason}`;
-      result.failed.push({ path: a.path, kind: a.kind, message, error: new FileError(a.path, a.detail ?? a.reason) });
-      ctx.observer.failed?.(a, new FileError(a.path, a.detail ?? a.reason));
+      const error = new FileError(a.path, a.detail ?? a.reason);
+      result.failed.push({ path: a.path, kind: a.kind, message, error });
+      ctx.events.emit({ type: 'action-failed', id, action: a, error: describe(error), cause: error });
     }
-  }
+  });
   return result;
 }
 
 const TRANSFER_KINDS: ReadonlySet<Action['kind']> = new Set(['upload', 'download', 'copy-remote', 'copy-local', 'move-local', 'conflict']);
 
-/** ofKinds yields the actions of the given kinds, in plan order (without a copy of the list). */
-function* ofKinds(actions: readonly Action[], kinds: ReadonlySet<Action['kind']>): Generator<Action> {
-  for (const a of actions) if (kinds.has(a.kind)) yield a;
+/** ofKinds yields the actions of the given kinds with their ids, in plan order (without a copy of the list). */
+function* ofKinds(actions: readonly Action[], kinds: ReadonlySet<Action['kind']>): Generator<[Action, number]> {
+  for (let i = 0; i < actions.length; i++) {
+    const a = actions[i] as Action;
+    if (kinds.has(a.kind)) yield [a, i];
+  }
 }
 
 function transfer(a: Action, ctx: ExecContext, signal: AbortSignal): Promise<void> {
@@ -170,6 +180,10 @@ function transfer(a: Action, ctx: ExecContext, signal: AbortSignal): Promise<voi
     default:
       throw new Error(`not a transfer: ${a.kind}`);
   }
+}
+
+function retrying(action: Action, ctx: ExecContext, err: unknown, attempt: number, delayMs: number): void {
+  ctx.events.emit({ type: 'action-retrying', id: ctx.id, action, error: describe(err), attempt, delayMs });
 }
 
 function messageOf(err: unknown): string {
@@ -209,14 +223,14 @@ async function attempt<T>(action: Action, ctx: ExecContext, signal: AbortSignal,
       try {
         return await fn((n) => {
           moved += n;
-          ctx.observer.progress?.(n);
+          ctx.events.emit({ type: 'action-progress', id: ctx.id, bytes: n });
         });
       } catch (err) {
-        if (moved) ctx.observer.progress?.(-moved);
+        if (moved) ctx.events.emit({ type: 'action-progress', id: ctx.id, bytes: -moved });
         throw err;
       }
     },
-    { signal, onRetry: (err, n) => ctx.observer.retrying?.(action, err, n) },
+    { signal, onRetry: (err, attempt, delayMs) => retrying(action, ctx, err, attempt, delayMs) },
   );
 }
 
@@ -466,7 +480,7 @@ async function download(a: Action, ctx: ExecContext, signal: AbortSignal, opts: 
 async function moveToTrash(a: Action, ctx: ExecContext, signal: AbortSignal): Promise<void> {
   if (a.kind === 'trash-remote') {
     const gone = a.movedTo !== undefined ? () => ctx.remote.delete(a.key) : () => trashRemote(ctx.remote, ctx.stamp, a.key, a.remoteSize);
-    await withRetry(gone, { signal, onRetry: (err, n) => ctx.observer.retrying?.(a, err, n) });
+    await withRetry(gone, { signal, onRetry: (err, attempt, delayMs) => retrying(a, ctx, err, attempt, delayMs) });
     ctx.catalog.record({ op: 'del', key: a.key, at: Date.now() });
   } else {
     const l = ctx.local.get(a.path);

@@ -13,7 +13,6 @@ import { makeFilter } from '../../library/filter.js';
 import { parseMaxDelete, parseTransfers, withFilterOptions, withFullOption } from '../options.js';
 import { makeDisplay } from '../progress.js';
 import { withSession } from '../session.js';
-import { userName } from '../context.js';
 import { ExitCode } from '../../errors.js';
 import { formatBytes, formatCount, formatDuration } from '../format.js';
 import { renderPlan, renderStatus, resultJson, tally, unchanged } from '../report.js';
@@ -86,23 +85,24 @@ async function syncCommand(
     include: [...(ctx.config.include ?? []), ...(flags.include ?? [])],
     exclude: [...(ctx.config.exclude ?? []), ...(flags.exclude ?? [])],
   });
-  return withSession(ctx, { library, remote: remoteArg, transfers, readOnly: Boolean(flags.dryRun) }, async ({ root, remote, db }) => {
+  const readOnly = Boolean(flags.dryRun);
+  // A first pull (or sync) onto a new machine makes the library folder, as aws s3 sync and rclone do.
+  const createRoot = command === 'pull' || command === 'sync';
+  return withSession(ctx, { library, remote: remoteArg, transfers, readOnly, createRoot }, async ({ session, remote }) => {
+    const root = session.root;
     const display = makeDisplay(io.stderr, { quiet: json, verbose: Boolean(ctx.global.verbose) });
     let result: SyncResult;
     try {
-      result = await runSync({
+      result = await runSync(session, {
         direction: command === 'status' ? 'sync' : command,
-        root,
         remote,
-        db,
         filter,
         delete: Boolean(flags.delete),
         maxDelete,
-        dryRun: Boolean(flags.dryRun),
+        dryRun: readOnly,
         transfers,
         full: Boolean(flags.full),
-        user: userName(ctx),
-        observer: display,
+        listeners: [display.listener],
         signal,
       });
     } finally {
