@@ -4,7 +4,8 @@ import type { Action, Plan } from '../sync/plan.js';
 import type { SyncResult } from '../sync/engine.js';
 import { musicKey } from '../sync/layout.js';
 
-const act = (kind: Action['kind'], path: string, reason: Action['reason'] = 'new', size = 10): Action => ({ kind, path, key: musicKey(path), size, reason });
+const up = (path: string, size = 10): Action => ({ kind: 'upload', path, key: musicKey(path), size, reason: 'new', replaces: false });
+const same = (path: string): Action => ({ kind: 'skip', path, key: musicKey(path), size: 0, reason: 'identical' });
 
 function result(actions: Action[], exec?: { done: Action[]; failed?: Action[]; fatal?: Error }): SyncResult {
   const plan: Plan = { direction: 'push', actions, identical: ['same.mp3'], remoteCount: 1, localCount: actions.length + 1 };
@@ -33,10 +34,10 @@ const parse = (r: SyncResult, all = false) => JSON.parse([...resultJson('push', 
 const statuses = (doc: ReturnType<typeof parse>) => Object.fromEntries(doc.actions.map((a) => [a.path, a.status]));
 
 describe('resultJson', () => {
-  const a = act('upload', 'a.mp3');
-  const b = act('upload', 'b.mp3');
-  const c = act('upload', 'c.mp3');
-  const skip = act('skip', 'kept.mp3', 'identical', 0);
+  const a = up('a.mp3');
+  const b = up('b.mp3');
+  const c = up('c.mp3');
+  const skip = same('kept.mp3');
 
   it('marks every action of a finished run done or failed, and leaves identical files out', () => {
     const doc = parse(result([a, b, skip, c], { done: [a, c], failed: [b] }));
@@ -58,7 +59,7 @@ describe('resultJson', () => {
   });
 
   it('stays one JSON document when the actions run past a piece', () => {
-    const many = Array.from({ length: 3000 }, (_, i) => act('upload', `Artist ${i}/Album/${String(i).padStart(4, '0')} Track.mp3`));
+    const many = Array.from({ length: 3000 }, (_, i) => up(`Artist ${i}/Album/${String(i).padStart(4, '0')} Track.mp3`));
     const pieces = [...resultJson('push', where, result(many, { done: many }))];
     expect(pieces.length).toBeGreaterThan(2);
     const doc = JSON.parse(pieces.join('')) as ReturnType<typeof parse>;
@@ -69,7 +70,7 @@ describe('resultJson', () => {
 
 describe('renderPlan', () => {
   it('lists one line per action, identical files only with `all`', () => {
-    const r = result([act('upload', 'a.mp3'), act('skip', 'kept.mp3', 'identical', 0)]);
+    const r = result([up('a.mp3'), same('kept.mp3')]);
     expect(renderPlan(r.plan)).toBe('upload       a.mp3  (new, 10 B)\n');
     expect(renderPlan(r.plan, true).split('\n').filter(Boolean)).toHaveLength(3);
   });

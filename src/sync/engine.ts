@@ -21,6 +21,7 @@ import { machineId } from '../state/machine.js';
 import { RemoteMirror } from '../state/remote-mirror.js';
 import { checkDeleteLimit, plan, type DeleteLimit, type Direction, type Plan } from './plan.js';
 import { executePlan, type ExecResult } from './transfer.js';
+import { plannedWork } from './action-kinds.js';
 import { MUSIC_PREFIX, musicKey, trashStamp } from './layout.js';
 import { caseClashes, localNameProblem, nfc, portableNameProblem } from '../library/names.js';
 import { BufferPool } from '../remote/buffer-pool.js';
@@ -163,12 +164,7 @@ export async function runSync(o: SyncOptions): Promise<SyncResult> {
     });
     if (o.delete) checkDeleteLimit(p, o.maxDelete);
 
-    const work = { files: 0, bytes: 0 };
-    for (const a of p.actions) {
-      if (a.kind === 'skip' || a.kind === 'error' || a.kind.startsWith('trash')) continue;
-      work.files++;
-      work.bytes += a.size;
-    }
+    const work = plannedWork(p.actions);
     observer.planned?.(work);
     const result: SyncResult = { plan: p, problems, hashed, listed: view.listed, elapsedMs: 0 };
     if (!o.dryRun) {
