@@ -146,7 +146,8 @@ export function* resultJson(command: Direction | 'status', where: { library: str
       reason: describeReason(a),
       code: a.reason,
       ...(detail ? { detail } : {}),
-      ...(a.kind === 'copy-remote' || a.kind === 'copy-local' || a.kind === 'move-local' ? { from: a.from } : {}),
+      // copy-remote: the source key; copy-local and move-local: the source library path.
+      ...(isCopy(a) ? { from: a.from } : {}),
       ...(a.kind === 'conflict' ? { conflictPath: a.conflictPath } : {}),
       ...(a.kind === 'trash-remote' && a.movedTo !== undefined ? { movedTo: a.movedTo } : {}),
       size: a.size,
