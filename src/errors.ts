@@ -62,6 +62,34 @@ export class FileError extends CratesyncError {
 /** A planned deletion exceeds the allowed share; nothing was deleted. */
 export class SafetyError extends CratesyncError {}
 
+/** What a refused delete would have done, and the limit it passed. */
+export interface DeleteLimitFacts {
+  /** The command: push, pull or sync. */
+  direction: string;
+  /** The side whose files would go to trash. */
+  side: 'remote' | 'local';
+  /** Files that would go to trash on that side. */
+  n: number;
+  /** Files on that side before the run. */
+  base: number;
+  /** `n` as a share of `base`, 0–100 (100 for an empty side). */
+  share: number;
+  /** The limit passed: a share (0–100) or a count of files. */
+  limit: { percent: number } | { count: number };
+}
+
+/** A --delete run would move more files to trash than --max-delete allows; nothing was changed. */
+export class DeleteLimitError extends SafetyError {
+  constructor(readonly facts: DeleteLimitFacts) {
+    const { direction, side, n, base, share, limit } = facts;
+    const allowed = 'percent' in limit ? `${limit.percent}%` : `${limit.count} files`;
+    super(
+      `${direction} --delete would move ${n} of ${base} ${side} files (${share.toFixed(0)}%) to trash, ` +
+        `over the limit of ${allowed}; nothing was changed (raise it with --max-delete)`,
+    );
+  }
+}
+
 /** How the engine reacts to an error. */
 export type ErrorClass = 'retry' | 'file' | 'fatal';
 

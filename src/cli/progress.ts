@@ -5,9 +5,9 @@
  */
 import type { Phase, RunEvent, RunListener } from '../sync/events.js';
 import type { Action } from '../sync/plan.js';
+import { isTransfer } from '../sync/action-kinds.js';
 import { formatBytes, formatCount, formatDuration } from './format.js';
-
-const ARROW: Record<string, string> = { upload: '↑', download: '↓', 'trash-remote': '⌫', 'trash-local': '⌫' };
+import { actionMark } from './describe-action.js';
 
 export interface Out {
   write(s: string): void;
@@ -92,7 +92,12 @@ class PlainDisplay implements Display, Handlers {
   close() {}
 }
 
-class TtyDisplay implements Display, Handlers {
+/**
+ * The terminal display: the files and bytes done of the planned work, redrawn
+ * in place. The work planned (see plannedWork) and the files counted done are
+ * the same actions, the transfers, so "X/Y files" reaches Y.
+ */
+export class TtyDisplay implements Display, Handlers {
   readonly listener: RunListener = (e) => dispatch(this, e);
   private phaseName: Phase = 'scan';
   private files = 0;
@@ -124,17 +129,17 @@ class TtyDisplay implements Display, Handlers {
     this.bytes = t.bytes;
   }
   started(a: Action) {
-    this.active.add(`${ARROW[a.kind] ?? '·'} ${a.path}`);
+    this.active.add(`${actionMark(a)} ${a.path}`);
   }
   progress(n: number) {
     this.doneBytes += n;
   }
   finished(a: Action) {
-    this.active.delete(`${ARROW[a.kind] ?? '·'} ${a.path}`);
-    if (a.kind === 'upload' || a.kind === 'download') this.doneFiles++;
+    this.active.delete(`${actionMark(a)} ${a.path}`);
+    if (isTransfer(a)) this.doneFiles++;
   }
   failed(a: Action, error: string) {
-    this.active.delete(`${ARROW[a.kind] ?? '·'} ${a.path}`);
+    this.active.delete(`${actionMark(a)} ${a.path}`);
     this.failedFiles++;
     this.notes.push(`failed: ${a.path}: ${error}`);
   }
@@ -151,13 +156,7 @@ class TtyDisplay implements Display, Handlers {
     for (const n of this.notes.splice(0)) s += `${n}\n`;
     const body: string[] = [];
     if (this.phaseName === 'transfer' || this.phaseName === 'trash') {
-      const secs = (performance.now() - this.transferStart) / 1000;
-      const rate = secs > 0 ? this.doneBytes / secs : 0;
-      const eta = rate > 0 ? formatDuration(((this.bytes - this.doneBytes) / rate) * 1000) : '–';
-      body.push(
-        `${formatCount(this.doneFiles)}/${formatCount(this.files)} files  ${formatBytes(this.doneBytes)}/${formatBytes(this.bytes)}  ` +
-          `${formatBytes(rate)}/s  ETA ${eta}${this.failedFiles ? `  ${this.failedFiles} failed` : ''}`,
-      );
+      body.push(this.countsLine());
       for (const name of [...this.active].slice(0, 5)) body.push(`  ${fit(name, width - 2)}`);
     } else {
       body.push(`${this.phaseName === 'scan' ? 'scanning library and listing remote' : 'comparing'}… ${formatDuration(performance.now() - this.t0)}`);
@@ -165,6 +164,17 @@ class TtyDisplay implements Display, Handlers {
     s += body.map((l) => `${l}\n`).join('');
     this.lines = body.length;
     this.out.write(s);
+  }
+
+  /** countsLine is the first line of the transfer display: files and bytes done of the planned, rate, ETA, failures. */
+  countsLine(): string {
+    const secs = (performance.now() - this.transferStart) / 1000;
+    const rate = secs > 0 ? this.doneBytes / secs : 0;
+    const eta = rate > 0 ? formatDuration(((this.bytes - this.doneBytes) / rate) * 1000) : '–';
+    return (
+      `${formatCount(this.doneFiles)}/${formatCount(this.files)} files  ${formatBytes(this.doneBytes)}/${formatBytes(this.bytes)}  ` +
+      `${formatBytes(rate)}/s  ETA ${eta}${this.failedFiles ? `  ${this.failedFiles} failed` : ''}`
+    );
   }
 
   close() {

@@ -3,6 +3,8 @@ import type { Action, Direction, Plan } from '../sync/plan.js';
 import type { SyncResult } from '../sync/engine.js';
 import { formatBytes, formatCount } from './format.js';
 import { musicKey } from '../sync/layout.js';
+import { isCopy, isDeletion, isTrash } from '../sync/action-kinds.js';
+import { describeAction, describeDetail, describeReason } from './describe-action.js';
 
 /**
  * shown picks the actions worth listing: identical files (the bulk of a
@@ -25,13 +27,8 @@ export function unchanged(p: Plan): number {
 /** renderPlan lists the actions of a dry run: what, which file, why (identical files only with `all`). */
 export function renderPlan(p: Plan, all = false): string {
   let out = '';
-  for (const a of shown(p, all)) out += `${a.kind.padEnd(12)} ${a.path}  (${why(a)})\n`;
+  for (const a of shown(p, all)) out += `${a.kind.padEnd(12)} ${a.path}  (${describeAction(a)}${a.size ? `, ${formatBytes(a.size)}` : ''})\n`;
   return out;
-}
-
-function why(a: Action): string {
-  const size = a.size ? `, ${formatBytes(a.size)}` : '';
-  return `${a.reason}${a.detail ? `: ${a.detail}` : ''}${size}`;
 }
 
 /**
@@ -57,12 +54,10 @@ export function tally(actions: readonly Action[]): Tally {
   for (const a of actions) {
     if (a.kind === 'upload') t.uploaded++;
     else if (a.kind === 'download') t.downloaded++;
-    else if (a.kind === 'copy-remote' || a.kind === 'copy-local' || a.kind === 'move-local') t.moved++;
+    else if (isCopy(a)) t.moved++;
     else if (a.kind === 'conflict') t.conflicts++;
-    else if (a.kind === 'trash-remote' || a.kind === 'trash-local') {
-      if (a.reason !== 'moved') t.trashed++;
-    }
-    if (a.reason === 'tags changed') t.tagOnly++;
+    else if (isDeletion(a)) t.trashed++;
+    if (a.reason === 'tags-changed') t.tagOnly++;
     t.bytes += a.size;
   }
   return t;
@@ -74,19 +69,23 @@ export function renderStatus(where: { library: string; remote: string }, r: Sync
   const groups: Array<[string, Action[]]> = [
     ['only in the library (push or sync would upload)', acts.filter((a) => a.kind === 'upload' && a.reason === 'new')],
     ['only on the remote (pull or sync would download)', acts.filter((a) => a.kind === 'download' && a.reason === 'new')],
-    ['changed in the library', acts.filter((a) => a.kind === 'upload' && a.reason !== 'new' && a.reason !== 'tags changed')],
-    ['changed on the remote', acts.filter((a) => a.kind === 'download' && a.reason !== 'new' && a.reason !== 'tags changed')],
-    ['tags changed (same audio)', acts.filter((a) => (a.kind === 'upload' || a.kind === 'download') && a.reason === 'tags changed')],
-    ['moved or copied (no transfer needed)', acts.filter((a) => a.kind === 'copy-remote' || a.kind === 'copy-local' || a.kind === 'move-local')],
+    ['changed in the library', acts.filter((a) => a.kind === 'upload' && a.reason !== 'new' && a.reason !== 'tags-changed')],
+    ['changed on the remote', acts.filter((a) => a.kind === 'download' && a.reason !== 'new' && a.reason !== 'tags-changed')],
+    ['tags changed (same audio)', acts.filter((a) => (a.kind === 'upload' || a.kind === 'download') && a.reason === 'tags-changed')],
+    ['moved or copied (no transfer needed)', acts.filter(isCopy)],
     ['conflicts: changed on both sides', acts.filter((a) => a.kind === 'conflict')],
-    ['deleted on one side (--delete propagates)', acts.filter((a) => a.kind.startsWith('trash') || (a.kind === 'skip' && (a.reason === 'deleted locally' || a.reason === 'deleted on remote')))],
+    ['deleted on one side (--delete propagates)', acts.filter((a) => isTrash(a) || (a.kind === 'skip' && (a.reason === 'deleted-locally' || a.reason === 'deleted-remotely')))],
     ['names refused', acts.filter((a) => a.kind === 'error')],
   ];
   let out = `library ${where.library}\nremote  ${where.remote}\n`;
   for (const [title, list] of groups) {
     if (list.length === 0) continue;
     out += `\n${title}: ${formatCount(list.length)}\n`;
-    for (const a of list) out += `  ${a.path}${a.detail && a.kind !== 'upload' && a.kind !== 'download' ? `: ${a.detail}` : ''}\n`;
+    for (const a of list) {
+      // What becomes of a replaced version is the same for every transfer: not repeated per file.
+      const detail = a.kind === 'upload' || a.kind === 'download' ? undefined : describeDetail(a);
+      out += `  ${a.path}${detail ? `: ${detail}` : ''}\n`;
+    }
   }
   const same = unchanged(r.plan);
   const differing = groups.reduce((n, [, l]) => n + l.length, 0);
@@ -117,7 +116,8 @@ export function* resultJson(command: Direction | 'status', where: { library: str
     hashed: r.hashed,
     listed: r.listed,
     summary: {
-      transferred: r.exec?.done.filter((a) => a.kind === 'upload' || a.kind === 'download').length ?? 0,
+      // Files whose bytes were sent: copies, moves and conflicts are counted apart.
+      transferred: r.exec ? t.uploaded + t.downloaded : 0,
       bytes: r.exec?.bytes ?? 0,
       uploaded: t.uploaded,
       downloaded: t.downloaded,
@@ -138,14 +138,18 @@ export function* resultJson(command: Direction | 'status', where: { library: str
     const id = `${a.kind}:${a.path}`;
     const error = failed.get(id);
     const status = !r.exec ? 'planned' : a.kind === 'skip' ? 'skipped' : error !== undefined ? 'failed' : !done || done.has(a) ? 'done' : 'not started';
+    const detail = describeDetail(a);
     const entry = {
       kind: a.kind,
       path: a.path,
       key: a.key,
-      reason: a.reason,
-      ...(a.detail ? { detail: a.detail } : {}),
-      ...(a.from ? { from: a.from } : {}),
-      ...(a.conflictPath ? { conflictPath: a.conflictPath } : {}),
+      reason: describeReason(a),
+      code: a.reason,
+      ...(detail ? { detail } : {}),
+      // copy-remote: the source key; copy-local and move-local: the source library path.
+      ...(isCopy(a) ? { from: a.from } : {}),
+      ...(a.kind === 'conflict' ? { conflictPath: a.conflictPath } : {}),
+      ...(a.kind === 'trash-remote' && a.movedTo !== undefined ? { movedTo: a.movedTo } : {}),
       size: a.size,
       status,
       ...(error !== undefined ? { error } : {}),

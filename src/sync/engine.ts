@@ -23,6 +23,7 @@ import { SidesReader } from './sides.js';
 import { resolveRemote, type ListedObject } from './remote-listing.js';
 import { checkDeleteLimit, plan, type DeleteLimit, type Direction, type Plan } from './plan.js';
 import { executePlan, type ExecResult } from './transfer.js';
+import { plannedWork } from './action-kinds.js';
 import { MUSIC_PREFIX, musicKey, trashStamp } from './layout.js';
 import { caseClashes, localNameProblem, nfc, portableNameProblem } from '../library/names.js';
 import { describe } from '../errors.js';
@@ -195,12 +196,7 @@ export async function runSync(session: LibrarySession, o: RunOptions): Promise<S
     }
     if (o.delete) checkDeleteLimit(p, o.maxDelete);
 
-    const work = { files: 0, bytes: 0 };
-    for (const a of p.actions) {
-      if (a.kind === 'skip' || a.kind === 'error' || a.kind.startsWith('trash')) continue;
-      work.files++;
-      work.bytes += a.size;
-    }
+    const work = plannedWork(p.actions);
     events.emit({ type: 'planned', ...work, actions: p.actions.length });
     const result: SyncResult = { runId: events.runId, plan: p, problems, hashed, listed: view.listed, scoped, elapsedMs: 0 };
     if (!o.dryRun) {

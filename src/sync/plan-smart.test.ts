@@ -64,27 +64,27 @@ const cases: Case[] = [
     name: 'push: audio changed',
     local: [l('x.mp3', B, OTHER_AUDIO)],
     remote: [r('x.mp3', A, { audioHash: AUDIO })],
-    want: [{ path: 'x.mp3', kind: 'upload', reason: 'content differs', replaces: true }],
+    want: [{ path: 'x.mp3', kind: 'upload', reason: 'content-differs', replaces: true }],
   },
   {
     name: 'push: tags changed, audio the same (audio hash from the catalog)',
     local: [l('x.mp3', B, AUDIO)],
     remote: [r('x.mp3', A, { audioHash: AUDIO })],
-    want: [{ path: 'x.mp3', kind: 'upload', reason: 'tags changed', replaces: true }],
+    want: [{ path: 'x.mp3', kind: 'upload', reason: 'tags-changed', replaces: true }],
   },
   {
     name: 'push: tags changed, audio hash known from the last sync only',
     local: [l('x.mp3', B, AUDIO)],
     remote: [r('x.mp3', A)],
     synced: [{ path: 'x.mp3', md5: A, audioHash: AUDIO }],
-    want: [{ path: 'x.mp3', kind: 'upload', reason: 'tags changed' }],
+    want: [{ path: 'x.mp3', kind: 'upload', reason: 'tags-changed' }],
   },
   {
     name: 'pull: tags changed on the remote',
     direction: 'pull',
     local: [l('x.mp3', A, AUDIO)],
     remote: [r('x.mp3', B, { audioHash: AUDIO })],
-    want: [{ path: 'x.mp3', kind: 'download', reason: 'tags changed', replaces: true }],
+    want: [{ path: 'x.mp3', kind: 'download', reason: 'tags-changed', replaces: true }],
   },
   // --- renames and moved folders ---
   {
@@ -115,7 +115,7 @@ const cases: Case[] = [
     remote: [r('theirs.mp3', A)],
     want: [
       { path: 'mine.mp3', kind: 'copy-remote', reason: 'copied', from: 'music/theirs.mp3' },
-      { path: 'theirs.mp3', kind: 'skip', reason: 'only on remote' },
+      { path: 'theirs.mp3', kind: 'skip', reason: 'only-remote' },
     ],
   },
   {
@@ -135,7 +135,7 @@ const cases: Case[] = [
     synced: [{ path: 'old.mp3', md5: A }],
     want: [
       { path: 'new.mp3', kind: 'upload', reason: 'new' },
-      { path: 'old.mp3', kind: 'skip', reason: 'only on remote' },
+      { path: 'old.mp3', kind: 'skip', reason: 'only-remote' },
     ],
   },
   {
@@ -154,7 +154,7 @@ const cases: Case[] = [
     remote: [r('keep.mp3', A), r('dupe.mp3', A)],
     synced: [{ path: 'keep.mp3', md5: A }, { path: 'dupe.mp3', md5: A }],
     want: [
-      { path: 'dupe.mp3', kind: 'skip', reason: 'only on remote' },
+      { path: 'dupe.mp3', kind: 'skip', reason: 'only-remote' },
       { path: 'keep.mp3', kind: 'skip', reason: 'identical' },
     ],
   },
@@ -186,7 +186,7 @@ const cases: Case[] = [
     want: [
       { path: 'n1.mp3', kind: 'copy-local', reason: 'moved' },
       { path: 'n2.mp3', kind: 'copy-local', reason: 'moved' },
-      { path: 'old.mp3', kind: 'skip', reason: 'only local' },
+      { path: 'old.mp3', kind: 'skip', reason: 'only-local' },
     ],
   },
   {
@@ -215,7 +215,7 @@ const cases: Case[] = [
     local: [l('x.mp3', B)],
     remote: [r('x.mp3', A)],
     synced: [{ path: 'x.mp3', md5: A }],
-    want: [{ path: 'x.mp3', kind: 'upload', reason: 'content differs', replaces: true }],
+    want: [{ path: 'x.mp3', kind: 'upload', reason: 'content-differs', replaces: true }],
   },
   {
     name: 'sync: changed on the remote only → download',
@@ -223,7 +223,7 @@ const cases: Case[] = [
     local: [l('x.mp3', A)],
     remote: [r('x.mp3', B)],
     synced: [{ path: 'x.mp3', md5: A }],
-    want: [{ path: 'x.mp3', kind: 'download', reason: 'content differs', replaces: true }],
+    want: [{ path: 'x.mp3', kind: 'download', reason: 'content-differs', replaces: true }],
   },
   {
     name: 'sync: remote unhashed but its fingerprint is the synced one → unchanged there',
@@ -231,7 +231,7 @@ const cases: Case[] = [
     local: [l('x.mp3', B)],
     remote: [{ path: 'x.mp3', size: 1, fingerprint: 'etag-1' }],
     synced: [{ path: 'x.mp3', md5: A, etag: 'etag-1' }],
-    want: [{ path: 'x.mp3', kind: 'upload', reason: 'content differs' }],
+    want: [{ path: 'x.mp3', kind: 'upload', reason: 'content-differs' }],
   },
   {
     name: 'sync: changed on both sides → conflict, remote version kept beside',
@@ -239,7 +239,7 @@ const cases: Case[] = [
     local: [l('Album/x.mp3', B)],
     remote: [r('Album/x.mp3', C, { writer: 'bob@laptop-1a2b3c' })],
     synced: [{ path: 'Album/x.mp3', md5: A }],
-    want: [{ path: 'Album/x.mp3', kind: 'conflict', reason: 'changed on both sides', conflictPath: 'Album/x.conflict-bob-2026-11-20.mp3' }],
+    want: [{ path: 'Album/x.mp3', kind: 'conflict', reason: 'both-changed', conflictPath: 'Album/x.conflict-bob-2026-11-20.mp3' }],
   },
   {
     name: 'sync: both sides new with different content → conflict',
@@ -271,7 +271,7 @@ const cases: Case[] = [
     direction: 'sync',
     remote: [r('x.mp3', A)],
     synced: [{ path: 'x.mp3', md5: A }],
-    want: [{ path: 'x.mp3', kind: 'skip', reason: 'deleted locally' }],
+    want: [{ path: 'x.mp3', kind: 'skip', reason: 'deleted-locally' }],
   },
   {
     name: 'sync --delete: deleted here → remote trash',
@@ -279,7 +279,7 @@ const cases: Case[] = [
     delete: true,
     remote: [r('x.mp3', A)],
     synced: [{ path: 'x.mp3', md5: A }],
-    want: [{ path: 'x.mp3', kind: 'trash-remote', reason: 'deleted locally' }],
+    want: [{ path: 'x.mp3', kind: 'trash-remote', reason: 'deleted-locally' }],
   },
   {
     name: 'sync --delete: deleted on the remote → local trash',
@@ -287,7 +287,7 @@ const cases: Case[] = [
     delete: true,
     local: [l('x.mp3', A)],
     synced: [{ path: 'x.mp3', md5: A }],
-    want: [{ path: 'x.mp3', kind: 'trash-local', reason: 'deleted on remote' }],
+    want: [{ path: 'x.mp3', kind: 'trash-local', reason: 'deleted-remotely' }],
   },
   {
     name: 'sync --delete: deleted here but changed on the remote → the change wins',
@@ -295,7 +295,7 @@ const cases: Case[] = [
     delete: true,
     remote: [r('x.mp3', B)],
     synced: [{ path: 'x.mp3', md5: A }],
-    want: [{ path: 'x.mp3', kind: 'download', reason: 'changed on remote, deleted here' }],
+    want: [{ path: 'x.mp3', kind: 'download', reason: 'changed-remote-deleted-here' }],
   },
   {
     name: 'sync --delete: deleted on the remote but changed here → the change wins',
@@ -303,7 +303,7 @@ const cases: Case[] = [
     delete: true,
     local: [l('x.mp3', B)],
     synced: [{ path: 'x.mp3', md5: A }],
-    want: [{ path: 'x.mp3', kind: 'upload', reason: 'changed here, deleted on remote' }],
+    want: [{ path: 'x.mp3', kind: 'upload', reason: 'changed-here-deleted-remote' }],
   },
   // --- names ---
   {
@@ -319,7 +319,7 @@ const cases: Case[] = [
     refuse: { 'track.mp3': 'differs only in letter case from Track.mp3' },
     want: [
       { path: 'Track.mp3', kind: 'upload' },
-      { path: 'track.mp3', kind: 'error', reason: 'name clash' },
+      { path: 'track.mp3', kind: 'error', reason: 'name-clash' },
     ],
   },
 ];

@@ -8,7 +8,8 @@
  * unknown (no ETag to go by and nothing recorded) counts as different.
  */
 import type { SyncRecord, SyncedLookup } from '../state/sync-records.js';
-import { SafetyError } from '../errors.js';
+import { DeleteLimitError } from '../errors.js';
+import { isDeletion, trashSide } from './action-kinds.js';
 
 export type Direction = 'push' | 'pull' | 'sync';
 
@@ -42,64 +43,179 @@ export interface PlanRemote {
   writer?: string;
 }
 
-export type ActionKind =
-  | 'upload'
-  | 'download'
-  /** Server-side copy of the remote object `from` to `key`: no audio bytes sent. */
-  | 'copy-remote'
-  /** Local copy of library file `from` to `path`: nothing downloaded. */
-  | 'copy-local'
-  /** Local rename of library file `from` to `path`: nothing downloaded, nothing left behind. */
-  | 'move-local'
-  /** Changed on both sides: the remote version is saved at `conflictPath`, then the local one is uploaded. */
-  | 'conflict'
-  | 'skip'
-  | 'trash-remote'
-  | 'trash-local'
-  | 'error';
-
+/**
+ * Why the planner chose an action, as a code: the CLI (and the API) turn it
+ * into words (see cli/describe-action.ts). What a code alone does not say
+ * travels as data on the action (which side changed, the name problem, the
+ * source of a copy), never as a sentence.
+ */
 export type Reason =
   | 'new'
-  | 'content differs'
-  | 'tags changed'
+  | 'content-differs'
+  /** Only the tags differ: both sides hold the same audio. */
+  | 'tags-changed'
   | 'identical'
-  | 'only on remote'
-  | 'only local'
-  | 'deleted locally'
-  | 'deleted on remote'
+  /** On the remote only; the direction does not carry it here (push without --delete). */
+  | 'only-remote'
+  /** In the library only; the direction does not carry it there (pull without --delete). */
+  | 'only-local'
+  /** Synced before, gone from the library since. */
+  | 'deleted-locally'
+  /** Synced before, gone from the remote since. */
+  | 'deleted-remotely'
   | 'moved'
   | 'copied'
-  | 'changed on both sides'
-  | 'changed here, deleted on remote'
-  | 'changed on remote, deleted here'
-  | 'name not allowed'
-  | 'name clash';
+  | 'both-changed'
+  /** Changed here since the last sync and deleted on the remote: the change wins. */
+  | 'changed-here-deleted-remote'
+  /** Changed on the remote since the last sync and deleted here: the change wins. */
+  | 'changed-remote-deleted-here'
+  | 'name-not-allowed'
+  | 'name-clash';
 
-export interface Action {
-  kind: ActionKind;
+/** Which side changed since the last sync of a path (known only for paths synced before). */
+export interface Changed {
+  local: boolean;
+  remote: boolean;
+}
+
+interface ActionBase {
+  /** NFC library path the action is about. */
   path: string;
   /** Remote key the action reads or writes. */
   key: string;
-  /** Bytes the action moves over the network (0 for skips, copies, moves and trash moves). */
-  size: number;
-  reason: Reason;
-  /** Human detail: why a name is refused, where a file moved, what is replaced. */
-  detail?: string;
-  /** The target already holds another version, which goes to trash before it is replaced. */
-  replaces?: boolean;
-  /** Content MD5 the transferred bytes must have, when known before reading them. */
-  md5?: string;
-  /** The remote object's fingerprint, for skips and downloads. */
-  fingerprint?: string;
-  /** copy-remote: the source key; copy-local and move-local: the source library path. */
-  from?: string;
-  /** conflict: library path the remote version is saved at. */
-  conflictPath?: string;
-  /** trash-remote of a move: the library path the content moved to. */
-  movedTo?: string;
-  /** trash-remote: the object's size, when known (spares a HEAD on servers that must check it before a copy). */
-  remoteSize?: number;
 }
+
+/** Sends the library file at `path` to `key`. */
+export interface UploadAction extends ActionBase {
+  kind: 'upload';
+  reason: Extract<Reason, 'new' | 'content-differs' | 'tags-changed' | 'changed-here-deleted-remote'>;
+  /** Bytes sent. */
+  size: number;
+  /** The remote holds another version at `key`: it is kept in remote trash before it is replaced. */
+  replaces: boolean;
+  /** Set when the path was synced before and both sides still hold it. */
+  changed?: Changed;
+}
+
+/** Fetches the object at `key` into the library at `path`. */
+export interface DownloadAction extends ActionBase {
+  kind: 'download';
+  reason: Extract<Reason, 'new' | 'content-differs' | 'tags-changed' | 'changed-remote-deleted-here'>;
+  /** Bytes received. */
+  size: number;
+  /** The library holds another version at `path`: it is kept in local trash before it is replaced. */
+  replaces: boolean;
+  /** Set when the path was synced before and both sides still hold it. */
+  changed?: Changed;
+  /** Content MD5 the received bytes must have, when known before reading them. */
+  md5?: string;
+  /** The remote object's fingerprint, recorded once synced. */
+  fingerprint?: string;
+}
+
+/** Server-side copy of the remote object `from` to `key`: no audio bytes sent. */
+export interface CopyRemoteAction extends ActionBase {
+  kind: 'copy-remote';
+  reason: Extract<Reason, 'moved' | 'copied'>;
+  size: 0;
+  /** The source object's key. */
+  from: string;
+  /** The library path the source object stands for. */
+  fromPath: string;
+}
+
+/** Local copy of library file `from` to `path`: nothing downloaded. */
+export interface CopyLocalAction extends ActionBase {
+  kind: 'copy-local';
+  /** `moved` when the source is gone from the remote but wanted at several new paths, so copied to each. */
+  reason: Extract<Reason, 'moved' | 'copied'>;
+  size: 0;
+  /** The source library path. */
+  from: string;
+  /** The remote object's fingerprint, recorded once synced. */
+  fingerprint?: string;
+}
+
+/** Local rename of library file `from` to `path`: nothing downloaded, nothing left behind. */
+export interface MoveLocalAction extends ActionBase {
+  kind: 'move-local';
+  reason: 'moved';
+  size: 0;
+  /** The source library path. */
+  from: string;
+  /** The remote object's fingerprint, recorded once synced. */
+  fingerprint?: string;
+}
+
+/** Changed on both sides: the remote version is saved at `conflictPath`, then the local one is uploaded (the remote's old version kept in remote trash). */
+export interface ConflictAction extends ActionBase {
+  kind: 'conflict';
+  reason: 'both-changed';
+  /** Bytes both ways: the remote version down, the local one up. */
+  size: number;
+  /** Library path the remote version is saved at (a free name near it if taken). */
+  conflictPath: string;
+  /** The remote version's content MD5, when known. */
+  md5?: string;
+  /** The remote object's fingerprint. */
+  fingerprint?: string;
+}
+
+/** Nothing to do for `path`. */
+export interface SkipAction extends ActionBase {
+  kind: 'skip';
+  reason: Extract<Reason, 'identical' | 'only-remote' | 'only-local' | 'deleted-locally' | 'deleted-remotely'>;
+  size: 0;
+  /** The remote object's fingerprint, when the remote holds `path`. */
+  fingerprint?: string;
+}
+
+/** Moves the object at `key` to remote trash (or, for a move, deletes it once its content stands at `movedTo`). */
+export interface TrashRemoteAction extends ActionBase {
+  kind: 'trash-remote';
+  reason: Extract<Reason, 'deleted-locally' | 'moved'>;
+  size: 0;
+  /** The object's size (spares a HEAD on servers that must check it before a copy). */
+  remoteSize: number;
+  /** Set exactly for a move (`reason` 'moved'): the library path the content moved to. */
+  movedTo?: string;
+}
+
+/** Moves the library file at `path` to local trash. */
+export interface TrashLocalAction extends ActionBase {
+  kind: 'trash-local';
+  reason: 'deleted-remotely';
+  size: 0;
+}
+
+/** `path` cannot be synced: its name is refused. Nothing is transferred or trashed for it. */
+export interface ErrorAction extends ActionBase {
+  kind: 'error';
+  reason: Extract<Reason, 'name-not-allowed' | 'name-clash'>;
+  size: 0;
+  /** What is wrong with the name, as the name checker says it. */
+  problem: string;
+}
+
+/**
+ * One step of a plan, by kind; each kind carries exactly its own fields.
+ * `size` is always the bytes the action moves over the network (0 for skips,
+ * copies, moves and trash moves).
+ */
+export type Action =
+  | UploadAction
+  | DownloadAction
+  | CopyRemoteAction
+  | CopyLocalAction
+  | MoveLocalAction
+  | ConflictAction
+  | SkipAction
+  | TrashRemoteAction
+  | TrashLocalAction
+  | ErrorAction;
+
+export type ActionKind = Action['kind'];
 
 export interface PlanInput {
   direction: Direction;
@@ -154,7 +270,7 @@ export function plan(input: PlanInput): Plan {
     const refused = input.refuse?.get(path);
     const key = remote.get(path)?.key ?? input.keyFor(path);
     if (refused !== undefined) {
-      actions.push({ kind: 'error', path, key, size: 0, reason: 'name clash', detail: refused });
+      actions.push({ kind: 'error', path, key, size: 0, reason: 'name-clash', problem: refused });
       continue;
     }
     actions.push(decide(input, path, key));
@@ -171,7 +287,7 @@ function decide(input: PlanInput, path: string, key: string): Action {
   const { direction } = input;
   const l = input.local.get(path);
   const r = input.remote.get(path);
-  const skip = (reason: Reason, detail?: string): Action => ({ kind: 'skip', path, key, size: 0, reason, ...fp(r), ...(detail ? { detail } : {}) });
+  const skip = (reason: SkipAction['reason']): SkipAction => ({ kind: 'skip', path, key, size: 0, reason, ...fp(r) });
   // The common case, and the only one that needs no sync record: looked up only past here.
   if (l && r && l.size === r.size && same(l.md5, r.md5)) return skip('identical');
   const base = input.synced.get(path);
@@ -179,59 +295,50 @@ function decide(input: PlanInput, path: string, key: string): Action {
   const localAsBase = base !== undefined && l !== undefined && same(l.md5, base.md5);
   const remoteAsBase = base !== undefined && r !== undefined && (same(r.md5, base.md5) || same(r.fingerprint, base.etag));
 
-  const upload = (reason: Reason, more: Partial<Action> = {}): Action => {
-    const bad = input.nameProblem?.(path, key);
-    if (bad) return { kind: 'error', path, key, size: 0, reason: 'name not allowed', detail: bad };
-    return { kind: 'upload', path, key, size: l?.size ?? 0, reason, ...md5(l), ...more };
+  const refused = (): ErrorAction | undefined => {
+    const problem = input.nameProblem?.(path, key);
+    return problem ? { kind: 'error', path, key, size: 0, reason: 'name-not-allowed', problem } : undefined;
   };
-  const download = (reason: Reason, more: Partial<Action> = {}): Action => {
-    const bad = input.nameProblem?.(path, key);
-    if (bad) return { kind: 'error', path, key, size: 0, reason: 'name not allowed', detail: bad };
-    return { kind: 'download', path, key, size: r?.size ?? 0, reason, ...md5(r), ...fp(r), ...more };
-  };
+  const upload = (size: number, reason: UploadAction['reason'], replacing?: Replacing): UploadAction | ErrorAction =>
+    refused() ?? { kind: 'upload', path, key, size, reason, replaces: false, ...replacing };
+  const download = (size: number, reason: DownloadAction['reason'], replacing?: Replacing): DownloadAction | ErrorAction =>
+    refused() ?? { kind: 'download', path, key, size, reason, replaces: false, ...md5(r), ...fp(r), ...replacing };
 
   if (l && r) {
-    const why = sameAudio(l, r, base) ? 'tags changed' : 'content differs';
-    if (direction === 'push') {
-      const theirs = base && !remoteAsBase ? 'the remote copy changed since the last sync; ' : '';
-      return upload(why, { replaces: true, detail: `${theirs}old version kept in remote trash` });
-    }
-    if (direction === 'pull') {
-      const mine = base && l.md5 !== undefined && !localAsBase ? 'the local file changed since the last sync; ' : '';
-      return download(why, { replaces: true, detail: `${mine}old version kept in local trash` });
-    }
-    if (localAsBase && !remoteAsBase) return download(why, { replaces: true, detail: 'changed on the remote; old version kept in local trash' });
-    if (remoteAsBase && !localAsBase) return upload(why, { replaces: true, detail: 'changed here; old version kept in remote trash' });
+    const why = sameAudio(l, r, base) ? 'tags-changed' : 'content-differs';
+    // An unhashed local file is not said to have changed: its content is unknown.
+    const changed = base && { local: l.md5 !== undefined && !localAsBase, remote: !remoteAsBase };
+    const replacing: Replacing = { replaces: true, ...(changed ? { changed } : {}) };
+    if (direction === 'push') return upload(l.size, why, replacing);
+    if (direction === 'pull') return download(r.size, why, replacing);
+    if (localAsBase && !remoteAsBase) return download(r.size, why, replacing);
+    if (remoteAsBase && !localAsBase) return upload(l.size, why, replacing);
     const conflictPath = conflictName(path, r.writer ?? input.writerOf?.(r.key), input.today);
-    return {
-      kind: 'conflict',
-      path,
-      key,
-      size: r.size + l.size,
-      reason: 'changed on both sides',
-      conflictPath,
-      ...md5(r),
-      ...fp(r),
-      detail: `remote version saved as ${conflictPath}, this one uploaded (the remote's old version kept in remote trash)`,
-    };
+    return { kind: 'conflict', path, key, size: r.size + l.size, reason: 'both-changed', conflictPath, ...md5(r), ...fp(r) };
   }
 
   if (l) {
-    if (direction === 'push' || (direction === 'sync' && !base)) return upload('new');
-    if (direction === 'sync' && !localAsBase) return upload('changed here, deleted on remote', { detail: 'a change wins over a deletion' });
-    if (input.delete) return { kind: 'trash-local', path, key, size: 0, reason: 'deleted on remote' };
-    if (direction === 'sync') return skip('deleted on remote', 'kept here; --delete propagates deletions');
-    return skip('only local');
+    if (direction === 'push' || (direction === 'sync' && !base)) return upload(l.size, 'new');
+    if (direction === 'sync' && !localAsBase) return upload(l.size, 'changed-here-deleted-remote');
+    if (input.delete) return { kind: 'trash-local', path, key, size: 0, reason: 'deleted-remotely' };
+    if (direction === 'sync') return skip('deleted-remotely');
+    return skip('only-local');
   }
 
   if (r) {
-    if (direction === 'pull' || (direction === 'sync' && !base)) return download('new');
-    if (direction === 'sync' && !remoteAsBase) return download('changed on remote, deleted here', { detail: 'a change wins over a deletion' });
-    if (input.delete) return { kind: 'trash-remote', path, key, size: 0, reason: 'deleted locally', remoteSize: r.size };
-    if (direction === 'sync') return skip('deleted locally', 'kept on the remote; --delete propagates deletions');
-    return skip('only on remote');
+    if (direction === 'pull' || (direction === 'sync' && !base)) return download(r.size, 'new');
+    if (direction === 'sync' && !remoteAsBase) return download(r.size, 'changed-remote-deleted-here');
+    if (input.delete) return { kind: 'trash-remote', path, key, size: 0, reason: 'deleted-locally', remoteSize: r.size };
+    if (direction === 'sync') return skip('deleted-locally');
+    return skip('only-remote');
   }
   throw new Error(`unreachable: ${path} on neither side`);
+}
+
+/** What a transfer that replaces the other side's version carries. */
+interface Replacing {
+  replaces: true;
+  changed?: Changed;
 }
 
 /** sameAudio: both sides hold the same audio (known on both), so only tags differ. */
@@ -254,8 +361,8 @@ export function conflictName(path: string, writer: string | undefined, today = n
 }
 
 /** Reasons under which a path is gone from one side while the other still holds it. */
-const GONE_LOCALLY: ReadonlySet<Reason> = new Set(['only on remote', 'deleted locally']);
-const GONE_REMOTELY: ReadonlySet<Reason> = new Set(['only local', 'deleted on remote']);
+const GONE_LOCALLY: ReadonlySet<Reason> = new Set(['only-remote', 'deleted-locally']);
+const GONE_REMOTELY: ReadonlySet<Reason> = new Set(['only-local', 'deleted-remotely']);
 
 /**
  * pairMoves finds content the target side already holds under another name.
@@ -265,6 +372,9 @@ const GONE_REMOTELY: ReadonlySet<Reason> = new Set(['only local', 'deleted on re
  * trash (with or without --delete: a move is not a deletion). The same on the
  * local side for downloads: a local copy, or a rename when the old path is
  * gone from the remote and was synced with that content.
+ *
+ * Each action it changes is replaced in its slot by a new one; the plan's
+ * order (by path) stays.
  */
 function pairMoves(input: PlanInput, actions: Action[]): void {
   // Built on first use: a run with nothing new needs none of these maps.
@@ -280,61 +390,67 @@ function pairMoves(input: PlanInput, actions: Action[]): void {
   if (input.direction !== 'pull' && uploads) {
     const byMd5 = withLookup(groupByMd5(input.remote.values()), input.remoteWithMd5);
     const trashed = new Set<string>();
-    for (const a of actions) {
-      if (a.kind !== 'upload' || a.reason !== 'new') continue;
+    actions.forEach((a, i) => {
+      if (a.kind !== 'upload' || a.reason !== 'new') return;
       const l = input.local.get(a.path);
-      const srcs = l?.md5 ? (byMd5.get(l.md5) ?? []).filter((r) => r.size === l.size && r.path !== a.path) : [];
-      if (!l?.md5 || srcs.length === 0) continue;
-      const md5 = l.md5;
+      const md5 = l?.md5;
+      if (!l || !md5) return;
+      const srcs = (byMd5.get(md5) ?? []).filter((r) => r.size === l.size && r.path !== a.path);
       const moved = srcs.find((r) => !input.local.has(r.path) && isMove(r.path, md5, GONE_LOCALLY));
       const src = moved ?? srcs[0];
-      if (!src) continue;
-      Object.assign(a, { kind: 'copy-remote', size: 0, from: src.key, reason: moved ? 'moved' : 'copied', detail: `from ${src.path}, on the server` });
+      if (!src) return;
+      actions[i] = { kind: 'copy-remote', path: a.path, key: a.key, size: 0, reason: moved ? 'moved' : 'copied', from: src.key, fromPath: src.path };
       if (moved && !trashed.has(moved.path)) {
         trashed.add(moved.path);
-        const i = byPathIndex().get(moved.path);
-        if (i !== undefined) actions[i] = { kind: 'trash-remote', path: moved.path, key: moved.key, size: 0, reason: 'moved', movedTo: a.path, remoteSize: moved.size, detail: `to ${a.path}` };
+        const j = byPathIndex().get(moved.path);
+        if (j !== undefined) actions[j] = { kind: 'trash-remote', path: moved.path, key: moved.key, size: 0, reason: 'moved', movedTo: a.path, remoteSize: moved.size };
       }
-    }
+    });
   }
 
   // A path gone here whose last sync record says it was being moved to a path
   // that now holds its content is the tail of a move interrupted after the
   // copy and before its old key went to trash: finish it.
   if (input.direction !== 'pull') {
-    for (const a of actions) {
-      if (!GONE_LOCALLY.has(a.reason) || (a.kind !== 'skip' && a.kind !== 'trash-remote')) continue;
+    actions.forEach((a, i) => {
+      if (!GONE_LOCALLY.has(a.reason) || (a.kind !== 'skip' && a.kind !== 'trash-remote')) return;
       const rec = input.synced.get(a.path);
       const to = rec?.movedTo;
       const r = input.remote.get(a.path);
-      if (!rec || to === undefined || !same(r?.md5, rec.md5)) continue;
+      if (!rec || to === undefined || !r || !same(r.md5, rec.md5)) return;
       // The new path holds that content here: planned, or settled as identical before planning.
       const there = same(input.local.get(to)?.md5, rec.md5) || (input.localWithMd5?.(rec.md5) ?? []).some((l) => l.path === to);
-      if (there) Object.assign(a, { kind: 'trash-remote', reason: 'moved', movedTo: to, remoteSize: r?.size, detail: `to ${to}` });
-    }
+      if (there) actions[i] = { kind: 'trash-remote', path: a.path, key: a.key, size: 0, reason: 'moved', movedTo: to, remoteSize: r.size };
+    });
   }
 
-  const downloads = actions.filter((a) => a.kind === 'download' && a.reason === 'new' && a.md5);
+  const downloads: Array<{ i: number; a: DownloadAction; md5: string }> = [];
+  actions.forEach((a, i) => {
+    if (a.kind === 'download' && a.reason === 'new' && a.md5) downloads.push({ i, a, md5: a.md5 });
+  });
   if (input.direction !== 'push' && downloads.length > 0) {
     const byMd5 = withLookup(groupByMd5(input.local.values()), input.localWithMd5);
     // A source wanted by several new paths is copied to each, never moved (it is read by all).
     const wanted = new Map<string, number>();
-    const pick = new Map<Action, { src: PlanLocal; moved: boolean }>();
-    for (const a of downloads) {
+    const pick: Array<{ i: number; a: DownloadAction; src: PlanLocal; moved: boolean }> = [];
+    for (const { i, a, md5 } of downloads) {
       const r = input.remote.get(a.path);
-      const md5 = a.md5 ?? '';
       const srcs = (byMd5.get(md5) ?? []).filter((l) => l.size === r?.size && l.path !== a.path);
       const moved = srcs.find((l) => !input.remote.has(l.path) && isMove(l.path, md5, GONE_REMOTELY));
       const src = moved ?? srcs[0];
       if (!src) continue;
-      pick.set(a, { src, moved: moved !== undefined });
+      pick.push({ i, a, src, moved: moved !== undefined });
       wanted.set(src.path, (wanted.get(src.path) ?? 0) + 1);
     }
     const drop = new Set<string>();
-    for (const [a, { src, moved }] of pick) {
-      const move = moved && wanted.get(src.path) === 1;
-      Object.assign(a, { kind: move ? 'move-local' : 'copy-local', size: 0, from: src.path, reason: moved ? 'moved' : 'copied', detail: `from ${src.path}, here` });
-      if (move) drop.add(src.path);
+    for (const { i, a, src, moved } of pick) {
+      const here = { path: a.path, key: a.key, size: 0, from: src.path, ...fp(a) } as const;
+      if (moved && wanted.get(src.path) === 1) {
+        actions[i] = { kind: 'move-local', reason: 'moved', ...here };
+        drop.add(src.path);
+      } else {
+        actions[i] = { kind: 'copy-local', reason: moved ? 'moved' : 'copied', ...here };
+      }
     }
     if (drop.size > 0) {
       for (let i = actions.length - 1; i >= 0; i--) if (drop.has(actions[i]?.path ?? '') && actions[i]?.kind !== 'move-local') actions.splice(i, 1);
@@ -372,7 +488,7 @@ function md5(x: { md5?: string } | undefined): { md5?: string } {
   return x?.md5 ? { md5: x.md5 } : {};
 }
 
-function fp(r: PlanRemote | undefined): { fingerprint?: string } {
+function fp(r: { fingerprint?: string } | undefined): { fingerprint?: string } {
   return r?.fingerprint ? { fingerprint: r.fingerprint } : {};
 }
 
@@ -380,25 +496,20 @@ function fp(r: PlanRemote | undefined): { fingerprint?: string } {
 export type DeleteLimit = { percent: number } | { count: number };
 
 /**
- * checkDeleteLimit throws SafetyError when `p` would move more of the target
- * to trash than `limit` allows; nothing has been changed at that point.
+ * checkDeleteLimit throws DeleteLimitError (a SafetyError) when `p` would
+ * move more of either side to trash than `limit` allows; nothing has been
+ * changed at that point. The old names of moves lose nothing and do not count.
  */
 export function checkDeleteLimit(p: Plan, limit: DeleteLimit): void {
-  for (const [kind, where, base] of [
-    ['trash-remote', 'remote', p.remoteCount],
-    ['trash-local', 'local', p.localCount],
+  for (const [side, base] of [
+    ['remote', p.remoteCount],
+    ['local', p.localCount],
   ] as const) {
-    // Moves send old keys to trash too, but lose nothing: they do not count.
-    const n = p.actions.filter((a) => a.kind === kind && a.reason !== 'moved').length;
+    let n = 0;
+    for (const a of p.actions) if (isDeletion(a) && trashSide(a) === side) n++;
     if (n === 0) continue;
     const share = base === 0 ? 100 : (n / base) * 100;
     const over = 'percent' in limit ? share > limit.percent : n > limit.count;
-    if (over) {
-      const allowed = 'percent' in limit ? `${limit.percent}%` : `${limit.count} files`;
-      throw new SafetyError(
-        `${p.direction} --delete would move ${n} of ${base} ${where} files (${share.toFixed(0)}%) to trash, ` +
-          `over the limit of ${allowed}; nothing was changed (raise it with --max-delete)`,
-      );
-    }
+    if (over) throw new DeleteLimitError({ direction: p.direction, side, n, base, share, limit });
   }
 }

@@ -20,7 +20,7 @@ import type { RemoteMirror } from '../state/remote-mirror.js';
 import type { RemoteCatalog } from './catalog.js';
 import type { SyncRecords, SyncRecord } from '../state/sync-records.js';
 import type { LocalFile } from '../library/scan.js';
-import type { Action, Plan } from './plan.js';
+import type { Action, ConflictAction, CopyLocalAction, CopyRemoteAction, DownloadAction, MoveLocalAction, Plan, UploadAction } from './plan.js';
 import type { RunEmitter } from './events.js';
 import { ChecksumError, classify, describe, FileError, NotFoundError } from '../errors.js';
 import { parseEtag } from '../core/etag.js';
@@ -30,6 +30,7 @@ import { describeFile, WHOLE_READ } from '../library/scan.js';
 import { fingerprint } from '../state/fingerprint.js';
 import { keepRemoteVersion, pruneEmpty, trashLocal, trashRemote } from './trash.js';
 import { MUSIC_PREFIX } from './layout.js';
+import { isTransfer, isTrash, type TrashAction, type TransferAction } from './action-kinds.js';
 
 export interface ExecContext {
   remote: Remote;
@@ -115,21 +116,21 @@ export async function executePlan(p: Plan, base: Omit<ExecContext, 'id'>): Promi
 
   try {
     ctx.events.emit({ type: 'phase', phase: 'transfer' });
-    await forEachLimit(ofKinds(p.actions, TRANSFER_KINDS), ctx.transfers, (e) => run(e, (actx) => transfer(e[0], actx, signal)), signal);
+    await forEachLimit(transfers(p.actions), ctx.transfers, (e) => run(e, (actx) => transfer(e[0], actx, signal)), signal);
 
     // The old key of a move goes only once its content stands at the new key:
     // copied in this run, or found there already.
     const targets = new Set<string>();
-    for (const a of p.actions) if (a.movedTo !== undefined) targets.add(a.movedTo);
+    for (const a of p.actions) if (a.kind === 'trash-remote' && a.movedTo !== undefined) targets.add(a.movedTo);
     const landed = new Set<string>();
     if (targets.size > 0) {
       for (const a of result.done) if (targets.has(a.path)) landed.add(a.path);
       for (const a of p.actions) if (a.reason === 'identical' && targets.has(a.path)) landed.add(a.path);
       for (const path of p.identical) if (targets.has(path)) landed.add(path);
     }
-    const trash: Array<[Action, number]> = [];
+    const trash: Array<[TrashAction, number]> = [];
     p.actions.forEach((a, i) => {
-      if ((a.kind === 'trash-remote' || a.kind === 'trash-local') && (a.movedTo === undefined || landed.has(a.movedTo))) trash.push([a, i]);
+      if (isTrash(a) && (a.kind === 'trash-local' || a.movedTo === undefined || landed.has(a.movedTo))) trash.push([a, i]);
     });
     if (trash.length > 0 && !result.fatal && !signal.aborted) {
       ctx.events.emit({ type: 'phase', phase: 'trash' });
@@ -145,8 +146,8 @@ export async function executePlan(p: Plan, base: Omit<ExecContext, 'id'>): Promi
 
   p.actions.forEach((a, id) => {
     if (a.kind === 'error') {
-      const message = `${a.path}: ${a.detail ?? a.reason}`;
-      const error = new FileError(a.path, a.detail ?? a.reason);
+      const message = `${a.path}: ${a.problem}`;
+      const error = new FileError(a.path, a.problem);
       result.failed.push({ path: a.path, kind: a.kind, message, error });
       ctx.events.emit({ type: 'action-failed', id, action: a, error: describe(error), cause: error });
     }
@@ -154,17 +155,15 @@ export async function executePlan(p: Plan, base: Omit<ExecContext, 'id'>): Promi
   return result;
 }
 
-const TRANSFER_KINDS: ReadonlySet<Action['kind']> = new Set(['upload', 'download', 'copy-remote', 'copy-local', 'move-local', 'conflict']);
-
-/** ofKinds yields the actions of the given kinds with their ids, in plan order (without a copy of the list). */
-function* ofKinds(actions: readonly Action[], kinds: ReadonlySet<Action['kind']>): Generator<[Action, number]> {
+/** transfers yields the plan's transfers with their ids, in plan order (without a copy of the list). */
+function* transfers(actions: readonly Action[]): Generator<[TransferAction, number]> {
   for (let i = 0; i < actions.length; i++) {
     const a = actions[i] as Action;
-    if (kinds.has(a.kind)) yield [a, i];
+    if (isTransfer(a)) yield [a, i];
   }
 }
 
-function transfer(a: Action, ctx: ExecContext, signal: AbortSignal): Promise<void> {
+function transfer(a: TransferAction, ctx: ExecContext, signal: AbortSignal): Promise<void> {
   switch (a.kind) {
     case 'upload':
       return upload(a, ctx, signal);
@@ -177,8 +176,6 @@ function transfer(a: Action, ctx: ExecContext, signal: AbortSignal): Promise<voi
       return copyLocal(a, ctx);
     case 'conflict':
       return conflict(a, ctx, signal);
-    default:
-      throw new Error(`not a transfer: ${a.kind}`);
   }
 }
 
@@ -291,7 +288,13 @@ async function outgoing(file: LocalFile, learnt: FileRecord | undefined, ctx: Ex
   }
 }
 
-async function upload(a: Action, ctx: ExecContext, signal: AbortSignal): Promise<void> {
+/**
+ * upload sends library file `a.path` to `a.key`. It also serves a copy-remote
+ * the remote cannot make (its fallback) and the second half of a conflict,
+ * which replaces the remote version (kept in remote trash first).
+ */
+async function upload(a: UploadAction | CopyRemoteAction | ConflictAction, ctx: ExecContext, signal: AbortSignal): Promise<void> {
+  const replaces = a.kind === 'conflict' || (a.kind === 'upload' && a.replaces);
   const file = ctx.local.get(a.path);
   if (!file) throw new FileError(a.path, 'vanished before upload');
   let kept = false;
@@ -303,7 +306,7 @@ async function upload(a: Action, ctx: ExecContext, signal: AbortSignal): Promise
   // may have left nothing, or the old version, so the mirror forgets it.
   ctx.mirror.remove(a.key);
   const res = await attempt(a, ctx, signal, async (onProgress) => {
-    if (a.replaces && !kept) {
+    if (replaces && !kept) {
       await keepRemoteVersion(ctx.remote, ctx.stamp, a.key);
       kept = true;
     }
@@ -332,7 +335,7 @@ async function upload(a: Action, ctx: ExecContext, signal: AbortSignal): Promise
  * `stored` describes it, with MD5 `md5`): in the catalog, the mirror and the
  * sync records. `learnt` is what hashing the file during the upload found.
  */
-function recordStored(a: Action, ctx: ExecContext, file: LocalFile, stored: RemoteObject, md5: string, learnt?: FileRecord): void {
+function recordStored(a: { path: string; key: string }, ctx: ExecContext, file: LocalFile, stored: RemoteObject, md5: string, learnt?: FileRecord): void {
   // The audio hash and tags go with the content they were read from: hashed
   // during the upload, before planning, or (tags) as the index has them.
   const known = learnt ?? file;
@@ -359,9 +362,9 @@ function recordStored(a: Action, ctx: ExecContext, file: LocalFile, stored: Remo
  * server-side copy of that object: no audio bytes are sent. A remote that
  * cannot copy (or a source that vanished) gets an upload instead.
  */
-async function copyRemote(a: Action, ctx: ExecContext, signal: AbortSignal): Promise<void> {
+async function copyRemote(a: CopyRemoteAction, ctx: ExecContext, signal: AbortSignal): Promise<void> {
   const file = ctx.local.get(a.path);
-  if (!file?.md5 || !a.from) throw new FileError(a.path, 'vanished before upload');
+  if (!file?.md5) throw new FileError(a.path, 'vanished before upload');
   if (!ctx.remote.copy) return upload(a, ctx, signal);
   const from = a.from;
   const copy = ctx.remote.copy.bind(ctx.remote);
@@ -387,9 +390,9 @@ async function copyRemote(a: Action, ctx: ExecContext, signal: AbortSignal): Pro
  * remote's content already: a rename for move-local, a copy otherwise.
  * Nothing is downloaded and the hashes are the source's, so nothing is read.
  */
-async function copyLocal(a: Action, ctx: ExecContext): Promise<void> {
-  const src = a.from === undefined ? undefined : ctx.local.get(a.from);
-  if (!src?.md5 || a.from === undefined) throw new FileError(a.path, `source ${a.from ?? '?'} vanished`);
+async function copyLocal(a: CopyLocalAction | MoveLocalAction, ctx: ExecContext): Promise<void> {
+  const src = ctx.local.get(a.from);
+  if (!src?.md5) throw new FileError(a.path, `source ${a.from} vanished`);
   const dest = join(ctx.root, ...a.path.split('/'));
   await mkdir(dirname(dest), { recursive: true });
   if (a.kind === 'move-local') {
@@ -420,11 +423,10 @@ async function copyLocal(a: Action, ctx: ExecContext): Promise<void> {
  * then the local one is uploaded (the remote's old version going to remote
  * trash first). Neither version is lost.
  */
-async function conflict(a: Action, ctx: ExecContext, signal: AbortSignal): Promise<void> {
-  const wanted = a.conflictPath ?? `${a.path}.conflict`;
-  const side = await freePath(ctx.root, wanted);
-  await download({ ...a, kind: 'download', path: side, replaces: false }, ctx, signal, { record: false });
-  await upload({ ...a, kind: 'upload', replaces: true }, ctx, signal);
+async function conflict(a: ConflictAction, ctx: ExecContext, signal: AbortSignal): Promise<void> {
+  const side = await freePath(ctx.root, a.conflictPath);
+  await download(a, ctx, signal, side);
+  await upload(a, ctx, signal);
 }
 
 /** freePath returns `path`, or `<stem>-2<ext>`, `-3`… when a file is already there. */
@@ -451,20 +453,28 @@ async function refresh(file: LocalFile): Promise<void> {
   Object.assign(file, { size: st.size, mtimeMs: st.mtimeMs, inode: st.ino, md5: undefined, audioHash: undefined, tags: undefined });
 }
 
-async function download(a: Action, ctx: ExecContext, signal: AbortSignal, opts: { record?: boolean } = {}): Promise<void> {
-  const existing = ctx.local.get(a.path);
-  const dest = existing?.abs ?? join(ctx.root, ...a.path.split('/'));
+/**
+ * download fetches `a.key` into the library at `a.path`, the old version going
+ * to local trash when `a` replaces one. For a conflict it fetches the remote
+ * version to `aside` instead, next to the local file, replacing nothing and
+ * recording no sync (the upload that follows does).
+ */
+async function download(a: DownloadAction | ConflictAction, ctx: ExecContext, signal: AbortSignal, aside?: string): Promise<void> {
+  const path = aside ?? a.path;
+  const replaces = a.kind === 'download' && a.replaces;
+  const existing = ctx.local.get(path);
+  const dest = existing?.abs ?? join(ctx.root, ...path.split('/'));
   await mkdir(dirname(dest), { recursive: true });
   const tmp = partName(dest);
   try {
     const res = await attempt(a, ctx, signal, (onProgress) => ctx.remote.get(a.key, tmp, { ...(a.md5 ? { expectMd5: a.md5 } : {}), onProgress, signal }));
-    if (a.replaces) await trashLocal(ctx.root, ctx.stamp, a.path, dest);
+    if (replaces) await trashLocal(ctx.root, ctx.stamp, path, dest);
     await rename(tmp, dest);
     const st = await stat(dest);
-    const rec = await describeFile({ path: a.path, abs: dest, size: st.size, mtimeMs: st.mtimeMs, inode: st.ino });
+    const rec = await describeFile({ path, abs: dest, size: st.size, mtimeMs: st.mtimeMs, inode: st.ino });
     ctx.index.put(rec);
     ctx.stats.hashed++;
-    if (opts.record === false) return;
+    if (aside !== undefined) return;
     const etag = a.fingerprint ?? res.etag;
     ctx.records.put({ path: a.path, key: a.key, size: res.size, md5: res.md5, ...(etag ? { etag } : {}), ...(rec.audioHash ? { audioHash: rec.audioHash } : {}) });
   } finally {
@@ -477,7 +487,7 @@ async function download(a: Action, ctx: ExecContext, signal: AbortSignal, opts: 
  * is deleted instead: its content stands, verified, at the new key, so a copy
  * in trash would only be a second one (and a request more per file).
  */
-async function moveToTrash(a: Action, ctx: ExecContext, signal: AbortSignal): Promise<void> {
+async function moveToTrash(a: TrashAction, ctx: ExecContext, signal: AbortSignal): Promise<void> {
   if (a.kind === 'trash-remote') {
     const gone = a.movedTo !== undefined ? () => ctx.remote.delete(a.key) : () => trashRemote(ctx.remote, ctx.stamp, a.key, a.remoteSize);
     await withRetry(gone, { signal, onRetry: (err, attempt, delayMs) => retrying(a, ctx, err, attempt, delayMs) });

@@ -7,7 +7,7 @@ import type { Command } from 'commander';
 import type { Context } from '../context.js';
 import type { Io } from '../io.js';
 import type { CommandDeps } from '../deps.js';
-import type { Action, Direction } from '../../sync/plan.js';
+import type { Action, Direction, Reason } from '../../sync/plan.js';
 import { runSync, type SyncResult } from '../../sync/engine.js';
 import { makeFilter } from '../../library/filter.js';
 import { parseMaxDelete, parseTransfers, withFilterOptions, withFullOption } from '../options.js';
@@ -16,6 +16,7 @@ import { withSession } from '../session.js';
 import { ExitCode } from '../../errors.js';
 import { formatBytes, formatCount, formatDuration } from '../format.js';
 import { renderPlan, renderStatus, resultJson, tally, unchanged } from '../report.js';
+import { reasonText } from '../describe-action.js';
 
 export interface SyncFlags {
   include?: string[];
@@ -159,7 +160,7 @@ export function summaryLine(command: Direction | 'status', r: SyncResult): strin
 }
 
 function describeSkips(acts: readonly Action[]): string {
-  const reasons = new Map<string, number>();
+  const reasons = new Map<Reason, number>();
   for (const a of acts) if (a.kind === 'skip' && a.reason !== 'identical') reasons.set(a.reason, (reasons.get(a.reason) ?? 0) + 1);
-  return [...reasons].map(([why, n]) => `${formatCount(n)} ${why}`).join(', ');
+  return [...reasons].map(([why, n]) => `${formatCount(n)} ${reasonText(why)}`).join(', ');
 }
