@@ -200,3 +200,14 @@ describe('ls without a remote argument', () => {
     expect(r.stdout.split('\n')[0]).toBe('house/01 first.mp3');
   });
 });
+
+describe('ls of a folder that is not there', () => {
+  it('says so and exits 2, instead of showing what the state once knew', async () => {
+    const home = await tmp('home');
+    const gone = join(await tmp('gone'), 'unplugged');
+    cleanup.push(home);
+    const r = await cli({ home }, 'ls', gone);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^cratesync: folder remote .*unplugged does not exist\n$/);
+  });
+});

@@ -38,7 +38,9 @@ describe('splitArgs', () => {
     expect(await splitArgs(['s3://b/dj', 'björk'], undefined)).toEqual({ remote: 's3://b/dj', terms: ['björk'] });
     expect(await splitArgs(['file:///x'], undefined)).toEqual({ remote: 'file:///x', terms: [] });
     expect(await splitArgs([dir, '*.flac'], undefined)).toEqual({ remote: dir, terms: ['*.flac'] });
-    expect(await splitArgs([join(dir, 'missing'), 'x'], undefined)).toEqual({ terms: [join(dir, 'missing'), 'x'] });
+    // Spelled as a path: the remote, even when missing (listing it then says so).
+    expect(await splitArgs([join(dir, 'missing'), 'x'], undefined)).toEqual({ remote: join(dir, 'missing'), terms: ['x'] });
+    expect(await splitArgs(['~/backup'], undefined)).toEqual({ remote: '~/backup', terms: [] });
     expect(await splitArgs(['björk', 'hunter'], undefined)).toEqual({ terms: ['björk', 'hunter'] });
     expect(await splitArgs([], undefined)).toEqual({ terms: [] });
   });

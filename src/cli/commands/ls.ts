@@ -41,7 +41,7 @@ interface LsFlags {
 
 const HELP_AFTER = `
 Which argument is the remote: the first one, when it is a URL (s3://bucket/prefix,
-file:///path) or an existing folder given as a path (/…, ./…, ../…, ~/…) or holding
+file:///path), a folder path (/…, ./…, ../…, ~/…), or the name of a folder holding
 music/ or .cratesync/. Otherwise every argument is part of the pattern, and the
 remote is --remote, the config's, or the embedded folder remote.
 
@@ -100,13 +100,14 @@ export async function splitArgs(args: readonly string[], flag: string | undefine
 }
 
 /**
- * A folder is taken for a remote only when it is plainly a path or plainly a
- * remote: run inside a library, `cratesync ls Björk` means the artist, even
+ * An argument is the remote when it is a URL or spelled as a path (a missing
+ * folder is then reported as such, not searched for as words), or when it
+ * names a folder that holds a remote's layout. A bare name is otherwise a
+ * word: run inside a library, `cratesync ls Björk` means the artist, even
  * though ./Björk exists.
  */
 async function looksLikeRemote(arg: string): Promise<boolean> {
   if (/^[a-z][a-z0-9+.-]+:\/\//i.test(arg)) return true;
-  if (!(await isDir(expandHome(arg)))) return false;
   if (/^(\/|\.{1,2}([/\\]|$)|~([/\\]|$)|[a-z]:[/\\])/i.test(arg)) return true;
   const root = expandHome(arg);
   return (await isDir(join(root, MUSIC_PREFIX))) || (await isDir(join(root, '.cratesync')));
