@@ -23,6 +23,7 @@ import { machineId } from '../../state/machine.js';
 import { openStateDb } from '../../state/state-db.js';
 import { RemoteCatalog } from '../../sync/catalog.js';
 import { MUSIC_PREFIX } from '../../sync/layout.js';
+import { nfc } from '../../library/names.js';
 import { openRemote } from '../../remote/remote-url.js';
 import { defaultRemoteDir, expandHome, remoteStateDbFile } from '../../config/paths.js';
 import { remoteOptions, remoteUrl, userName } from '../context.js';
@@ -172,7 +173,7 @@ async function listRemote(ctx: Context, deps: CommandDeps, remote: Remote, db: D
   for (const o of mirror.inKeyOrder(MUSIC_PREFIX)) {
     if (signal.aborted) break;
     total++;
-    const entry = { path: o.key.slice(MUSIC_PREFIX.length).normalize('NFC'), ...(isTagObject(o.tags) ? { tags: o.tags } : {}) };
+    const entry = { path: nfc(o.key.slice(MUSIC_PREFIX.length)), ...(isTagObject(o.tags) ? { tags: o.tags } : {}) };
     if (!sel.match(entry)) continue;
     shown++;
     bytes += o.size;
