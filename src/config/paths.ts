@@ -39,3 +39,14 @@ export function expandHome(p: string): string {
   if (p.startsWith('~/') || (sep === '\\' && p.startsWith('~\\'))) return join(homedir(), p.slice(2));
   return resolve(p);
 }
+
+/**
+ * The state database that knows remote `url` (canonical, as Remote.url) for
+ * commands run without a library (`cratesync ls`): one per remote, kept so
+ * that a second look reads only what changed since the first.
+ */
+export function remoteStateDbFile(paths: AppPaths, url: string): string {
+  const id = createHash('sha256').update(url).digest('hex').slice(0, 12);
+  const name = url.replace(/^[a-z0-9+.-]+:\/+/i, '').replace(/[^\p{L}\p{N}._-]+/gu, '_').slice(-48) || 'remote';
+  return join(paths.dataDir, 'state', 'remotes', `${name}-${id}.db`);
+}

@@ -10,8 +10,8 @@ const PLAIN_ASCII = /^[\x20-\x7e]*$/;
 
 /**
  * nfc gives the NFC spelling of a name. Printable ASCII is NFC already and is
- * returned as is: most names are, and normalising costs a walk of 100,000
- * files a good part of its time.
+ * returned as is: most names are, and normalising every one would be a large
+ * part of the work of a walk, which calls this once per file.
  */
 export function nfc(s: string): string {
   return PLAIN_ASCII.test(s) ? s : s.normalize('NFC');

@@ -35,7 +35,8 @@ export async function hashFiles(files: LocalFile[], index: FileIndex, problems: 
     try {
       const rec = await describeFile(f);
       // The hashes stay with the file for planning; the tags go to the index
-      // only (at 100,000 files they would be the biggest part of the heap).
+      // only: kept on every file, they would outweigh everything else a large
+      // run holds per file.
       f.size = rec.size;
       f.md5 = rec.md5;
       if (rec.audioHash) f.audioHash = rec.audioHash;

@@ -99,7 +99,7 @@ export class Walked {
   /** abs is entry `i`'s absolute path as spelled on disk. */
   abs(i: number): string {
     // Concatenated, not path.join'ed: join builds its result from a slice per
-    // path segment, and at 100,000 files those slices were a fifth of the heap.
+    // path segment, garbage made for every file a run opens.
     return this.base + nativeSep(this.spelled.get(i) ?? this.paths[i] ?? '');
   }
 
@@ -135,10 +135,10 @@ export class Walked {
 
 /**
  * One file of a {@link Walked} batch, reading its stat from the batch's
- * packed arrays and making its absolute path when asked. At 100,000 files a
- * plain object each (a number box per stat field, and an absolute path kept
- * flattened once used) was a third of the heap of an initial push. A stat
- * taken again is written to the batch.
+ * packed arrays and making its absolute path when asked. A plain object per
+ * file (a number box per stat field, and an absolute path kept flattened once
+ * used) would make the walked files a large share of what a big initial push
+ * holds. A stat taken again is written to the batch.
  */
 export class PackedFile implements WalkedFile {
   // Set only once the file is hashed (see LocalFile in scan.ts); declared,

@@ -3,9 +3,9 @@
  *
  * A push of many multi-megabyte files reads each one into memory to hash and
  * send it. Allocating a fresh buffer per file makes V8 count every one as new
- * external memory, and it answers with full garbage collections: an eighth of
- * the CPU of a push of 8 MiB files went to the collector. Buffers handed back
- * here are kept and lent again instead.
+ * external memory, and it answers with full garbage collections, which then
+ * take a real share of the push's CPU. Buffers handed back here are kept and
+ * lent again instead.
  *
  * Contract: every buffer lent or kept idle is paid for from the budget, so the
  * memory the pool holds never exceeds the budget's capacity. Idle buffers are

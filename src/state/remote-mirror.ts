@@ -217,4 +217,23 @@ export class RemoteMirror {
       }
     })();
   }
+
+  /**
+   * Every mirrored object whose key starts with `prefix`, with all that is
+   * known of it (tags, writer, time), in key order (by UTF-8 bytes), streamed
+   * a row at a time so that listing a large remote never holds it whole.
+   * Read-only. Until the iteration ends the database must not run other
+   * statements (one active query per connection).
+   */
+  *inKeyOrder(prefix: string): Iterable<MirrorObject> {
+    this.flush();
+    // A range on the primary key, not LIKE: it uses the index, and `_` or `%` in a prefix would be wildcards.
+    const sql = `SELECT ${COLUMNS} FROM remote_objects WHERE remote = ? AND key >= ?`;
+    const rows = (
+      prefix === ''
+        ? this.db.prepare(`${sql} ORDER BY key`).iterate(this.remote, prefix)
+        : this.db.prepare(`${sql} AND key < ? ORDER BY key`).iterate(this.remote, prefix, prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1))
+    ) as Iterable<Row>;
+    for (const r of rows) yield fromRow(r);
+  }
 }

@@ -16,8 +16,9 @@ const statements = new WeakMap<Db, Map<string, Database.Statement>>();
 /**
  * cached is `db.prepare(sql)`, prepared once per database and kept. A
  * statement prepared per call holds its SQLite memory until the garbage
- * collector happens to finalize it: a reconcile of 100,000 objects, an
- * update each, held 170 MB that way. A cached statement keeps the modes a
+ * collector happens to finalize it, so a loop that prepares one per row (a
+ * reconcile updating every object) holds memory in proportion to its rows
+ * until a collection comes. A cached statement keeps the modes a
  * caller sets on it (pluck, raw), so each SQL text belongs to one caller.
  */
 export function cached(db: Db, sql: string): Database.Statement {
@@ -47,9 +48,9 @@ export function openStateDb(file: string): Db {
     // kill -9 mid-run needs; only a power loss may drop the last transactions.
     db.pragma('synchronous = NORMAL');
     db.pragma('busy_timeout = 5000');
-    // 4 MiB of page cache, not better-sqlite3's 16: at 100,000 files the
-    // database outgrows any cache, the indexed lookups of a run touch few
-    // pages, and the operating system's file cache holds the rest anyway.
+    // A small page cache, not better-sqlite3's larger default: a large
+    // library's database outgrows any cache, the indexed lookups of a run
+    // touch few pages, and the operating system's file cache holds the rest.
     db.pragma('cache_size = -4096');
   } catch (err) {
     throw new CratesyncError(`${file}: cannot open state database: ${(err as Error).message}`, { cause: err });

@@ -75,8 +75,8 @@ export class SyncRecords implements SyncedLookup {
 
   /**
    * The record of `path`, read from the database (pending writes included).
-   * Looking records up one by one, when needed, keeps a run over 100,000
-   * files from holding all of them: most paths are identical on both sides
+   * Looking records up one by one, when needed, keeps a run over a large
+   * library from holding all of them: most paths are identical on both sides
    * and never need theirs.
    */
   get(path: string): SyncRecord | undefined {
@@ -103,8 +103,8 @@ export class SyncRecords implements SyncedLookup {
    * unconfirmed returns the mirrored keys of this remote whose record does not
    * vouch for them as the mirror knows them (no record, or another MD5 or
    * ETag): a run that finds a pair identical needs to record only those. The
-   * comparison runs inside SQLite, so a no-op over 100,000 files reads no
-   * record at all.
+   * comparison runs inside SQLite, so a no-op run reads no record at all,
+   * however large the library.
    */
   unconfirmed(): Set<string> {
     this.flush();
