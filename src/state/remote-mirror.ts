@@ -231,9 +231,9 @@ export class RemoteMirror {
     const sql = `SELECT ${COLUMNS} FROM remote_objects WHERE remote = ? AND key >= ?`;
     const rows = (
       prefix === ''
-        ? this.db.prepare(`${sql} ORDER BY key`).iterate(this.remote, prefix)
-        : this.db.prepare(`${sql} AND key < ? ORDER BY key`).iterate(this.remote, prefix, prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1))
-    ) as Iterable<Row>;
-    for (const r of rows) yield fromRow(r);
+        ? cached(this.db, `${sql} ORDER BY key`).iterate(this.remote, prefix)
+        : cached(this.db, `${sql} AND key < ? ORDER BY key`).iterate(this.remote, prefix, prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1))
+    ) as Iterable<MirrorRow>;
+    for (const r of rows) yield mirrorObject(r);
   }
 }

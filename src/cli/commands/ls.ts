@@ -14,8 +14,6 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { CommandDeps } from '../deps.js';
 import type { Context } from '../context.js';
 import type { Io } from '../io.js';
-import type { Remote } from '../../remote/remote.js';
-import type { Db } from '../../state/state-db.js';
 import type { MirrorObject } from '../../state/remote-mirror.js';
 import type { Problem } from '../../library/walk.js';
 import { RemoteMirror } from '../../state/remote-mirror.js';
@@ -28,6 +26,7 @@ import { openRemote } from '../../remote/remote-url.js';
 import { defaultRemoteDir, expandHome, remoteStateDbFile } from '../../config/paths.js';
 import { remoteOptions, remoteUrl, userName } from '../context.js';
 import { withSession } from '../session.js';
+import type { RemoteState } from '../../sync/library-session.js';
 import { lsMatcher, type LsEntry } from '../ls-pattern.js';
 import { ExitCode, UnreachableError, UsageError } from '../../errors.js';
 import { formatBytes, formatCount } from '../format.js';
@@ -82,9 +81,11 @@ export function addLsCommand(program: Command, deps: CommandDeps): void {
 async function lsCommand(ctx: Context, deps: CommandDeps, args: string[], flags: LsFlags): Promise<number> {
   const { remote: remoteArg, terms } = await splitArgs(args, flags.remote);
   const match = lsMatcher(terms);
-  const list = (remote: Remote, db: Db) => listRemote(ctx, deps, remote, db, { match, filtered: terms.length > 0 }, flags);
+  const list = (state: Listed) => listRemote(ctx, deps, state, { match, filtered: terms.length > 0 }, flags);
   const library = flags.library ?? (await configuredLibrary(ctx));
-  if (library !== undefined) return withSession(ctx, { library, ...(remoteArg ? { remote: remoteArg } : {}), readOnly: true }, (s) => list(s.remote, s.db));
+  if (library !== undefined) {
+    return withSession(ctx, { library, ...(remoteArg ? { remote: remoteArg } : {}), readOnly: true }, ({ session, remote }) => list(session.forRemote(remote)));
+  }
   return withRemoteState(ctx, remoteArg, list);
 }
 
@@ -129,13 +130,15 @@ async function configuredLibrary(ctx: Context): Promise<string | undefined> {
 }
 
 /** withRemoteState opens the remote and the state of its own (no library), runs `fn`, and closes both. */
-async function withRemoteState<T>(ctx: Context, arg: string | undefined, fn: (remote: Remote, db: Db) => Promise<T>): Promise<T> {
+async function withRemoteState<T>(ctx: Context, arg: string | undefined, fn: (state: Listed) => Promise<T>): Promise<T> {
   const url = remoteUrl(ctx, arg);
   const remote = await openRemote(url, remoteOptions(ctx, url));
   try {
     const db = openStateDb(remoteStateDbFile(ctx.paths, remote.url));
     try {
-      return await fn(remote, db);
+      const mirror = new RemoteMirror(db, remote.url);
+      const machine = machineId(db, hostname());
+      return await fn({ remote, mirror, catalog: new RemoteCatalog(remote, mirror, db, `${userName(ctx)}@${machine}`, machine) });
     } finally {
       db.close();
     }
@@ -150,15 +153,15 @@ interface Selection {
   filtered: boolean;
 }
 
-async function listRemote(ctx: Context, deps: CommandDeps, remote: Remote, db: Db, sel: Selection, flags: LsFlags): Promise<number> {
+/** What `ls` reads: the remote, and its mirror and catalog in a library's state or in one of its own. */
+type Listed = Pick<RemoteState, 'remote' | 'mirror' | 'catalog'>;
+
+async function listRemote(ctx: Context, deps: CommandDeps, { remote, mirror, catalog }: Listed, sel: Selection, flags: LsFlags): Promise<number> {
   const { io, signal } = deps;
   // A folder remote that is not there (an unplugged disk) lists nothing; the mirror would show what it held once.
   if (remote.kind === 'folder' && remote.url !== remoteUrlOfDefault(ctx) && !(await isDir(fileURLToPath(remote.url)))) {
     throw new UnreachableError(`folder remote ${fileURLToPath(remote.url)} does not exist`);
   }
-  const mirror = new RemoteMirror(db, remote.url);
-  const machine = machineId(db, hostname());
-  const catalog = new RemoteCatalog(remote, mirror, db, `${userName(ctx)}@${machine}`, machine);
   const problems: Problem[] = [];
   // Only a mirror never listed (or --full) lists the remote; other tools' writes then wait for the next push or --full.
   const refreshed = await catalog.refresh({ full: Boolean(flags.full), problems, signal, readOnly: true, maxAgeMs: Number.POSITIVE_INFINITY });
