@@ -10,7 +10,7 @@ export function formatBytes(n: number): string {
     v /= 1000;
     u++;
   }
-  const s = u === 0 ? String(v) : v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2);
+  const s = u === 0 ? String(Math.round(v)) : v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2);
   return `${n < 0 ? '-' : ''}${s} ${UNITS[u]}`;
 }
 
@@ -28,4 +28,17 @@ export function formatDuration(ms: number): string {
 /** formatCount groups thousands: "12,345" (without Intl, whose first use costs ~10 ms). */
 export function formatCount(n: number): string {
   return String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+}
+
+/**
+ * printable escapes control characters (tabs and newlines included), line
+ * separators and bidirectional overrides as `\xNN` or `\u{NNNN}`: keys and
+ * tags come from a shared bucket, and one must not add lines to the listing,
+ * send escape sequences to the terminal, or show a name reversed.
+ */
+export function printable(s: string): string {
+  return s.replace(/[\p{Cc}\u2028\u2029\u202a-\u202e\u2066-\u2069]/gu, (c) => {
+    const n = c.codePointAt(0) ?? 0;
+    return n < 0x100 ? `\\x${n.toString(16).padStart(2, '0')}` : `\\u{${n.toString(16)}}`;
+  });
 }

@@ -13,6 +13,7 @@ import { addInitCommand } from './commands/init.js';
 import { addTrashCommands } from './commands/trash.js';
 import { addLsCommand } from './commands/ls.js';
 import { CratesyncError, describe, ExitCode } from '../errors.js';
+import { printable } from './format.js';
 
 const HELP_AFTER = `
 Exit codes: 0 all done, 1 partly done (some files failed; see the summary),
@@ -91,7 +92,7 @@ function exitFor(err: unknown, io: Io, verbose: boolean): number {
   }
   // A stop (Ctrl-C) before any transfer: said once already by the signal handler.
   if (err instanceof Error && err.name === 'AbortError') return ExitCode.Interrupted;
-  io.stderr.write(`cratesync: ${describe(err)}\n`);
+  io.stderr.write(`cratesync: ${printable(describe(err))}\n`);
   if (verbose && err instanceof Error && err.stack) io.stderr.write(`${err.stack}\n`);
   else if (!(err instanceof CratesyncError)) io.stderr.write('(run with --verbose for details)\n');
   return ExitCode.Failed;

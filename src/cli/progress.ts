@@ -6,8 +6,9 @@
 import type { Phase, RunEvent, RunListener } from '../sync/events.js';
 import type { Action } from '../sync/plan.js';
 import { isTransfer } from '../sync/action-kinds.js';
-import { formatBytes, formatCount, formatDuration } from './format.js';
+import { formatBytes, formatCount, formatDuration, printable } from './format.js';
 import { actionMark } from './describe-action.js';
+import { ProblemDigest } from './problem-digest.js';
 
 export interface Out {
   write(s: string): void;
@@ -65,8 +66,14 @@ function dispatch(h: Handlers, e: RunEvent): void {
 /** makeDisplay picks the terminal or the plain display; `quiet` (JSON mode) shows only problems. */
 export function makeDisplay(out: Out, options: { quiet: boolean; verbose: boolean }): Display {
   if (options.quiet) {
-    const quiet: Handlers = { problem: (p) => out.write(`warning: ${p.path}: ${p.message}\n`) };
-    return { listener: (e) => dispatch(quiet, e), close() {} };
+    const digest = new ProblemDigest();
+    const quiet: Handlers = {
+      problem: (p) => {
+        const l = digest.add(p);
+        if (l) out.write(`${l}\n`);
+      },
+    };
+    return { listener: (e) => dispatch(quiet, e), close: () => digest.summary().forEach((l) => out.write(`${l}\n`)) };
   }
   return out.isTTY ? new TtyDisplay(out, options.verbose) : new PlainDisplay(out, options.verbose);
 }
@@ -77,19 +84,23 @@ class PlainDisplay implements Display, Handlers {
     private readonly out: Out,
     private readonly verbose: boolean,
   ) {}
+  private readonly digest = new ProblemDigest();
   problem(p: { path: string; message: string }) {
-    this.out.write(`warning: ${p.path}: ${p.message}\n`);
+    const l = this.digest.add(p);
+    if (l) this.out.write(`${l}\n`);
   }
   finished(a: Action) {
-    this.out.write(`${a.kind.padEnd(12)} ${a.path}${a.size ? ` (${formatBytes(a.size)})` : ''}\n`);
+    this.out.write(`${a.kind.padEnd(12)} ${printable(a.path)}${a.size ? ` (${formatBytes(a.size)})` : ''}\n`);
   }
   failed(a: Action, error: string) {
-    this.out.write(`failed       ${a.path}: ${error}\n`);
+    this.out.write(`failed       ${printable(`${a.path}: ${error}`)}\n`);
   }
   retrying(a: Action, error: string, attempt: number) {
-    if (this.verbose) this.out.write(`retry ${attempt}    ${a.path}: ${error}\n`);
+    if (this.verbose) this.out.write(`retry ${attempt}    ${printable(`${a.path}: ${error}`)}\n`);
   }
-  close() {}
+  close() {
+    for (const l of this.digest.summary()) this.out.write(`${l}\n`);
+  }
 }
 
 /**
@@ -129,25 +140,27 @@ export class TtyDisplay implements Display, Handlers {
     this.bytes = t.bytes;
   }
   started(a: Action) {
-    this.active.add(`${actionMark(a)} ${a.path}`);
+    this.active.add(`${actionMark(a)} ${printable(a.path)}`);
   }
   progress(n: number) {
     this.doneBytes += n;
   }
   finished(a: Action) {
-    this.active.delete(`${actionMark(a)} ${a.path}`);
+    this.active.delete(`${actionMark(a)} ${printable(a.path)}`);
     if (isTransfer(a)) this.doneFiles++;
   }
   failed(a: Action, error: string) {
-    this.active.delete(`${actionMark(a)} ${a.path}`);
+    this.active.delete(`${actionMark(a)} ${printable(a.path)}`);
     this.failedFiles++;
-    this.notes.push(`failed: ${a.path}: ${error}`);
+    this.notes.push(printable(`failed: ${a.path}: ${error}`));
   }
   retrying(a: Action, error: string, attempt: number) {
-    if (this.verbose) this.notes.push(`retry ${attempt}: ${a.path}: ${error}`);
+    if (this.verbose) this.notes.push(printable(`retry ${attempt}: ${a.path}: ${error}`));
   }
+  private readonly digest = new ProblemDigest();
   problem(p: { path: string; message: string }) {
-    this.notes.push(`warning: ${p.path}: ${p.message}`);
+    const l = this.digest.add(p);
+    if (l) this.notes.push(l);
   }
 
   private render() {
@@ -180,7 +193,7 @@ export class TtyDisplay implements Display, Handlers {
   close() {
     if (this.timer) clearInterval(this.timer);
     let s = this.lines > 0 ? `\x1b[${this.lines}A\x1b[J` : '';
-    for (const n of this.notes.splice(0)) s += `${n}\n`;
+    for (const n of [...this.notes.splice(0), ...this.digest.summary()]) s += `${n}\n`;
     this.lines = 0;
     if (s) this.out.write(s);
   }

@@ -1,7 +1,7 @@
 /** Rendering plans and results: text for people, JSON for programs. */
 import type { Action, Direction, Plan } from '../sync/plan.js';
 import type { SyncResult } from '../sync/engine.js';
-import { formatBytes, formatCount } from './format.js';
+import { formatBytes, formatCount, printable } from './format.js';
 import { musicKey } from '../sync/layout.js';
 import { isCopy, isDeletion, isTrash } from '../sync/action-kinds.js';
 import { describeAction, describeDetail, describeReason } from './describe-action.js';
@@ -27,7 +27,7 @@ export function unchanged(p: Plan): number {
 /** renderPlan lists the actions of a dry run: what, which file, why (identical files only with `all`). */
 export function renderPlan(p: Plan, all = false): string {
   let out = '';
-  for (const a of shown(p, all)) out += `${a.kind.padEnd(12)} ${a.path}  (${describeAction(a)}${a.size ? `, ${formatBytes(a.size)}` : ''})\n`;
+  for (const a of shown(p, all)) out += `${a.kind.padEnd(12)} ${printable(`${a.path}  (${describeAction(a)}${a.size ? `, ${formatBytes(a.size)}` : ''})`)}\n`;
   return out;
 }
 
@@ -84,7 +84,7 @@ export function renderStatus(where: { library: string; remote: string }, r: Sync
     for (const a of list) {
       // What becomes of a replaced version is the same for every transfer: not repeated per file.
       const detail = a.kind === 'upload' || a.kind === 'download' ? undefined : describeDetail(a);
-      out += `  ${a.path}${detail ? `: ${detail}` : ''}\n`;
+      out += `  ${printable(`${a.path}${detail ? `: ${detail}` : ''}`)}\n`;
     }
   }
   const same = unchanged(r.plan);

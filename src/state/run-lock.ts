@@ -15,7 +15,7 @@ export function acquireRunLock(file: string, what: string): () => void {
       writeFileSync(file, `${process.pid}\n`, { flag: 'wx' });
       return () => rmSync(file, { force: true });
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw new CratesyncError(`${file}: cannot take the run lock: ${(err as Error).message}`, { cause: err });
       const pid = Number.parseInt(readFileSync(file, 'utf8'), 10);
       if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && alive(pid)) {
         // The pid may also have been reused by another program after a crash: say how to clear it.

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { mkdir, mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { longLine, objectJson, printable, splitArgs } from './ls.js';
+import { longLine, objectJson, splitArgs } from './ls.js';
+import { printable } from '../format.js';
 import { UsageError } from '../../errors.js';
 
 describe('printable', () => {

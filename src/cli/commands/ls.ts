@@ -29,7 +29,7 @@ import { withSession } from '../session.js';
 import type { RemoteState } from '../../sync/library-session.js';
 import { lsMatcher, type LsEntry } from '../ls-pattern.js';
 import { ExitCode, UnreachableError, UsageError } from '../../errors.js';
-import { formatBytes, formatCount } from '../format.js';
+import { formatBytes, formatCount, printable } from '../format.js';
 import { withFullOption } from '../options.js';
 
 interface LsFlags {
@@ -231,19 +231,6 @@ function isoTime(ms: number): string {
 function countLine(shown: number, total: number, bytes: number, filtered: boolean): string {
   const objects = (n: number) => `${formatCount(n)} ${n === 1 ? 'object' : 'objects'}`;
   return filtered ? `${formatCount(shown)} of ${objects(total)} match (${formatBytes(bytes)})` : `${objects(total)} (${formatBytes(bytes)})`;
-}
-
-/**
- * printable escapes control characters (tabs and newlines included), line
- * separators and bidirectional overrides as `\xNN` or `\u{NNNN}`: keys and
- * tags come from a shared bucket, and one must not add lines to the listing,
- * send escape sequences to the terminal, or show a name reversed.
- */
-export function printable(s: string): string {
-  return s.replace(/[\p{Cc}\u2028\u2029\u202a-\u202e\u2066-\u2069]/gu, (c) => {
-    const n = c.codePointAt(0) ?? 0;
-    return n < 0x100 ? `\\x${n.toString(16).padStart(2, '0')}` : `\\u{${n.toString(16)}}`;
-  });
 }
 
 /** Writes in pieces of a few tens of kB, each taken by the pipe before the next is made. */
