@@ -3,17 +3,21 @@
  * several writers, logs that land late, foreign writes, crash recovery.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import { createHash } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FolderRemote } from '../remote/folder/folder-remote.js';
 import { openStateDb, type Db } from '../state/state-db.js';
 import { RemoteMirror } from '../state/remote-mirror.js';
-import { decodeLog, encodeLog, LOG_PREFIX, LOG_WINDOW_MS, logKey, logStamp, logTime, RemoteCatalog, type CatalogEntry } from './catalog.js';
+import { RemoteCatalog } from './catalog.js';
+import { decodeLog, encodeLog, LOG_PREFIX, logKey, logStamp, logTime, type CatalogEntry } from './catalog-codec.js';
+import { LOG_WINDOW_MS } from './catalog-fold.js';
 import { CratesyncError } from '../errors.js';
 import { foldMusic } from './remote-listing.js';
 
-const MD5 = (c: string) => c.repeat(32);
+/** A stand-in content MD5, one per name. */
+const MD5 = (c: string) => createHash('md5').update(c).digest('hex');
 const dirs: string[] = [];
 const dbs: Db[] = [];
 afterEach(async () => {
@@ -181,6 +185,7 @@ describe('RemoteCatalog', () => {
     const first = machine(remote, 'alice', openStateDb(file));
     first.catalog.record(put('music/x.mp3', MD5('x')));
     first.catalog.pendingCount(); // flushes the batch to the database, as the batcher would within 50 ms
+    first.mirror.flush();
     first.db.close();
     dbs.splice(dbs.indexOf(first.db), 1);
 

@@ -6,7 +6,10 @@ import { globMatcher } from '../../library/filter.js';
 import { localTrash, remoteTrash, restoreLocal, restoreRemote } from '../../sync/trash-batches.js';
 import { openRemote } from '../../remote/remote-url.js';
 import { libraryRoot, remoteOptions, remoteUrl, userName, type Context } from '../context.js';
+import type { Db } from '../../state/state-db.js';
 import { recordRestored } from '../../sync/catalog.js';
+import { openStateDb } from '../../state/state-db.js';
+import { stateDbFile } from '../../config/paths.js';
 import { ExitCode } from '../../errors.js';
 import { formatBytes, formatCount } from '../format.js';
 import { collect } from '../options.js';
@@ -63,12 +66,28 @@ async function withTrash<T>(ctx: Context, where: string | undefined, flags: Tras
   try {
     const restore = async (s: string, only?: (p: string) => boolean) => {
       const done = await restoreRemote(remote, s, only);
-      // Restoring writes to music/: the other machines learn it from the catalog.
-      await recordRestored(remote, userName(ctx), done);
+      // Restoring writes to music/: the other machines learn it from the catalog,
+      // under this machine's identity (kept in the library's state database).
+      await withStateDb(ctx, (db) => recordRestored(remote, db, userName(ctx), done));
       return done;
     };
     return await fn({ list: () => remoteTrash(remote), restore });
   } finally {
     await remote.close();
+  }
+}
+
+/**
+ * withStateDb runs `fn` with the configured library's state database (where
+ * this machine's identity lives), or, with no library configured, with a
+ * state of its own for this one command.
+ */
+async function withStateDb<T>(ctx: Context, fn: (db: Db) => Promise<T>): Promise<T> {
+  const root = ctx.config.library ? await libraryRoot(ctx, undefined) : undefined;
+  const db = openStateDb(root ? stateDbFile(ctx.paths, root) : ':memory:');
+  try {
+    return await fn(db);
+  } finally {
+    db.close();
   }
 }
