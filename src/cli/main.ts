@@ -11,6 +11,7 @@ import { processIo, type Io } from './io.js';
 import { addSyncCommands } from './commands/sync-commands.js';
 import { addInitCommand } from './commands/init.js';
 import { addTrashCommands } from './commands/trash.js';
+import { addCatalogCommands } from './commands/catalog.js';
 import { CratesyncError, describe, ExitCode } from '../errors.js';
 
 const HELP_AFTER = `
@@ -69,6 +70,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
   addInitCommand(program, deps);
   addSyncCommands(program, deps);
   addTrashCommands(program, deps);
+  addCatalogCommands(program, deps);
   for (const cmd of program.commands) cmd.exitOverride().configureOutput(program.configureOutput());
 
   try {

@@ -6,10 +6,8 @@ import { globMatcher } from '../../library/filter.js';
 import { localTrash, remoteTrash, restoreLocal, restoreRemote } from '../../sync/trash-batches.js';
 import { openRemote } from '../../remote/remote-url.js';
 import { libraryRoot, remoteOptions, remoteUrl, userName, type Context } from '../context.js';
-import type { Db } from '../../state/state-db.js';
 import { recordRestored } from '../../sync/catalog.js';
-import { openStateDb } from '../../state/state-db.js';
-import { stateDbFile } from '../../config/paths.js';
+import { withStateDb } from '../session.js';
 import { ExitCode } from '../../errors.js';
 import { formatBytes, formatCount } from '../format.js';
 import { collect } from '../options.js';
@@ -77,17 +75,3 @@ async function withTrash<T>(ctx: Context, where: string | undefined, flags: Tras
   }
 }
 
-/**
- * withStateDb runs `fn` with the configured library's state database (where
- * this machine's identity lives), or, with no library configured, with a
- * state of its own for this one command.
- */
-async function withStateDb<T>(ctx: Context, fn: (db: Db) => Promise<T>): Promise<T> {
-  const root = ctx.config.library ? await libraryRoot(ctx, undefined) : undefined;
-  const db = openStateDb(root ? stateDbFile(ctx.paths, root) : ':memory:');
-  try {
-    return await fn(db);
-  } finally {
-    db.close();
-  }
-}
