@@ -126,6 +126,7 @@ const tagsSchema = z
     comment: tag(text(16_384)),
     durationSec: tag(z.number()),
   })
+  .transform((t) => Object.fromEntries(Object.entries(t).filter(([, v]) => v !== undefined)))
   .optional()
   .catch(undefined);
 
