@@ -96,7 +96,7 @@ describe('catalog end to end', () => {
     }
     const compact = await cli(e, 'catalog', 'compact', url);
     expect(compact.code, compact.stderr).toBe(0);
-    expect(compact.stdout).toMatch(/^wrote snapshot \.cratesync\/catalog\/snap\/\S+ \(200 objects\)$/m);
+    expect(compact.stdout).toMatch(/^wrote snapshot \.cratesync\/catalog\/snap\/\S+ \(60 objects\)$/m);
     expect(compact.stdout).toMatch(/^removed 59 log objects \(\.cratesync\/catalog\/log\/\S+ … \S+\); kept 1$/m);
     expect(compact.stdout).toMatch(/^removed 0 old snapshots$/m);
     expect([...(await listObjects(s3, bucket, 'dj/.cratesync/catalog/log/')).keys()]).toHaveLength(1);
