@@ -80,8 +80,9 @@ describe('forged catalog entries', () => {
     const bob = machine(remote, 'bob');
     await view(bob);
     const key = 'music/k.mp3';
-    await remote.put(logKey(Date.now() - 1000, 'mallory'), { data: encodeLog({ v: 1, writer: 'm@m', entries: [put(key, { md5: md5('forged'), at: Date.now() + 365 * 86_400_000 })] }) });
-    await remote.put(logKey(Date.now(), 'alice'), { data: encodeLog({ v: 1, writer: 'a@a', entries: [put(key, { md5: md5('true') })] }) });
+    // The forged log even sorts after the true one.
+    await remote.put(logKey(Date.now() - 1000, 'alice'), { data: encodeLog({ v: 1, writer: 'a@a', entries: [put(key, { md5: md5('true') })] }) });
+    await remote.put(logKey(Date.now(), 'mallory'), { data: encodeLog({ v: 1, writer: 'm@m', entries: [put(key, { md5: md5('forged'), at: Date.now() + 365 * 86_400_000 })] }) });
     expect((await view(bob)).objects.get('k.mp3')?.md5).toBe(md5('true'));
   });
 
