@@ -214,3 +214,27 @@ async function keysUnder(remote: FolderRemote, prefix: string): Promise<string[]
   for await (const o of remote.list(prefix)) out.push(o.key);
   return out;
 }
+
+describe('RemoteCatalog publishing in the background', () => {
+  it('reports a failed background publish when it happens, and publishes the changes later', async () => {
+    const remote = await fresh();
+    const db = openStateDb(':memory:');
+    dbs.push(db);
+    const mirror = new RemoteMirror(db, remote.url);
+    let reported!: (p: { path: string; message: string }) => void;
+    const problem = new Promise<{ path: string; message: string }>((resolve) => (reported = resolve));
+    const catalog = new RemoteCatalog(remote, mirror, db, 'alice@alice-m', 'alice-m', { onProblem: (p) => reported(p) });
+    const put = remote.put.bind(remote);
+    let refuse = true;
+    remote.put = (key, body, o) => (refuse && key.startsWith(LOG_PREFIX) ? Promise.reject(new Error('bucket is read-only today')) : put(key, body, o));
+    // Enough changes to start a background publish.
+    for (let i = 0; i < 1000; i++) catalog.record({ op: 'put', key: `music/t${i}.mp3`, size: 1, md5: MD5(String(i)), at: Date.now() });
+    const p = await problem;
+    expect(p).toEqual({ path: '(catalog)', message: expect.stringMatching(/not updated on the remote yet.*bucket is read-only today/) });
+    expect(catalog.pendingCount()).toBe(1000);
+    refuse = false;
+    await catalog.publish();
+    expect(catalog.pendingCount()).toBe(0);
+    expect(await keysUnder(remote, LOG_PREFIX)).toHaveLength(1);
+  });
+});
