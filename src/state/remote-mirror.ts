@@ -79,6 +79,7 @@ export class RemoteMirror {
   private readonly leanByKey: Database.Statement;
   private readonly stampOne: Database.Statement;
   private readonly loggedUpTo: Database.Statement;
+  private readonly loggedAfter: Database.Statement;
   private readonly writes = new Batcher<Write>((batch) => this.commit(batch));
 
   constructor(
@@ -95,6 +96,9 @@ export class RemoteMirror {
     this.one = db.prepare(`SELECT ${COLUMNS} FROM remote_objects WHERE remote = ? AND key = ?`);
     this.leanByKey = db.prepare(`SELECT ${LEAN_COLUMNS} FROM remote_objects WHERE remote = ? AND key = ?`);
     this.stampOne = db.prepare('UPDATE remote_objects SET log_key = ? WHERE remote = ? AND key = ? AND (log_key IS NULL OR log_key < ?)');
+    this.loggedAfter = db.prepare(
+      `SELECT ${COLUMNS} FROM remote_objects WHERE remote = ? AND key > ? AND log_key IS NOT NULL AND log_key <= ? ORDER BY key LIMIT ?`,
+    );
     this.loggedUpTo = db.prepare(`SELECT ${COLUMNS} FROM remote_objects WHERE remote = ? AND log_key IS NOT NULL AND log_key <= ? ORDER BY key`);
   }
 
@@ -113,13 +117,12 @@ export class RemoteMirror {
   setState(s: MirrorState): void {
     this.flush();
     const next = { ...this.state(), ...s };
-    this.db
-      .prepare(
-        `INSERT INTO remotes (remote, listed_at, log_cursor, records_settled) VALUES (?, ?, ?, ?)
+    cached(
+      this.db,
+      `INSERT INTO remotes (remote, listed_at, log_cursor, records_settled) VALUES (?, ?, ?, ?)
          ON CONFLICT(remote) DO UPDATE SET listed_at = excluded.listed_at, log_cursor = excluded.log_cursor,
            records_settled = excluded.records_settled`,
-      )
-      .run(this.remote, next.listedAt ?? null, next.logCursor ?? null, next.recordsSettled ? 1 : 0);
+    ).run(this.remote, next.listedAt ?? null, next.logCursor ?? null, next.recordsSettled ? 1 : 0);
   }
 
   /**
@@ -166,6 +169,16 @@ export class RemoteMirror {
   *logged(cover: string): Iterable<MirrorObject> {
     this.flush();
     for (const r of this.loggedUpTo.iterate(this.remote, cover) as Iterable<Row>) yield fromRow(r);
+  }
+
+  /**
+   * One page of logged(cover): at most `limit` rows with keys after `after`.
+   * Pages hold no statement open between them, so the caller may wait (on a
+   * stream) and others may write meanwhile.
+   */
+  loggedPage(cover: string, after: string, limit: number): MirrorObject[] {
+    this.flush();
+    return (this.loggedAfter.all(this.remote, after, cover, limit) as Row[]).map(fromRow);
   }
 
   /**

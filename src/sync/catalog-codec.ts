@@ -7,7 +7,8 @@
  * folded into the mirror.
  */
 import { randomBytes } from 'node:crypto';
-import { gunzipSync, gzipSync } from 'node:zlib';
+import { once } from 'node:events';
+import { createGzip, gunzipSync, gzipSync } from 'node:zlib';
 import { z } from 'zod';
 import type { Tags } from '../core/tags.js';
 import { CratesyncError, describe } from '../errors.js';
@@ -195,6 +196,40 @@ export function encodeLog(doc: LogDoc): Buffer {
 
 export function encodeSnapshot(doc: SnapshotDoc): Buffer {
   return gzipSync(JSON.stringify(doc));
+}
+
+/**
+ * encodeSnapshotPaged gzips a snapshot whose entries come a page at a time
+ * from `next` (until it returns an empty page), as it goes: a catalog of
+ * 100,000 objects is never held whole, as objects or as JSON. Returns
+ * undefined, having written nothing, past MAX_SNAPSHOT_BYTES of JSON (no
+ * reader would accept it).
+ */
+export async function encodeSnapshotPaged(head: Omit<SnapshotDoc, 'entries'>, next: () => SnapshotEntry[]): Promise<Buffer | undefined> {
+  const gz = createGzip();
+  const out: Buffer[] = [];
+  gz.on('data', (c: Buffer) => out.push(c));
+  const ended = once(gz, 'end');
+  let bytes = 0;
+  const write = async (s: string) => {
+    bytes += Buffer.byteLength(s);
+    if (!gz.write(s)) await once(gz, 'drain');
+  };
+  // The head as JSON with the entries last, opened: `{…,"entries":[`.
+  await write(JSON.stringify({ ...head, entries: [] }).slice(0, -2));
+  for (let first = true; ; first = false) {
+    const page = next();
+    if (page.length === 0) break;
+    await write(`${first ? '' : ','}${page.map((e) => JSON.stringify(e)).join(',')}`);
+    if (bytes > MAX_SNAPSHOT_BYTES) {
+      gz.destroy();
+      return undefined;
+    }
+  }
+  await write(']}');
+  gz.end();
+  await ended;
+  return Buffer.concat(out);
 }
 
 /**

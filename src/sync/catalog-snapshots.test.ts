@@ -15,9 +15,10 @@ import { FolderRemote } from '../remote/folder/folder-remote.js';
 import { openStateDb, type Db } from '../state/state-db.js';
 import { RemoteMirror } from '../state/remote-mirror.js';
 import { RemoteCatalog } from './catalog.js';
-import { encodeLog, encodeSnapshot, LOG_PREFIX, logKey, SNAP_PREFIX, snapshotKey, type CatalogEntry } from './catalog-codec.js';
+import { decodeSnapshot, encodeLog, encodeSnapshot, LOG_PREFIX, logKey, SNAP_PREFIX, snapshotKey, type CatalogEntry } from './catalog-codec.js';
 import { LOG_WINDOW_MS } from './catalog-fold.js';
-import { SNAPSHOT_EVERY_LOGS } from './catalog-snapshots.js';
+import { SNAPSHOT_EVERY_LOGS, writeSnapshot } from './catalog-snapshots.js';
+import { CatalogState } from '../state/catalog-state.js';
 import { compactCatalog } from './catalog-compact.js';
 import { foldMusic } from './remote-listing.js';
 
@@ -92,6 +93,7 @@ async function history(remote: FolderRemote, n: number, from = 0, endsAgo = HOUR
   return standing;
 }
 
+const md5 = (s: string) => createHash('md5').update(s).digest('hex');
 const audio = (key: string) => createHash('sha256').update(key).digest('hex');
 const paths = (keys: Iterable<string>) => [...keys].map((k) => k.slice('music/'.length)).sort();
 
@@ -146,6 +148,27 @@ describe('catalog snapshots', () => {
     expect(v.snapshot).toBe(good);
     expect(v.problems.map((p) => p.message)).toEqual([expect.stringMatching(/unreadable/), expect.stringMatching(/does not match the log it says it covers/)]);
     expect([...v.objects.keys()].sort()).toEqual(paths(standing));
+  });
+});
+
+describe('writeSnapshot', () => {
+  it('writes every row a log set, page by page, and nothing else', async () => {
+    const { remote } = await counted();
+    const m = machine(remote, 'alice');
+    const log = logKey(Date.now() - HOUR, 'x');
+    const later = logKey(Date.now(), 'x');
+    m.mirror.batch(() => {
+      for (let i = 0; i < 4500; i++) m.mirror.putNow({ key: `music/p${String(i).padStart(5, '0')}.mp3`, size: i, md5: md5(String(i)), writer: 'w@x', writtenAt: 1, logKey: log });
+      m.mirror.putNow({ key: 'music/listed-only.mp3', size: 1 }); // a listing's, not the catalog's
+      m.mirror.putNow({ key: 'music/later.mp3', size: 1, writer: 'w@x', writtenAt: 2, logKey: later }); // after what it covers
+    });
+    m.mirror.setState({ logCursor: log });
+    const written = await writeSnapshot(remote, m.mirror, new CatalogState(m.db, remote.url), { writer: 'alice@a', machine: 'a' });
+    expect(written?.objects).toBe(4500);
+    const doc = decodeSnapshot(await remote.read(written!.key), written!.key);
+    expect(doc.covers).toBe(log);
+    expect(doc.entries.map((e) => e.key)).toEqual(Array.from({ length: 4500 }, (_, i) => `music/p${String(i).padStart(5, '0')}.mp3`));
+    expect(doc.entries[7]).toEqual({ key: 'music/p00007.mp3', size: 7, md5: md5('7'), at: 1, writer: 'w@x', log });
   });
 });
 

@@ -14,18 +14,17 @@
  * only those older than the newest valid snapshot by more than the window.
  */
 import type { Remote } from '../remote/remote.js';
-import type { RemoteMirror } from '../state/remote-mirror.js';
+import type { MirrorObject, RemoteMirror } from '../state/remote-mirror.js';
 import type { CatalogState } from '../state/catalog-state.js';
 import type { Problem } from '../library/walk.js';
 import type { SnapshotDoc, SnapshotEntry } from './catalog-codec.js';
 import {
   decodeSnapshot,
-  encodeSnapshot,
+  encodeSnapshotPaged,
   LOG_PREFIX,
   logStamp,
   logTime,
   MAX_LOG_ENTRIES,
-  MAX_SNAPSHOT_BYTES,
   SNAP_PREFIX,
   snapshotKey,
 } from './catalog-codec.js';
@@ -41,6 +40,9 @@ import { describe } from '../errors.js';
  * spread over 200 runs.
  */
 export const SNAPSHOT_EVERY_LOGS = 200;
+
+/** Mirror rows read (and gzipped) at a time while a snapshot is written. */
+const SNAPSHOT_PAGE = 2000;
 
 /** A snapshot read and checked. */
 export interface LoadedSnapshot {
@@ -164,23 +166,33 @@ export async function writeSnapshot(
   const covers = mirror.state().logCursor;
   const t = covers ? logTime(covers) : undefined;
   if (!covers || t === undefined) return undefined;
-  const entries: SnapshotEntry[] = [];
-  for (const r of mirror.logged(covers)) {
-    if (!r.logKey || r.writer === undefined || r.writtenAt === undefined) continue;
-    const e: SnapshotEntry = { key: r.key, size: r.size, at: r.writtenAt, writer: r.writer, log: r.logKey };
-    if (r.md5) e.md5 = r.md5;
-    if (r.etag) e.etag = r.etag;
-    if (r.audioHash) e.audioHash = r.audioHash;
-    if (r.tags) e.tags = r.tags;
-    entries.push(e);
-  }
   const logs = state.seenKeys(`${LOG_PREFIX}${logStamp(Math.max(0, t - LOG_WINDOW_MS))}`, covers, MAX_LOG_ENTRIES);
-  const doc: SnapshotDoc = { v: 1, kind: 'snapshot', writer: who.writer, covers, logs, entries };
-  const data = encodeSnapshot(doc);
-  // What readers would refuse is not worth writing (a catalog past every bound).
-  if (data.length > MAX_SNAPSHOT_BYTES) return undefined;
+  let objects = 0;
+  let after = '';
+  const data = await encodeSnapshotPaged({ v: 1, kind: 'snapshot', writer: who.writer, covers, logs }, () => {
+    for (;;) {
+      const rows = mirror.loggedPage(covers, after, SNAPSHOT_PAGE);
+      if (rows.length === 0) return [];
+      after = rows[rows.length - 1]!.key;
+      const page = rows.flatMap((r) => snapshotEntry(r) ?? []);
+      objects += page.length;
+      if (page.length > 0) return page;
+    }
+  });
+  if (!data) return undefined;
   const key = snapshotKey(covers, who.machine);
   await remote.put(key, { data });
   state.markSeen(key);
-  return { key, objects: entries.length };
+  return { key, objects };
+}
+
+/** snapshotEntry is what a snapshot holds of a mirror row a log set; undefined for one it cannot (no writer or time). */
+function snapshotEntry(r: MirrorObject): SnapshotEntry | undefined {
+  if (!r.logKey || r.writer === undefined || r.writtenAt === undefined) return undefined;
+  const e: SnapshotEntry = { key: r.key, size: r.size, at: r.writtenAt, writer: r.writer, log: r.logKey };
+  if (r.md5) e.md5 = r.md5;
+  if (r.etag) e.etag = r.etag;
+  if (r.audioHash) e.audioHash = r.audioHash;
+  if (r.tags) e.tags = r.tags;
+  return e;
 }
