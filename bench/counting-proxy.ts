@@ -14,6 +14,8 @@
  *   metadata prefix (cratesync's `<prefix>/.cratesync/`);
  * - everything else (multipart completion and multi-object delete XML,
  *   bucket creation) — `otherBytes`.
+ * Object reads (GET to a key) under the metadata prefix are counted by the
+ * two folders below it (`catalog/log`, `catalog/snap`): `metaReads`.
  */
 import { Agent, createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -37,6 +39,8 @@ export interface Traffic {
   metaCopies: number;
   /** Keys deleted: DELETE requests on keys plus the keys named in multi-object deletes. */
   deletes: number;
+  /** GET requests on keys under the metadata prefix, by the two folders below it (e.g. `catalog/log`). */
+  metaReads: Record<string, number>;
   /** Responses with a 5xx status from s3rver (the tool may have retried). */
   serverErrors: number;
   /** Requests the proxy could not forward (answered 502 or cut off; the tool may have retried). */
@@ -86,6 +90,10 @@ export async function startCountingProxy(target: string, o: CountingProxyOptions
       else tally.copies++;
     }
     if (method === 'DELETE' && key !== '' && !query.has('uploadId')) tally.deletes++;
+    if (method === 'GET' && meta) {
+      const folder = key.slice(o.metaPrefix.length).split('/').slice(0, 2).join('/');
+      tally.metaReads[folder] = (tally.metaReads[folder] ?? 0) + 1;
+    }
     if (data && !meta) keys.add(key);
     const multiDelete = method === 'POST' && key === '' && query.has('delete');
     const deleteList: Buffer[] = [];
@@ -164,5 +172,5 @@ function isDataPut(query: URLSearchParams): boolean {
 }
 
 function emptyTraffic(): Traffic {
-  return { requests: 0, methods: {}, audioBytes: 0, metaBytes: 0, otherBytes: 0, objectsWritten: 0, copies: 0, metaCopies: 0, deletes: 0, serverErrors: 0, proxyErrors: 0 };
+  return { requests: 0, methods: {}, audioBytes: 0, metaBytes: 0, otherBytes: 0, objectsWritten: 0, copies: 0, metaCopies: 0, deletes: 0, metaReads: {}, serverErrors: 0, proxyErrors: 0 };
 }

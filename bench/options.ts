@@ -21,6 +21,8 @@ export interface BenchOptions {
    * aws up to {@link SCALE_AWS_MAX} (a 100,000-file initial push with aws takes long).
    */
   scaleTools?: ToolName[];
+  /** Runs whose catalog logs the join scenario's bucket holds; 0 skips it. */
+  join: number;
   /** Extra copy of the results JSON (`.bench/results.json` is always written). */
   jsonFile?: string;
   /** cratesync's --transfers; undefined leaves its default. */
@@ -49,6 +51,9 @@ export const USAGE = `usage: npm run bench -- [flags]
                         pushed then pushed again unchanged (default 20000,100000; empty or 0 skips)
   --scale-tools LIST    tools that run every scale size (default: cratesync at every size, aws up
                         to ${SCALE_AWS_MAX.toLocaleString('en-US')}, rclone not at all)
+  --join N              join scenario: a bucket whose catalog N runs wrote (N logs, N small files);
+                        a writer's push snapshots it, then a fresh machine pulls, counting the
+                        catalog objects it reads (default 1000; 0 skips)
   --transfers N         cratesync --transfers (default: cratesync's own default)
   --json FILE           also write the results JSON there (always: .bench/results.json)
   --timeout SECONDS     kill a command running longer (default 1800)
@@ -72,6 +77,7 @@ export function parseOptions(argv: string[]): BenchOptions {
       retag: { type: 'string' },
       scale: { type: 'string' },
       'scale-tools': { type: 'string' },
+      join: { type: 'string' },
       transfers: { type: 'string' },
       json: { type: 'string' },
       timeout: { type: 'string' },
@@ -96,6 +102,7 @@ export function parseOptions(argv: string[]): BenchOptions {
     rename: count(values.rename ?? '1000', '--rename', 0),
     retag: count(values.retag ?? '100', '--retag', 0),
     scale: [...new Set(scale)].sort((a, b) => a - b),
+    join: count(values.join ?? '1000', '--join', 0),
     ...(scaleTools ? { scaleTools } : {}),
     ...(values.json ? { jsonFile: values.json } : {}),
     ...(transfers !== undefined ? { transfers } : {}),

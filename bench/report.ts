@@ -6,12 +6,15 @@
  * and, from the scenarios of scenario-report.ts (rename, retag, scale):
  * - rename: cratesync uploads 0 audio bytes;
  * - no-op push of 20,000 files at least 10× faster than aws;
- * - cratesync's peak RSS under 200 MB at 100,000 files, initial and no-op.
+ * - cratesync's peak RSS under 200 MB at 100,000 files, initial and no-op;
+ * - join: a fresh machine joining a bucket of many runs reads one snapshot
+ *   and at most 50 catalog logs.
  */
+import type { JoinScenario } from './join.js';
 import type { Traffic } from './counting-proxy.js';
 import type { RssProbe } from './measure.js';
 import type { ToolName } from './options.js';
-import { renderChange, renderScale } from './scenario-report.js';
+import { renderChange, renderJoin, renderScale } from './scenario-report.js';
 import { describe, sec, setTable } from './tables.js';
 
 export interface PhaseResult {
@@ -142,6 +145,7 @@ export interface BenchResults {
   rename?: ChangeScenario;
   retag?: ChangeScenario;
   scale?: ScaleScenario;
+  join?: JoinScenario;
   /** Ratios of every scenario (scale rows are named like `scale-20000`). */
   comparisons: Comparison[];
   targets: Target[];
@@ -191,6 +195,7 @@ export function renderReport(r: BenchResults): string {
   else lines.push('main sets: skipped (--small 0 --big 0)');
   for (const c of [r.rename, r.retag]) if (c) lines.push('', ...renderChange(c));
   if (r.scale) lines.push('', ...renderScale(r.scale));
+  if (r.join) lines.push('', ...renderJoin(r.join));
   lines.push('');
   lines.push('ratios (speed-up = other tool time / cratesync time; above 1 = cratesync faster):');
   if (r.comparisons.length === 0) lines.push('  none (a tool was missing or invalid)');
@@ -212,6 +217,7 @@ export function renderReport(r: BenchResults): string {
     ...r.runs.map((x) => ({ where: `${x.set} ${x.tool}`, list: x.problems })),
     ...[r.rename, r.retag].flatMap((c) => (c ? c.runs.map((x) => ({ where: `${c.name} ${x.tool}`, list: x.problems })) : [])),
     ...(r.scale?.runs ?? []).map((x) => ({ where: `${x.set} ${x.tool}`, list: x.problems })),
+    ...(r.join ? [{ where: 'join cratesync', list: r.join.problems }] : []),
   ].filter((p) => p.list.length);
   if (problems.length) {
     lines.push('', 'problems:');

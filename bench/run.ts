@@ -12,7 +12,9 @@
  *   folder renamed; tags rewritten), the push again, with the bytes each tool
  *   sends counted by a proxy (counting-proxy.ts);
  * - no-op at scale (scale.ts): the main sets' scenario on 20,000 and 100,000
- *   small files.
+ *   small files;
+ * - join (join.ts): a fresh machine pulling from a bucket whose catalog 1,000
+ *   runs wrote, after a writer's push has snapshotted it (cratesync only).
  * Exits 0 when every run was valid, 1 when some were not (the numbers for
  * those rows do not count), 2 on bad flags.
  */
@@ -30,6 +32,7 @@ import { benchPaths } from './paths.js';
 import type { PhaseContext } from './phase.js';
 import { compare, renderReport, type BenchResults, type ChangeScenario, type RunRow, type ScaleScenario, type SetRow } from './report.js';
 import { runScale, scaleLabel, scaleSpec } from './scale.js';
+import { runJoin, type JoinScenario } from './join.js';
 import { scenarioTargets } from './scenario-report.js';
 import { describeSet, runSet } from './set-run.js';
 import { discoverTools } from './tools.js';
@@ -99,13 +102,15 @@ async function main(argv: string[]): Promise<number> {
   const runs: RunRow[] = [];
   const changed: Partial<Record<Change['name'], ChangeScenario>> = {};
   let scale: ScaleScenario | undefined;
+  let join: JoinScenario | undefined;
   let proxy: CountingProxy | undefined;
   try {
     for (const set of sets) {
       setRows.push(await describeSet(set, set.name, log));
       for (const tool of tools) runs.push(await runSet(tool, set, set.name, server, paths, ctx));
     }
-    if (changes.length) {
+    const cratesync = available.find((t) => t.name === 'cratesync');
+    if (changes.length || (opts.join > 0 && cratesync)) {
       proxy = await startCountingProxy(server.endpoint, { metaPrefix: META_PREFIX });
       log(`counting proxy at ${proxy.endpoint}`);
     }
@@ -114,13 +119,14 @@ async function main(argv: string[]): Promise<number> {
       for (const tool of tools) scenario.runs.push(await runChange(tool, change, { server, proxy: proxy!, paths, ctx }));
     }
     if (scaleSets.length) scale = await runScale(scaleSets, available, opts, server, paths, ctx);
+    if (opts.join > 0 && cratesync) join = await runJoin(cratesync, opts.join, { server, proxy: proxy!, paths, ctx });
   } finally {
     await proxy?.stop();
     await server.stop();
   }
 
   const mainFigures = compare(runs, setRows);
-  const scenarioFigures = scenarioTargets({ ...changed, ...(scale ? { scale } : {}) });
+  const scenarioFigures = scenarioTargets({ ...changed, ...(scale ? { scale } : {}), ...(join ? { join } : {}) });
   const results: BenchResults = {
     startedAt: started.toISOString(),
     durationMs: Math.round(performance.now() - t0),
@@ -145,6 +151,7 @@ async function main(argv: string[]): Promise<number> {
       retagLibrary: opts.retag > 0 ? Math.max(RETAG_LIBRARY_MIN, opts.retag) : 0,
       scale: opts.scale,
       scaleTools: opts.scaleTools ?? `default: cratesync at every size, aws up to ${SCALE_AWS_MAX}`,
+      join: opts.join,
     },
     tools: Object.fromEntries(available.map((t) => [t.name, { version: t.version, rssProbe: t.probe }])),
     skippedTools: skipped,
@@ -153,6 +160,7 @@ async function main(argv: string[]): Promise<number> {
     runs,
     ...changed,
     ...(scale ? { scale } : {}),
+    ...(join ? { join } : {}),
     comparisons: [...mainFigures.comparisons, ...scenarioFigures.comparisons],
     targets: [...mainFigures.targets, ...scenarioFigures.targets],
   };
@@ -163,7 +171,7 @@ async function main(argv: string[]): Promise<number> {
   if (opts.jsonFile) await writeFile(resolve(opts.jsonFile), json);
   log(`results written to ${paths.results}${opts.jsonFile ? ` and ${resolve(opts.jsonFile)}` : ''}; total ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   const allRuns = [...runs, ...Object.values(changed).flatMap((c) => c.runs), ...(scale?.runs ?? [])];
-  return allRuns.every((r) => r.valid) ? 0 : 1;
+  return allRuns.every((r) => r.valid) && (join?.valid ?? true) ? 0 : 1;
 }
 
 /**

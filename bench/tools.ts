@@ -191,8 +191,8 @@ function rclone(bin: string, version: string): Tool {
   };
 }
 
-/** baseEnv is the cleaned environment described at the top, plus `extra`. */
-async function baseEnv(scratch: string, extra: Record<string, string>): Promise<NodeJS.ProcessEnv> {
+/** baseEnv is the cleaned environment described at the top, plus `extra` (the join scenario runs cratesync pull with it too). */
+export async function baseEnv(scratch: string, extra: Record<string, string>): Promise<NodeJS.ProcessEnv> {
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) {
     if (/^(AWS_|RCLONE_)/.test(k) || /^(https?|all|no)_proxy$/i.test(k)) continue;

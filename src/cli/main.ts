@@ -12,6 +12,7 @@ import { addSyncCommands } from './commands/sync-commands.js';
 import { addInitCommand } from './commands/init.js';
 import { addTrashCommands } from './commands/trash.js';
 import { addLsCommand } from './commands/ls.js';
+import { addCatalogCommands } from './commands/catalog.js';
 import { CratesyncError, describe, ExitCode } from '../errors.js';
 import { printable } from './format.js';
 
@@ -72,6 +73,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
   addSyncCommands(program, deps);
   addTrashCommands(program, deps);
   addLsCommand(program, deps);
+  addCatalogCommands(program, deps);
   for (const cmd of program.commands) cmd.exitOverride().configureOutput(program.configureOutput());
 
   try {

@@ -4,6 +4,8 @@
  */
 import type { Remote } from '../remote/remote.js';
 import type { Context } from './context.js';
+import type { Db } from '../state/state-db.js';
+import { openStateDb } from '../state/state-db.js';
 import { LibrarySession } from '../sync/library-session.js';
 import { stateDbFile } from '../config/paths.js';
 import { openRemote } from '../remote/remote-url.js';
@@ -42,5 +44,22 @@ export async function withSession<T>(
     }
   } finally {
     await remote.close();
+  }
+}
+
+/**
+ * withStateDb runs `fn` with the configured library's state database (where
+ * this machine's identity lives), for commands that work on a remote alone
+ * (trash restore, catalog compact); with no library configured, with a state
+ * of its own for this one command. Takes no run lock: such commands only add
+ * to the catalog's pending queue and the mirror, which a run shares safely.
+ */
+export async function withStateDb<T>(ctx: Context, fn: (db: Db) => Promise<T>): Promise<T> {
+  const root = ctx.config.library ? libraryRoot(ctx, undefined) : undefined;
+  const db = openStateDb(root ? stateDbFile(ctx.paths, root) : ':memory:');
+  try {
+    return await fn(db);
+  } finally {
+    db.close();
   }
 }

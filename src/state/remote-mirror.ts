@@ -78,6 +78,9 @@ export class RemoteMirror {
   private readonly del: Database.Statement;
   private readonly one: Database.Statement;
   private readonly leanByKey: Database.Statement;
+  private readonly stampOne: Database.Statement;
+  private readonly loggedUpTo: Database.Statement;
+  private readonly loggedAfter: Database.Statement;
   private readonly writes = new Batcher<Write>((batch) => this.commit(batch));
 
   constructor(
@@ -93,6 +96,11 @@ export class RemoteMirror {
     this.del = db.prepare('DELETE FROM remote_objects WHERE remote = ? AND key = ?');
     this.one = db.prepare(`SELECT ${COLUMNS} FROM remote_objects WHERE remote = ? AND key = ?`);
     this.leanByKey = db.prepare(`SELECT ${LEAN_COLUMNS} FROM remote_objects WHERE remote = ? AND key = ?`);
+    this.stampOne = db.prepare('UPDATE remote_objects SET log_key = ? WHERE remote = ? AND key = ? AND (log_key IS NULL OR log_key < ?)');
+    this.loggedAfter = db.prepare(
+      `SELECT ${COLUMNS} FROM remote_objects WHERE remote = ? AND key > ? AND log_key IS NOT NULL AND log_key <= ? ORDER BY key LIMIT ?`,
+    );
+    this.loggedUpTo = db.prepare(`SELECT ${COLUMNS} FROM remote_objects WHERE remote = ? AND log_key IS NOT NULL AND log_key <= ? ORDER BY key`);
   }
 
   state(): MirrorState {
@@ -143,12 +151,53 @@ export class RemoteMirror {
     return rows.map(mirrorObject);
   }
 
-  /** Keys with what a full listing compares (size, ETag, mtime) and when cratesync wrote them, streamed. */
+  /**
+   * Keys with what a full listing compares (size, ETag, mtime, and the MD5
+   * the catalog claims, which a plain ETag must not contradict) and when
+   * cratesync wrote them, streamed.
+   */
   *listed(): Iterable<MirrorObject> {
     this.flush();
-    const rows = cached(this.db, 'SELECT key, size, etag, mtime_ms, NULL AS md5, NULL AS audio_hash, NULL AS tags, NULL AS writer, written_at, NULL AS log_key FROM remote_objects WHERE remote = ?')
+    const rows = cached(this.db, 'SELECT key, size, etag, mtime_ms, md5, NULL AS audio_hash, NULL AS tags, NULL AS writer, written_at, NULL AS log_key FROM remote_objects WHERE remote = ?')
       .iterate(this.remote) as Iterable<MirrorRow>;
     for (const r of rows) yield mirrorObject(r);
+  }
+
+  /**
+   * The rows a catalog log set, by a log up to `cover` (inclusive), in full
+   * and by key, streamed: what a catalog snapshot covering `cover` holds.
+   */
+  *logged(cover: string): Iterable<MirrorObject> {
+    this.flush();
+    for (const r of this.loggedUpTo.iterate(this.remote, cover) as Iterable<MirrorRow>) yield mirrorObject(r);
+  }
+
+  /**
+   * One page of logged(cover): at most `limit` rows with keys after `after`.
+   * Pages hold no statement open between them, so the caller may wait (on a
+   * stream) and others may write meanwhile.
+   */
+  loggedPage(cover: string, after: string, limit: number): MirrorObject[] {
+    this.flush();
+    return (this.loggedAfter.all(this.remote, after, cover, limit) as MirrorRow[]).map(mirrorObject);
+  }
+
+  /**
+   * Notes that this machine's own row at `key` was written to log `logKey`,
+   * so that an earlier log of another writer, read later, cannot undo it.
+   */
+  stamp(key: string, logKey: string): void {
+    this.stampOne.run(logKey, this.remote, key, logKey);
+  }
+
+  /**
+   * dropMissing forgets the object at `key` at once: the remote answered "not
+   * found" for it, so whatever the catalog or an old listing said, the next
+   * run must not plan with it (and fail on it) again.
+   */
+  dropMissing(key: string): void {
+    this.flush();
+    this.del.run(this.remote, key);
   }
 
   /** Who wrote the object at `key`, as the catalog says. */

@@ -3,17 +3,21 @@
  * several writers, logs that land late, foreign writes, crash recovery.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import { createHash } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FolderRemote } from '../remote/folder/folder-remote.js';
 import { openStateDb, type Db } from '../state/state-db.js';
 import { RemoteMirror } from '../state/remote-mirror.js';
-import { decodeLog, encodeLog, LOG_PREFIX, LOG_WINDOW_MS, logKey, logStamp, logTime, RemoteCatalog, type CatalogEntry } from './catalog.js';
+import { RemoteCatalog } from './catalog.js';
+import { decodeLog, encodeLog, LOG_PREFIX, logKey, logStamp, logTime, type CatalogEntry } from './catalog-codec.js';
+import { LOG_WINDOW_MS } from './catalog-fold.js';
 import { CratesyncError } from '../errors.js';
 import { foldMusic } from './remote-listing.js';
 
-const MD5 = (c: string) => c.repeat(32);
+/** A stand-in content MD5, one per name. */
+const MD5 = (c: string) => createHash('md5').update(c).digest('hex');
 const dirs: string[] = [];
 const dbs: Db[] = [];
 afterEach(async () => {
@@ -181,6 +185,7 @@ describe('RemoteCatalog', () => {
     const first = machine(remote, 'alice', openStateDb(file));
     first.catalog.record(put('music/x.mp3', MD5('x')));
     first.catalog.pendingCount(); // flushes the batch to the database, as the batcher would within 50 ms
+    first.mirror.flush();
     first.db.close();
     dbs.splice(dbs.indexOf(first.db), 1);
 
@@ -209,3 +214,27 @@ async function keysUnder(remote: FolderRemote, prefix: string): Promise<string[]
   for await (const o of remote.list(prefix)) out.push(o.key);
   return out;
 }
+
+describe('RemoteCatalog publishing in the background', () => {
+  it('reports a failed background publish when it happens, and publishes the changes later', async () => {
+    const remote = await fresh();
+    const db = openStateDb(':memory:');
+    dbs.push(db);
+    const mirror = new RemoteMirror(db, remote.url);
+    let reported!: (p: { path: string; message: string }) => void;
+    const problem = new Promise<{ path: string; message: string }>((resolve) => (reported = resolve));
+    const catalog = new RemoteCatalog(remote, mirror, db, 'alice@alice-m', 'alice-m', { onProblem: (p) => reported(p) });
+    const put = remote.put.bind(remote);
+    let refuse = true;
+    remote.put = (key, body, o) => (refuse && key.startsWith(LOG_PREFIX) ? Promise.reject(new Error('bucket is read-only today')) : put(key, body, o));
+    // Enough changes to start a background publish.
+    for (let i = 0; i < 1000; i++) catalog.record({ op: 'put', key: `music/t${i}.mp3`, size: 1, md5: MD5(String(i)), at: Date.now() });
+    const p = await problem;
+    expect(p).toEqual({ path: '(catalog)', message: expect.stringMatching(/not updated on the remote yet.*bucket is read-only today/) });
+    expect(catalog.pendingCount()).toBe(1000);
+    refuse = false;
+    await catalog.publish();
+    expect(catalog.pendingCount()).toBe(0);
+    expect(await keysUnder(remote, LOG_PREFIX)).toHaveLength(1);
+  });
+});

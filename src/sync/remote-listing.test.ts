@@ -8,6 +8,7 @@ import type { RemoteObject } from '../core/remote-object.js';
 import type { Problem } from '../library/walk.js';
 import { foldMusic, resolveRemote, type ListedObject } from './remote-listing.js';
 import { multipartEtag } from '../core/etag.js';
+import { NotFoundError } from '../errors.js';
 
 const MiB = 1024 * 1024;
 
@@ -115,5 +116,29 @@ describe('foldMusic', () => {
     expect([...out.keys()]).toEqual(['Sigur Rós/x.mp3']);
     expect(out.get('Sigur Rós/x.mp3')?.key).toBe(nfc);
     expect(problems).toHaveLength(1);
+  });
+});
+
+describe('resolveRemote and objects gone from the remote', () => {
+  it('drops from the mirror an object the remote no longer has, and leaves it out of the plan', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'cs-gone-'));
+    await writeFile(join(dir, 'a.mp3'), Buffer.from('abc'));
+    const gone: ListedObject = { key: 'music/a.mp3', path: 'a.mp3', size: 3 };
+    const remote = fakeRemote([gone], async (key) => {
+      throw new NotFoundError(key);
+    });
+    const dropped: string[] = [];
+    const problems: Problem[] = [];
+    const out = await resolveRemote({
+      remote,
+      objects: new Map([['a.mp3', gone]]),
+      synced: new Map(),
+      local: new Map([['a.mp3', { abs: join(dir, 'a.mp3'), size: 3 }]]),
+      problems,
+      mirror: { dropMissing: (key) => void dropped.push(key) },
+    });
+    expect(dropped).toEqual(['music/a.mp3']);
+    expect(out.has('a.mp3')).toBe(false);
+    expect(problems[0]?.message).toMatch(/gone from the remote/);
   });
 });

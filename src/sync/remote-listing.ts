@@ -14,7 +14,8 @@ import { parseEtag, partSizeCandidates } from '../core/etag.js';
 import { hashFile } from '../library/audio-hash.js';
 import { MUSIC_PREFIX } from './layout.js';
 import { forEachLimit } from '../core/concurrency.js';
-import { describe } from '../errors.js';
+import type { RemoteMirror } from '../state/remote-mirror.js';
+import { describe, NotFoundError } from '../errors.js';
 import { nfc } from '../library/names.js';
 import { fingerprint } from '../state/fingerprint.js';
 
@@ -60,6 +61,12 @@ export interface ResolveInput {
   local: ReadonlyMap<string, { abs: string; size: number; md5?: string }>;
   problems: Problem[];
   signal?: AbortSignal;
+  /**
+   * The mirror the objects came from: an object the remote says is not
+   * found is dropped from it, so that the next run does not plan with (and
+   * fail on) it again.
+   */
+  mirror?: Pick<RemoteMirror, 'dropMissing'>;
 }
 
 /**
@@ -95,10 +102,28 @@ export async function resolveRemote(input: ResolveInput): Promise<Map<string, Pl
     try {
       entry.md5 = await slowMd5(input.remote, o, l);
     } catch (err) {
+      if (input.mirror ? dropIfMissing(input.mirror, o.key, err) : err instanceof NotFoundError) {
+        out.delete(o.path);
+        input.problems.push({ path: o.path, message: `gone from the remote since the catalog or the last listing said it was there: ${describe(err)}` });
+        return;
+      }
       input.problems.push({ path: o.path, message: `cannot compare with the remote copy: ${describe(err)}` });
     }
   }, input.signal);
   return out;
+}
+
+/**
+ * dropIfMissing drops the mirror's row for `key` when `err` is the remote's
+ * "not found" for it (a catalog entry or an old listing named an object that
+ * is gone), so that the next run does not plan with it again; returns
+ * whether it did. For every place a planned object is read, copied or
+ * downloaded.
+ */
+export function dropIfMissing(mirror: Pick<RemoteMirror, 'dropMissing'>, key: string, err: unknown): boolean {
+  if (!(err instanceof NotFoundError)) return false;
+  mirror.dropMissing(key);
+  return true;
 }
 
 /**

@@ -7,6 +7,7 @@ import { localTrash, remoteTrash, restoreLocal, restoreRemote } from '../../sync
 import { openRemote } from '../../remote/remote-url.js';
 import { libraryRoot, remoteOptions, remoteUrl, userName, type Context } from '../context.js';
 import { recordRestored } from '../../sync/catalog.js';
+import { withStateDb } from '../session.js';
 import { ExitCode } from '../../errors.js';
 import { formatBytes, formatCount } from '../format.js';
 import { collect } from '../options.js';
@@ -63,8 +64,9 @@ async function withTrash<T>(ctx: Context, where: string | undefined, flags: Tras
   try {
     const restore = async (s: string, only?: (p: string) => boolean) => {
       const done = await restoreRemote(remote, s, only);
-      // Restoring writes to music/: the other machines learn it from the catalog.
-      await recordRestored(remote, userName(ctx), done);
+      // Restoring writes to music/: the other machines learn it from the catalog,
+      // under this machine's identity (kept in the library's state database).
+      await withStateDb(ctx, (db) => recordRestored(remote, db, userName(ctx), done));
       return done;
     };
     return await fn({ list: () => remoteTrash(remote), restore });
@@ -72,3 +74,4 @@ async function withTrash<T>(ctx: Context, where: string | undefined, flags: Tras
     await remote.close();
   }
 }
+
