@@ -5,7 +5,7 @@
  * whole truth, and a plain ETag beats the MD5 a catalog entry claims.
  * Against the folder remote and s3rver, with real state databases.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';

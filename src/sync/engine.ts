@@ -83,7 +83,8 @@ export async function runSync(session: LibrarySession, o: RunOptions): Promise<S
   const events = new RunEmitter(o.listeners);
   const signal = o.signal ?? new AbortController().signal;
   const { index, root } = session;
-  const { records, mirror, catalog } = session.forRemote(o.remote);
+  const remoteState = session.forRemote(o.remote);
+  const { records, mirror, catalog } = remoteState;
   const scoped = o.scope !== undefined && !o.full && o.scope.length <= SCOPE_LIMIT;
   const problems: Problem[] = [];
   const report = (source: ProblemSource, list: readonly Problem[]) => {
@@ -93,6 +94,8 @@ export async function runSync(session: LibrarySession, o: RunOptions): Promise<S
     }
   };
   events.emit({ type: 'run-started', direction: o.direction, root, remote: o.remote.url, dryRun: o.dryRun, scoped });
+  // The catalog's background publishes fail while the run goes on: said when they do.
+  remoteState.catalogProblems.report = (p) => report('publish', [p]);
   let exec: ExecResult | undefined;
   try {
     events.emit({ type: 'phase', phase: 'scan' });
@@ -145,7 +148,7 @@ export async function runSync(session: LibrarySession, o: RunOptions): Promise<S
     for (const p of hashProblems) local.delete(p.path);
     report('hash', hashProblems);
     const resolveProblems: Problem[] = [];
-    const remote = await resolveRemote({ remote: o.remote, objects, synced, local, problems: resolveProblems, signal });
+    const remote = await resolveRemote({ remote: o.remote, objects, synced, local, problems: resolveProblems, signal, mirror });
     report('listing', resolveProblems);
     signal.throwIfAborted();
     const identical = sides.identical;
@@ -234,6 +237,7 @@ export async function runSync(session: LibrarySession, o: RunOptions): Promise<S
     end(events, exec, problems.length, signal, t0, err);
     throw err;
   } finally {
+    remoteState.catalogProblems.report = undefined;
     // Whatever stopped the run, what was learnt of the files is kept.
     session.flush();
   }

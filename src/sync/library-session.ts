@@ -14,6 +14,7 @@ import { hostname } from 'node:os';
 import { dirname } from 'node:path';
 import type { Remote } from '../remote/remote.js';
 import type { Db } from '../state/state-db.js';
+import type { Problem } from '../library/walk.js';
 import { openStateDb, openStateSnapshot } from '../state/state-db.js';
 import { acquireRunLock } from '../state/run-lock.js';
 import { FileIndex } from '../state/file-index.js';
@@ -50,6 +51,8 @@ export interface RemoteState {
   records: SyncRecords;
   mirror: RemoteMirror;
   catalog: RemoteCatalog;
+  /** Where the catalog's problems met in the background go: to the run under way, which sets it. */
+  catalogProblems: { report?: ((p: Problem) => void) | undefined };
 }
 
 export class LibrarySession {
@@ -103,11 +106,13 @@ export class LibrarySession {
     let s = this.remotes.get(remote.url);
     if (s?.remote !== remote) {
       const mirror = s?.mirror ?? new RemoteMirror(this.db, remote.url);
+      const catalogProblems: RemoteState['catalogProblems'] = {};
       s = {
         remote,
         records: s?.records ?? new SyncRecords(this.db, remote.url),
         mirror,
-        catalog: new RemoteCatalog(remote, mirror, this.db, this.writer, this.machine),
+        catalog: new RemoteCatalog(remote, mirror, this.db, this.writer, this.machine, { onProblem: (p) => catalogProblems.report?.(p) }),
+        catalogProblems,
       };
       this.remotes.set(remote.url, s);
     }

@@ -22,12 +22,13 @@ import type { SyncRecords, SyncRecord } from '../state/sync-records.js';
 import type { LocalFile } from '../library/scan.js';
 import type { Action, ConflictAction, CopyLocalAction, CopyRemoteAction, DownloadAction, MoveLocalAction, Plan, UploadAction } from './plan.js';
 import type { RunEmitter } from './events.js';
-import { ChecksumError, classify, describe, FileError, NotFoundError } from '../errors.js';
+import { ChecksumError, classify, describe, FileError } from '../errors.js';
 import { parseEtag } from '../core/etag.js';
 import { withRetry } from '../core/retry.js';
 import { forEachLimit } from '../core/concurrency.js';
 import { describeFile, WHOLE_READ } from '../library/scan.js';
 import { fingerprint } from '../state/fingerprint.js';
+import { dropIfMissing } from './remote-listing.js';
 import { keepRemoteVersion, pruneEmpty, trashLocal, trashRemote } from './trash.js';
 import { MUSIC_PREFIX } from './layout.js';
 import { isTransfer, isTrash, type TrashAction, type TransferAction } from './action-kinds.js';
@@ -373,7 +374,8 @@ async function copyRemote(a: CopyRemoteAction, ctx: ExecContext, signal: AbortSi
   try {
     stored = await attempt(a, ctx, signal, () => copy(from, a.key, { size: file.size }));
   } catch (err) {
-    if (err instanceof NotFoundError) return upload(a, ctx, signal);
+    // The source is gone: the mirror forgets it, and the file is uploaded instead.
+    if (dropIfMissing(ctx.mirror, from, err)) return upload(a, ctx, signal);
     throw err;
   }
   // The source was the file's content by the catalog's word; the copy's ETag must agree where it can.
@@ -467,7 +469,13 @@ async function download(a: DownloadAction | ConflictAction, ctx: ExecContext, si
   await mkdir(dirname(dest), { recursive: true });
   const tmp = partName(dest);
   try {
-    const res = await attempt(a, ctx, signal, (onProgress) => ctx.remote.get(a.key, tmp, { ...(a.md5 ? { expectMd5: a.md5 } : {}), onProgress, signal }));
+    const res = await attempt(a, ctx, signal, (onProgress) => ctx.remote.get(a.key, tmp, { ...(a.md5 ? { expectMd5: a.md5 } : {}), onProgress, signal })).catch(
+      (err: unknown) => {
+        // An object the catalog names but the remote does not hold: the next run must not try it again.
+        dropIfMissing(ctx.mirror, a.key, err);
+        throw err;
+      },
+    );
     if (replaces) await trashLocal(ctx.root, ctx.stamp, path, dest);
     await rename(tmp, dest);
     const st = await stat(dest);

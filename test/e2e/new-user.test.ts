@@ -10,7 +10,7 @@ import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeLibrary } from '../fixtures/audio.js';
-import { cli, cliJson } from '../support/cli.js';
+import { cli } from '../support/cli.js';
 import { treeHashes } from '../support/tree.js';
 
 describe('a new machine and a missing library', () => {
