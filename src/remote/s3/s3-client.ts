@@ -34,7 +34,45 @@ export interface S3ClientOptions {
  * else AWS_ENDPOINT_URL (the SDK's own variables), else none (AWS itself).
  */
 export function resolveEndpoint(endpoint?: string): string | undefined {
-  return endpoint || process.env.AWS_ENDPOINT_URL_S3 || process.env.AWS_ENDPOINT_URL || undefined;
+  return chooseEndpoint(endpoint)?.url;
+}
+
+/** An endpoint and where it was given, for messages: `--endpoint`, a config field, an environment variable. */
+export interface ChosenEndpoint {
+  url: string;
+  from: string;
+}
+
+/**
+ * chooseEndpoint is {@link resolveEndpoint} saying where the endpoint came
+ * from: `from` names the option (default `endpoint`), or the environment
+ * variable that gave it.
+ */
+export function chooseEndpoint(endpoint?: string, from = 'endpoint'): ChosenEndpoint | undefined {
+  if (endpoint) return { url: endpoint, from };
+  for (const name of ['AWS_ENDPOINT_URL_S3', 'AWS_ENDPOINT_URL'] as const) {
+    const url = process.env[name];
+    if (url) return { url, from: name };
+  }
+  return undefined;
+}
+
+/**
+ * endpointProblem says why `url` cannot be an S3 endpoint, or undefined when
+ * it can: it must be an absolute http(s) URL with a host. Checked when a
+ * remote is opened, so that a typo is named as the option it came from rather
+ * than surfacing from the first request as the SDK's "Invalid URL".
+ */
+export function endpointProblem(url: string): string | undefined {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return 'is not a URL';
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') return `has scheme ${u.protocol.slice(0, -1)}; only http and https are supported`;
+  if (!u.hostname) return 'has no host';
+  return undefined;
 }
 
 /**

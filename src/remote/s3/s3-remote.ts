@@ -13,7 +13,7 @@
  */
 import { open, rm, type FileHandle } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
-import { ChecksumError, CratesyncError, FileError, NotFoundError, TransientError } from '../../errors.js';
+import { ChecksumError, CratesyncError, FileError, NotFoundError, TransientError, UsageError } from '../../errors.js';
 import { DEFAULT_RETRY, withRetry, type RetryPolicy } from '../../core/retry.js';
 import { fileError, Progress, writeAll } from '../local-io.js';
 import type { CopyOptions, ListOptions, NameRules, PutBody, Remote, TransferOptions, TransferResult } from '../remote.js';
@@ -21,7 +21,7 @@ import type { RemoteObject } from '../../core/remote-object.js';
 import { BufferPool } from '../buffer-pool.js';
 import { ByteBudget } from '../byte-budget.js';
 import { readFileSync } from 'node:fs';
-import { connectS3, describeEndpoint, resolveEndpoint, type S3Connection } from './s3-client.js';
+import { chooseEndpoint, connectS3, describeEndpoint, endpointProblem, type S3Connection } from './s3-client.js';
 import { mapS3Error } from './s3-errors.js';
 import { choosePartSize, dataSource, fileSource, unquote, uploadMultipart } from './s3-multipart.js';
 import { measure, putSingle } from './s3-put.js';
@@ -56,6 +56,8 @@ export interface S3RemoteOptions {
   /** Key prefix, '' for the whole bucket; a missing trailing '/' is added (see parseS3Url). */
   prefix: string;
   endpoint?: string;
+  /** Where `endpoint` was given, for the message when it is malformed: `--endpoint`, `endpoint in <config file>`. Default `endpoint`. */
+  endpointFrom?: string;
   region?: string;
   profile?: string;
   transfers?: number;
@@ -79,16 +81,20 @@ export class S3Remote implements Remote {
   private conn: Promise<S3Connection> | undefined;
   private readonly buffers: BufferPool;
   private readonly endpointLabel: string;
-  private readonly o: Required<Omit<S3RemoteOptions, 'endpoint' | 'region' | 'profile'>> & Pick<S3RemoteOptions, 'endpoint' | 'region' | 'profile'>;
+  private readonly o: Required<Omit<S3RemoteOptions, 'endpoint' | 'endpointFrom' | 'region' | 'profile'>> & Pick<S3RemoteOptions, 'endpoint' | 'region' | 'profile'>;
 
+  /** Throws UsageError when the endpoint (given, or from the environment) is not an http(s) URL, naming where it came from. */
   constructor(options: S3RemoteOptions) {
+    const endpoint = chooseEndpoint(options.endpoint, options.endpointFrom);
+    const bad = endpoint && endpointProblem(endpoint.url);
+    if (endpoint && bad) throw new UsageError(`${endpoint.from} ${JSON.stringify(endpoint.url)} ${bad}: expected a URL like http://127.0.0.1:9000`);
     // Same normal form as parseS3Url gives: no leading '/', a trailing one unless empty.
     const prefix = options.prefix.replace(/^\/+/, '').replace(/([^/])$/, '$1/');
     this.o = { ...S3_DEFAULTS, retry: DEFAULT_RETRY, ...stripUndefined(options), bucket: options.bucket, prefix };
     this.bucket = options.bucket;
     this.prefix = prefix;
     this.url = s3Url({ bucket: this.bucket, prefix });
-    this.endpointLabel = describeEndpoint(resolveEndpoint(options.endpoint));
+    this.endpointLabel = describeEndpoint(endpoint?.url);
     this.buffers = new BufferPool(new ByteBudget(this.o.partBudgetBytes));
     this.names = { check: (key) => checkS3Key(this.prefix, key) };
   }
