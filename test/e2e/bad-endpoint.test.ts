@@ -1,10 +1,12 @@
 /**
  * A malformed S3 endpoint is a usage error naming where it was given
  * (`--endpoint`, the config's `endpoint`, an environment variable), not the
- * SDK's "Invalid URL" from the first request.
+ * SDK's "Invalid URL" from the first request; an endpoint that accepts
+ * connections and never answers ends the run with one line naming it.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeLibrary } from '../fixtures/audio.js';
@@ -49,5 +51,33 @@ describe('a malformed --endpoint', () => {
     expect(r.code).toBe(2);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toMatch(/^cratesync: endpoint in .*config\.json "mailto:dj@example\.com" has scheme mailto/);
+  });
+});
+
+describe('an endpoint that never answers', () => {
+  it('ends a push with one line naming the endpoint and the wait, exit 2', async () => {
+    const sockets = new Set<Socket>();
+    const server = createServer((s) => {
+      sockets.add(s);
+      s.on('data', () => {});
+      s.on('error', () => {});
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as { port: number }).port;
+    const lib = await mkdtemp(join(tmpdir(), 'cs-lib-'));
+    const home = await mkdtemp(join(tmpdir(), 'cs-home-'));
+    try {
+      await makeLibrary(lib, { albums: 1, tracksPerAlbum: 2 });
+      const endpoint = `http://127.0.0.1:${port}`;
+      const r = await cli({ home, env: { ...CREDS, CRATESYNC_S3_TIMEOUT: '0.2' } }, 'push', lib, 's3://bucket/dj', '--endpoint', endpoint);
+      expect(r.code).toBe(2);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      expect(r.stderr).toContain(`cratesync: s3 endpoint ${endpoint} did not answer within 0.2 s`);
+    } finally {
+      for (const s of sockets) s.destroy();
+      await new Promise((resolve) => server.close(resolve));
+      await rm(lib, { recursive: true, force: true });
+      await rm(home, { recursive: true, force: true });
+    }
   });
 });
