@@ -113,7 +113,6 @@ export async function putSingle(job: SinglePutJob): Promise<TransferResult> {
   return { size, md5, etag };
 }
 
-
 /** deleteStored removes the object a PUT stored at the key; best effort, bounded in time. */
 async function deleteStored(job: SinglePutJob): Promise<void> {
   const { client, sdk } = job.conn;
