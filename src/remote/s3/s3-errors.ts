@@ -138,6 +138,7 @@ export function isClientTimeout(err: unknown): boolean {
 }
 
 function seconds(ms: number): string {
+  if (ms < 100) return `${ms} ms`;
   return `${Number((ms / 1000).toFixed(ms < 10_000 ? 1 : 0))} s`;
 }
 

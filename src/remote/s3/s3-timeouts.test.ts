@@ -8,11 +8,13 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { createHash, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { classify, TransientError, UnreachableError, UsageError } from '../../errors.js';
 import { withRetry } from '../../core/retry.js';
 import { DEFAULT_TIMEOUTS, timeoutsFrom } from './s3-client.js';
 import { S3Remote } from './s3-remote.js';
+import { startS3rver } from '../../../test/support/s3rver.js';
 
 process.env.AWS_ACCESS_KEY_ID = 'S3RVER';
 process.env.AWS_SECRET_ACCESS_KEY = 'S3RVER';
@@ -88,5 +90,25 @@ describe('a server that never answers', () => {
     expect(timeoutsFrom('60')).toEqual({ connectMs: 5000, idleMs: 60_000, deadlineMs: 240_000 });
     expect(() => timeoutsFrom('soon')).toThrow(UsageError);
     expect(() => timeoutsFrom('-1')).toThrow(/CRATESYNC_S3_TIMEOUT="-1" is not a positive number of seconds/);
+  });
+});
+
+describe('a large body', () => {
+  it('has no deadline: however long it takes to send, only silence fails it', async () => {
+    const s3 = await startS3rver();
+    try {
+      await s3.createBucket('slow');
+      // A deadline no request could meet: were it applied to bodies, every upload below would fail.
+      const r = new S3Remote({ bucket: 'slow', prefix: '', endpoint: s3.endpoint, timeouts: { connectMs: 5000, idleMs: 30_000, deadlineMs: 1 } });
+      const data = randomBytes(3 * 1024 * 1024);
+      const file = path.join(work, 'long.flac');
+      await writeFile(file, data);
+      const md5 = createHash('md5').update(data).digest('hex');
+      expect((await r.put('streamed.flac', { path: file }, { expectMd5: md5 })).md5).toBe(md5);
+      expect((await r.put('buffered.flac', { data }, { expectMd5: md5 })).md5).toBe(md5);
+      await r.close();
+    } finally {
+      await s3.stop();
+    }
   });
 });
