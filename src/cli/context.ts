@@ -53,7 +53,7 @@ export function remoteOptions(ctx: Context, url: string, transfers?: number): Op
   const endpoint = ctx.global.endpoint ?? ctx.config.endpoint;
   const profile = ctx.global.profile ?? ctx.config.profile;
   return {
-    ...(endpoint ? { endpoint } : {}),
+    ...(endpoint ? { endpoint, endpointFrom: ctx.global.endpoint ? '--endpoint' : `endpoint in ${ctx.configFile}` } : {}),
     ...(profile ? { profile } : {}),
     ...(ctx.config.region ? { region: ctx.config.region } : {}),
     ...(transfers ? { transfers } : {}),

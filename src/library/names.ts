@@ -6,6 +6,8 @@
  * case-insensitive file systems of Windows and macOS).
  */
 
+import type { Problem } from './walk.js';
+
 const PLAIN_ASCII = /^[\x20-\x7e]*$/;
 
 /**
@@ -93,4 +95,107 @@ export function caseClashes(
     }
   }
   return out;
+}
+
+/** The local trash folder at the library root (sync/layout.ts names it for the sync layer). */
+const TRASH_FOLDER = '.cratesync-trash';
+
+/** Temporary files of downloads (see sync/transfer.ts): `.<name>.cratesync-<hex>.part`. */
+export const PART_FILE = /^\..+\.cratesync-[0-9a-f]+\.part$/;
+
+/**
+ * skippedName says why a file or folder called `name` is never part of a
+ * library, or undefined when it may be. This is the one name policy of both
+ * sides: the walk skips such entries (and what is under them), and a remote
+ * key with such a component anywhere is skipped too ({@link foreignPathProblem}),
+ * so that no key can address a path the walk would not produce — the trash
+ * folder, a download in progress, `.git`, macOS `._` forks.
+ */
+export function skippedName(name: string): string | undefined {
+  if (name.charCodeAt(0) !== 0x2e /* '.' */) return undefined;
+  if (name === TRASH_FOLDER) return 'the trash folder, which is never synced';
+  if (PART_FILE.test(name)) return 'a partial download';
+  return HIDDEN;
+}
+
+const HIDDEN = 'a hidden name, which is never synced';
+
+/** Why a remote path is skipped, and the part of it that decided (a folder, or the whole path). */
+export interface ForeignPath {
+  reason: string;
+  /** The path up to the component at fault: a folder prefix, or the path itself. */
+  where: string;
+  /**
+   * A hidden file name (`.DS_Store`, macOS `._` forks), which the walk skips
+   * without a word: tools that copy whole folders leave them everywhere, and
+   * they are no one's music.
+   */
+  quiet?: boolean;
+}
+
+/**
+ * foreignPathProblem says why library path `path`, made from a remote key,
+ * is one a walk of this machine's library would never produce — a component
+ * {@link skippedName} rules out, or a name this file system cannot hold
+ * ({@link localNameProblem}) — or undefined when it is an ordinary path. Such
+ * keys are somebody else's business: syncing them would write, or trash, a
+ * local file the library does not know (a bucket is shared; what others put
+ * there is untrusted).
+ */
+export function foreignPathProblem(path: string, platform: NodeJS.Platform = process.platform): ForeignPath | undefined {
+  let start = 0;
+  for (;;) {
+    const end = path.indexOf('/', start);
+    const name = end < 0 ? path.slice(start) : path.slice(start, end);
+    const reason = skippedName(name);
+    if (reason) {
+      if (end >= 0) return { reason, where: path.slice(0, end + 1) };
+      return reason === HIDDEN ? { reason, where: path, quiet: true } : { reason, where: path };
+    }
+    if (end < 0) break;
+    start = end + 1;
+  }
+  const bad = localNameProblem(path, platform);
+  return bad ? { reason: `${bad}, which this computer cannot store`, where: path } : undefined;
+}
+
+/** At most this many groups of skipped paths are reported apart; the rest are counted in one. */
+const MAX_GROUPS = 20;
+
+/**
+ * SkippedPaths gathers the remote paths {@link foreignPathProblem} rules out
+ * and reports them (but hidden file names: see {@link ForeignPath.quiet}) as
+ * few problems: one per folder at fault (all the keys
+ * under a planted `.cratesync-trash/` are one line), one per reason for file
+ * names, and past a few groups one line counting the rest.
+ */
+export class SkippedPaths {
+  private readonly groups = new Map<string, { where: string; reason: string; count: number }>();
+  private rest = 0;
+
+  /** skip tells whether `path` is to be skipped, noting it when it is. */
+  skip(path: string): boolean {
+    const bad = foreignPathProblem(path);
+    if (!bad) return false;
+    if (bad.quiet) return true;
+    const folder = bad.where.endsWith('/');
+    const id = folder ? bad.where : bad.reason;
+    const g = this.groups.get(id);
+    if (g) g.count++;
+    else if (this.groups.size < MAX_GROUPS) this.groups.set(id, { where: bad.where, reason: bad.reason, count: 1 });
+    else this.rest++;
+    return true;
+  }
+
+  /** report pushes one problem per group to `problems`. */
+  report(problems: Problem[]): void {
+    for (const { where, reason, count } of this.groups.values()) {
+      const more = count > 1 ? ` (${count} objects)` : '';
+      const message = where.endsWith('/')
+        ? `remote objects under this folder are skipped${more}: ${reason}`
+        : `remote object skipped${count > 1 ? `, and ${count - 1} more like it` : ''}: ${reason}`;
+      problems.push({ path: where, message });
+    }
+    if (this.rest > 0) problems.push({ path: '(remote)', message: `${this.rest} more remote objects skipped: names a library never holds` });
+  }
 }

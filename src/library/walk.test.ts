@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { chmod, mkdir, mkdtemp, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { foreignPathProblem } from './names.js';
 import { makeFilter } from './filter.js';
 import { walk as walkHere, walkBatches as batchesHere, Walked, type Problem } from './walk.js';
 
@@ -26,6 +27,7 @@ async function tree(many = 300): Promise<string> {
   await put('Artist/Album/notes.txt'); // not music: filtered out
   await put('Cafe\u0301/Cre\u0300me.mp3'); // NFD folder and file names
   await put('.hidden/secret.mp3');
+  await put('.cratesync-trash/2026-01-01T00-00-00.000Z/Artist/t.mp3'); // the trash
   await put('Artist/Album/.01 One.mp3.cratesync-0123abcd.part'); // left by an interrupted download
   await Promise.all(Array.from({ length: many }, (_, i) => put(`Many/${String(i).padStart(4, '0')}.mp3`)));
   const elsewhere = await mkdtemp(join(tmpdir(), 'cs-walk-linked-'));
@@ -64,7 +66,9 @@ describe('walk', () => {
     expect(paths).toContain('Café/Crème.mp3'.normalize('NFC'));
     expect(paths).toContain('Linked Artist/Album/01 One.mp3');
     expect(paths.filter((p) => p.startsWith('Many/'))).toHaveLength(300);
-    expect(paths.some((p) => p.includes('.hidden') || p.endsWith('.txt') || p.endsWith('.part'))).toBe(false);
+    expect(paths.some((p) => p.includes('.hidden') || p.includes('.cratesync-trash') || p.endsWith('.txt') || p.endsWith('.part'))).toBe(false);
+    // The remote side is held to the same name policy: every walked path is one a remote key may map to.
+    expect(paths.filter((p) => foreignPathProblem(p) !== undefined)).toEqual([]);
     // The NFD file is read under its own spelling on disk.
     const nfd = a.files().find((f) => f.path === 'Café/Crème.mp3'.normalize('NFC'));
     expect(nfd?.abs).toBe(join(root, 'Cafe\u0301', 'Cre\u0300me.mp3'));

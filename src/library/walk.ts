@@ -17,7 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { PathFilter } from './filter.js';
 import { describe } from '../errors.js';
-import { nfc } from './names.js';
+import { nfc, PART_FILE, skippedName } from './names.js';
 
 export interface WalkedFile {
   /** NFC, '/'-separated, relative to the root: the file's identity everywhere. */
@@ -33,9 +33,6 @@ export interface Problem {
   path: string;
   message: string;
 }
-
-/** Temporary files of downloads (see sync/transfer.ts): `.<name>.cratesync-<hex>.part`. */
-export const PART_FILE = /^\..+\.cratesync-[0-9a-f]+\.part$/;
 
 /** nativeSep spells a '/'-separated relative path with this platform's separator. */
 const nativeSep = sep === '/' ? (rel: string) => rel : (rel: string) => rel.replaceAll('/', sep);
@@ -348,6 +345,8 @@ export class TreeWalk {
         this.leftovers.push(base + name);
         continue;
       }
+      // The name policy remote keys are held to too (see foreignPathProblem).
+      if (skippedName(name)) continue;
       // The parent is NFC already, and '/' composes with nothing: only the name needs it.
       const nfcName = nfc(name);
       const childRel = rel ? `${rel}/${nfcName}` : nfcName;

@@ -11,6 +11,7 @@
  * MiB parts, 8 MiB threshold) so the 12 MiB test body goes in parts.
  */
 import { createHash, randomBytes } from 'node:crypto';
+import { appendFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -204,6 +205,37 @@ export function describeRemoteConformance(
       await expect(remote.stat('bad/data.mp3')).rejects.toBeInstanceOf(NotFoundError);
       expect(await list('')).toEqual([]);
     });
+
+    test('a file that grows while it is uploaded leaves no object, and never a cut-off one', async () => {
+      // 3 MiB is a whole number of read chunks: the stored bytes would end exactly
+      // where the hashed ones did. 12 MiB goes multipart where the remote has parts.
+      for (const size of [3 * MiB, 12 * MiB]) {
+        const data = randomBytes(size);
+        const file = path.join(work, `growing-${size}.wav`);
+        await writeFile(file, data);
+        const old = Buffer.from('the version before');
+        await remote.put(`grow/replaced-${size}.wav`, { data: old });
+        for (const key of [`grow/new-${size}.wav`, `grow/replaced-${size}.wav`]) {
+          await writeFile(file, data);
+          let grown = false;
+          // Still being written: more bytes arrive while the first ones are sent.
+          const onProgress = () => {
+            if (!grown) appendFileSync(file, randomBytes(MiB));
+            grown = true;
+          };
+          await expect(remote.put(key, { path: file }, { expectMd5: md5(data), onProgress })).rejects.toThrow();
+          expect(grown).toBe(true);
+          // Nothing, or what stood there before; never the first bytes of the growing file.
+          const left = await fetch(key).catch((err: unknown) => {
+            expect(err).toBeInstanceOf(NotFoundError);
+            return undefined;
+          });
+          if (key.includes('new')) expect(left).toBeUndefined();
+          else if (left) expect(left.bytes.equals(old)).toBe(true);
+        }
+      }
+      expect((await list('grow/new')).map((o) => o.key)).toEqual([]);
+    }, 120_000);
 
     test('get with a wrong expectMd5 throws ChecksumError', async () => {
       await remote.put('g.mp3', { data: Buffer.from('the real bytes') });

@@ -30,4 +30,10 @@ describe('openRemote', () => {
     await expect(openRemote('gs://bucket/x')).rejects.toThrow('gs://bucket/x');
     await expect(openRemote('')).rejects.toThrow(UsageError);
   });
+
+  it('refuses a malformed endpoint when the remote is opened, naming where it was given', async () => {
+    await expect(openRemote('s3://bucket/dj', { endpoint: 'not a url', endpointFrom: '--endpoint' })).rejects.toThrow(/^--endpoint "not a url" is not a URL/);
+    await expect(openRemote('s3://bucket/dj', { endpoint: 'ftp://h/x' })).rejects.toThrow(UsageError);
+    await expect(openRemote('s3://bucket/dj', { endpoint: 'http://' })).rejects.toThrow(UsageError);
+  });
 });

@@ -12,6 +12,8 @@ import type { Remote } from './remote.js';
 export interface OpenRemoteOptions {
   /** S3 endpoint URL (S3-compatible servers); see s3-client.ts for the fallbacks. */
   endpoint?: string;
+  /** Where `endpoint` was given (`--endpoint`, `endpoint in <config file>`), named when it is malformed. */
+  endpointFrom?: string;
   /** AWS profile for credentials. */
   profile?: string;
   region?: string;

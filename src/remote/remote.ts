@@ -96,6 +96,14 @@ export interface Remote {
    * compared with what the server reports; on mismatch it throws ChecksumError
    * and leaves no corrupt object behind. Large bodies go in parts with bounded
    * memory.
+   *
+   * What is stored is exactly the bytes hashed, or nothing: a file that grows
+   * (still being written), shrinks or fails to read while it is sent fails
+   * the put (FileError or ChecksumError) and leaves no part of it at `key`.
+   * Such a failure may remove what stood at `key` before (S3: a server that
+   * does not store bodies atomically may have replaced it, so the key is
+   * deleted); a caller that must keep the old version copies it first, as
+   * the sync layer does (sync/trash.ts, keepRemoteVersion).
    */
   put(key: string, body: PutBody, options?: TransferOptions): Promise<TransferResult>;
 

@@ -25,7 +25,7 @@ import { checkDeleteLimit, plan, type DeleteLimit, type Direction, type Plan } f
 import { executePlan, type ExecResult } from './transfer.js';
 import { plannedWork } from './action-kinds.js';
 import { MUSIC_PREFIX, musicKey, trashStamp } from './layout.js';
-import { caseClashes, localNameProblem, nfc, portableNameProblem } from '../library/names.js';
+import { caseClashes, foreignPathProblem, localNameProblem, nfc, portableNameProblem } from '../library/names.js';
 import { describe } from '../errors.js';
 import { RunEmitter, type ProblemSource, type RunListener } from './events.js';
 
@@ -178,7 +178,12 @@ export async function runSync(session: LibrarySession, o: RunOptions): Promise<S
       keyFor: musicKey,
       writerOf: (key) => mirror.writerOf(key),
       identical,
-      remoteWithMd5: (md5) => mirror.withMd5(md5).map((m) => ({ key: m.key, path: nfc(m.key.slice(MUSIC_PREFIX.length)), size: m.size, md5 })),
+      // Copy sources too are only objects whose path a library could hold (not a planted hidden key).
+      remoteWithMd5: (md5) =>
+        mirror
+          .withMd5(md5)
+          .map((m) => ({ key: m.key, path: nfc(m.key.slice(MUSIC_PREFIX.length)), size: m.size, md5 }))
+          .filter((m) => m.path !== '' && foreignPathProblem(m.path) === undefined),
       localWithMd5: (md5) => {
         settled ??= new Set(identical);
         return index.withMd5(md5).filter((f) => settled?.has(f.path)).map((f) => ({ path: f.path, size: f.size, md5 }));

@@ -117,6 +117,21 @@ describe('foldMusic', () => {
     expect(out.get('Sigur Rós/x.mp3')?.key).toBe(nfc);
     expect(problems).toHaveLength(1);
   });
+
+  it('skips keys no library walk would produce (a planted trash folder, hidden names), reporting them once', () => {
+    const problems: Problem[] = [];
+    const out = foldMusic(
+      [
+        { key: 'music/.cratesync-trash/2026-01-01T00-00-00.000Z/A/t.mp3', size: 1 },
+        { key: 'music/.cratesync-trash/2026-01-01T00-00-00.000Z/A/u.mp3', size: 1 },
+        { key: 'music/A/.hidden/t.mp3', size: 1 },
+        { key: 'music/A/t.mp3', size: 1 },
+      ],
+      problems,
+    );
+    expect([...out.keys()]).toEqual(['A/t.mp3']);
+    expect(problems.map((p) => p.path)).toEqual(['.cratesync-trash/', 'A/.hidden/']);
+  });
 });
 
 describe('resolveRemote and objects gone from the remote', () => {

@@ -16,7 +16,7 @@ import { MUSIC_PREFIX } from './layout.js';
 import { forEachLimit } from '../core/concurrency.js';
 import type { RemoteMirror } from '../state/remote-mirror.js';
 import { describe, NotFoundError } from '../errors.js';
-import { nfc } from '../library/names.js';
+import { nfc, SkippedPaths } from '../library/names.js';
 import { fingerprint } from '../state/fingerprint.js';
 
 export interface ListedObject extends RemoteObject {
@@ -31,14 +31,18 @@ export interface ListedObject extends RemoteObject {
  * foldMusic keys the objects under `music/` by NFC library path, setting each
  * one's `path` in place (no copies: at 100,000 objects they add up). When two
  * keys are one name after NFC normalisation (left by tools that do not
- * normalise), the NFC spelling wins and the other is reported.
+ * normalise), the NFC spelling wins and the other is reported. Keys whose
+ * path a library walk would never produce (a hidden folder such as the
+ * trash, a name this machine cannot hold: see foreignPathProblem) are left
+ * out and reported in groups.
  */
 export function foldMusic(objects: Iterable<RemoteObject>, problems: Problem[]): Map<string, ListedObject> {
   const out = new Map<string, ListedObject>();
+  const skipped = new SkippedPaths();
   for (const o of objects) {
     if (!o.key.startsWith(MUSIC_PREFIX)) continue;
     const path = nfc(o.key.slice(MUSIC_PREFIX.length));
-    if (!path) continue;
+    if (!path || skipped.skip(path)) continue;
     const prev = out.get(path);
     const listed = Object.assign(o, { path });
     if (prev) {
@@ -50,6 +54,7 @@ export function foldMusic(objects: Iterable<RemoteObject>, problems: Problem[]):
     }
     out.set(path, listed);
   }
+  skipped.report(problems);
   return out;
 }
 

@@ -50,7 +50,7 @@ describe('FolderRemote specifics', () => {
     expect((await stat(dir)).isDirectory()).toBe(true);
   });
 
-  it('lists files through symlinks, skips its own temp files, filters partial prefixes', async () => {
+  it('lists no symlinks (to files, folders or nowhere), skips its own temp files, filters partial prefixes', async () => {
     const remote = new FolderRemote(dir);
     await remote.put('dj/a.mp3', { data: Buffer.from('a') });
     await remote.put('djx/b.mp3', { data: Buffer.from('b') });
@@ -58,10 +58,63 @@ describe('FolderRemote specifics', () => {
     await symlink(path.join(dir, 'dj', 'a.mp3'), path.join(dir, 'dj', 'link.mp3'));
     await symlink(dir, path.join(dir, 'dj', 'loop'));
     await symlink(path.join(dir, 'nowhere'), path.join(dir, 'dj', 'dangling.mp3'));
-    expect(await keys(remote)).toEqual(['dj/a.mp3', 'dj/link.mp3', 'djx/b.mp3']);
-    expect(await keys(remote, 'dj')).toEqual(['dj/a.mp3', 'dj/link.mp3', 'djx/b.mp3']);
-    expect(await keys(remote, 'dj/')).toEqual(['dj/a.mp3', 'dj/link.mp3']);
-    expect(await keys(remote, 'dj/l')).toEqual(['dj/link.mp3']);
+    expect(await keys(remote)).toEqual(['dj/a.mp3', 'djx/b.mp3']);
+    expect(await keys(remote, 'dj')).toEqual(['dj/a.mp3', 'djx/b.mp3']);
+    expect(await keys(remote, 'dj/')).toEqual(['dj/a.mp3']);
+    expect(await keys(remote, 'dj/l')).toEqual([]);
+    expect(await keys(remote, 'dj/loop/')).toEqual([]);
+  });
+
+  describe('links planted by another member are never followed', () => {
+    let outside: string;
+    let root: string;
+    let remote: FolderRemote;
+    beforeEach(async () => {
+      outside = path.join(dir, 'outside');
+      root = path.join(dir, 'remote');
+      await mkdir(outside);
+      await writeFile(path.join(outside, 'secret.mp3'), 'not the remote\'s');
+      remote = new FolderRemote(root);
+      await remote.put('music/Own/t.mp3', { data: Buffer.from('own') });
+      await symlink(outside, path.join(root, 'music', 'Artist'));
+      await symlink(path.join(outside, 'secret.mp3'), path.join(root, 'music', 'leak.mp3'));
+    });
+    const outsideFiles = async () => (await readdir(outside)).sort();
+
+    it('a link to a file is not listed, read, hashed, downloaded, copied or moved', async () => {
+      expect(await keys(remote)).toEqual(['music/Own/t.mp3']);
+      await expect(remote.stat('music/leak.mp3')).rejects.toBeInstanceOf(NotFoundError);
+      await expect(remote.read('music/leak.mp3')).rejects.toThrow(/music\/leak\.mp3: is a symbolic link/);
+      await expect(remote.md5('music/leak.mp3')).rejects.toThrow(/symbolic link/);
+      const dest = path.join(dir, 'pulled.mp3');
+      await expect(remote.get('music/leak.mp3', dest)).rejects.toBeInstanceOf(FileError);
+      await expect(stat(dest)).rejects.toMatchObject({ code: 'ENOENT' });
+      await expect(remote.copy('music/leak.mp3', 'music/copied.mp3')).rejects.toThrow(/symbolic link/);
+      await expect(remote.move('music/leak.mp3', 'music/moved.mp3')).rejects.toThrow(/symbolic link/);
+      expect(await keys(remote)).toEqual(['music/Own/t.mp3']);
+    });
+
+    it('a link to a folder is not listed into, and nothing is written, read or deleted through it', async () => {
+      expect(await keys(remote, 'music/Artist/')).toEqual([]);
+      const err = await remote.put('music/Artist/new.mp3', { data: Buffer.from('x') }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(FileError);
+      expect((err as Error).message).toBe('music/Artist/new.mp3: music/Artist is a symbolic link, which a folder remote never follows');
+      await expect(remote.put('music/Artist/sub/new.mp3', { data: Buffer.from('x') })).rejects.toThrow(/music\/Artist is a symbolic link/);
+      await expect(remote.copy('music/Own/t.mp3', 'music/Artist/t.mp3')).rejects.toThrow(/symbolic link/);
+      await expect(remote.move('music/Own/t.mp3', 'music/Artist/t.mp3')).rejects.toThrow(/symbolic link/);
+      await expect(remote.delete('music/Artist/secret.mp3')).rejects.toThrow(/symbolic link/);
+      await expect(remote.stat('music/Artist/secret.mp3')).rejects.toThrow(/symbolic link/);
+      await expect(remote.read('music/Artist/secret.mp3')).rejects.toThrow(/symbolic link/);
+      await expect(remote.get('music/Artist/secret.mp3', path.join(dir, 'x'))).rejects.toThrow(/symbolic link/);
+      expect(await outsideFiles()).toEqual(['secret.mp3']);
+      expect(await keys(remote)).toEqual(['music/Own/t.mp3']);
+    });
+
+    it('a link as the listed prefix itself lists nothing', async () => {
+      await symlink(outside, path.join(root, 'linked'));
+      expect(await keys(remote, 'linked/')).toEqual([]);
+      expect(await keys(remote, 'linked/sub/')).toEqual([]);
+    });
   });
 
   it('refuses keys that would escape the root or that it cannot name', async () => {

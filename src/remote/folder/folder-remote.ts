@@ -4,10 +4,20 @@
  * file next to the destination, are hashed while written and fsynced, and are
  * renamed into place only once verified, so a crash or a full disk never
  * leaves a half-written file under a real name.
+ *
+ * Symbolic links inside the root are never followed: the folder is shared,
+ * and a link planted there (`music/Artist -> /elsewhere`, `music/x.mp3 ->
+ * /etc/hostname`) would make a write land outside the remote or a read leak a
+ * file that is not the remote's. Listings skip links; files are opened with
+ * O_NOFOLLOW; and before any operation on a key every folder on its path
+ * below the root is checked to be a real directory (a link there is a
+ * FileError naming the key). The root itself may be a link (a mount point
+ * reached through one). A link swapped in between that check and the
+ * operation is not caught: the check is against planted links, not races.
  */
 import { createHash } from 'node:crypto';
-import { constants as fsc, createReadStream, statSync } from 'node:fs';
-import { copyFile, mkdir, open, opendir, readFile, rename, rm, rmdir, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { constants as fsc, lstatSync } from 'node:fs';
+import { copyFile, lstat, mkdir, open, opendir, rename, rm, rmdir, stat, unlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import {
@@ -18,7 +28,7 @@ import {
   NotFoundError,
   UnreachableError,
 } from '../../errors.js';
-import { fileError, md5File, oneChunk, Progress, READ_CHUNK, readLocal, syncDir, writeAll } from '../local-io.js';
+import { fileError, oneChunk, Progress, READ_CHUNK, readLocal, syncDir, writeAll } from '../local-io.js';
 import type { ListOptions, NameRules, PutBody, Remote, TransferOptions, TransferResult } from '../remote.js';
 import type { RemoteObject } from '../../core/remote-object.js';
 import { checkFolderKey, isTempName, tempName } from './folder-names.js';
@@ -34,8 +44,16 @@ export interface FolderRemoteOptions {
   createRoot?: boolean;
 }
 
+/** linkError refuses `key` because `at` (a key prefix, or the key) is a symbolic link. */
+function linkError(key: string, at: string): FileError {
+  return new FileError(key, `${at === key ? 'is' : `${at} is`} a symbolic link, which a folder remote never follows`);
+}
+
 const errCode = (err: unknown): string | undefined => (err as { code?: string } | null)?.code;
 const isAbort = (err: unknown): boolean => (err as { name?: string } | null)?.name === 'AbortError';
+
+/** Opening for reading without following a link in the last component (ELOOP then); Windows has no such flag. */
+const READ_NOFOLLOW = fsc.O_RDONLY | (fsc.O_NOFOLLOW ?? 0);
 
 export class FolderRemote implements Remote {
   readonly kind = 'folder' as const;
@@ -56,13 +74,16 @@ export class FolderRemote implements Remote {
    * memory holds only the directories still to visit. A missing root (or
    * prefix directory) lists nothing: an empty remote. An unreadable directory
    * is an AccessDeniedError, because an incomplete listing is not safe to
-   * plan a sync from.
+   * plan a sync from. Symbolic links are neither listed nor descended into:
+   * the listing is what the remote holds as regular files.
    */
   async *list(prefix: string, options: ListOptions = {}): AsyncIterable<RemoteObject> {
     const cut = prefix.lastIndexOf('/');
     const start = cut >= 0 ? prefix.slice(0, cut) : '';
     // [key of the directory, its absolute path]; only the start is checked, as a key.
     const stack: Array<[string, string]> = [[start, start === '' ? this.root : this.pathOf(start)]];
+    // A link on the way to the start is skipped like any other: nothing under it is listed.
+    if (start !== '' && (await this.linkOnPath(start.split('/'))) !== undefined) return;
     for (let top = stack.pop(); top !== undefined; top = stack.pop()) {
       options.signal?.throwIfAborted();
       const [rel, dirPath] = top;
@@ -76,22 +97,23 @@ export class FolderRemote implements Remote {
       }
       for await (const ent of dir) {
         const key = rel === '' ? ent.name : `${rel}/${ent.name}`;
+        // Dirent types come from the directory entry itself (lstat's view): a
+        // link is neither a file nor a directory here.
         if (ent.isDirectory()) {
           if (`${key}/`.startsWith(prefix)) stack.push([key, path.join(dirPath, ent.name)]);
           continue;
         }
-        if (!key.startsWith(prefix) || isTempName(ent.name)) continue;
+        if (!ent.isFile() || !key.startsWith(prefix) || isTempName(ent.name)) continue;
         if (options.startAfter !== undefined && Buffer.compare(Buffer.from(key), Buffer.from(options.startAfter)) <= 0) continue;
-        if (!ent.isFile() && !ent.isSymbolicLink()) continue;
-        // stat follows symlinks: a link to a file is listed as that file;
-        // links to directories are not followed (they could loop). A synchronous
-        // stat costs a few microseconds; the thread-pool hop of an async one
-        // costs several times that, which dominates listing a large folder.
+        // lstat, not stat: should the entry have been swapped for a link
+        // meanwhile, it is not followed. A synchronous lstat costs a few
+        // microseconds; the thread-pool hop of an async one costs several
+        // times that, which dominates listing a large folder.
         let st;
         try {
-          st = statSync(path.join(dirPath, ent.name), { bigint: false });
+          st = lstatSync(path.join(dirPath, ent.name), { bigint: false });
         } catch (err) {
-          if (errCode(err) === 'ENOENT') continue; // vanished meanwhile, or a dangling link
+          if (errCode(err) === 'ENOENT') continue; // vanished meanwhile
           throw this.remoteError(err);
         }
         if (st?.isFile()) yield { key, size: st.size, mtime: st.mtime };
@@ -99,9 +121,10 @@ export class FolderRemote implements Remote {
     }
   }
 
+  /** A link at `key` is no object of the remote: NotFoundError, like a directory. */
   async stat(key: string): Promise<RemoteObject> {
     try {
-      const st = await stat(this.pathOf(key));
+      const st = await lstat(await this.checkedPath(key));
       if (!st.isFile()) throw new NotFoundError(key);
       return { key, size: st.size, mtime: st.mtime };
     } catch (err) {
@@ -110,19 +133,29 @@ export class FolderRemote implements Remote {
   }
 
   async read(key: string): Promise<Buffer> {
+    let fh: FileHandle | undefined;
     try {
-      return await readFile(this.pathOf(key));
+      fh = await this.openForRead(key);
+      return await fh.readFile();
     } catch (err) {
       throw this.remoteError(err, key);
+    } finally {
+      await fh?.close().catch(() => {});
     }
   }
 
   /** Reads the file at `key` to give its MD5: folders have no ETags to go by. */
   async md5(key: string): Promise<string> {
+    let fh: FileHandle | undefined;
     try {
-      return (await md5File(this.pathOf(key))).md5;
+      fh = await this.openForRead(key);
+      const hash = createHash('md5');
+      for await (const chunk of fh.createReadStream({ highWaterMark: READ_CHUNK, autoClose: false })) hash.update(chunk as Buffer);
+      return hash.digest('hex');
     } catch (err) {
       throw this.remoteError(err, key);
+    } finally {
+      await fh?.close().catch(() => {});
     }
   }
 
@@ -133,6 +166,7 @@ export class FolderRemote implements Remote {
     let fh: FileHandle | undefined;
     let tmp: string | undefined;
     try {
+      await this.checkParents(key);
       await this.ensureDir(dir);
       const opened = await this.openTemp(dir, path.basename(dest));
       ({ fh, tmp } = opened);
@@ -163,12 +197,13 @@ export class FolderRemote implements Remote {
     const src = this.pathOf(key);
     const progress = new Progress(options.onProgress);
     let out: FileHandle | undefined;
+    let inFh: FileHandle | undefined;
     try {
-      if (!(await stat(src)).isFile()) throw new NotFoundError(key);
+      inFh = await this.openForRead(key);
       const fh = await open(dest, 'w').catch((err: unknown) => Promise.reject(fileError(dest, err)));
       out = fh;
       const hash = createHash('md5');
-      const input = createReadStream(src, { highWaterMark: READ_CHUNK });
+      const input = inFh.createReadStream({ highWaterMark: READ_CHUNK, autoClose: false });
       const size = await writeAll(input, fh, dest, (c) => (hash.update(c), progress.add(c.length)), options.signal);
       await fh.sync();
       await fh.close();
@@ -186,6 +221,8 @@ export class FolderRemote implements Remote {
       // Errors carrying the source path are about the key; the rest about `dest`.
       if ((err as { path?: string }).path === src) throw this.remoteError(err, key);
       throw fileError(dest, err);
+    } finally {
+      await inFh?.close().catch(() => {});
     }
   }
 
@@ -193,6 +230,7 @@ export class FolderRemote implements Remote {
   async delete(key: string): Promise<void> {
     const file = this.pathOf(key);
     try {
+      await this.checkParents(key);
       await unlink(file);
     } catch (err) {
       if (errCode(err) === 'ENOENT' || errCode(err) === 'ENOTDIR') return;
@@ -204,6 +242,8 @@ export class FolderRemote implements Remote {
   async move(from: string, to: string): Promise<RemoteObject> {
     const src = this.pathOf(from);
     const dst = this.pathOf(to);
+    await this.checkSource(from);
+    await this.checkParents(to);
     await this.ensureDir(path.dirname(dst));
     try {
       await rename(src, dst);
@@ -221,6 +261,8 @@ export class FolderRemote implements Remote {
   async copy(from: string, to: string): Promise<RemoteObject> {
     const src = this.pathOf(from);
     const dst = this.pathOf(to);
+    await this.checkSource(from);
+    await this.checkParents(to);
     await this.ensureDir(path.dirname(dst));
     const tmp = path.join(path.dirname(dst), tempName(path.basename(dst)));
     try {
@@ -240,6 +282,70 @@ export class FolderRemote implements Remote {
     const reason = checkFolderKey(key);
     if (reason) throw new FileError(key, reason);
     return path.join(this.root, ...key.split('/'));
+  }
+
+  /**
+   * checkParents makes sure every folder on `key`'s path below the root is a
+   * real directory, not a symbolic link (FileError naming the key and the
+   * link). Folders not there yet pass: they will be made as directories.
+   */
+  private async checkParents(key: string): Promise<void> {
+    const link = await this.linkOnPath(key.split('/').slice(0, -1));
+    if (link !== undefined) throw linkError(key, link);
+  }
+
+  /** linkOnPath gives the first of the folders `parts` (below the root) that is a symbolic link, as a key prefix. */
+  private async linkOnPath(parts: string[]): Promise<string | undefined> {
+    let dir = this.root;
+    for (let i = 0; i < parts.length; i++) {
+      dir = path.join(dir, parts[i] as string);
+      let st;
+      try {
+        st = await lstat(dir);
+      } catch (err) {
+        if (errCode(err) === 'ENOENT' || errCode(err) === 'ENOTDIR') return undefined;
+        throw this.remoteError(err);
+      }
+      if (st.isSymbolicLink()) return parts.slice(0, i + 1).join('/');
+      if (!st.isDirectory()) return undefined; // a file where a folder should be: the operation itself fails on it
+    }
+    return undefined;
+  }
+
+  /** checkedPath is the path of `key` once its folders are checked (see {@link checkParents}). */
+  private async checkedPath(key: string): Promise<string> {
+    const p = this.pathOf(key);
+    await this.checkParents(key);
+    return p;
+  }
+
+  /** checkSource refuses a source key that is a link or lies below one (copy and move must not take a file from elsewhere). */
+  private async checkSource(key: string): Promise<void> {
+    const p = await this.checkedPath(key);
+    const st = await lstat(p).catch((err: unknown) => Promise.reject(this.remoteError(err, key)));
+    if (st.isSymbolicLink()) throw linkError(key, key);
+  }
+
+  /** openForRead opens the file at `key` for reading without following any link in its path. */
+  private async openForRead(key: string): Promise<FileHandle> {
+    const p = await this.checkedPath(key);
+    let fh: FileHandle;
+    try {
+      fh = await open(p, READ_NOFOLLOW);
+    } catch (err) {
+      if (errCode(err) === 'ELOOP') throw linkError(key, key);
+      throw err;
+    }
+    try {
+      const st = await fh.stat();
+      if (!st.isFile()) throw new NotFoundError(key);
+      // Where O_NOFOLLOW does not exist (Windows), a link is caught here instead.
+      if (fsc.O_NOFOLLOW === undefined && (await lstat(p)).isSymbolicLink()) throw linkError(key, key);
+      return fh;
+    } catch (err) {
+      await fh.close().catch(() => {});
+      throw err;
+    }
   }
 
   private describeKey(key: string): string {

@@ -8,6 +8,7 @@ import { createRequire } from 'node:module';
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import type { S3Client } from '@aws-sdk/client-s3';
+import { UsageError } from '../../errors.js';
 
 const require = createRequire(import.meta.url);
 
@@ -27,6 +28,59 @@ export interface S3ClientOptions {
   profile?: string;
   /** Sockets per host: enough for every request the remote may have in flight. */
   maxSockets: number;
+  timeouts: S3Timeouts;
+  /** Called whenever the server answers a request (with any status): see EndpointHealth. */
+  onAnswer?: () => void;
+}
+
+/**
+ * How long a request may wait on the server, in milliseconds. A server that
+ * accepts connections and never answers must fail a run in bounded time, not
+ * hang it; a slow upload of a big body must not be cut short.
+ */
+export interface S3Timeouts {
+  /** To establish the TCP connection. */
+  connectMs: number;
+  /**
+   * Of silence on the socket: no byte sent or received. It is the wait for
+   * the first byte of an answer once the body is out, and a stalled transfer
+   * either way; a body that keeps streaming never trips it, however long.
+   */
+  idleMs: number;
+  /**
+   * From the start of a request to the head of its answer, for requests
+   * without a large body (lists, HEAD, copies, deletes, completes). Requests
+   * that carry a large body (PUTs and parts) have none: their length depends
+   * on the uplink, and `idleMs` guards them.
+   */
+  deadlineMs: number;
+}
+
+/**
+ * The default timeouts: a connection within 5 s (loopback and the internet
+ * alike connect in well under a second; a retry follows), 30 s of silence
+ * (S3 answers in milliseconds, and keeps long operations such as
+ * CompleteMultipartUpload alive with whitespace), 2 minutes for a request
+ * without a body.
+ */
+export const DEFAULT_TIMEOUTS: S3Timeouts = { connectMs: 5_000, idleMs: 30_000, deadlineMs: 120_000 };
+
+/** The environment variable that scales every timeout (seconds of silence; see {@link timeoutsFrom}). */
+export const TIMEOUT_ENV = 'CRATESYNC_S3_TIMEOUT';
+
+/**
+ * timeoutsFrom gives the timeouts for `seconds` of allowed silence (the value
+ * of CRATESYNC_S3_TIMEOUT when set, e.g. `0.5` for tests or `120` for a
+ * very slow link): the connection within the lesser of that and 5 s, the
+ * deadline four times it. Undefined or empty gives {@link DEFAULT_TIMEOUTS}.
+ * Throws UsageError naming the variable for anything but a positive number.
+ */
+export function timeoutsFrom(seconds: string | undefined = process.env[TIMEOUT_ENV]): S3Timeouts {
+  if (seconds === undefined || seconds.trim() === '') return DEFAULT_TIMEOUTS;
+  const s = Number(seconds);
+  if (!Number.isFinite(s) || s <= 0) throw new UsageError(`${TIMEOUT_ENV}=${JSON.stringify(seconds)} is not a positive number of seconds`);
+  const idleMs = Math.max(1, Math.round(s * 1000));
+  return { connectMs: Math.min(DEFAULT_TIMEOUTS.connectMs, idleMs), idleMs, deadlineMs: 4 * idleMs };
 }
 
 /**
@@ -34,7 +88,45 @@ export interface S3ClientOptions {
  * else AWS_ENDPOINT_URL (the SDK's own variables), else none (AWS itself).
  */
 export function resolveEndpoint(endpoint?: string): string | undefined {
-  return endpoint || process.env.AWS_ENDPOINT_URL_S3 || process.env.AWS_ENDPOINT_URL || undefined;
+  return chooseEndpoint(endpoint)?.url;
+}
+
+/** An endpoint and where it was given, for messages: `--endpoint`, a config field, an environment variable. */
+export interface ChosenEndpoint {
+  url: string;
+  from: string;
+}
+
+/**
+ * chooseEndpoint is {@link resolveEndpoint} saying where the endpoint came
+ * from: `from` names the option (default `endpoint`), or the environment
+ * variable that gave it.
+ */
+export function chooseEndpoint(endpoint?: string, from = 'endpoint'): ChosenEndpoint | undefined {
+  if (endpoint) return { url: endpoint, from };
+  for (const name of ['AWS_ENDPOINT_URL_S3', 'AWS_ENDPOINT_URL'] as const) {
+    const url = process.env[name];
+    if (url) return { url, from: name };
+  }
+  return undefined;
+}
+
+/**
+ * endpointProblem says why `url` cannot be an S3 endpoint, or undefined when
+ * it can: it must be an absolute http(s) URL with a host. Checked when a
+ * remote is opened, so that a typo is named as the option it came from rather
+ * than surfacing from the first request as the SDK's "Invalid URL".
+ */
+export function endpointProblem(url: string): string | undefined {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return 'is not a URL';
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') return `has scheme ${u.protocol.slice(0, -1)}; only http and https are supported`;
+  if (!u.hostname) return 'has no host';
+  return undefined;
 }
 
 /**
@@ -75,11 +167,31 @@ export async function connectS3(options: S3ClientOptions): Promise<S3Connection>
     requestHandler: new NodeHttpHandler({
       httpAgent: new HttpAgent(agentOptions),
       httpsAgent: new HttpsAgent(agentOptions),
-      connectionTimeout: 15_000,
-      // An idle socket this long means a stalled transfer: fail it so it is retried.
-      socketTimeout: 120_000,
+      connectionTimeout: options.timeouts.connectMs,
+      // Silence this long means a server that does not answer or a stalled
+      // transfer: fail the request, so that it is retried (see S3Timeouts).
+      socketTimeout: options.timeouts.idleMs,
+      requestTimeout: options.timeouts.deadlineMs,
+      throwOnRequestTimeout: true,
     }),
   });
+  const onAnswer = options.onAnswer;
+  if (onAnswer) {
+    // Outermost in the deserialize step: sees every response, error statuses included.
+    client.middlewareStack.add(
+      (next) => async (args) => {
+        try {
+          const out = await next(args);
+          onAnswer();
+          return out;
+        } catch (err) {
+          if ((err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode !== undefined) onAnswer();
+          throw err;
+        }
+      },
+      { step: 'deserialize', priority: 'high', name: 'cratesyncAnswerWatch' },
+    );
+  }
   return { sdk, client };
 }
 

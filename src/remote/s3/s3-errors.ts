@@ -14,6 +14,7 @@ import {
   UnreachableError,
   RETRYABLE_CODES,
 } from '../../errors.js';
+import type { S3Timeouts } from './s3-client.js';
 
 /** What was being done, for the message. */
 export interface S3ErrorContext {
@@ -27,6 +28,8 @@ export interface S3ErrorContext {
   /** Full URL of the object or remote, for messages. */
   where: string;
   profile?: string;
+  /** The client's timeouts, to say how long was waited (see s3-client.ts). */
+  timeouts?: S3Timeouts;
 }
 
 interface SdkErrorShape {
@@ -68,6 +71,8 @@ export function mapS3Error(err: unknown, ctx: S3ErrorContext): unknown {
   const detail = `${code}${status ? ` (HTTP ${status})` : ''}`;
   const opts = { cause: err };
 
+  const waited = timeoutMessage(err, ctx);
+  if (waited) return new TransientError(waited, opts);
   if (UNREACHABLE_NET.has(netCode)) {
     return new UnreachableError(`cannot reach ${ctx.endpoint} for bucket ${ctx.bucket} (${netCode}): check the endpoint URL and your network`, opts);
   }
@@ -107,6 +112,34 @@ export function mapS3Error(err: unknown, ctx: S3ErrorContext): unknown {
   if (status === 404 && ctx.key !== undefined) return new NotFoundError(ctx.key);
   if (status !== undefined && (status >= 500 || status === 429)) return new TransientError(`${ctx.op} ${ctx.where}: ${detail}`, opts);
   return new CratesyncError(`${ctx.op} ${ctx.where} failed: ${detail}${e.message && e.message !== code ? `: ${firstLine(e.message)}` : ''}`, opts);
+}
+
+/**
+ * timeoutMessage says which of the client's timeouts `err` is (see
+ * S3Timeouts), naming the endpoint and the wait, or undefined when it is
+ * none of them. A timeout is worth a retry; the remote gives up on an
+ * endpoint that leaves many requests in a row unanswered (see s3-remote.ts).
+ */
+export function timeoutMessage(err: unknown, ctx: S3ErrorContext): string | undefined {
+  if (!isClientTimeout(err)) return undefined;
+  const message = (err as { message?: string }).message ?? '';
+  const t = ctx.timeouts;
+  const who = ctx.endpoint === 'AWS S3' ? 'AWS S3' : `s3 endpoint ${ctx.endpoint}`;
+  const what = `(${ctx.op} ${ctx.where})`;
+  if (/establish a connection/.test(message)) return `${who} did not accept a connection${t ? ` within ${seconds(t.connectMs)}` : ''} ${what}`;
+  const within = !t ? '' : /requestTimeout/.test(message) ? ` within ${seconds(t.deadlineMs)}` : ` within ${seconds(t.idleMs)}`;
+  return `${who} did not answer${within} ${what}`;
+}
+
+/** isClientTimeout tells the timeouts the SDK's HTTP handler raises (connection, silence, deadline). */
+export function isClientTimeout(err: unknown): boolean {
+  const e = err as { name?: string; message?: string } | null;
+  return e?.name === 'TimeoutError' && /^@smithy\/node-http-handler/.test(e.message ?? '');
+}
+
+function seconds(ms: number): string {
+  if (ms < 100) return `${ms} ms`;
+  return `${Number((ms / 1000).toFixed(ms < 10_000 ? 1 : 0))} s`;
 }
 
 function firstLine(s: string): string {

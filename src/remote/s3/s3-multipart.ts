@@ -31,6 +31,12 @@ export interface PartSource {
    * view of what it already holds (memory).
    */
   read(offset: number, length: number, into: Buffer): Promise<Buffer>;
+  /**
+   * Optional: throws FileError when the source no longer has `size` bytes (a
+   * file that grew or shrank while it was read), checked once every part is
+   * read and before the upload is completed.
+   */
+  check?(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -80,6 +86,11 @@ export function fileSource(path: string, size: number): Promise<PartSource> {
         }
         return buf;
       },
+      async check() {
+        const now = (await fh.stat().catch((err: unknown) => Promise.reject(fileError(path, err)))).size;
+        // Its first `size` bytes may hash as expected, but they are not the file: a file still being written.
+        if (now !== size) throw new FileError(path, `the file ${now > size ? 'grew' : 'shrank'} while it was being uploaded`);
+      },
       close: () => fh.close(),
     }),
     (err: unknown) => Promise.reject(fileError(path, err)),
@@ -97,7 +108,8 @@ export function dataSource(data: Uint8Array): PartSource {
  * bytes read must hash to `job.md5` (else the file changed: abort), and the
  * final ETag must be either the whole MD5 (s3rver, some S3-compatible servers)
  * or the multipart ETag of the part digests (AWS); otherwise the object is
- * deleted and ChecksumError thrown.
+ * deleted and ChecksumError thrown. A source that no longer has its size
+ * once read (a file that grew: see PartSource.check) is not completed.
  */
 export async function uploadMultipart(job: MultipartJob): Promise<{ etag: string; md5: string }> {
   const { sdk, client } = job.conn;
@@ -112,6 +124,7 @@ export async function uploadMultipart(job: MultipartJob): Promise<{ etag: string
   try {
     const sent = await uploadParts(job, uploadId);
     parts = sent;
+    await job.source.check?.();
     if (sent.md5 !== job.md5) {
       throw new ChecksumError(`${job.label}: read bytes with MD5 ${sent.md5}, expected ${job.md5} (did the file change during the upload?)`);
     }
@@ -195,7 +208,8 @@ function uploadPart(job: MultipartJob, uploadId: string, partNumber: number, bod
         ContentLength: body.length,
         ContentMD5: digest.toString('base64'),
       }),
-      { abortSignal: job.signal },
+      // No deadline for a part: its length depends on the uplink; the client's idle timeout guards it.
+      { abortSignal: job.signal, requestTimeout: 0 },
     );
     const got = parseEtag(out.ETag).md5;
     // A part ETag that is an MD5 must be ours; a different one means the bytes changed on the way.

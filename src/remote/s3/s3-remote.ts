@@ -13,7 +13,7 @@
  */
 import { open, rm, type FileHandle } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
-import { ChecksumError, CratesyncError, FileError, NotFoundError, TransientError } from '../../errors.js';
+import { ChecksumError, CratesyncError, FileError, NotFoundError, TransientError, UnreachableError, UsageError } from '../../errors.js';
 import { DEFAULT_RETRY, withRetry, type RetryPolicy } from '../../core/retry.js';
 import { fileError, Progress, writeAll } from '../local-io.js';
 import type { CopyOptions, ListOptions, NameRules, PutBody, Remote, TransferOptions, TransferResult } from '../remote.js';
@@ -21,8 +21,8 @@ import type { RemoteObject } from '../../core/remote-object.js';
 import { BufferPool } from '../buffer-pool.js';
 import { ByteBudget } from '../byte-budget.js';
 import { readFileSync } from 'node:fs';
-import { connectS3, describeEndpoint, resolveEndpoint, type S3Connection } from './s3-client.js';
-import { mapS3Error } from './s3-errors.js';
+import { chooseEndpoint, connectS3, describeEndpoint, endpointProblem, timeoutsFrom, type S3Connection, type S3Timeouts } from './s3-client.js';
+import { isClientTimeout, mapS3Error } from './s3-errors.js';
 import { choosePartSize, dataSource, fileSource, unquote, uploadMultipart } from './s3-multipart.js';
 import { measure, putSingle } from './s3-put.js';
 import { checkS3Key } from './s3-names.js';
@@ -56,6 +56,8 @@ export interface S3RemoteOptions {
   /** Key prefix, '' for the whole bucket; a missing trailing '/' is added (see parseS3Url). */
   prefix: string;
   endpoint?: string;
+  /** Where `endpoint` was given, for the message when it is malformed: `--endpoint`, `endpoint in <config file>`. Default `endpoint`. */
+  endpointFrom?: string;
   region?: string;
   profile?: string;
   transfers?: number;
@@ -65,7 +67,18 @@ export interface S3RemoteOptions {
   partBudgetBytes?: number;
   /** Retry policy for list pages and multipart pieces. */
   retry?: RetryPolicy;
+  /** How long to wait on the server; default from CRATESYNC_S3_TIMEOUT, else DEFAULT_TIMEOUTS (see s3-client.ts). */
+  timeouts?: S3Timeouts;
 }
+
+/**
+ * After this many requests in a row time out with no answer from the server
+ * in between, the endpoint is given up on: every further timeout is an
+ * UnreachableError, which stops the run, instead of a TransientError retried
+ * file after file. Requests in flight at once time out together, so the run
+ * ends after about two rounds of timeouts.
+ */
+const SILENT_REQUESTS = 5;
 
 /** Files up to this size are uploaded from one in-memory buffer rather than streamed. */
 const IN_MEMORY_MAX = 1024 * 1024;
@@ -79,16 +92,28 @@ export class S3Remote implements Remote {
   private conn: Promise<S3Connection> | undefined;
   private readonly buffers: BufferPool;
   private readonly endpointLabel: string;
-  private readonly o: Required<Omit<S3RemoteOptions, 'endpoint' | 'region' | 'profile'>> & Pick<S3RemoteOptions, 'endpoint' | 'region' | 'profile'>;
+  private readonly timeouts: S3Timeouts;
+  /** Requests timed out since the server last answered one. */
+  private unanswered = 0;
+  private readonly o: Required<Omit<S3RemoteOptions, 'endpoint' | 'endpointFrom' | 'region' | 'profile' | 'timeouts'>> & Pick<S3RemoteOptions, 'endpoint' | 'region' | 'profile'>;
 
+  /**
+   * Throws UsageError when the endpoint (given, or from the environment) is
+   * not an http(s) URL, naming where it came from, or when CRATESYNC_S3_TIMEOUT
+   * is not a number of seconds.
+   */
   constructor(options: S3RemoteOptions) {
+    const endpoint = chooseEndpoint(options.endpoint, options.endpointFrom);
+    const bad = endpoint && endpointProblem(endpoint.url);
+    if (endpoint && bad) throw new UsageError(`${endpoint.from} ${JSON.stringify(endpoint.url)} ${bad}: expected a URL like http://127.0.0.1:9000`);
     // Same normal form as parseS3Url gives: no leading '/', a trailing one unless empty.
     const prefix = options.prefix.replace(/^\/+/, '').replace(/([^/])$/, '$1/');
     this.o = { ...S3_DEFAULTS, retry: DEFAULT_RETRY, ...stripUndefined(options), bucket: options.bucket, prefix };
     this.bucket = options.bucket;
     this.prefix = prefix;
     this.url = s3Url({ bucket: this.bucket, prefix });
-    this.endpointLabel = describeEndpoint(resolveEndpoint(options.endpoint));
+    this.endpointLabel = describeEndpoint(endpoint?.url);
+    this.timeouts = options.timeouts ?? timeoutsFrom();
     this.buffers = new BufferPool(new ByteBudget(this.o.partBudgetBytes));
     this.names = { check: (key) => checkS3Key(this.prefix, key) };
   }
@@ -274,6 +299,8 @@ export class S3Remote implements Remote {
       region: this.o.region,
       profile: this.o.profile,
       maxSockets: this.o.transfers * this.o.partsInFlight + 4,
+      timeouts: this.timeouts,
+      onAnswer: () => (this.unanswered = 0),
     });
     return this.conn;
   }
@@ -289,7 +316,16 @@ export class S3Remote implements Remote {
   }
 
   private mapError(err: unknown, op: string, key?: string): unknown {
+    const mapped = this.mapErrorOnce(err, op, key);
+    if (isClientTimeout(err) && mapped instanceof TransientError && ++this.unanswered >= SILENT_REQUESTS) {
+      return new UnreachableError(`${mapped.message}; ${this.unanswered} requests in a row went unanswered: check the endpoint and your network`, { cause: err });
+    }
+    return mapped;
+  }
+
+  private mapErrorOnce(err: unknown, op: string, key?: string): unknown {
     return mapS3Error(err, {
+      timeouts: this.timeouts,
       op,
       bucket: this.bucket,
       endpoint: this.endpointLabel,
