@@ -38,17 +38,22 @@ interface Stored {
   mtime: Date;
 }
 
+/** Which keys a failure or hold applies to: one key, or those a test picks. */
+export type KeyMatch = string | ((key: string) => boolean);
+
 interface Injected {
   method: FakeMethod;
-  key?: string;
+  key?: KeyMatch;
   error: unknown;
   times: number;
 }
 
 interface Hold {
   method: FakeMethod;
-  key?: string;
+  key?: KeyMatch;
 }
+
+const matches = (m: KeyMatch | undefined, key: string) => m === undefined || (typeof m === 'string' ? m === key : m(key));
 
 /** Progress is reported in chunks of this size, as a streamed transfer would. */
 const CHUNK = 64 * 1024;
@@ -99,7 +104,7 @@ export class FakeRemote implements Remote {
    * fail makes the next `times` (default 1) calls of `method` (on `key`, when
    * given) throw `error` instead of doing anything.
    */
-  fail(method: FakeMethod, error: unknown, o: { key?: string; times?: number } = {}): void {
+  fail(method: FakeMethod, error: unknown, o: { key?: KeyMatch; times?: number } = {}): void {
     this.injected.push({ method, error, times: o.times ?? 1, ...(o.key !== undefined ? { key: o.key } : {}) });
   }
 
@@ -109,7 +114,7 @@ export class FakeRemote implements Remote {
   }
 
   /** hold makes every later call of `method` (on `key`, when given) wait until release() or its signal aborts. */
-  hold(method: FakeMethod, key?: string): void {
+  hold(method: FakeMethod, key?: KeyMatch): void {
     this.holds.push({ method, ...(key !== undefined ? { key } : {}) });
   }
 
@@ -247,7 +252,7 @@ export class FakeRemote implements Remote {
     this.log.push({ method, key });
     this.onCall?.(method, key);
     signal?.throwIfAborted();
-    const i = this.injected.findIndex((f) => f.method === method && (f.key === undefined || f.key === key));
+    const i = this.injected.findIndex((f) => f.method === method && matches(f.key, key));
     const f = this.injected[i];
     if (f) {
       if (--f.times <= 0) this.injected.splice(i, 1);
@@ -266,7 +271,7 @@ export class FakeRemote implements Remote {
   }
 
   private async maybeHold(method: FakeMethod, key: string, signal?: AbortSignal): Promise<void> {
-    if (!this.holds.some((h) => h.method === method && (h.key === undefined || h.key === key))) return;
+    if (!this.holds.some((h) => h.method === method && matches(h.key, key))) return;
     await new Promise<void>((resolve, reject) => {
       const done = () => {
         this.waiting.delete(go);
