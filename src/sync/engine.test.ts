@@ -5,11 +5,11 @@
  * stop is triggered by something the run itself does.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { AccessDeniedError, SafetyError, TransientError, UsageError } from '../errors.js';
 import { makeFilter } from '../library/filter.js';
 import { makeLibrary } from '../../test/fixtures/audio.js';
@@ -19,6 +19,8 @@ import { LibrarySession } from './library-session.js';
 import { runSync, SCOPE_LIMIT, type RunOptions } from './engine.js';
 import type { RunEvent } from './events.js';
 import { MUSIC_PREFIX } from './layout.js';
+import { SidesReader } from './sides.js';
+import type { Walked } from '../library/walk.js';
 
 let dir: string;
 let root: string;
@@ -87,10 +89,11 @@ function checkActions(events: readonly RunEvent[]): void {
 
 /** writeTiny writes `n` tiny files (a walk costs per file, not per byte). */
 async function writeTiny(n: number): Promise<void> {
-  for (let d = 0; d < Math.ceil(n / 100); d++) await mkdir(join(root, `d${d}`), { recursive: true });
-  const all: Promise<void>[] = [];
-  for (let i = 0; i < n; i++) all.push(writeFile(join(root, `d${Math.floor(i / 100)}`, `f${i}.mp3`), `tiny ${i}`));
-  await Promise.all(all);
+  for (let i = 0; i < n; i++) {
+    const d = join(root, `d${Math.floor(i / 100)}`);
+    if (i % 100 === 0) mkdirSync(d, { recursive: true });
+    writeFileSync(join(d, `f${i}.mp3`), `tiny ${i}`);
+  }
 }
 
 describe('runSync with a library session', () => {
@@ -237,22 +240,24 @@ describe('runSync with a library session', () => {
       expect(remote.calls.put).toBe(0);
     });
 
-    it('a stop while the walk is under way (at the catalog’s first request) rejects and sends nothing', async () => {
+    it('a stop while the walk is under way (at its first batch) rejects, takes no further batch and sends nothing', async () => {
       await writeTiny(3000);
       const remote = new FakeRemote();
       const s = await session();
       const ac = new AbortController();
-      let walkedAtStop = -1;
-      // The walk starts before the catalog's first request; the index has learnt nothing of the files yet.
-      remote.onCall = () => {
-        if (!ac.signal.aborted) {
-          walkedAtStop = s.index.db.prepare('SELECT count(*) AS n FROM files').pluck().get() as number;
-          ac.abort();
-        }
-      };
+      // The walk hands its files over in batches (one per time slice); the stop comes with the first.
+      const realTake = SidesReader.prototype.take;
+      const take = vi.spyOn(SidesReader.prototype, 'take').mockImplementation(function (this: SidesReader, batch: Walked) {
+        ac.abort();
+        realTake.call(this, batch);
+      });
       const events: RunEvent[] = [];
-      await expect(runSync(s, opts(remote, events, { signal: ac.signal }))).rejects.toMatchObject({ name: 'AbortError' });
-      expect(walkedAtStop).toBe(0);
+      try {
+        await expect(runSync(s, opts(remote, events, { signal: ac.signal }))).rejects.toMatchObject({ name: 'AbortError' });
+        expect(take).toHaveBeenCalledTimes(1);
+      } finally {
+        take.mockRestore();
+      }
       checkStream(events);
       expect(events.at(-1)).toMatchObject({ type: 'run-ended', totals: { interrupted: true } });
       expect(events.some((e) => e.type === 'planned')).toBe(false);
@@ -265,7 +270,7 @@ describe('runSync with a library session', () => {
       const s = await session();
       await runSync(s, opts(remote));
       // Every file changes: each must be hashed before planning.
-      await writeTiny(200).then(() => Promise.all(Array.from({ length: 200 }, (_, i) => writeFile(join(root, `d${Math.floor(i / 100)}`, `f${i}.mp3`), `changed ${i}!`))));
+      for (let i = 0; i < 200; i++) writeFileSync(join(root, `d${Math.floor(i / 100)}`, `f${i}.mp3`), `changed ${i}!`);
       remote.resetCounts();
       const ac = new AbortController();
       let hashed = 0;
