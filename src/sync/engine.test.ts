@@ -20,7 +20,7 @@ import { runSync, SCOPE_LIMIT, type RunOptions } from './engine.js';
 import type { RunEvent } from './events.js';
 import { MUSIC_PREFIX } from './layout.js';
 import { SidesReader } from './sides.js';
-import type { Walked } from '../library/walk.js';
+import { TreeWalk, type Walked } from '../library/walk.js';
 
 let dir: string;
 let root: string;
@@ -241,11 +241,17 @@ describe('runSync with a library session', () => {
     });
 
     it('a stop while the walk is under way (at its first batch) rejects, takes no further batch and sends nothing', async () => {
-      await writeTiny(3000);
+      await writeTiny(1000);
       const remote = new FakeRemote();
       const s = await session();
       const ac = new AbortController();
-      // The walk hands its files over in batches (one per time slice); the stop comes with the first.
+      // The walk works in time slices and hands over a batch after each: here
+      // every slice ends after one folder (of 100 files), and the stop comes
+      // with the first batch, so a walk that did not heed it would hand over nine more.
+      const realRun = TreeWalk.prototype.run;
+      const slices = vi.spyOn(TreeWalk.prototype, 'run').mockImplementation(function (this: TreeWalk) {
+        return realRun.call(this, -1);
+      });
       const realTake = SidesReader.prototype.take;
       const take = vi.spyOn(SidesReader.prototype, 'take').mockImplementation(function (this: SidesReader, batch: Walked) {
         ac.abort();
@@ -255,8 +261,10 @@ describe('runSync with a library session', () => {
       try {
         await expect(runSync(s, opts(remote, events, { signal: ac.signal }))).rejects.toMatchObject({ name: 'AbortError' });
         expect(take).toHaveBeenCalledTimes(1);
+        expect(take.mock.calls[0]?.[0].length).toBe(100);
       } finally {
         take.mockRestore();
+        slices.mockRestore();
       }
       checkStream(events);
       expect(events.at(-1)).toMatchObject({ type: 'run-ended', totals: { interrupted: true } });
