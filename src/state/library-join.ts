@@ -64,8 +64,9 @@ export class LibraryJoin {
     const rows = under
       ? (cached(
           this.db,
-          `SELECT path, size, mtime_ms, inode, md5, audio_hash FROM files, json_each(?) u
-           WHERE path = u.value OR substr(path, 1, length(u.value) + 1) = u.value || '/'`,
+          // json_each has `key` and `path` columns of its own: the table's are named in full.
+          `SELECT path, size, mtime_ms, inode, md5, audio_hash FROM files WHERE EXISTS (SELECT 1 FROM json_each(?) u
+           WHERE files.path = u.value OR substr(files.path, 1, length(u.value) + 1) = u.value || '/')`,
         )
           .raw()
           .iterate(JSON.stringify(under)) as Iterable<IndexRow>)
@@ -77,9 +78,9 @@ export class LibraryJoin {
   mirroredUnder(under: readonly string[]): MirrorObject[] {
     const rows = cached(
       this.db,
-      `SELECT ${LEAN_COLUMNS} FROM remote_objects, json_each(?) u
-       WHERE remote = ? AND (key = ? || u.value OR substr(key, 1, length(?) + length(u.value) + 1) = ? || u.value || '/')`,
-    ).all(JSON.stringify(under), this.remote, this.prefix, this.prefix, this.prefix) as MirrorRow[];
+      `SELECT ${LEAN_COLUMNS} FROM remote_objects WHERE remote = ? AND EXISTS (SELECT 1 FROM json_each(?) u
+       WHERE remote_objects.key = ? || u.value OR substr(remote_objects.key, 1, length(?) + length(u.value) + 1) = ? || u.value || '/')`,
+    ).all(this.remote, JSON.stringify(under), this.prefix, this.prefix, this.prefix) as MirrorRow[];
     return rows.map(mirrorObject);
   }
 }

@@ -30,3 +30,25 @@ describe('acquireRunLock', () => {
     release();
   });
 });
+
+describe('acquireRunLock within one process', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cs-lock-'));
+
+  it('refuses a second taker in the same process (two sessions of a service), and frees the lock on release', () => {
+    const file = join(dir, 'c.lock');
+    const release = acquireRunLock(file, '/music');
+    expect(() => acquireRunLock(file, '/music')).toThrow(new RegExp(`another cratesync run \\(pid ${process.pid}\\) is working on /music`));
+    expect(existsSync(file)).toBe(true);
+    release();
+    acquireRunLock(file, '/music')();
+  });
+
+  it('takes over a lock with this pid that this process does not hold (left by an earlier process with the same pid)', () => {
+    const file = join(dir, 'd.lock');
+    writeFileSync(file, `${process.pid}\n`);
+    const release = acquireRunLock(file, '/music');
+    expect(readFileSync(file, 'utf8').trim()).toBe(String(process.pid));
+    release();
+    expect(existsSync(file)).toBe(false);
+  });
+});

@@ -6,18 +6,32 @@
  * downloads) belongs to no one and can be cleared.
  */
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { CratesyncError } from '../errors.js';
+
+/**
+ * The locks this process holds. A lock file with this process's pid that is
+ * not among them was left by an earlier process that had the same pid (a
+ * container restarted); one that is among them belongs to another session of
+ * this process (the service), and is refused like any live owner's.
+ */
+const held = new Set<string>();
 
 /** acquireRunLock takes the lock at `file` or throws CratesyncError naming the run that holds it; returns the release. */
 export function acquireRunLock(file: string, what: string): () => void {
+  const key = resolve(file);
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       writeFileSync(file, `${process.pid}\n`, { flag: 'wx' });
-      return () => rmSync(file, { force: true });
+      held.add(key);
+      return () => {
+        held.delete(key);
+        rmSync(file, { force: true });
+      };
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw new CratesyncError(`${file}: cannot take the run lock: ${(err as Error).message}`, { cause: err });
       const pid = Number.parseInt(readFileSync(file, 'utf8'), 10);
-      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && alive(pid)) {
+      if (Number.isInteger(pid) && pid > 0 && (pid === process.pid ? held.has(key) : alive(pid))) {
         // The pid may also have been reused by another program after a crash: say how to clear it.
         throw new CratesyncError(`another cratesync run (pid ${pid}) is working on ${what}; wait for it to end (if none is running, delete ${file})`);
       }
