@@ -16,7 +16,7 @@
  *   progress back); `whenHeld(n)` resolves once `n` calls are waiting.
  */
 import { createHash } from 'node:crypto';
-import { readFile, rm, writeFile } from 'node:fs/promises';
+import { readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { AccessDeniedError, ChecksumError, FileError, NotFoundError } from '../../src/errors.js';
 import type { RemoteObject } from '../../src/core/remote-object.js';
 import type { CopyOptions, ListOptions, NameRules, PutBody, Remote, TransferOptions, TransferResult } from '../../src/remote/remote.js';
@@ -187,6 +187,11 @@ export class FakeRemote implements Remote {
         throw new FileError('path' in body ? body.path : key, (err as Error).message, { cause: err });
       }
       await this.moveBytes('put', key, data.length, progress, options.signal);
+      // As a real remote streams the file, it sees one that changed while it was sent: nothing is stored.
+      if ('path' in body) {
+        const now = await stat(body.path).catch(() => undefined);
+        if (now?.size !== data.length) throw new FileError(body.path, 'changed while it was sent; nothing stored');
+      }
       const md5 = md5Of(data);
       if (options.expectMd5 && md5 !== options.expectMd5.toLowerCase()) {
         throw new ChecksumError(`${this.url}/${key}: sent bytes with MD5 ${md5}, expected ${options.expectMd5}`);
