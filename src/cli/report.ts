@@ -95,9 +95,9 @@ export function renderStatus(where: { library: string; remote: string }, r: Sync
 
 /**
  * resultJson yields the --json document of push, pull, sync and status, in
- * pieces of about 64 KiB: an initial push of 100,000 files lists 100,000
- * actions, and the whole text (with the objects it was made from) would be
- * the run's biggest allocation. Its `actions` leave out identical files
+ * pieces of about 64 KiB: an initial push lists one action per file, and the
+ * whole text (with the objects it was made from) would be the run's biggest
+ * allocation. Its `actions` leave out identical files
  * (counted in `summary.unchanged`) unless `all`; each action is one line.
  */
 export function* resultJson(command: Direction | 'status', where: { library: string; remote: string }, r: SyncResult, all = false): Generator<string> {

@@ -33,8 +33,8 @@ export class LibraryJoin {
     private readonly prefix: string,
   ) {
     // One statement per batch, its paths bound as one JSON array: a keyed
-    // lookup per file would cost twice as much in calls into SQLite. Hashes are
-    // read only for the files that are not identical to their object.
+    // lookup per file would spend more on calls into SQLite than on the
+    // lookups. Hashes are read only for the files not identical to their object.
     this.join = cached(
       db,
       `SELECT j.key, f.size, f.mtime_ms, f.inode, r.md5 IS f.md5 AS same, r.key IS NOT NULL,

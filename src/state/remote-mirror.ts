@@ -128,7 +128,7 @@ export class RemoteMirror {
 
   /**
    * The mirrored objects with only what planning needs (key, size, ETag or
-   * mtime, hashes), streamed: at 100,000 objects, tags and log bookkeeping
+   * mtime, hashes), streamed: at library scale, tags and log bookkeeping
    * would be most of a run's memory.
    */
   *lean(): Iterable<MirrorObject> {

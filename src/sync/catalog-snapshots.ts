@@ -33,11 +33,10 @@ import { describe } from '../errors.js';
 
 /**
  * A writer that has folded in this many logs since the newest snapshot it
- * knows writes a new one. Reading a log costs a request (~10–50 ms each on a
- * real bucket, 8 at once); writing a snapshot costs the whole catalog once
- * (a few MB at 100,000 objects). At 200, a machine joining reads at most a
- * few seconds' worth of logs after the snapshot, and the snapshot's cost is
- * spread over 200 runs.
+ * knows writes a new one. Reading a log costs a request (a few at once);
+ * writing a snapshot costs the whole catalog once. At this count a machine
+ * joining reads only a few seconds' worth of logs after the snapshot, and the
+ * snapshot's cost is spread over as many runs.
  */
 export const SNAPSHOT_EVERY_LOGS = 200;
 

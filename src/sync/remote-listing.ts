@@ -29,7 +29,7 @@ export interface ListedObject extends RemoteObject {
 
 /**
  * foldMusic keys the objects under `music/` by NFC library path, setting each
- * one's `path` in place (no copies: at 100,000 objects they add up). When two
+ * one's `path` in place (no copies: at library scale they add up). When two
  * keys are one name after NFC normalisation (left by tools that do not
  * normalise), the NFC spelling wins and the other is reported. Keys whose
  * path a library walk would never produce (a hidden folder such as the

@@ -300,8 +300,8 @@ async function upload(a: UploadAction | CopyRemoteAction | ConflictAction, ctx: 
   if (!file) throw new FileError(a.path, 'vanished before upload');
   let kept = false;
   // What hashing a fresh file learnt stays with this upload (a retry need not
-  // read the file again), not with the file: at 100,000 files, hashes and
-  // tags kept on every file sent were a third of the heap.
+  // read the file again), not with the file: hashes and tags kept on every
+  // file sent were a large share of the heap of a big initial push.
   let learnt: FileRecord | undefined;
   // Until the upload is confirmed the object's state is unknown: a failed one
   // may have left nothing, or the old version, so the mirror forgets it.

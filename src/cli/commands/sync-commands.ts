@@ -111,7 +111,7 @@ async function syncCommand(
     }
     const where = { library: root, remote: remote.url };
     if (json) {
-      // In pieces, each taken before the next is made: 100,000 actions make 20 MB.
+      // In pieces, each taken before the next is made: a plan of a whole library is tens of megabytes as text.
       for (const chunk of resultJson(command, where, result, Boolean(ctx.global.verbose))) {
         io.stdout.write(chunk);
         await io.stdout.drained?.();

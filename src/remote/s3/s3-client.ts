@@ -1,6 +1,6 @@
 /**
  * Making the S3 client. The AWS SDK is imported here, lazily: loading it
- * costs ~90 ms of start-up, which runs against a folder remote should not pay.
+ * is a noticeable part of start-up, which runs against a folder remote should not pay.
  * Every other S3 module imports SDK *types* only and gets the command
  * classes from the {@link S3Connection} this module returns.
  */
@@ -140,7 +140,7 @@ export async function connectS3(options: S3ClientOptions): Promise<S3Connection>
   // explicit setting (e.g. =false to see it) is respected.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   // require, not import(): the SDK is CommonJS, and importing it from ESM first
-  // runs a lexer over every module to find its exports — half the load time.
+  // runs a lexer over every module to find its exports, a large share of the load time.
   const sdk = require('@aws-sdk/client-s3') as S3Sdk;
   const { NodeHttpHandler } = require('@smithy/node-http-handler') as typeof import('@smithy/node-http-handler');
   const agentOptions = { keepAlive: true, maxSockets: options.maxSockets, maxFreeSockets: options.maxSockets };
