@@ -62,6 +62,9 @@ export class FileError extends CratesyncError {
 /** A planned deletion exceeds the allowed share; nothing was deleted. */
 export class SafetyError extends CratesyncError {}
 
+/** A conditional write found the key not as the caller expected it (another writer stored it meanwhile). */
+export class PreconditionError extends CratesyncError {}
+
 /** What a refused delete would have done, and the limit it passed. */
 export interface DeleteLimitFacts {
   /** The command: push, pull or sync. */

@@ -42,6 +42,13 @@ export interface TransferOptions {
   onProgress?: (bytes: number) => void;
   /** Hex MD5 the content must have; a mismatch is a ChecksumError. */
   expectMd5?: string;
+  /**
+   * put only: store only when no object is at the key, atomically; when one
+   * is, throw PreconditionError and leave it as it is. A server that ignores
+   * conditional writes (s3rver, older MinIO) stores anyway: this narrows a
+   * race between writers, it cannot close it everywhere.
+   */
+  ifAbsent?: boolean;
 }
 
 /** Names a remote cannot hold, checked before anything is sent. */

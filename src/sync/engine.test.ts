@@ -374,6 +374,32 @@ describe('runSync with a library session', () => {
     checkActions(events);
   });
 
+  it('two machines pushing one new path at once: the other version is kept in remote trash, not overwritten', async () => {
+    await writeTiny(3);
+    const remote = new FakeRemote();
+    const s = await session();
+    const key = `${MUSIC_PREFIX}d0/f1.mp3`;
+    const theirs = Buffer.from('their version of f1');
+    let planted = false;
+    // The other machine's upload lands after this run planned the path as new, before its own put.
+    remote.onCall = (method, k) => {
+      if (method === 'put' && k === key && !planted) {
+        planted = true;
+        remote.plant(key, theirs);
+      }
+    };
+    const events: RunEvent[] = [];
+    const r = await runSync(s, opts(remote, events));
+    expect(r.exec?.failed).toEqual([]);
+    expect((await remote.read(key)).toString()).toBe('tiny 1');
+    const kept = remote.keys('.cratesync/trash/').filter((k) => k.endsWith('/d0/f1.mp3'));
+    expect(kept).toHaveLength(1);
+    expect((await remote.read(kept[0] as string)).equals(theirs)).toBe(true);
+    const said = events.filter((e) => e.type === 'problem' && e.source === 'transfer');
+    expect(said).toHaveLength(1);
+    expect(r.problems.map((p) => p.path)).toEqual(['d0/f1.mp3']);
+  });
+
   it('a fatal error stops the run: no more transfers, exec.fatal and run-ended say why', async () => {
     await writeTiny(10);
     const remote = new FakeRemote();

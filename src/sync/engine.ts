@@ -221,6 +221,7 @@ export async function runSync(session: LibrarySession, o: RunOptions): Promise<S
           transfers: o.transfers,
           buffers: session.buffers,
           events,
+          report: (p) => report('transfer', [p]),
           signal,
           stats: { hashed: 0 },
           // Nothing the mirror knows changed this run, and the last one ended cleanly.

@@ -14,7 +14,7 @@ import type { Problem } from '../library/walk.js';
 export type Phase = 'scan' | 'list' | 'compare' | 'transfer' | 'trash';
 
 /** Where a problem was met. */
-export type ProblemSource = 'scan' | 'hash' | 'catalog' | 'listing' | 'names' | 'publish';
+export type ProblemSource = 'scan' | 'hash' | 'catalog' | 'listing' | 'names' | 'publish' | 'transfer';
 
 /** Totals of a run as it ended, for `run-ended`. */
 export interface RunTotals {

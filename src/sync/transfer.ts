@@ -22,7 +22,8 @@ import type { SyncRecords, SyncRecord } from '../state/sync-records.js';
 import type { LocalFile } from '../library/scan.js';
 import type { Action, ConflictAction, CopyLocalAction, CopyRemoteAction, DownloadAction, MoveLocalAction, Plan, UploadAction } from './plan.js';
 import type { RunEmitter } from './events.js';
-import { ChecksumError, classify, describe, FileError } from '../errors.js';
+import type { Problem } from '../library/walk.js';
+import { ChecksumError, classify, describe, FileError, PreconditionError } from '../errors.js';
 import { parseEtag } from '../core/etag.js';
 import { withRetry } from '../core/retry.js';
 import { forEachLimit } from '../core/concurrency.js';
@@ -50,6 +51,8 @@ export interface ExecContext {
   /** Buffers for fresh files read whole to be hashed and sent; bounds the memory they hold. */
   buffers: BufferPool;
   events: RunEmitter;
+  /** Reports a problem met while carrying out the plan (counted with the run's warnings). */
+  report(p: Problem): void;
   /** The action being carried out (its index in the plan): set on each action's own copy of the context. */
   id: number;
   signal: AbortSignal;
@@ -299,6 +302,9 @@ async function upload(a: UploadAction | CopyRemoteAction | ConflictAction, ctx: 
   const file = ctx.local.get(a.path);
   if (!file) throw new FileError(a.path, 'vanished before upload');
   let kept = false;
+  // A key the plan found free is created only while it still is: another
+  // writer may have stored it since (two machines pushing one path at once).
+  let ifAbsent = !replaces;
   // What hashing a fresh file learnt stays with this upload (a retry need not
   // read the file again), not with the file: hashes and tags kept on every
   // file sent were a large share of the heap of a big initial push.
@@ -313,8 +319,19 @@ async function upload(a: UploadAction | CopyRemoteAction | ConflictAction, ctx: 
     }
     const out = await outgoing(file, learnt, ctx, signal);
     learnt ??= out.learnt;
+    const put = () => ctx.remote.put(a.key, out.body, { expectMd5: out.md5, onProgress, signal, ...(ifAbsent ? { ifAbsent } : {}) });
     try {
-      return await ctx.remote.put(a.key, out.body, { expectMd5: out.md5, onProgress, signal });
+      try {
+        return await put();
+      } catch (err) {
+        if (!(err instanceof PreconditionError) || !ifAbsent) throw err;
+        // Theirs goes to remote trash, as any version this run replaces; then ours is stored.
+        await keepRemoteVersion(ctx.remote, ctx.stamp, a.key);
+        ifAbsent = false;
+        kept = true;
+        ctx.report({ path: a.path, message: `another writer stored this path during the run; their version is kept in the remote trash (batch ${ctx.stamp})` });
+        return await put();
+      }
     } catch (err) {
       // A mismatch may mean the file changed since it was hashed: take it as
       // fresh again, so that the retry hashes and sends what is there now.

@@ -17,7 +17,7 @@
  */
 import { createHash } from 'node:crypto';
 import { readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { AccessDeniedError, ChecksumError, FileError, NotFoundError } from '../../src/errors.js';
+import { AccessDeniedError, ChecksumError, FileError, NotFoundError, PreconditionError } from '../../src/errors.js';
 import type { RemoteObject } from '../../src/core/remote-object.js';
 import type { CopyOptions, ListOptions, NameRules, PutBody, Remote, TransferOptions, TransferResult } from '../../src/remote/remote.js';
 
@@ -136,6 +136,13 @@ export class FakeRemote implements Remote {
   }
 
   /** Keys stored now, sorted by UTF-8 bytes. */
+  /** plant stores `data` at `key` as another writer would, past every hold and failure. */
+  plant(key: string, data: Uint8Array): void {
+    const buf = Buffer.from(data);
+    const md5 = md5Of(buf);
+    this.objects.set(key, { data: buf, md5, mtime: new Date() });
+  }
+
   keys(prefix = ''): string[] {
     return [...this.objects.keys()].filter((k) => k.startsWith(prefix)).sort(byBytes);
   }
@@ -196,6 +203,7 @@ export class FakeRemote implements Remote {
       if (options.expectMd5 && md5 !== options.expectMd5.toLowerCase()) {
         throw new ChecksumError(`${this.url}/${key}: sent bytes with MD5 ${md5}, expected ${options.expectMd5}`);
       }
+      if (options.ifAbsent && this.objects.has(key)) throw new PreconditionError(`${this.url}/${key}: another writer stored this key meanwhile`);
       this.objects.set(key, { data, md5, mtime: new Date() });
       return { size: data.length, md5, etag: md5 };
     } catch (err) {

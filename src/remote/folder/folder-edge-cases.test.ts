@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, readdir, rm, stat, symlink, writeFile } from 'node:fs/p
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { FileError, NotFoundError, UnreachableError } from '../../errors.js';
+import { FileError, NotFoundError, PreconditionError, UnreachableError } from '../../errors.js';
 import { FolderRemote } from './folder-remote.js';
 
 let dir: string;
@@ -18,6 +18,16 @@ const keys = async (remote: FolderRemote, prefix = '') => {
 };
 
 describe('FolderRemote specifics', () => {
+  it('put ifAbsent creates a free key, and on a taken one throws PreconditionError leaving it as it was', async () => {
+    const remote = new FolderRemote(path.join(dir, 'r'));
+    await remote.put('a/x.mp3', { data: Buffer.from('mine') }, { ifAbsent: true });
+    await expect(remote.put('a/x.mp3', { data: Buffer.from('theirs') }, { ifAbsent: true })).rejects.toBeInstanceOf(PreconditionError);
+    expect((await remote.read('a/x.mp3')).toString()).toBe('mine');
+    expect(await keys(remote)).toEqual(['a/x.mp3']);
+    await remote.put('a/x.mp3', { data: Buffer.from('theirs') });
+    expect((await remote.read('a/x.mp3')).toString()).toBe('theirs');
+  });
+
   it('treats a missing root as empty, creates it on put, or refuses with createRoot: false', async () => {
     const root = path.join(dir, 'a', 'b');
     expect(await keys(new FolderRemote(root))).toEqual([]);

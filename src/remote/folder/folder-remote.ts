@@ -17,7 +17,7 @@
  */
 import { createHash } from 'node:crypto';
 import { constants as fsc, lstatSync } from 'node:fs';
-import { copyFile, lstat, mkdir, open, opendir, rename, rm, rmdir, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { copyFile, link, lstat, mkdir, open, opendir, rename, rm, rmdir, stat, unlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import {
@@ -26,6 +26,7 @@ import {
   CratesyncError,
   FileError,
   NotFoundError,
+  PreconditionError,
   UnreachableError,
 } from '../../errors.js';
 import { fileError, oneChunk, Progress, READ_CHUNK, readLocal, syncDir, writeAll } from '../local-io.js';
@@ -180,7 +181,16 @@ export class FolderRemote implements Remote {
       if (options.expectMd5 && md5 !== options.expectMd5.toLowerCase()) {
         throw new ChecksumError(`${this.describeKey(key)}: read bytes with MD5 ${md5}, expected ${options.expectMd5}`);
       }
-      await rename(tmp, dest);
+      if (options.ifAbsent) {
+        // link() fails when the name is taken, where rename() would replace it: a create that cannot clobber.
+        try {
+          await link(tmp, dest);
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new PreconditionError(`${this.describeKey(key)}: another writer stored this key meanwhile`);
+          throw err;
+        }
+        await rm(tmp, { force: true });
+      } else await rename(tmp, dest);
       await syncDir(dir);
       return { size, md5 };
     } catch (err) {

@@ -5,15 +5,7 @@
  * for --verbose; it holds no secret either: responses never echo the secret
  * key).
  */
-import {
-  AccessDeniedError,
-  ChecksumError,
-  CratesyncError,
-  NotFoundError,
-  TransientError,
-  UnreachableError,
-  RETRYABLE_CODES,
-} from '../../errors.js';
+import { AccessDeniedError, ChecksumError, CratesyncError, NotFoundError, PreconditionError, RETRYABLE_CODES, TransientError, UnreachableError } from '../../errors.js';
 import type { S3Timeouts } from './s3-client.js';
 
 /** What was being done, for the message. */
@@ -105,6 +97,9 @@ export function mapS3Error(err: unknown, ctx: S3ErrorContext): unknown {
       return new UnreachableError(`bucket ${ctx.bucket} is in another region: set --region or AWS_REGION`, opts);
     case 'NoSuchKey':
       return new NotFoundError(ctx.key ?? ctx.where);
+    case 'PreconditionFailed':
+    case 'ConditionalRequestConflict':
+      return new PreconditionError(`${ctx.op} ${ctx.where}: another writer stored this key meanwhile (${code})`, opts);
   }
   if (code === 'AccessDenied' || code === 'AllAccessDisabled' || status === 403) {
     return new AccessDeniedError(`access denied to ${ctx.where} (${ctx.op}): check the credentials and the bucket policy`, opts);

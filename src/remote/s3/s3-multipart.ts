@@ -57,6 +57,8 @@ export interface MultipartJob {
   retry: RetryPolicy;
   signal?: AbortSignal;
   progress: Progress;
+  /** Complete only when no object is at the key (If-None-Match: *; see Remote.put). */
+  ifAbsent?: boolean;
   /** Maps an SDK error of operation `op` to ours (see s3-errors.ts). */
   mapError: (err: unknown, op: string) => unknown;
 }
@@ -235,6 +237,7 @@ async function complete(job: MultipartJob, uploadId: string, etags: string[]): P
             Key: job.key,
             UploadId: uploadId,
             MultipartUpload: { Parts: etags.map((ETag, i) => ({ ETag, PartNumber: i + 1 })) },
+            ...(job.ifAbsent ? { IfNoneMatch: '*' } : {}),
           }),
           { abortSignal: job.signal },
         );

@@ -51,6 +51,8 @@ export interface SinglePutJob {
   md5: string;
   progress: Progress;
   signal?: AbortSignal;
+  /** Store only when no object is at the key (If-None-Match: *; see Remote.put). */
+  ifAbsent?: boolean;
 }
 
 /**
@@ -83,6 +85,7 @@ export async function putSingle(job: SinglePutJob): Promise<TransferResult> {
         ContentLength: size,
         ContentMD5: md5Base64(md5),
         Metadata: { md5 },
+        ...(job.ifAbsent ? { IfNoneMatch: '*' } : {}),
       }),
       // Only large bodies and streams take options: passing options turns off
       // the SDK's middleware cache (cacheMiddleware), whose rebuild per request

@@ -159,9 +159,9 @@ export class S3Remote implements Remote {
     const progress = new Progress(options.onProgress);
     try {
       const { size, md5 } = await measure(body, options.expectMd5, options.signal);
-      if (size >= this.o.multipartThreshold) return await this.putMultipart(key, body, size, md5, progress, options.signal);
+      if (size >= this.o.multipartThreshold) return await this.putMultipart(key, body, size, md5, progress, options.signal, options.ifAbsent);
       const conn = await this.connection();
-      const job = { conn, bucket: this.bucket, key: this.prefix + key, label: this.objectUrl(key), body, size, md5, progress };
+      const job = { conn, bucket: this.bucket, key: this.prefix + key, label: this.objectUrl(key), body, size, md5, progress, ...(options.ifAbsent ? { ifAbsent: true } : {}) };
       if ('path' in body && size <= IN_MEMORY_MAX) {
         // Small files go as one buffer, read synchronously, within the memory budget:
         // a stream costs a dozen thread-pool round trips and socket writes per file,
@@ -183,7 +183,7 @@ export class S3Remote implements Remote {
     }
   }
 
-  private async putMultipart(key: string, body: PutBody, size: number, md5: string, progress: Progress, signal?: AbortSignal): Promise<TransferResult> {
+  private async putMultipart(key: string, body: PutBody, size: number, md5: string, progress: Progress, signal?: AbortSignal, ifAbsent?: boolean): Promise<TransferResult> {
     const conn = await this.connection();
     const source = 'data' in body ? dataSource(body.data) : await fileSource(body.path, size);
     try {
@@ -200,6 +200,7 @@ export class S3Remote implements Remote {
         retry: this.o.retry,
         ...(signal ? { signal } : {}),
         progress,
+        ...(ifAbsent ? { ifAbsent } : {}),
         mapError: (err, op) => this.mapError(err, op, key),
       });
       return { size, md5, etag };
