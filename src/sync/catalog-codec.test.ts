@@ -3,7 +3,7 @@
  * entry counts bounded before the content is trusted, a gzip bomb refused
  * without being inflated in full.
  */
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import {
@@ -16,8 +16,12 @@ import {
   MAX_LOG_ENTRIES,
   snapshotKey,
   type SnapshotDoc,
+  loadCodec,
 } from './catalog-codec.js';
 import { gzipBomb } from '../../test/support/gzip-bomb.js';
+
+// Decoding catalog objects needs the validators loaded (see loadCodec).
+beforeAll(loadCodec);
 
 const MD5 = createHash('md5').update('x').digest('hex');
 const raw = (json: string) => gzipSync(json);

@@ -9,7 +9,6 @@
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { createGzip, gunzipSync, gzipSync } from 'node:zlib';
-import { z } from 'zod';
 import type { Tags } from '../core/tags.js';
 import { CratesyncError, describe } from '../errors.js';
 import { META_PREFIX, MUSIC_PREFIX } from './layout.js';
@@ -91,76 +90,6 @@ export interface SnapshotDoc {
   entries: SnapshotEntry[];
 }
 
-const text = (max: number) => z.string().max(max);
-const md5 = z.string().regex(/^[0-9a-f]{32}$/, 'not an MD5 (32 hex digits)');
-const musicKey = z
-  .string()
-  .min(MUSIC_PREFIX.length + 1)
-  .max(1024)
-  .refine((k) => k.startsWith(MUSIC_PREFIX), `not under ${MUSIC_PREFIX}`);
-/** ms since the epoch: a finite, non-negative number (JSON's 1e400 parses as Infinity). */
-const time = z.number().nonnegative();
-const count = (max: number) => z.int().nonnegative().max(max);
-const logKeySchema = z
-  .string()
-  .max(512)
-  .refine((k) => k.startsWith(LOG_PREFIX) && logTime(k) !== undefined, 'not a catalog log key');
-
-/**
- * Tags are only ever shown and compared, never trusted for anything else: a
- * known field of the wrong type or size is dropped (not the whole log, which
- * a tag read oddly from one file must not cost), unknown fields too.
- */
-const tag = <T extends z.ZodType>(t: T) => t.optional().catch(undefined);
-const tagsSchema = z
-  .object({
-    title: tag(text(4096)),
-    artist: tag(text(4096)),
-    album: tag(text(4096)),
-    albumArtist: tag(text(4096)),
-    genre: tag(text(4096)),
-    year: tag(z.number()),
-    track: tag(z.number()),
-    disc: tag(z.number()),
-    bpm: tag(z.number()),
-    rating: tag(z.number()),
-    comment: tag(text(16_384)),
-    durationSec: tag(z.number()),
-  })
-  .transform((t) => Object.fromEntries(Object.entries(t).filter(([, v]) => v !== undefined)))
-  .optional()
-  .catch(undefined);
-
-const putFields = {
-  key: musicKey,
-  size: count(Number.MAX_SAFE_INTEGER),
-  md5: md5.optional(),
-  etag: text(128).optional(),
-  audioHash: z.string().regex(/^[0-9a-f]{64}$/, 'not an audio hash (64 hex digits)').optional(),
-  tags: tagsSchema,
-  at: time,
-};
-
-const entrySchema = z.discriminatedUnion('op', [
-  z.object({ op: z.literal('put'), ...putFields }),
-  z.object({ op: z.literal('del'), key: musicKey, at: time }),
-]);
-
-const logSchema = z.object({
-  v: z.literal(1),
-  writer: text(256),
-  entries: z.array(entrySchema).max(MAX_LOG_ENTRIES),
-});
-
-const snapshotSchema = z.object({
-  v: z.literal(1),
-  kind: z.literal('snapshot'),
-  writer: text(256),
-  covers: logKeySchema,
-  logs: z.array(logKeySchema).max(MAX_LOG_ENTRIES),
-  entries: z.array(z.object({ ...putFields, writer: text(256), log: logKeySchema })).max(MAX_SNAPSHOT_ENTRIES),
-});
-
 /** logStamp is the sortable time part of a catalog key: `20261120T230358618Z`. */
 export function logStamp(ms: number): string {
   return new Date(ms).toISOString().replace(/[-:.]/g, '');
@@ -239,7 +168,7 @@ export async function encodeSnapshotPaged(head: Omit<SnapshotDoc, 'entries'>, ne
  */
 export function decodeLog(buf: Buffer, key: string): LogDoc {
   const doc = inflate(buf, `catalog log ${key}`, MAX_LOG_BYTES, MAX_LOG_ENTRIES);
-  return check(logSchema, doc, `catalog log ${key}`) as LogDoc;
+  return codec().check(codec().schemas.log, doc, `catalog log ${key}`) as LogDoc;
 }
 
 /**
@@ -250,7 +179,7 @@ export function decodeLog(buf: Buffer, key: string): LogDoc {
  */
 export function decodeSnapshot(buf: Buffer, key: string): SnapshotDoc {
   const what = `catalog snapshot ${key}`;
-  const doc = check(snapshotSchema, inflate(buf, what, MAX_SNAPSHOT_BYTES, MAX_SNAPSHOT_ENTRIES), what) as SnapshotDoc;
+  const doc = codec().check(codec().schemas.snapshot, inflate(buf, what, MAX_SNAPSHOT_BYTES, MAX_SNAPSHOT_ENTRIES), what) as SnapshotDoc;
   const bad = (why: string) => new CratesyncError(`${what}: ${why}; skipped`);
   if (logTime(key) !== logTime(doc.covers)) throw bad(`its name does not match the log it says it covers (${doc.covers})`);
   const late = doc.entries.find((e) => e.log > doc.covers) ?? doc.logs.find((l) => l > doc.covers);
@@ -285,14 +214,24 @@ function inflate(buf: Buffer, what: string, maxBytes: number, maxEntries: number
   return doc;
 }
 
-function check(schema: z.ZodType, doc: unknown, what: string): unknown {
-  const v = (doc as { v?: unknown } | null)?.v;
-  if (typeof doc === 'object' && doc !== null && v !== 1) {
-    throw new CratesyncError(`${what}: unknown version ${JSON.stringify(v)} (written by a newer cratesync?); skipped`);
-  }
-  const r = schema.safeParse(doc);
-  if (r.success) return r.data;
-  const issue = r.error.issues[0];
-  const where = issue?.path.length ? issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '') : 'document';
-  throw new CratesyncError(`${what}: ${where}: ${issue?.message ?? 'malformed'}; skipped`);
+type SchemaModule = typeof import('./catalog-schema.js');
+type Codec = { check: SchemaModule['check']; schemas: ReturnType<SchemaModule['makeSchemas']> };
+let loaded: Codec | undefined;
+
+/**
+ * loadCodec loads the validators of logs and snapshots (zod). Loading zod is
+ * a noticeable share of a run's start-up, and most runs (a no-op) decode no
+ * catalog object: only a run about to decode one pays for it. Call it before
+ * decodeLog or decodeSnapshot.
+ */
+export async function loadCodec(): Promise<void> {
+  if (loaded) return;
+  const m = await import('./catalog-schema.js');
+  const facts = { musicPrefix: MUSIC_PREFIX, logPrefix: LOG_PREFIX, logTime, maxLogEntries: MAX_LOG_ENTRIES, maxSnapshotEntries: MAX_SNAPSHOT_ENTRIES };
+  loaded ??= { check: m.check, schemas: m.makeSchemas(facts) };
+}
+
+function codec(): Codec {
+  if (!loaded) throw new Error('catalog codec used before loadCodec()');
+  return loaded;
 }

@@ -10,7 +10,7 @@ import type { MirrorObject, RemoteMirror } from '../state/remote-mirror.js';
 import type { CatalogState } from '../state/catalog-state.js';
 import type { Problem } from '../library/walk.js';
 import type { LogDoc } from './catalog-codec.js';
-import { decodeLog, LOG_PREFIX, logStamp, logTime, MAX_LOG_BYTES } from './catalog-codec.js';
+import { decodeLog, loadCodec, LOG_PREFIX, logStamp, logTime, MAX_LOG_BYTES } from './catalog-codec.js';
 import { entryObject, LOG_WINDOW_MS, MAX_CLOCK_SKEW_MS, supersedes } from './catalog-fold.js';
 import { ByteBudget } from '../remote/byte-budget.js';
 import { forEachLimit } from '../core/concurrency.js';
@@ -90,6 +90,7 @@ export async function readLogs(logs: readonly ListedLog[], o: ReadLogsInput): Pr
   };
   const inFlight: Array<Promise<Fetched>> = [];
   for (let i = 0; i < Math.min(READ_AHEAD, keys.length); i++) inFlight.push(fetch(keys[i]!));
+  await loadCodec();
   const suspects = new Map<string, MirrorObject[]>();
   for (let i = 0; i < keys.length; i++) {
     const { key } = keys[i]!;

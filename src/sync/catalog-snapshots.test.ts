@@ -5,7 +5,7 @@
  * `catalog compact` removes logs only once a snapshot holds them, and every
  * machine, fresh or behind, still sees every object the logs named.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { beforeAll, afterEach, describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -15,12 +15,15 @@ import { FolderRemote } from '../remote/folder/folder-remote.js';
 import { openStateDb, type Db } from '../state/state-db.js';
 import { RemoteMirror } from '../state/remote-mirror.js';
 import { RemoteCatalog } from './catalog.js';
-import { decodeSnapshot, encodeLog, encodeSnapshot, LOG_PREFIX, logKey, SNAP_PREFIX, snapshotKey, type CatalogEntry } from './catalog-codec.js';
+import { decodeSnapshot, encodeLog, encodeSnapshot, loadCodec, LOG_PREFIX, logKey, SNAP_PREFIX, snapshotKey, type CatalogEntry } from './catalog-codec.js';
 import { LOG_WINDOW_MS } from './catalog-fold.js';
 import { SNAPSHOT_EVERY_LOGS, writeSnapshot } from './catalog-snapshots.js';
 import { CatalogState } from '../state/catalog-state.js';
 import { compactCatalog } from './catalog-compact.js';
 import { foldMusic } from './remote-listing.js';
+
+// Decoding catalog objects needs the validators loaded (see loadCodec).
+beforeAll(loadCodec);
 
 const HOUR = 3_600_000;
 const dirs: string[] = [];

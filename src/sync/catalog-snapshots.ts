@@ -20,6 +20,7 @@ import type { Problem } from '../library/walk.js';
 import type { SnapshotDoc, SnapshotEntry } from './catalog-codec.js';
 import {
   decodeSnapshot,
+  loadCodec,
   encodeSnapshotPaged,
   LOG_PREFIX,
   logStamp,
@@ -78,7 +79,9 @@ export async function readNewestSnapshot(
       continue;
     }
     try {
-      const doc = decodeSnapshot(await remote.read(key, o.signal ? { signal: o.signal } : {}), key);
+      const buf = await remote.read(key, o.signal ? { signal: o.signal } : {});
+      await loadCodec();
+      const doc = decodeSnapshot(buf, key);
       if (o.after && doc.covers <= o.after) return undefined;
       return { key, doc };
     } catch (err) {

@@ -2,7 +2,7 @@
  * The remote catalog on a real (folder) remote with real state databases:
  * several writers, logs that land late, foreign writes, crash recovery.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { beforeAll, afterEach, describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -11,10 +11,13 @@ import { FolderRemote } from '../remote/folder/folder-remote.js';
 import { openStateDb, type Db } from '../state/state-db.js';
 import { RemoteMirror } from '../state/remote-mirror.js';
 import { RemoteCatalog } from './catalog.js';
-import { decodeLog, encodeLog, LOG_PREFIX, logKey, logStamp, logTime, type CatalogEntry } from './catalog-codec.js';
+import { decodeLog, encodeLog, loadCodec, LOG_PREFIX, logKey, logStamp, logTime, type CatalogEntry } from './catalog-codec.js';
 import { LOG_WINDOW_MS } from './catalog-fold.js';
 import { CratesyncError } from '../errors.js';
 import { foldMusic } from './remote-listing.js';
+
+// Decoding catalog objects needs the validators loaded (see loadCodec).
+beforeAll(loadCodec);
 
 /** A stand-in content MD5, one per name. */
 const MD5 = (c: string) => createHash('md5').update(c).digest('hex');

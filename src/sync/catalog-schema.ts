@@ -1,0 +1,103 @@
+/**
+ * The shapes of catalog logs and snapshots, validated with zod: every field of
+ * an object from a shared bucket is checked before it is folded in. Loaded
+ * lazily (see loadCodec in catalog-codec.ts).
+ */
+import { z } from 'zod';
+import { CratesyncError } from '../errors.js';
+
+/** What the shapes depend on, given by catalog-codec.ts (which imports this module lazily, not the other way). */
+export interface SchemaFacts {
+  musicPrefix: string;
+  logPrefix: string;
+  logTime(key: string): number | undefined;
+  maxLogEntries: number;
+  maxSnapshotEntries: number;
+}
+
+/** makeSchemas builds the validators of logs and snapshots. */
+export function makeSchemas(f: SchemaFacts): { log: z.ZodType; snapshot: z.ZodType } {
+  const text = (max: number) => z.string().max(max);
+  const md5 = z.string().regex(/^[0-9a-f]{32}$/, 'not an MD5 (32 hex digits)');
+  const musicKey = z
+    .string()
+    .min(f.musicPrefix.length + 1)
+    .max(1024)
+    .refine((k) => k.startsWith(f.musicPrefix), `not under ${f.musicPrefix}`);
+  /** ms since the epoch: a finite, non-negative number (JSON's 1e400 parses as Infinity). */
+  const time = z.number().nonnegative();
+  const count = (max: number) => z.int().nonnegative().max(max);
+  const logKeySchema = z
+    .string()
+    .max(512)
+    .refine((k) => k.startsWith(f.logPrefix) && f.logTime(k) !== undefined, 'not a catalog log key');
+
+  /**
+   * Tags are only ever shown and compared, never trusted for anything else: a
+   * known field of the wrong type or size is dropped (not the whole log, which
+   * a tag read oddly from one file must not cost), unknown fields too.
+   */
+  const tag = <T extends z.ZodType>(t: T) => t.optional().catch(undefined);
+  const tagsSchema = z
+    .object({
+      title: tag(text(4096)),
+      artist: tag(text(4096)),
+      album: tag(text(4096)),
+      albumArtist: tag(text(4096)),
+      genre: tag(text(4096)),
+      year: tag(z.number()),
+      track: tag(z.number()),
+      disc: tag(z.number()),
+      bpm: tag(z.number()),
+      rating: tag(z.number()),
+      comment: tag(text(16_384)),
+      durationSec: tag(z.number()),
+    })
+    .transform((t) => Object.fromEntries(Object.entries(t).filter(([, v]) => v !== undefined)))
+    .optional()
+    .catch(undefined);
+
+  const putFields = {
+    key: musicKey,
+    size: count(Number.MAX_SAFE_INTEGER),
+    md5: md5.optional(),
+    etag: text(128).optional(),
+    audioHash: z.string().regex(/^[0-9a-f]{64}$/, 'not an audio hash (64 hex digits)').optional(),
+    tags: tagsSchema,
+    at: time,
+  };
+
+  const entrySchema = z.discriminatedUnion('op', [
+    z.object({ op: z.literal('put'), ...putFields }),
+    z.object({ op: z.literal('del'), key: musicKey, at: time }),
+  ]);
+
+  const logSchema = z.object({
+    v: z.literal(1),
+    writer: text(256),
+    entries: z.array(entrySchema).max(f.maxLogEntries),
+  });
+
+  const snapshotSchema = z.object({
+    v: z.literal(1),
+    kind: z.literal('snapshot'),
+    writer: text(256),
+    covers: logKeySchema,
+    logs: z.array(logKeySchema).max(f.maxLogEntries),
+    entries: z.array(z.object({ ...putFields, writer: text(256), log: logKeySchema })).max(f.maxSnapshotEntries),
+  });
+  return { log: logSchema, snapshot: snapshotSchema };
+}
+
+/** check validates `doc` as a log or a snapshot; throws CratesyncError naming the first field out of shape. */
+export function check(schema: z.ZodType, doc: unknown, what: string): unknown {
+  const v = (doc as { v?: unknown } | null)?.v;
+  if (typeof doc === 'object' && doc !== null && v !== 1) {
+    throw new CratesyncError(`${what}: unknown version ${JSON.stringify(v)} (written by a newer cratesync?); skipped`);
+  }
+  const r = schema.safeParse(doc);
+  if (r.success) return r.data;
+  const issue = r.error.issues[0];
+  const where = issue?.path.length ? issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '') : 'document';
+  throw new CratesyncError(`${what}: ${where}: ${issue?.message ?? 'malformed'}; skipped`);
+}
