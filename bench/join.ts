@@ -23,7 +23,7 @@ import type { CountingProxy } from './counting-proxy.js';
 import { timed } from './measure.js';
 import type { BenchPaths } from './paths.js';
 import { runPhase, type PhaseContext } from './phase.js';
-import type { CountedPhase } from './report.js';
+import type { CountedPhase, JoinPull, JoinScenario } from './report.js';
 import { baseEnv, type Tool } from './tools.js';
 import { listPrefix, MUSIC_PREFIX } from './verify.js';
 
@@ -31,27 +31,7 @@ const DAY = 86_400_000;
 const BUCKET = 'bench-join';
 const SNAP_PREFIX = 'dj/.cratesync/catalog/snap/';
 
-/** A pull of this scenario: the phase with what it read of the catalog. */
-export interface JoinPull extends CountedPhase {
-  logsRead: number;
-  snapshotsRead: number;
-}
 
-export interface JoinScenario {
-  /** Runs (log objects) in the bucket before the writer's push. */
-  runs: number;
-  /** Time to write those logs and their objects into s3rver. */
-  seedMs: number;
-  /** The writer's push (reads every log, then writes the snapshot). */
-  writer?: JoinPull;
-  /** Snapshot objects after the writer's push. */
-  snapshots: number;
-  /** The fresh machine's pull. */
-  pull?: JoinPull;
-  files?: number;
-  valid: boolean;
-  problems: string[];
-}
 
 export interface JoinEnv {
   server: S3rver;

@@ -10,7 +10,6 @@
  * - join: a fresh machine joining a bucket of many runs reads one snapshot
  *   and at most 50 catalog logs.
  */
-import type { JoinScenario } from './join.js';
 import type { Traffic } from './counting-proxy.js';
 import type { RssProbe } from './measure.js';
 import type { ToolName } from './options.js';
@@ -224,4 +223,26 @@ export function renderReport(r: BenchResults): string {
     for (const x of problems) for (const p of x.list) lines.push(`  ${x.where}: ${p}`);
   }
   return `${lines.join('\n')}\n`;
+}
+
+/** A pull of this scenario: the phase with what it read of the catalog. */
+export interface JoinPull extends CountedPhase {
+  logsRead: number;
+  snapshotsRead: number;
+}
+
+export interface JoinScenario {
+  /** Runs (log objects) in the bucket before the writer's push. */
+  runs: number;
+  /** Time to write those logs and their objects into s3rver. */
+  seedMs: number;
+  /** The writer's push (reads every log, then writes the snapshot). */
+  writer?: JoinPull;
+  /** Snapshot objects after the writer's push. */
+  snapshots: number;
+  /** The fresh machine's pull. */
+  pull?: JoinPull;
+  files?: number;
+  valid: boolean;
+  problems: string[];
 }

@@ -11,7 +11,7 @@
  * - join: a fresh machine joining a bucket that many runs wrote reads one
  *   catalog snapshot and at most {@link JOIN_MAX_LOGS} logs.
  */
-import type { JoinScenario } from './join.js';
+import type { JoinScenario } from './report.js';
 import { SCALE_AWS_MAX } from './options.js';
 import type { ChangeRow, ChangeScenario, Comparison, ScaleScenario, Target } from './report.js';
 import { cpu, describe, rss, sec, setTable, size, table } from './tables.js';

@@ -1,7 +1,7 @@
 /** Parsers for flag values; each throws UsageError naming the flag. */
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
-import type { DeleteLimit } from '../sync/plan.js';
+import type { DeleteLimit } from '../sync/delete-limit.js';
 
 /** collect lets a flag repeat: `--include a --include b`. */
 export function collect(value: string, previous: string[] | undefined): string[] {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { foreignPathProblem, SkippedPaths, skippedName } from './names.js';
-import type { Problem } from './walk.js';
+import type { Problem } from '../core/problem.js';
 
 describe('the name policy of both sides', () => {
   it('rules out hidden names, the trash folder and download leftovers, whatever the component', () => {

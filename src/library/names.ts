@@ -6,7 +6,7 @@
  * case-insensitive file systems of Windows and macOS).
  */
 
-import type { Problem } from './walk.js';
+import type { Problem } from '../core/problem.js';
 
 const PLAIN_ASCII = /^[\x20-\x7e]*$/;
 

@@ -7,7 +7,8 @@
  */
 import { extname } from 'node:path';
 import type { FileIndex, FileRecord } from '../state/file-index.js';
-import type { Problem, WalkedFile } from './walk.js';
+import type { WalkedFile } from './walk.js';
+import type { Problem } from '../core/problem.js';
 import { hashBytes, hashFile } from './audio-hash.js';
 import { readFileSync } from 'node:fs';
 import { hasTags, readTags } from './tags.js';

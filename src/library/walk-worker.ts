@@ -6,7 +6,8 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { makeFilter, type FilterOptions } from './filter.js';
 import { describe } from '../errors.js';
-import { TreeWalk, Walked, type Problem, type WalkMessage } from './walk.js';
+import { TreeWalk, Walked, type WalkMessage } from './walk.js';
+import type { Problem } from '../core/problem.js';
 
 /** Files per message. */
 const CHUNK = 2048;

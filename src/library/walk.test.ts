@@ -10,7 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { foreignPathProblem } from './names.js';
 import { makeFilter } from './filter.js';
-import { walk as walkHere, walkBatches as batchesHere, Walked, type Problem } from './walk.js';
+import { walk as walkHere, walkBatches as batchesHere, Walked } from './walk.js';
+import type { Problem } from '../core/problem.js';
 
 // The compiled walk (`npm test` builds first): its worker script exists there.
 const compiled = (await import(new URL('../../dist/src/library/walk.js', import.meta.url).href)) as typeof import('./walk.js');

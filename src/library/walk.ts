@@ -17,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { PathFilter } from './filter.js';
 import { describe } from '../errors.js';
+import type { Problem } from '../core/problem.js';
 import { nfc, PART_FILE, skippedName } from './names.js';
 
 export interface WalkedFile {
@@ -29,10 +30,6 @@ export interface WalkedFile {
   inode: number;
 }
 
-export interface Problem {
-  path: string;
-  message: string;
-}
 
 /** nativeSep spells a '/'-separated relative path with this platform's separator. */
 const nativeSep = sep === '/' ? (rel: string) => rel : (rel: string) => rel.replaceAll('/', sep);

@@ -9,7 +9,7 @@
  */
 import type { Remote } from '../remote/remote.js';
 import type { Db } from '../state/state-db.js';
-import type { Problem } from '../library/walk.js';
+import type { Problem } from '../core/problem.js';
 import { CatalogState } from '../state/catalog-state.js';
 import { RemoteMirror } from '../state/remote-mirror.js';
 import { logTime } from './catalog-codec.js';

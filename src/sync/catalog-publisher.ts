@@ -8,7 +8,7 @@
 import type { Remote } from '../remote/remote.js';
 import type { RemoteMirror } from '../state/remote-mirror.js';
 import type { CatalogState } from '../state/catalog-state.js';
-import type { Problem } from '../library/walk.js';
+import type { Problem } from '../core/problem.js';
 import type { CatalogEntry, LogDoc } from './catalog-codec.js';
 import { encodeLog, logKey, logTime } from './catalog-codec.js';
 import { Batcher } from '../state/batcher.js';

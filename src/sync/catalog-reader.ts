@@ -8,7 +8,7 @@
 import type { Remote } from '../remote/remote.js';
 import type { MirrorObject, RemoteMirror } from '../state/remote-mirror.js';
 import type { CatalogState } from '../state/catalog-state.js';
-import type { Problem } from '../library/walk.js';
+import type { Problem } from '../core/problem.js';
 import type { LogDoc } from './catalog-codec.js';
 import { decodeLog, loadCodec, LOG_PREFIX, logStamp, logTime, MAX_LOG_BYTES } from './catalog-codec.js';
 import { entryObject, LOG_WINDOW_MS, MAX_CLOCK_SKEW_MS, supersedes } from './catalog-fold.js';

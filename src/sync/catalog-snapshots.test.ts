@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Problem } from '../library/walk.js';
+import type { Problem } from '../core/problem.js';
 import { FolderRemote } from '../remote/folder/folder-remote.js';
 import { openStateDb, type Db } from '../state/state-db.js';
 import { RemoteMirror } from '../state/remote-mirror.js';

@@ -16,7 +16,7 @@
 import type { Remote } from '../remote/remote.js';
 import type { MirrorObject, RemoteMirror } from '../state/remote-mirror.js';
 import type { CatalogState } from '../state/catalog-state.js';
-import type { Problem } from '../library/walk.js';
+import type { Problem } from '../core/problem.js';
 import type { SnapshotDoc, SnapshotEntry } from './catalog-codec.js';
 import {
   decodeSnapshot,

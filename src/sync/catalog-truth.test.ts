@@ -11,7 +11,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Remote } from '../remote/remote.js';
-import type { Problem } from '../library/walk.js';
+import type { Problem } from '../core/problem.js';
 import { FolderRemote } from '../remote/folder/folder-remote.js';
 import { S3Remote } from '../remote/s3/s3-remote.js';
 import { openStateDb, type Db } from '../state/state-db.js';

@@ -35,7 +35,7 @@
  */
 import type { Remote } from '../remote/remote.js';
 import type { Db } from '../state/state-db.js';
-import type { Problem } from '../library/walk.js';
+import type { Problem } from '../core/problem.js';
 import type { CatalogEntry } from './catalog-codec.js';
 import { hostname } from 'node:os';
 import { CatalogState } from '../state/catalog-state.js';

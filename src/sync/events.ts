@@ -9,7 +9,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Action, Direction } from './plan.js';
-import type { Problem } from '../library/walk.js';
+import type { Problem } from '../core/problem.js';
 
 export type Phase = 'scan' | 'list' | 'compare' | 'transfer' | 'trash';
 

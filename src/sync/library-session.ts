@@ -14,7 +14,7 @@ import { hostname } from 'node:os';
 import { dirname } from 'node:path';
 import type { Remote } from '../remote/remote.js';
 import type { Db } from '../state/state-db.js';
-import type { Problem } from '../library/walk.js';
+import type { Problem } from '../core/problem.js';
 import { openStateDb, openStateSnapshot } from '../state/state-db.js';
 import { acquireRunLock } from '../state/run-lock.js';
 import { FileIndex } from '../state/file-index.js';

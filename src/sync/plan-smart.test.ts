@@ -4,7 +4,8 @@
  * synced state (changes, deletions, conflicts), NFC/NFD and case clashes.
  */
 import { describe, expect, it } from 'vitest';
-import { checkDeleteLimit, conflictName, plan, type Action, type Direction, type PlanInput, type PlanLocal, type PlanRemote } from './plan.js';
+import { checkDeleteLimit } from './delete-limit.js';
+import { conflictName, plan, type Action, type Direction, type PlanInput, type PlanLocal, type PlanRemote } from './plan.js';
 import type { SyncRecord } from '../state/sync-records.js';
 import { caseClashes } from '../library/names.js';
 import { musicKey } from './layout.js';

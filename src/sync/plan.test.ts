@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { checkDeleteLimit, plan, type Action, type PlanInput, type PlanLocal, type PlanRemote } from './plan.js';
+import { checkDeleteLimit } from './delete-limit.js';
+import { plan, type Action, type PlanInput, type PlanLocal, type PlanRemote } from './plan.js';
 import type { SyncRecord } from '../state/sync-records.js';
 import { DeleteLimitError, SafetyError } from '../errors.js';
 import { musicKey } from './layout.js';

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Remote } from '../remote/remote.js';
 import type { RemoteObject } from '../core/remote-object.js';
-import type { Problem } from '../library/walk.js';
+import type { Problem } from '../core/problem.js';
 import { foldMusic, resolveRemote, type ListedObject } from './remote-listing.js';
 import { multipartEtag } from '../core/etag.js';
 import { NotFoundError } from '../errors.js';

@@ -9,7 +9,7 @@ import type { Remote } from '../remote/remote.js';
 import type { RemoteObject } from '../core/remote-object.js';
 import type { SyncedLookup } from '../state/sync-records.js';
 import type { PlanRemote } from './plan.js';
-import type { Problem } from '../library/walk.js';
+import type { Problem } from '../core/problem.js';
 import { parseEtag, partSizeCandidates } from '../core/etag.js';
 import { hashFile } from '../library/audio-hash.js';
 import { MUSIC_PREFIX } from './layout.js';

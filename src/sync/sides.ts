@@ -12,7 +12,8 @@
  */
 import type { FileIndex, FileRecord } from '../state/file-index.js';
 import type { MirrorObject, RemoteMirror } from '../state/remote-mirror.js';
-import type { Problem, Walked, WalkedFile } from '../library/walk.js';
+import type { Walked, WalkedFile } from '../library/walk.js';
+import type { Problem } from '../core/problem.js';
 import type { LocalFile } from '../library/scan.js';
 import { LibraryJoin, statChanged } from '../state/library-join.js';
 import { foldMusic, type ListedObject } from './remote-listing.js';

@@ -22,7 +22,7 @@ import type { SyncRecords, SyncRecord } from '../state/sync-records.js';
 import type { LocalFile } from '../library/scan.js';
 import type { Action, ConflictAction, CopyLocalAction, CopyRemoteAction, DownloadAction, MoveLocalAction, Plan, UploadAction } from './plan.js';
 import type { RunEmitter } from './events.js';
-import type { Problem } from '../library/walk.js';
+import type { Problem } from '../core/problem.js';
 import { ChecksumError, classify, describe, FileError, PreconditionError } from '../errors.js';
 import { parseEtag } from '../core/etag.js';
 import { withRetry } from '../core/retry.js';

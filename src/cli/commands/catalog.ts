@@ -1,7 +1,7 @@
 /** `cratesync catalog compact`: fold the remote catalog's log into a snapshot and remove what it makes redundant. */
 import type { Command } from 'commander';
 import type { CommandDeps } from '../deps.js';
-import type { Problem } from '../../library/walk.js';
+import type { Problem } from '../../core/problem.js';
 import { hostname } from 'node:os';
 import { openRemote } from '../../remote/remote-url.js';
 import { openStateDb } from '../../state/state-db.js';

@@ -15,7 +15,7 @@ import type { CommandDeps } from '../deps.js';
 import type { Context } from '../context.js';
 import type { Io } from '../io.js';
 import type { MirrorObject } from '../../state/remote-mirror.js';
-import type { Problem } from '../../library/walk.js';
+import type { Problem } from '../../core/problem.js';
 import { RemoteMirror } from '../../state/remote-mirror.js';
 import { machineId } from '../../state/machine.js';
 import { openStateDb } from '../../state/state-db.js';
