@@ -20,6 +20,7 @@ import { readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { AccessDeniedError, ChecksumError, FileError, NotFoundError, PreconditionError } from '../../src/errors.js';
 import type { RemoteObject } from '../../src/core/remote-object.js';
 import type { CopyOptions, ListOptions, NameRules, PutBody, Remote, TransferOptions, TransferResult } from '../../src/remote/remote.js';
+import { Progress } from '../../src/remote/local-io.js';
 
 export type FakeMethod = 'list' | 'read' | 'stat' | 'put' | 'get' | 'delete' | 'copy' | 'move';
 
@@ -182,7 +183,7 @@ export class FakeRemote implements Remote {
   }
 
   async put(key: string, body: PutBody, options: TransferOptions = {}): Promise<TransferResult> {
-    const progress = new Reported(options.onProgress);
+    const progress = new Progress(options.onProgress);
     try {
       await this.enter('put', key, options.signal, false);
       const reason = checkKey(key);
@@ -213,7 +214,7 @@ export class FakeRemote implements Remote {
   }
 
   async get(key: string, dest: string, options: TransferOptions = {}): Promise<TransferResult> {
-    const progress = new Reported(options.onProgress);
+    const progress = new Progress(options.onProgress);
     try {
       await this.enter('get', key, options.signal, false);
       const o = this.must(key);
@@ -275,7 +276,7 @@ export class FakeRemote implements Remote {
   }
 
   /** moveBytes reports `size` bytes in chunks, holding (when asked) once half of them have moved. */
-  private async moveBytes(method: FakeMethod, key: string, size: number, progress: Reported, signal?: AbortSignal): Promise<void> {
+  private async moveBytes(method: FakeMethod, key: string, size: number, progress: Progress, signal?: AbortSignal): Promise<void> {
     const half = Math.floor(size / 2);
     for (let at = 0; at < half; at += CHUNK) progress.add(Math.min(CHUNK, half - at));
     await this.maybeHold(method, key, signal);
@@ -330,23 +331,6 @@ function checkKey(key: string): string | undefined {
   const bytes = Buffer.byteLength(key);
   if (bytes > MAX_KEY_BYTES) return `the key is ${bytes} bytes long; the remote allows ${MAX_KEY_BYTES}`;
   return undefined;
-}
-
-/** Progress deltas, taken back in one negative delta when the transfer fails (remote.ts). */
-class Reported {
-  private sum = 0;
-  constructor(private readonly cb?: (n: number) => void) {}
-  add(n: number): void {
-    if (!this.cb || n === 0) return;
-    this.sum += n;
-    this.cb(n);
-  }
-  rollback(): void {
-    if (!this.cb || this.sum === 0) return;
-    const back = this.sum;
-    this.sum = 0;
-    this.cb(-back);
-  }
 }
 
 /** accessDenied makes the error a remote throws when the whole remote refuses the caller. */
