@@ -12,13 +12,15 @@ import { homedir } from 'node:os';
 export interface AppPaths {
   configFile: string;
   dataDir: string;
+  /** Where services keep their lock, token, port file and logs ($XDG_STATE_HOME/cratesync). */
+  stateDir: string;
 }
 
 export function appPaths(env: NodeJS.ProcessEnv = process.env): AppPaths {
   const home = env.CRATESYNC_HOME;
-  if (home) return { configFile: join(home, 'config.json'), dataDir: join(home, 'data') };
+  if (home) return { configFile: join(home, 'config.json'), dataDir: join(home, 'data'), stateDir: join(home, 'state') };
   const p = envPaths('cratesync', { suffix: '' });
-  return { configFile: join(p.config, 'config.json'), dataDir: p.data };
+  return { configFile: join(p.config, 'config.json'), dataDir: p.data, stateDir: p.log };
 }
 
 /** The embedded default remote: a plain folder under the data directory. */
@@ -49,4 +51,15 @@ export function remoteStateDbFile(paths: AppPaths, url: string): string {
   const id = createHash('sha256').update(url).digest('hex').slice(0, 12);
   const name = url.replace(/^[a-z0-9+.-]+:\/+/i, '').replace(/[^\p{L}\p{N}._-]+/gu, '_').slice(-48) || 'remote';
   return join(paths.dataDir, 'state', 'remotes', `${name}-${id}.db`);
+}
+
+/**
+ * The folder of the service run with config file `configFile` (absolute): one
+ * service per config file, so one folder per config file. It holds the
+ * service's lock, its control token (mode 0600), its port file and its logs.
+ */
+export function serviceDir(paths: AppPaths, configFile: string): string {
+  const id = createHash('sha256').update(resolve(configFile)).digest('hex').slice(0, 12);
+  const name = basename(configFile).replace(/\.json$/i, '').replace(/[^\p{L}\p{N}._-]+/gu, '_') || 'config';
+  return join(paths.stateDir, 'service', `${name}-${id}`);
 }

@@ -1,0 +1,97 @@
+/**
+ * What the service offers its clients (the control API, the CLI, the
+ * dashboard): its status and the commands it takes. The HTTP layer
+ * (control-api.ts) maps routes onto a {@link ServiceControl}; the service
+ * (service.ts) implements it. Everything here is plain JSON-safe data.
+ */
+import type { Direction } from '../sync/plan.js';
+import type { EventLog } from './event-log.js';
+
+/** What the service is doing, for people: `error` and `paused` come with a reason. */
+export type ServiceState = 'idle' | 'scanning' | 'syncing' | 'paused' | 'error';
+
+/** One transfer in flight. */
+export interface TransferStatus {
+  /** The action's id within its run. */
+  id: number;
+  kind: string;
+  path: string;
+  /** Bytes moved so far and the file's size. */
+  bytes: number;
+  size: number;
+}
+
+/** A failure the service met, newest first in {@link ServiceStatus.lastErrors}. */
+export interface ServiceError {
+  at: number;
+  /** Library path, or a name in parentheses for what is not one file: `(remote)`, `(library)`. */
+  path: string;
+  reason: string;
+}
+
+export interface ServiceStatus {
+  state: ServiceState;
+  /** Why the service is in `error` or `paused`. */
+  reason?: string;
+  pid: number;
+  version: string;
+  startedAt: number;
+  configFile: string;
+  library: string;
+  remote: string;
+  mode: 'push' | 'sync';
+  queue: {
+    /** Paths waiting, due or not. */
+    length: number;
+    /** Of those, paths whose last attempt failed (waiting for their retry). */
+    failing: number;
+  };
+  /** The run under way, when one is. */
+  run?: {
+    runId: string;
+    direction: Direction;
+    phase: string;
+    files: { done: number; total: number };
+    bytes: { done: number; total: number };
+    transfers: TransferStatus[];
+  };
+  lastErrors: ServiceError[];
+  /** Since the service started. */
+  totals: { runs: number; uploaded: number; downloaded: number; moved: number; trashed: number; failed: number; bytes: number };
+  /** When the last run ended without a fatal error (ms since the epoch). */
+  lastSyncAt?: number;
+  watcher: { state: 'watching' | 'polling' | 'off'; warning?: string };
+}
+
+/** A run asked for by a client (`cratesync push` while the service runs). */
+export interface RunRequest {
+  direction: Direction;
+  delete?: boolean;
+  /** As the --max-delete flag: "50%" or a count. */
+  maxDelete?: string;
+  full?: boolean;
+  include?: string[];
+  exclude?: string[];
+  transfers?: number;
+}
+
+export interface RunAccepted {
+  runId: string;
+  /** The last event id before the run: follow the events from here to see all of it. */
+  since: number;
+}
+
+export interface ServiceControl {
+  status(): ServiceStatus;
+  pause(): void;
+  resume(): void;
+  /** Queue a full rescan of the library (and, in sync mode, of the remote). */
+  rescan(): void;
+  /** Reread the config file; throws ConfigError when it is invalid (the old one stays). */
+  reload(): Promise<void>;
+  /** Queue a run; it starts once the run under way ends. Throws UsageError for a bad request. */
+  run(req: RunRequest): RunAccepted;
+  /** Stop gracefully: in-flight transfers finish or are abandoned, then the process ends. */
+  stop(): Promise<void>;
+  readonly events: EventLog;
+}
