@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { renderPlan, renderStatus, resultJson, tally } from './report.js';
+import { renderPlan, renderStatus, resultJson } from './report.js';
+import { summarize, tally } from '../sync/run-summary.js';
 import { summaryLine } from './commands/sync-commands.js';
 import type { Action, Plan } from '../sync/plan.js';
 import type { SyncResult } from '../sync/engine.js';
@@ -117,6 +118,6 @@ describe('words for a plan with moves, a conflict and deletions', () => {
 
   it('the summary line names the skips in words', () => {
     const only: Action[] = ['a', 'b'].map((x) => ({ kind: 'skip', path: `${x}.mp3`, key: musicKey(`${x}.mp3`), size: 0, reason: 'only-remote' }));
-    expect(summaryLine('push', result([...only, kept]))).toMatch(/3 left as they are \(2 only on remote, 1 deleted locally\)/);
+    expect(summaryLine('push', summarize('push', result([...only, kept])))).toMatch(/3 left as they are \(2 only on remote, 1 deleted locally\)/);
   });
 });

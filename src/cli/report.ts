@@ -3,7 +3,8 @@ import type { Action, Direction, Plan } from '../sync/plan.js';
 import type { SyncResult } from '../sync/engine.js';
 import { formatBytes, formatCount, printable } from './format.js';
 import { musicKey } from '../sync/layout.js';
-import { isCopy, isDeletion, isTrash } from '../sync/action-kinds.js';
+import { isCopy, isTrash } from '../sync/action-kinds.js';
+import { tally, unchanged } from '../sync/run-summary.js';
 import { describeAction, describeDetail, describeReason } from './describe-action.js';
 
 /**
@@ -19,48 +20,11 @@ function* shown(p: Plan, all: boolean): Generator<Action> {
   yield* [...p.actions, ...settled].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }
 
-/** unchanged counts the paths identical on both sides, settled before planning or by it. */
-export function unchanged(p: Plan): number {
-  return p.identical.length + p.actions.filter((a) => a.kind === 'skip' && a.reason === 'identical').length;
-}
-
 /** renderPlan lists the actions of a dry run: what, which file, why (identical files only with `all`). */
 export function renderPlan(p: Plan, all = false): string {
   let out = '';
   for (const a of shown(p, all)) out += `${a.kind.padEnd(12)} ${printable(`${a.path}  (${describeAction(a)}${a.size ? `, ${formatBytes(a.size)}` : ''})`)}\n`;
   return out;
-}
-
-/**
- * Tally counts a plan's actions (or a run's finished ones) by what they mean
- * to a user: bytes sent each way, renames done without a transfer, tag-only
- * edits, conflicts, trash moves.
- */
-export interface Tally {
-  uploaded: number;
-  downloaded: number;
-  /** Bytes over the network. */
-  bytes: number;
-  /** Server-side copies, local copies and renames: content already on the other side. */
-  moved: number;
-  /** Transfers whose audio is unchanged (only tags differ). */
-  tagOnly: number;
-  conflicts: number;
-  trashed: number;
-}
-
-export function tally(actions: readonly Action[]): Tally {
-  const t: Tally = { uploaded: 0, downloaded: 0, bytes: 0, moved: 0, tagOnly: 0, conflicts: 0, trashed: 0 };
-  for (const a of actions) {
-    if (a.kind === 'upload') t.uploaded++;
-    else if (a.kind === 'download') t.downloaded++;
-    else if (isCopy(a)) t.moved++;
-    else if (a.kind === 'conflict') t.conflicts++;
-    else if (isDeletion(a)) t.trashed++;
-    if (a.reason === 'tags-changed') t.tagOnly++;
-    t.bytes += a.size;
-  }
-  return t;
 }
 
 /** renderStatus shows what differs, grouped, and counts what does not. */

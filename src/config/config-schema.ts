@@ -4,8 +4,16 @@
  */
 import { z } from 'zod';
 import { ConfigError } from '../errors.js';
+import { DURATION, parseDuration } from './duration.js';
 
 const globList = z.array(z.string().min(1, 'must not be empty'));
+
+/** A duration of at least `min` ms, spelled like `5m`. */
+const duration = (min: number, what: string) =>
+  z
+    .string()
+    .regex(DURATION, 'must be a duration like "500ms", "30s", "5m" or "1h"')
+    .refine((s) => (parseDuration(s) ?? 0) >= min, `must be at least ${what}`);
 
 export const configSchema = z
   .object({
@@ -31,6 +39,23 @@ export const configSchema = z
     transfers: z.number().int().min(1).max(256).optional(),
     /** Default --max-delete: "50%" or a count. */
     maxDelete: z.union([z.string().regex(/^\d{1,3}(\.\d+)?%$|^\d+$/, 'must be like "50%" or a count'), z.number().int().min(0)]).optional(),
+    /** How the service (`cratesync service run`) works; see the README. */
+    service: z
+      .object({
+        /** push: the library is the source; sync: two-way, other machines' changes are pulled too. */
+        mode: z.enum(['push', 'sync']).optional(),
+        /** Carry deletions across (to trash, under maxDelete). */
+        delete: z.boolean().optional(),
+        /** How often, in sync mode, the remote catalog is read for other machines' changes. */
+        pullInterval: duration(1000, '1s').optional(),
+        /** How often the whole library is rescanned, for what a watcher missed. */
+        rescanInterval: duration(10_000, '10s').optional(),
+        /** How long a file must be still (no change) before it is sent. */
+        quiet: duration(50, '50ms').optional(),
+        logLevel: z.enum(['debug', 'info', 'warn', 'error']).optional(),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 
@@ -49,7 +74,8 @@ export function validateConfig(raw: unknown, file: string): Config {
   if (r.success) return r.data;
   const issue = r.error.issues[0];
   if (!issue) throw new ConfigError(file, '(file)', 'invalid');
-  if (issue.code === 'unrecognized_keys') throw new ConfigError(file, issue.keys.join(', '), 'unknown key');
+  const at = issue.path.length > 0 ? `${issue.path.join('.')}.` : '';
+  if (issue.code === 'unrecognized_keys') throw new ConfigError(file, issue.keys.map((k) => at + k).join(', '), 'unknown key');
   const key = issue.path.length > 0 ? issue.path.join('.') : '(file)';
   throw new ConfigError(file, key, issue.message);
 }

@@ -128,4 +128,24 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE remotes ADD COLUMN records_settled INTEGER;
     `,
   },
+  {
+    version: 7,
+    name: 'work queue',
+    sql: `
+      -- The service's durable queue: library paths (files or folders; '' for the
+      -- whole library) reported changed and not yet carried out. A path is one
+      -- row however often it changes; a run removes its row only at the
+      -- generation it took, so a change reported during the run is kept.
+      CREATE TABLE work_queue (
+        path       TEXT PRIMARY KEY,
+        source     TEXT NOT NULL,          -- who reported it: watch, scan, api, player
+        queued_at  INTEGER NOT NULL,       -- the first report not yet carried out
+        due_at     INTEGER NOT NULL,       -- not taken before this (quiet period, retry backoff)
+        gen        INTEGER NOT NULL,       -- one more for each report
+        attempts   INTEGER NOT NULL DEFAULT 0,
+        last_error TEXT
+      ) WITHOUT ROWID;
+      CREATE INDEX work_queue_due ON work_queue(due_at);
+    `,
+  },
 ];

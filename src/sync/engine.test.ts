@@ -495,3 +495,23 @@ describe('LibrarySession', () => {
     expect(existsSync(`${stateFile}.lock`)).toBe(false);
   });
 });
+
+describe('a file still being written', () => {
+  it('is not sent when it changed between the walk and its read; the next run sends it whole', async () => {
+    const s = await session();
+    const remote = new FakeRemote();
+    const file = join(root, 'growing.mp3');
+    writeFileSync(file, Buffer.alloc(4000, 1));
+    // The writer goes on once the plan is made: what the walk saw is no longer the file.
+    const grow = (e: RunEvent) => {
+      if (e.type === 'planned') writeFileSync(file, Buffer.alloc(9000, 2));
+    };
+    const first = await runSync(s, opts(remote, [], { listeners: [grow] }));
+    expect(first.exec?.failed.map((f) => f.path)).toEqual(['growing.mp3']);
+    expect(first.exec?.failed[0]?.message).toMatch(/changed while it was read/);
+    expect(music(remote)).toEqual([]);
+    const second = await runSync(s, opts(remote));
+    expect(second.exec?.failed).toEqual([]);
+    expect(remote.objects.get(`${MUSIC_PREFIX}growing.mp3`)?.data.length).toBe(9000);
+  });
+});

@@ -53,6 +53,8 @@ export interface RunOptions {
   scope?: readonly string[];
   /** Who hears the run's events. */
   listeners?: readonly RunListener[];
+  /** The run's id, when the caller named it before the run (see events.ts newRunId). */
+  runId?: string;
   signal?: AbortSignal;
 }
 
@@ -82,7 +84,7 @@ export interface SyncResult {
 export async function runSync(session: LibrarySession, o: RunOptions): Promise<SyncResult> {
   if (session.readOnly && !o.dryRun) throw new Error('runSync: a read-only session runs only dry runs');
   const t0 = performance.now();
-  const events = new RunEmitter(o.listeners);
+  const events = new RunEmitter(o.listeners, o.runId);
   const signal = o.signal ?? new AbortController().signal;
   const { index, root } = session;
   const remoteState = session.forRemote(o.remote);

@@ -13,7 +13,8 @@ import { setMaxListeners } from 'node:events';
 import type { PutBody, Remote } from '../remote/remote.js';
 import type { RemoteObject } from '../core/remote-object.js';
 import type { BufferPool } from '../remote/buffer-pool.js';
-import { readInto } from '../remote/local-io.js';
+import { fileError, readInto } from '../remote/local-io.js';
+import { statChanged } from '../state/library-join.js';
 import { readFileSync } from 'node:fs';
 import type { FileIndex, FileRecord } from '../state/file-index.js';
 import type { RemoteMirror } from '../state/remote-mirror.js';
@@ -283,12 +284,31 @@ async function outgoing(file: LocalFile, learnt: FileRecord | undefined, ctx: Ex
   }
   try {
     const rec = await describeFile(file, data);
+    await assertStill(file);
     ctx.index.put(rec);
     ctx.stats.hashed++;
     return { body: data ? { data } : { path: file.abs }, md5: rec.md5, learnt: rec, release };
   } catch (err) {
     release();
     throw err;
+  }
+}
+
+/**
+ * assertStill throws FileError when `file` is no longer as the walk saw it:
+ * it was being written while it was read, and what was read may be half of
+ * it. The upload is abandoned, and the next run (the service's retry) sends
+ * the file once it is still.
+ */
+async function assertStill(file: LocalFile): Promise<void> {
+  let st;
+  try {
+    st = await stat(file.abs);
+  } catch (err) {
+    throw fileError(file.path, err);
+  }
+  if (statChanged(file, { size: st.size, mtimeMs: st.mtimeMs, inode: st.ino })) {
+    throw new FileError(file.path, 'changed while it was read (still being written?): not sent; it is sent once it is still');
   }
 }
 
@@ -319,6 +339,11 @@ async function upload(a: UploadAction | CopyRemoteAction | ConflictAction, ctx: 
     }
     const out = await outgoing(file, learnt, ctx, signal);
     learnt ??= out.learnt;
+    if (signal.aborted) {
+      // Stopped while the file was read: no new put starts.
+      out.release();
+      signal.throwIfAborted();
+    }
     const put = () => ctx.remote.put(a.key, out.body, { expectMd5: out.md5, onProgress, signal, ...(ifAbsent ? { ifAbsent } : {}) });
     try {
       try {

@@ -7,7 +7,7 @@ import type { Command } from 'commander';
 import type { Context } from '../context.js';
 import type { Io } from '../io.js';
 import type { CommandDeps } from '../deps.js';
-import type { Action, Direction, Reason } from '../../sync/plan.js';
+import type { Direction, Reason } from '../../sync/plan.js';
 import { runSync, type SyncResult } from '../../sync/engine.js';
 import { makeFilter } from '../../library/filter.js';
 import { parseMaxDelete, parseTransfers, withFilterOptions, withFullOption } from '../options.js';
@@ -15,7 +15,8 @@ import { makeDisplay } from '../progress.js';
 import { withSession } from '../session.js';
 import { ExitCode } from '../../errors.js';
 import { formatBytes, formatCount, formatDuration } from '../format.js';
-import { renderPlan, renderStatus, resultJson, tally, unchanged } from '../report.js';
+import { renderPlan, renderStatus, resultJson } from '../report.js';
+import { summarize, type RunSummary } from '../../sync/run-summary.js';
 import { reasonText } from '../describe-action.js';
 
 export interface SyncFlags {
@@ -120,9 +121,9 @@ async function syncCommand(
       io.stdout.write(renderStatus(where, result));
     } else if (flags.dryRun) {
       io.stdout.write(renderPlan(result.plan, Boolean(ctx.global.verbose)));
-      io.stdout.write(`${summaryLine(command, result)}\n`);
+      io.stdout.write(`${summaryLine(command, summarize(command, result))}\n`);
     } else {
-      io.stdout.write(`${summaryLine(command, result)}\n`);
+      io.stdout.write(`${summaryLine(command, summarize(command, result))}\n`);
     }
     if (signal.aborted) return ExitCode.Interrupted;
     if (result.exec?.fatal) return ExitCode.Failed;
@@ -132,35 +133,28 @@ async function syncCommand(
 }
 
 /** summaryLine is the one line every run ends with. */
-export function summaryLine(command: Direction | 'status', r: SyncResult): string {
-  const acts = r.plan.actions;
-  const same = unchanged(r.plan);
-  const elsewhere = acts.filter((a) => a.kind === 'skip' && a.reason !== 'identical').length;
-  const t = tally(r.exec?.done ?? acts);
-  const would = r.exec ? '' : 'would be ';
+export function summaryLine(command: Direction | 'status', r: RunSummary): string {
+  const t = r.tally;
+  const would = r.dryRun ? 'would be ' : '';
   const parts: string[] = [];
   // push counts uploads, pull downloads, sync and status both.
   const up = command !== 'pull';
   const down = command !== 'push';
-  const moves = r.exec
+  const moves = !r.dryRun
     ? [up && `${formatCount(t.uploaded)} uploaded`, down && `${formatCount(t.downloaded)} downloaded`]
     : [up && `would upload ${formatCount(t.uploaded)}`, down && `${up ? '' : 'would '}download ${formatCount(t.downloaded)}`];
   parts.push(`${moves.filter(Boolean).join(', ')} (${formatBytes(t.bytes)})`);
   if (t.moved) parts.push(`${formatCount(t.moved)} ${would}moved or copied without a transfer`);
   if (t.tagOnly) parts.push(`${formatCount(t.tagOnly)} of them tag-only edits`);
   if (t.conflicts) parts.push(`${formatCount(t.conflicts)} ${t.conflicts === 1 ? 'conflict' : 'conflicts'} (both versions kept)`);
-  parts.push(`${formatCount(same)} unchanged`);
+  parts.push(`${formatCount(r.unchanged)} unchanged`);
   if (t.trashed) parts.push(`${formatCount(t.trashed)} ${would}moved to trash`);
-  if (r.exec) parts.push(`${formatCount(r.exec.failed.length)} failed`);
-  if (elsewhere) parts.push(`${formatCount(elsewhere)} left as they are (${describeSkips(acts)})`);
-  if (r.problems.length) parts.push(`${formatCount(r.problems.length)} warnings`);
+  if (!r.dryRun) parts.push(`${formatCount(r.failed)} failed`);
+  const skips = Object.entries(r.skipped) as Array<[Reason, number]>;
+  const elsewhere = skips.reduce((n, [, k]) => n + k, 0);
+  if (elsewhere) parts.push(`${formatCount(elsewhere)} left as they are (${skips.map(([why, n]) => `${formatCount(n)} ${reasonText(why)}`).join(', ')})`);
+  if (r.problems) parts.push(`${formatCount(r.problems)} warnings`);
   const secs = r.elapsedMs / 1000;
-  const rate = r.exec && r.exec.bytes > 0 && secs > 0 ? `, ${formatBytes(r.exec.bytes / secs)}/s` : '';
+  const rate = !r.dryRun && r.bytes > 0 && secs > 0 ? `, ${formatBytes(r.bytes / secs)}/s` : '';
   return `${command}: ${parts.join(', ')} in ${formatDuration(r.elapsedMs)}${rate}`;
-}
-
-function describeSkips(acts: readonly Action[]): string {
-  const reasons = new Map<Reason, number>();
-  for (const a of acts) if (a.kind === 'skip' && a.reason !== 'identical') reasons.set(a.reason, (reasons.get(a.reason) ?? 0) + 1);
-  return [...reasons].map(([why, n]) => `${formatCount(n)} ${reasonText(why)}`).join(', ');
 }

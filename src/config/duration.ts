@@ -1,0 +1,12 @@
+/** Durations as the config file spells them: `500ms`, `1s`, `5m`, `1h`, `1.5h`. */
+
+export const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/;
+
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/** parseDuration turns `5m` into 300000; undefined for anything not spelled as {@link DURATION}. */
+export function parseDuration(s: string): number | undefined {
+  const m = DURATION.exec(s.trim());
+  if (!m) return undefined;
+  return Math.round(Number(m[1]) * (UNIT_MS[m[2] as string] as number));
+}
