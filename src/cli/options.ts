@@ -1,7 +1,6 @@
 /** Parsers for flag values; each throws UsageError naming the flag. */
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
-import type { DeleteLimit } from '../sync/delete-limit.js';
 
 /** collect lets a flag repeat: `--include a --include b`. */
 export function collect(value: string, previous: string[] | undefined): string[] {
@@ -13,20 +12,6 @@ export function parseTransfers(value: string | number | undefined, flag = '--tra
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1 || n > 256) throw new UsageError(`${flag} must be a whole number from 1 to 256, not ${JSON.stringify(value)}`);
   return n;
-}
-
-/** parseMaxDelete reads "50%" (a share of the target) or "200" (a count). */
-export function parseMaxDelete(value: string | number | undefined, flag = '--max-delete'): DeleteLimit {
-  if (value === undefined) return { percent: 50 };
-  const s = String(value).trim();
-  const pct = /^(\d{1,3}(?:\.\d+)?)%$/.exec(s);
-  if (pct) {
-    const p = Number(pct[1]);
-    if (p <= 100) return { percent: p };
-  } else if (/^\d+$/.test(s)) {
-    return { count: Number(s) };
-  }
-  throw new UsageError(`${flag} must be a share like 50% or a count like 200, not ${JSON.stringify(value)}`);
 }
 
 /** withFilterOptions adds the repeatable --include/--exclude globs (exclude wins) to `cmd`. */

@@ -515,3 +515,22 @@ describe('a file still being written', () => {
     expect(remote.bytes(`${MUSIC_PREFIX}growing.mp3`)?.length).toBe(9000);
   });
 });
+
+describe('an upload whose record a crash lost', () => {
+  it('finds its own identical object in place of a free key: nothing kept aside in trash, the record made', async () => {
+    const s = await session();
+    const remote = new FakeRemote();
+    await runSync(s, opts(remote)); // the catalog is current, the remote empty
+    const data = Buffer.alloc(5000, 7);
+    writeFileSync(join(root, 'landed.mp3'), data);
+    // The object landed, but the run that sent it died before its record and mirror entry were written.
+    remote.plant(`${MUSIC_PREFIX}landed.mp3`, data);
+    const events: RunEvent[] = [];
+    const r = await runSync(s, opts(remote, events));
+    expect(r.exec?.failed).toEqual([]);
+    expect(r.problems).toEqual([]);
+    expect(remote.keys().filter((k) => k.includes('trash'))).toEqual([]);
+    const again = await runSync(s, opts(remote));
+    expect(again.plan.actions.filter((a) => a.kind !== 'skip')).toEqual([]);
+  });
+});

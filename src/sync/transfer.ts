@@ -350,6 +350,10 @@ async function upload(a: UploadAction | CopyRemoteAction | ConflictAction, ctx: 
         return await put();
       } catch (err) {
         if (!(err instanceof PreconditionError) || !ifAbsent) throw err;
+        // Already there with this very content (this machine's own upload, whose
+        // record a crash lost): nothing to send, nothing to keep aside.
+        const there = await ctx.remote.stat(a.key).catch(() => undefined);
+        if (there && parseEtag(there.etag).md5 === out.md5) return { size: there.size, md5: out.md5, ...(there.etag ? { etag: there.etag } : {}) };
         // Theirs goes to remote trash, as any version this run replaces; then ours is stored.
         await keepRemoteVersion(ctx.remote, ctx.stamp, a.key);
         ifAbsent = false;

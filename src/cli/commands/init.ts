@@ -5,7 +5,8 @@ import type { Config } from '../../config/config.js';
 import { access } from 'node:fs/promises';
 import { saveConfig } from '../../config/config.js';
 import { UsageError, ExitCode } from '../../errors.js';
-import { parseMaxDelete, parseTransfers, withFilterOptions } from '../options.js';
+import { parseTransfers, withFilterOptions } from '../options.js';
+import { parseMaxDelete } from '../../sync/delete-limit.js';
 import { expandHome } from '../../config/paths.js';
 import { userName } from '../context.js';
 
