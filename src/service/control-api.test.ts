@@ -92,7 +92,7 @@ describe('control API', () => {
     for (const path of ['/api/health', '/api/status', '/api/events?timeout=0', '/api/events/stream']) {
       const r = await get(path, {});
       expect(r.status, path).toBe(401);
-      expect((await r.json()).error).toMatch(/token/);
+      expect(((await r.json()) as { error: string }).error).toMatch(/token/);
     }
     const p = await post('/api/pause', undefined, {});
     expect(p.status).toBe(401);
@@ -166,7 +166,7 @@ describe('control API', () => {
     for (const [body, re] of cases) {
       const r = await post('/api/runs', body);
       expect(r.status, JSON.stringify(body)).toBe(400);
-      expect((await r.json()).error).toMatch(re);
+      expect(((await r.json()) as { error: string }).error).toMatch(re);
     }
     const notJson = await fetch(base + '/api/runs', { method: 'POST', headers: auth, body: '{' });
     expect(notJson.status).toBe(400);
