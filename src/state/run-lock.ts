@@ -19,6 +19,16 @@ const held = new Set<string>();
 
 /** acquireRunLock takes the lock at `file` or throws CratesyncError naming the run that holds it; returns the release. */
 export function acquireRunLock(file: string, what: string): () => void {
+  return acquirePidLock(file, (pid) => `another cratesync run (pid ${pid}) is working on ${what}; wait for it to end (if none is running, delete ${file})`);
+}
+
+/**
+ * acquirePidLock takes the pid lock at `file` (taking over one whose owner
+ * died) or throws CratesyncError with `refusal(pid)` of the live owner;
+ * returns the release. The pid may also have been reused by another program
+ * after a crash: a refusal should say how to clear the lock.
+ */
+export function acquirePidLock(file: string, refusal: (pid: number) => string): () => void {
   const key = resolve(file);
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
@@ -29,19 +39,17 @@ export function acquireRunLock(file: string, what: string): () => void {
         rmSync(file, { force: true });
       };
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw new CratesyncError(`${file}: cannot take the run lock: ${(err as Error).message}`, { cause: err });
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw new CratesyncError(`${file}: cannot take the lock: ${(err as Error).message}`, { cause: err });
       const pid = Number.parseInt(readFileSync(file, 'utf8'), 10);
-      if (Number.isInteger(pid) && pid > 0 && (pid === process.pid ? held.has(key) : alive(pid))) {
-        // The pid may also have been reused by another program after a crash: say how to clear it.
-        throw new CratesyncError(`another cratesync run (pid ${pid}) is working on ${what}; wait for it to end (if none is running, delete ${file})`);
-      }
+      if (Number.isInteger(pid) && pid > 0 && (pid === process.pid ? held.has(key) : pidAlive(pid))) throw new CratesyncError(refusal(pid));
       rmSync(file, { force: true }); // its owner is gone
     }
   }
-  throw new CratesyncError(`cannot take the lock ${file} for ${what}`);
+  throw new CratesyncError(`cannot take the lock ${file}`);
 }
 
-function alive(pid: number): boolean {
+/** pidAlive says whether a process with `pid` exists (one of another user counts). */
+export function pidAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
