@@ -13,6 +13,7 @@ import { addInitCommand } from './commands/init.js';
 import { addTrashCommands } from './commands/trash.js';
 import { addLsCommand } from './commands/ls.js';
 import { addCatalogCommands } from './commands/catalog.js';
+import { addServiceCommands } from './commands/service.js';
 import { CratesyncError, describe, ExitCode } from '../errors.js';
 import { printable } from './format.js';
 
@@ -74,6 +75,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
   addTrashCommands(program, deps);
   addLsCommand(program, deps);
   addCatalogCommands(program, deps);
+  addServiceCommands(program, deps, version());
   for (const cmd of program.commands) cmd.exitOverride().configureOutput(program.configureOutput());
 
   try {

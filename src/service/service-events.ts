@@ -7,12 +7,15 @@
  */
 import type { RunEvent } from '../sync/events.js';
 import type { ServiceState } from './control.js';
+import type { RunSummary } from '../sync/run-summary.js';
 
 export type ServiceEventBody =
   | { type: 'state'; state: ServiceState; reason?: string }
   /** The queue changed: its length now. */
   | { type: 'queue'; length: number; failing: number }
   | { type: 'run'; event: JsonRunEvent }
+  /** A run ended: its summary, or why it did not happen (`stopped` when paused or stopped). */
+  | { type: 'run-result'; runId: string; summary?: RunSummary; error?: string }
   /** The watcher could not do all it should (watch limit, overflow): periodic scans stand in. */
   | { type: 'watcher'; state: 'watching' | 'polling' | 'off'; warning?: string }
   | { type: 'config'; file: string }

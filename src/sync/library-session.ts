@@ -69,6 +69,7 @@ export class LibrarySession {
     readonly readOnly: boolean,
     user: string,
     private readonly unlock: () => void,
+    private readonly stateFile: string,
   ) {
     this.index = new FileIndex(db);
     this.machine = machineId(db, hostname());
@@ -93,12 +94,22 @@ export class LibrarySession {
     try {
       db = write ? openStateDb(o.stateFile) : openStateSnapshot(o.stateFile);
       await checkRoot(o.root, everSynced(db), write && o.createRoot === true, o.stateFile);
-      return new LibrarySession(o.root, db, !write, o.user, unlock);
+      return new LibrarySession(o.root, db, !write, o.user, unlock, o.stateFile);
     } catch (err) {
       db?.close();
       unlock();
       throw err;
     }
+  }
+
+  /**
+   * checkRoot checks again, as {@link open} did, that the library folder is
+   * there (a service holds its session while drives come and go): throws
+   * SafetyError when a synced library's folder is missing or empty, UsageError
+   * when it cannot be read.
+   */
+  async checkRoot(): Promise<void> {
+    await checkRoot(this.root, everSynced(this.db), false, this.stateFile);
   }
 
   /** forRemote is what this session keeps for `remote`, made on first use. */

@@ -1,0 +1,29 @@
+/** The service's settings from the config file (and the global flags), as service.ts takes them. */
+import type { Context } from './context.js';
+import type { ServiceSettings } from '../service/service.js';
+import { DEFAULT_SETTINGS } from '../service/service.js';
+import { parseDuration } from '../config/duration.js';
+import { parseMaxDelete } from '../sync/delete-limit.js';
+
+/** The files sent at once by default, as for push. */
+const DEFAULT_TRANSFERS = 16;
+
+export function serviceSettings(ctx: Context): ServiceSettings {
+  const c = ctx.config;
+  const s = c.service ?? {};
+  const ms = (v: string | undefined, dflt: number) => (v === undefined ? dflt : (parseDuration(v) ?? dflt));
+  return {
+    filter: {
+      ...(c.extensions ? { extensions: c.extensions } : {}),
+      include: c.include ?? [],
+      exclude: c.exclude ?? [],
+    },
+    transfers: c.transfers ?? DEFAULT_TRANSFERS,
+    mode: s.mode ?? 'push',
+    delete: s.delete ?? false,
+    maxDelete: parseMaxDelete(c.maxDelete, `maxDelete in ${ctx.configFile}`),
+    pullIntervalMs: ms(s.pullInterval, DEFAULT_SETTINGS.pullIntervalMs),
+    rescanIntervalMs: ms(s.rescanInterval, DEFAULT_SETTINGS.rescanIntervalMs),
+    quietMs: ms(s.quiet, DEFAULT_SETTINGS.quietMs),
+  };
+}

@@ -1,0 +1,598 @@
+/**
+ * The cratesync service: a scheduler and a durable queue in front of the
+ * engine that push, pull and sync use (sync/engine.ts). It holds one library
+ * session for its whole life; a watcher's changes wait out a quiet period in
+ * the change aggregator, go to the queue (SQLite, state/work-queue.ts), and
+ * are carried out as scoped runs; a full run reconciles at start and every
+ * rescan interval; in sync mode the remote catalog is read every pull
+ * interval. One run at a time, and every run's events go to the event log
+ * that the control API streams.
+ *
+ * Safety: before each run the library folder is checked again: missing, or
+ * empty when it was synced before (an unmounted drive), puts the service in
+ * state `error` and nothing is sent until it is back; so does a run refused
+ * by the delete limit. The service resumes by itself once the cause is gone.
+ */
+import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import type { Remote } from '../remote/remote.js';
+import type { PathFilter, FilterOptions } from '../library/filter.js';
+import type { LibrarySession } from '../sync/library-session.js';
+import type { Direction } from '../sync/plan.js';
+import type { RunEvent } from '../sync/events.js';
+import type { DeleteLimit } from '../sync/delete-limit.js';
+import type { RunAccepted, RunRequest, ServiceControl, ServiceState, ServiceStatus } from './control.js';
+import type { JsonRunEvent } from './service-events.js';
+import type { WatchChange } from './library-watcher.js';
+import { makeFilter } from '../library/filter.js';
+import { runSync, SCOPE_LIMIT, type SyncResult } from '../sync/engine.js';
+import { newRunId } from '../sync/events.js';
+import { parseMaxDelete } from '../sync/delete-limit.js';
+import { summarize } from '../sync/run-summary.js';
+import { WorkQueue, WHOLE_LIBRARY, type QueuedPath } from '../state/work-queue.js';
+import { describe, SafetyError, UsageError } from '../errors.js';
+import { EventLog } from './event-log.js';
+import { ChangeAggregator } from './change-aggregator.js';
+import { OwnWrites } from './own-writes.js';
+import { RunTracker } from './run-tracker.js';
+import { watchLibrary } from './library-watcher.js';
+
+/** What the config file sets for the service; reread by reload(). */
+export interface ServiceSettings {
+  filter: FilterOptions;
+  transfers: number;
+  mode: 'push' | 'sync';
+  delete: boolean;
+  maxDelete: DeleteLimit;
+  pullIntervalMs: number;
+  rescanIntervalMs: number;
+  /** A changed file is sent once it has been still this long. */
+  quietMs: number;
+}
+
+export const DEFAULT_SETTINGS = {
+  pullIntervalMs: 5 * 60_000,
+  rescanIntervalMs: 60 * 60_000,
+  quietMs: 1000,
+} as const;
+
+/** Deletes wait longer than changes: the other half of a move is seen first. */
+const DELETE_DELAY_FACTOR = 2.5;
+/** How often a missing library folder is looked for again. */
+const ROOT_POLL_MS = 2000;
+/** The retry of a run refused as a whole (delete limit, remote unreachable): doubling from this. */
+const FATAL_RETRY_MS = 5000;
+const FATAL_RETRY_MAX_MS = 5 * 60_000;
+/** Without a watcher, the whole library is rescanned at least this often. */
+const POLL_RESCAN_MS = 60_000;
+
+export interface ServiceOptions {
+  /** Opened for writing; the service owns it (and closes it when it stops). */
+  session: LibrarySession;
+  /** The service owns it too. */
+  remote: Remote;
+  configFile: string;
+  version: string;
+  settings: ServiceSettings;
+  /** Reads the config file again; throws ConfigError when it is invalid. */
+  loadSettings: () => Promise<ServiceSettings>;
+  log: Logger;
+  /** The watcher (tests may give another). */
+  watch?: typeof watchLibrary;
+}
+
+/** A run asked for by a client, waiting for its turn. */
+interface Requested {
+  runId: string;
+  req: RunRequest;
+}
+
+export class Service implements ServiceControl {
+  readonly events = new EventLog();
+  private settings: ServiceSettings;
+  private filter: PathFilter;
+  private readonly queue: WorkQueue;
+  private readonly aggregator: ChangeAggregator;
+  private readonly own = new OwnWrites();
+  private readonly tracker = new RunTracker();
+  private readonly startedAt = Date.now();
+  private watcher: { close(): Promise<void> } | undefined;
+  private watcherState: ServiceStatus['watcher'] = { state: 'off' };
+  private state: ServiceState = 'idle';
+  private reason: string | undefined;
+  private paused = false;
+  /** Why runs are held back (library missing, delete limit, remote unreachable), and when to try again. */
+  private blocked: { reason: string; retryAt: number; attempts: number; rootGone: boolean } | undefined;
+  private stopping = false;
+  private current: AbortController | undefined;
+  private readonly requests: Requested[] = [];
+  private fullDue = true;
+  private lastFullAt = 0;
+  private nextPullAt = 0;
+  private wake: (() => void) | undefined;
+  private loopDone: Promise<void> = Promise.resolve();
+  private stopped: Promise<void> | undefined;
+  private readonly totals: ServiceStatus['totals'] = { runs: 0, uploaded: 0, downloaded: 0, moved: 0, trashed: 0, failed: 0, bytes: 0 };
+  private lastSyncAt: number | undefined;
+
+  private constructor(private readonly o: ServiceOptions) {
+    this.settings = o.settings;
+    this.filter = makeFilter(o.settings.filter);
+    this.queue = new WorkQueue(o.session.db);
+    this.aggregator = new ChangeAggregator(aggregatorOptions(o.settings));
+  }
+
+  /**
+   * start watches the library and starts the loop; the first run is a full
+   * one, which carries out what changed while no service ran and what the
+   * queue kept from the last one.
+   */
+  static async start(o: ServiceOptions): Promise<Service> {
+    const s = new Service(o);
+    await s.subscribe();
+    s.emitQueue();
+    s.loopDone = s.loop();
+    return s;
+  }
+
+  get log(): Logger {
+    return this.o.log;
+  }
+
+  // ---- control ----
+
+  status(): ServiceStatus {
+    const q = this.queue.counts();
+    const run = this.tracker.status();
+    return {
+      state: this.state,
+      ...(this.reason ? { reason: this.reason } : {}),
+      pid: process.pid,
+      version: this.o.version,
+      startedAt: this.startedAt,
+      configFile: this.o.configFile,
+      library: this.o.session.root,
+      remote: this.o.remote.url,
+      mode: this.settings.mode,
+      queue: { length: q.length + this.aggregator.size, failing: q.failing },
+      ...(run ? { run } : {}),
+      lastErrors: [...this.tracker.errors],
+      totals: { ...this.totals },
+      ...(this.lastSyncAt !== undefined ? { lastSyncAt: this.lastSyncAt } : {}),
+      watcher: { ...this.watcherState },
+    };
+  }
+
+  pause(): void {
+    if (this.paused) return;
+    this.paused = true;
+    this.log.info('paused');
+    // The run under way stops; what it did not carry out stays queued.
+    this.current?.abort();
+    this.refreshState();
+    this.poke();
+  }
+
+  resume(): void {
+    if (!this.paused) return;
+    this.paused = false;
+    this.log.info('resumed');
+    this.refreshState();
+    this.poke();
+  }
+
+  rescan(): void {
+    this.fullDue = true;
+    if (this.blocked) this.blocked.retryAt = 0;
+    this.log.info('full rescan asked for');
+    this.poke();
+  }
+
+  async reload(): Promise<void> {
+    const next = await this.o.loadSettings();
+    this.settings = next;
+    this.filter = makeFilter(next.filter);
+    this.aggregator.configure(aggregatorOptions(next));
+    this.nextPullAt = Math.min(this.nextPullAt, Date.now() + next.pullIntervalMs);
+    this.events.emit({ type: 'config', file: this.o.configFile });
+    this.log.info({ mode: next.mode, transfers: next.transfers, delete: next.delete }, 'config reloaded');
+    this.poke();
+  }
+
+  run(req: RunRequest): RunAccepted {
+    if (this.stopping) throw new UsageError('the service is stopping');
+    if (req.maxDelete !== undefined) parseMaxDelete(req.maxDelete);
+    const runId = newRunId();
+    const since = this.events.lastId;
+    this.requests.push({ runId, req });
+    this.poke();
+    return { runId, since };
+  }
+
+  stop(): Promise<void> {
+    this.stopped ??= this.shutdown();
+    return this.stopped;
+  }
+
+  /** done resolves once the service has stopped (by stop(), from any client). */
+  get done(): Promise<void> {
+    return new Promise((resolve) => {
+      const check = () => (this.stopped ? void this.stopped.then(resolve) : setTimeout(check, 200).unref());
+      check();
+    });
+  }
+
+  private async shutdown(): Promise<void> {
+    this.stopping = true;
+    this.log.info('stopping');
+    this.events.emit({ type: 'stopping' });
+    this.current?.abort();
+    this.poke();
+    await this.loopDone;
+    await this.watcher?.close().catch(() => {});
+    this.watcher = undefined;
+    this.o.session.close();
+    await this.o.remote.close();
+    this.log.info('stopped');
+  }
+
+  // ---- the loop ----
+
+  private poke(): void {
+    const w = this.wake;
+    this.wake = undefined;
+    w?.();
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.wake = undefined;
+        resolve();
+      }, Math.max(0, Math.min(ms, 2 ** 31 - 1)));
+      this.wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
+
+  private async loop(): Promise<void> {
+    while (!this.stopping) {
+      try {
+        await this.step();
+      } catch (err) {
+        // A bug or the state database failing: said, and tried again a little later.
+        this.log.error({ err }, 'service loop failed');
+        this.tracker.error('(service)', describe(err));
+        await this.sleep(FATAL_RETRY_MS);
+      }
+    }
+  }
+
+  private async step(): Promise<void> {
+    this.drainAggregator();
+    if (this.paused) return this.sleep(60_000);
+    const now = Date.now();
+    if (this.blocked && now < this.blocked.retryAt) return this.sleep(this.blocked.retryAt - now);
+    if (!(await this.rootReady())) return this.sleep(ROOT_POLL_MS);
+    const request = this.requests.shift();
+    if (request) return this.runRequested(request);
+    if (this.fullDue || now >= this.rescanAt()) return this.runFull();
+    const due = this.queue.due(now, SCOPE_LIMIT + 1);
+    if (due.some((d) => d.path === WHOLE_LIBRARY) || due.length > SCOPE_LIMIT) return this.runFull();
+    if (due.length > 0) return this.runScoped(due);
+    if (this.settings.mode === 'sync' && now >= this.nextPullAt) return this.checkRemote();
+    const next = [this.aggregator.nextDueAt(), this.queue.nextDueAt(), this.rescanAt(), this.settings.mode === 'sync' ? this.nextPullAt : undefined]
+      .filter((t): t is number => t !== undefined)
+      .reduce((a, b) => Math.min(a, b), now + 60_000);
+    return this.sleep(next - now);
+  }
+
+  /** drainAggregator moves the changes whose quiet period is over into the durable queue. */
+  private drainAggregator(): void {
+    const due = this.aggregator.takeDue();
+    if (due.length === 0) return;
+    const paths: string[] = [];
+    for (const c of due) {
+      if (c.kind === 'rescan' || c.path === WHOLE_LIBRARY) this.fullDue = true;
+      else paths.push(c.path);
+    }
+    this.queue.add(paths, 'watch', Date.now());
+    this.emitQueue();
+  }
+
+  /**
+   * rootReady checks the library folder before a run. While it is missing (or
+   * empty after a sync: unmounted), the service is in error and sends nothing;
+   * once it is back, the watcher is set up again and a full run follows.
+   */
+  private async rootReady(): Promise<boolean> {
+    try {
+      await this.o.session.checkRoot();
+    } catch (err) {
+      if (!(err instanceof SafetyError || err instanceof UsageError)) throw err;
+      if (!this.blocked?.rootGone) this.log.error({ root: this.o.session.root }, describe(err));
+      this.blocked = { reason: describe(err), retryAt: Date.now() + ROOT_POLL_MS, attempts: 0, rootGone: true };
+      this.refreshState();
+      return false;
+    }
+    if (this.blocked?.rootGone) {
+      this.log.info({ root: this.o.session.root }, 'library folder is back');
+      this.blocked = undefined;
+      this.fullDue = true;
+      await this.subscribe();
+      this.refreshState();
+    }
+    return true;
+  }
+
+  /** rescanAt is when the next periodic full run is due: sooner while no watcher reports changes. */
+  private rescanAt(): number {
+    const every = this.watcherState.state === 'watching' ? this.settings.rescanIntervalMs : Math.min(this.settings.rescanIntervalMs, POLL_RESCAN_MS);
+    return this.lastFullAt + every;
+  }
+
+  private async runFull(): Promise<void> {
+    this.fullDue = false;
+    this.lastFullAt = Date.now();
+    await this.execute({ direction: this.direction(), taken: this.queue.all(), full: false });
+  }
+
+  /**
+   * runScoped carries out due paths as one scoped run. A file changed less
+   * than the quiet period ago (a write the watcher did not report) waits.
+   */
+  private async runScoped(due: QueuedPath[]): Promise<void> {
+    const now = Date.now();
+    const ready: QueuedPath[] = [];
+    for (const d of due) {
+      const st = await stat(join(this.o.session.root, ...d.path.split('/'))).catch(() => undefined);
+      const since = st?.isFile() ? now - Math.min(st.mtimeMs, now) : Infinity;
+      if (since < this.settings.quietMs) this.queue.postpone(d.path, now + this.settings.quietMs - since);
+      else ready.push(d);
+    }
+    if (ready.length === 0) return;
+    await this.execute({ direction: this.direction(), taken: ready, scope: ready.map((r) => r.path) });
+  }
+
+  private async runRequested({ runId, req }: Requested): Promise<void> {
+    const filter = makeFilter({
+      ...this.settings.filter,
+      include: [...(this.settings.filter.include ?? []), ...(req.include ?? [])],
+      exclude: [...(this.settings.filter.exclude ?? []), ...(req.exclude ?? [])],
+    });
+    // A push or sync covers the whole library: what the queue held is carried out with it.
+    const taken = req.direction === 'pull' || req.include?.length || req.exclude?.length ? [] : this.queue.all();
+    await this.execute({
+      direction: req.direction,
+      taken,
+      full: req.full === true,
+      runId,
+      filter,
+      delete: req.delete ?? false,
+      ...(req.maxDelete !== undefined ? { maxDelete: parseMaxDelete(req.maxDelete) } : {}),
+      ...(req.transfers !== undefined ? { transfers: req.transfers } : {}),
+    });
+  }
+
+  /** checkRemote reads the remote catalog (sync mode); other machines' changes start a sync run. */
+  private async checkRemote(): Promise<void> {
+    this.nextPullAt = Date.now() + this.settings.pullIntervalMs;
+    const { catalog } = this.o.session.forRemote(this.o.remote);
+    const ac = new AbortController();
+    this.current = ac;
+    let changed = false;
+    try {
+      const problems: Array<{ path: string; message: string }> = [];
+      const view = await catalog.refresh({ full: false, problems, signal: ac.signal, readOnly: false });
+      for (const p of problems) this.tracker.error(p.path, p.message);
+      changed = view.listed || view.logsRead > 0;
+    } catch (err) {
+      if (ac.signal.aborted) return;
+      this.log.warn({ err: describe(err) }, 'the remote catalog could not be read');
+      this.tracker.error('(remote)', describe(err));
+      return;
+    } finally {
+      this.current = undefined;
+    }
+    if (changed) {
+      this.log.info('the remote changed: syncing');
+      await this.execute({ direction: 'sync', taken: this.queue.all() });
+    }
+  }
+
+  private direction(): Direction {
+    return this.settings.mode === 'sync' ? 'sync' : 'push';
+  }
+
+  /**
+   * execute carries out one run and settles the queue rows it took: done ones
+   * removed, failed files queued again with their reason and a backoff. A run
+   * refused as a whole keeps its rows and holds the service back (state
+   * error) until its retry; a stopped one (pause, stop) keeps them as they were.
+   */
+  private async execute(k: {
+    direction: Direction;
+    taken: QueuedPath[];
+    scope?: string[];
+    full?: boolean;
+    runId?: string;
+    filter?: PathFilter;
+    delete?: boolean;
+    maxDelete?: DeleteLimit;
+    transfers?: number;
+  }): Promise<void> {
+    const ac = new AbortController();
+    this.current = ac;
+    const runId = k.runId ?? newRunId();
+    this.tracker.start(runId, k.direction);
+    this.setState('scanning');
+    let result: SyncResult | undefined;
+    try {
+      result = await runSync(this.o.session, {
+        direction: k.direction,
+        remote: this.o.remote,
+        filter: k.filter ?? this.filter,
+        delete: k.delete ?? this.settings.delete,
+        maxDelete: k.maxDelete ?? this.settings.maxDelete,
+        dryRun: false,
+        transfers: k.transfers ?? this.settings.transfers,
+        full: k.full ?? false,
+        ...(k.scope ? { scope: k.scope } : {}),
+        listeners: [(e) => this.hear(e)],
+        signal: ac.signal,
+        runId,
+      });
+    } catch (err) {
+      if (ac.signal.aborted) {
+        this.events.emit({ type: 'run-result', runId, error: 'stopped' });
+        return;
+      }
+      this.refused(k.taken, err);
+      this.events.emit({ type: 'run-result', runId, error: describe(err) });
+      return;
+    } finally {
+      this.current = undefined;
+      this.tracker.end();
+      this.refreshState();
+    }
+    const summary = summarize(k.direction, result);
+    this.events.emit({ type: 'run-result', runId, summary });
+    this.count(summary);
+    const fatal = result.exec?.fatal;
+    if (fatal !== undefined && !ac.signal.aborted) {
+      this.refused(k.taken, fatal);
+      return;
+    }
+    if (ac.signal.aborted) return;
+    const failed = new Map<string, string>();
+    for (const f of result.exec?.failed ?? []) failed.set(f.path, f.message);
+    this.queue.settle(k.taken, failed);
+    this.emitQueue();
+    this.lastSyncAt = Date.now();
+    if (this.blocked) {
+      this.log.info('runs go through again');
+      this.blocked = undefined;
+    }
+    this.refreshState();
+    const t = summary.tally;
+    this.log.info(
+      { runId, direction: k.direction, scoped: result.scoped, uploaded: t.uploaded, downloaded: t.downloaded, moved: t.moved, trashed: t.trashed, failed: summary.failed, bytes: summary.bytes, ms: Math.round(summary.elapsedMs) },
+      'run ended',
+    );
+  }
+
+  /** refused holds the service back after a run refused as a whole; its rows wait for the retry. */
+  private refused(taken: readonly QueuedPath[], err: unknown): void {
+    const reason = describe(err);
+    this.queue.retryLater(taken, reason);
+    this.emitQueue();
+    const attempts = (this.blocked?.attempts ?? 0) + 1;
+    this.blocked = { reason, retryAt: Date.now() + Math.min(FATAL_RETRY_MS * 2 ** (attempts - 1), FATAL_RETRY_MAX_MS), attempts, rootGone: false };
+    this.tracker.error(err instanceof SafetyError ? '(library)' : '(remote)', reason);
+    this.log.error({ attempts }, reason);
+    // Whatever changes next may be what clears the cause: a full run sees it.
+    this.fullDue = true;
+    this.refreshState();
+  }
+
+  private count(s: ReturnType<typeof summarize>): void {
+    const t = this.totals;
+    t.runs++;
+    t.uploaded += s.tally.uploaded;
+    t.downloaded += s.tally.downloaded;
+    t.moved += s.tally.moved;
+    t.trashed += s.tally.trashed;
+    t.failed += s.failed;
+    t.bytes += s.bytes;
+  }
+
+  /** hear takes each event of the run under way: status, own writes, the event log. */
+  private hear(e: RunEvent): void {
+    this.tracker.hear(e);
+    if (e.type === 'phase') this.setState(e.phase === 'transfer' || e.phase === 'trash' ? 'syncing' : 'scanning');
+    if (e.type === 'action-started' || e.type === 'action-finished' || e.type === 'action-failed') {
+      // The library files a run writes (downloads, local moves, local trash) are not changes to send back.
+      const a = e.action;
+      const touched = a.kind === 'download' || a.kind === 'copy-local' || a.kind === 'trash-local' ? [a.path] : a.kind === 'move-local' ? [a.path, a.from] : a.kind === 'conflict' ? [a.path, a.conflictPath] : [];
+      for (const p of touched) (e.type === 'action-started' ? this.own.begin(p) : this.own.end(p));
+    }
+    if (e.type === 'action-failed') this.log.warn({ path: e.action.path, runId: e.runId }, e.error);
+    else if (e.type === 'problem') this.log.warn({ path: e.problem.path, source: e.source, runId: e.runId }, e.problem.message);
+    this.events.emit({ type: 'run', event: toJson(e) });
+  }
+
+  // ---- state ----
+
+  private setState(s: ServiceState, reason?: string): void {
+    const next = this.paused ? 'paused' : this.blocked ? 'error' : s;
+    const why = this.paused ? 'paused by the user' : this.blocked ? this.blocked.reason : reason;
+    if (next === this.state && why === this.reason) return;
+    this.state = next;
+    this.reason = why;
+    this.events.emit({ type: 'state', state: next, ...(why ? { reason: why } : {}) });
+  }
+
+  /** refreshState sets the state from pause, blocks and the run under way. */
+  private refreshState(): void {
+    const run = this.tracker.status();
+    this.setState(run ? (run.phase === 'transfer' || run.phase === 'trash' ? 'syncing' : 'scanning') : 'idle');
+  }
+
+  private emitQueue(): void {
+    const q = this.queue.counts();
+    this.events.emit({ type: 'queue', length: q.length + this.aggregator.size, failing: q.failing });
+  }
+
+  // ---- the watcher ----
+
+  private async subscribe(): Promise<void> {
+    await this.watcher?.close().catch(() => {});
+    this.watcher = undefined;
+    const watch = this.o.watch ?? watchLibrary;
+    try {
+      this.watcher = await watch(
+        this.o.session.root,
+        {
+          changes: (batch: readonly WatchChange[]) => {
+            this.aggregator.add(batch);
+            this.poke();
+          },
+          rescan: (reason: string) => {
+            this.log.warn({ reason }, 'the watcher lost events: full rescan');
+            this.fullDue = true;
+            this.poke();
+          },
+          warn: (message: string, state: 'watching' | 'polling' | 'off') => {
+            this.log.warn(message);
+            this.setWatcher({ state, warning: message });
+          },
+        },
+        { ignore: (p: string) => this.own.ignores(p) },
+      );
+      if (this.watcherState.state === 'off') this.setWatcher({ state: 'watching' });
+    } catch (err) {
+      const warning = `the library folder cannot be watched (${describe(err)}): it is rescanned every minute instead`;
+      this.log.warn(warning);
+      this.setWatcher({ state: 'polling', warning });
+    }
+  }
+
+  private setWatcher(w: ServiceStatus['watcher']): void {
+    this.watcherState = w;
+    this.events.emit({ type: 'watcher', ...w });
+  }
+}
+
+function aggregatorOptions(s: ServiceSettings): { quietMs: number; deleteDelayMs: number; maxPerFolder: number; maxPaths: number } {
+  return { quietMs: s.quietMs, deleteDelayMs: Math.round(s.quietMs * DELETE_DELAY_FACTOR), maxPerFolder: 64, maxPaths: SCOPE_LIMIT };
+}
+
+/** toJson drops what does not travel as JSON (a failure's cause). */
+function toJson(e: RunEvent): JsonRunEvent {
+  if (e.type !== 'action-failed') return e;
+  const { cause: _cause, ...rest } = e;
+  return rest;
+}
