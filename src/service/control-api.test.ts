@@ -5,51 +5,11 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { request } from 'node:http';
-import { ConfigError, UsageError } from '../errors.js';
-import type { RunRequest, ServiceControl, ServiceStatus } from './control.js';
+import { fakeControl } from '../../test/support/fake-control.js';
+import { ConfigError } from '../errors.js';
 import { startControlServer, type ControlServer } from './control-api.js';
-import { EventLog } from './event-log.js';
 
 const TOKEN = 'a'.repeat(43);
-
-function fakeControl() {
-  const calls: string[] = [];
-  const runs: RunRequest[] = [];
-  let reloadError: Error | undefined;
-  const status: ServiceStatus = {
-    state: 'idle',
-    pid: 4242,
-    version: '0.1.0',
-    startedAt: 1,
-    configFile: '/c.json',
-    library: '/music',
-    remote: 's3://b',
-    mode: 'push',
-    queue: { length: 0, failing: 0 },
-    lastErrors: [],
-    totals: { runs: 0, uploaded: 0, downloaded: 0, moved: 0, trashed: 0, failed: 0, bytes: 0 },
-    watcher: { state: 'watching' },
-  };
-  const events = new EventLog();
-  const control: ServiceControl = {
-    events,
-    status: () => status,
-    pause: () => void calls.push('pause'),
-    resume: () => void calls.push('resume'),
-    rescan: () => void calls.push('rescan'),
-    reload: async () => {
-      calls.push('reload');
-      if (reloadError) throw reloadError;
-    },
-    run: (req) => {
-      if (req.transfers === 13) throw new UsageError('transfers: unlucky');
-      runs.push(req);
-      return { runId: 'r1', since: events.lastId };
-    },
-    stop: async () => void calls.push('stop'),
-  };
-  return { control, calls, runs, events, failReload: (e: Error | undefined) => (reloadError = e) };
-}
 
 /** A raw request with any headers (fetch forbids setting Host). */
 function raw(port: number, path: string, headers: Record<string, string>, method = 'GET'): Promise<{ status: number; body: string }> {

@@ -33,10 +33,13 @@ class Recorder implements WatchSink {
   }
 }
 
+/** The sink of the test under way, shown when a wait times out. */
+let current: Recorder | undefined;
+
 async function until(what: string, cond: () => boolean, ms = 10_000): Promise<void> {
   const end = Date.now() + ms;
   while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}; the sink had: ${JSON.stringify(current)}`);
     await new Promise((r) => setTimeout(r, 20));
   }
 }
@@ -51,6 +54,7 @@ async function watched(o: Parameters<typeof watchLibrary>[2] = {}) {
   const root = join(base, 'library');
   await mkdir(root);
   const sink = new Recorder();
+  current = sink;
   const w = await watchLibrary(root, sink, o);
   open.push(w);
   return { base, root, sink, w };
@@ -79,6 +83,8 @@ describe('watchLibrary', () => {
   it('reports a rename as the delete of the old path and the create of the new one, and a folder moved out as a delete', async () => {
     const { base, root, sink } = await watched();
     await mkdir(join(root, 'Album'));
+    // A file written before the new folder's watch exists is covered by the folder's 'dir' only: wait for it.
+    await until('the new folder', () => sink.has('Album', 'dir'));
     await writeFile(join(root, 'Album', 'a.mp3'), 'a');
     await until('the first writes', () => sink.has('Album/a.mp3'));
     await rename(join(root, 'Album', 'a.mp3'), join(root, 'Album', 'b.mp3'));
@@ -94,6 +100,7 @@ describe('watchLibrary', () => {
     const { root, sink } = await watched({ ignore: (p) => ignored.has(p) });
     await mkdir(join(root, 'Album'));
     await mkdir(join(root, '.cratesync-trash', 'Album'), { recursive: true });
+    await until('the new folder', () => sink.has('Album', 'dir'));
     await writeFile(join(root, '.cratesync-trash', 'Album', 'old.flac'), 'x');
     await writeFile(join(root, 'Album', '.pulled.flac.cratesync-00ff.part'), 'x');
     await writeFile(join(root, 'Album', 'pulled.flac'), 'x');
@@ -112,9 +119,26 @@ describe('watchLibrary', () => {
     expect(sink.seen.map((c) => c.path)).toEqual([nfd.normalize('NFC')]);
   });
 
-  it('tells a library folder deleted as "gone" (never as a deletion of its files), then watches again when it is back', async () => {
+  it('tells a library folder deleted as "gone" from the watcher\'s own events, never as a deletion of its files', async () => {
+    // No periodic root check in this test: the events alone must tell.
+    const { root, sink, w } = await watched({ rootCheckMs: 3_600_000 });
+    await mkdir(join(root, 'Album'));
+    // A file written before the new folder's watch exists is covered by the folder's 'dir' only: wait for it.
+    await until('the new folder', () => sink.has('Album', 'dir'));
+    await writeFile(join(root, 'Album', 'a.flac'), 'x');
+    await until('the first write', () => sink.has('Album/a.flac'));
+    const before = sink.seen.length;
+    await rm(root, { recursive: true });
+    await until('the rescan', () => sink.rescans.includes('library folder is gone'));
+    expect(sink.seen.slice(before)).toEqual([]);
+    expect(w.state).toBe('off');
+  });
+
+  it('tells a library folder deleted as "gone", then watches again when it is back', async () => {
     const { root, sink, w } = await watched({ rootCheckMs: 50 });
     await mkdir(join(root, 'Album'));
+    // A file written before the new folder's watch exists is covered by the folder's 'dir' only: wait for it.
+    await until('the new folder', () => sink.has('Album', 'dir'));
     await writeFile(join(root, 'Album', 'a.flac'), 'x');
     await until('the first write', () => sink.has('Album/a.flac'));
     const before = sink.seen.length;
@@ -134,6 +158,7 @@ describe('watchLibrary', () => {
   it('starts with the library folder missing: state off and a rescan, never a throw', async () => {
     const base = await mkdtemp(join(tmpdir(), 'cs-watch-'));
     const sink = new Recorder();
+    current = sink;
     const w = await watchLibrary(join(base, 'not-yet'), sink, { rootCheckMs: 50 });
     open.push(w);
     expect(w.state).toBe('off');

@@ -54,7 +54,7 @@ const INSTANCES_LIMIT =
 export function classifyWatchError(err: unknown, rootGone = false): WatchErrorClass {
   const text = firstLine(err instanceof Error ? err.message : String(err));
   if (rootGone || /\bENOTDIR\b|Not a directory|Invalid handle/i.test(text)) return { kind: 'gone', message: 'library folder is gone' };
-  if (/inotify_init|max_user_instances/i.test(text) && /Too many open files|EMFILE/i.test(text)) return { kind: 'limit', message: INSTANCES_LIMIT };
+  if (/initiali[sz]e inotify|inotify_init|max_user_instances/i.test(text) && /Too many open files|EMFILE/i.test(text)) return { kind: 'limit', message: INSTANCES_LIMIT };
   if (/No space left on device|\bENOSPC\b|limit for number of file watchers|max_user_watches/i.test(text)) return { kind: 'limit', message: WATCHES_LIMIT };
   if (/overflow|dropped|re-?scanned|Too many events|events may have been lost/i.test(text)) {
     return { kind: 'overflow', message: `the file watcher lost events (${text}); rescanning the library` };
