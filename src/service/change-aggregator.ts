@@ -83,7 +83,7 @@ function parentOf(path: string): string {
  * due. Not thread-safe (nothing in Node is); every method is synchronous.
  */
 export class ChangeAggregator {
-  private readonly o: AggregatorOptions;
+  private o: AggregatorOptions;
   private readonly entries = new Map<string, Entry>();
   /** Pending entries directly in each folder. */
   private readonly children = new Map<string, number>();
@@ -94,6 +94,11 @@ export class ChangeAggregator {
 
   get size(): number {
     return this.entries.size;
+  }
+
+  /** configure takes new options (a config reload); pending entries keep their due times. */
+  configure(o: Partial<AggregatorOptions>): void {
+    this.o = { ...this.o, ...o };
   }
 
   /**

@@ -33,7 +33,7 @@ import { summarize } from '../sync/run-summary.js';
 import { WorkQueue, WHOLE_LIBRARY, type QueuedPath } from '../state/work-queue.js';
 import { describe, SafetyError, UsageError } from '../errors.js';
 import { EventLog } from './event-log.js';
-import { ChangeAggregator } from './change-aggregator.js';
+import { ChangeAggregator, type AggregatorOptions } from './change-aggregator.js';
 import { OwnWrites } from './own-writes.js';
 import { RunTracker } from './run-tracker.js';
 import { watchLibrary } from './library-watcher.js';
@@ -586,8 +586,8 @@ export class Service implements ServiceControl {
   }
 }
 
-function aggregatorOptions(s: ServiceSettings): { quietMs: number; deleteDelayMs: number; maxPerFolder: number; maxPaths: number } {
-  return { quietMs: s.quietMs, deleteDelayMs: Math.round(s.quietMs * DELETE_DELAY_FACTOR), maxPerFolder: 64, maxPaths: SCOPE_LIMIT };
+function aggregatorOptions(s: ServiceSettings): Partial<AggregatorOptions> {
+  return { quietMs: s.quietMs, deleteDelayMs: Math.round(s.quietMs * DELETE_DELAY_FACTOR), maxPaths: SCOPE_LIMIT };
 }
 
 /** toJson drops what does not travel as JSON (a failure's cause). */
