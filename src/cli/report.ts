@@ -1,4 +1,12 @@
 /** Rendering plans and results: text for people, JSON for programs. */
+/** A running service that holds the library, as `status` mentions it. */
+export interface ServiceBrief {
+  pid: number;
+  state: string;
+  reason?: string;
+  queue: number;
+}
+
 import type { Action, Direction, Plan } from '../sync/plan.js';
 import type { SyncResult } from '../sync/engine.js';
 import { formatBytes, formatCount, printable } from './format.js';
@@ -64,7 +72,7 @@ export function renderStatus(where: { library: string; remote: string }, r: Sync
  * allocation. Its `actions` leave out identical files
  * (counted in `summary.unchanged`) unless `all`; each action is one line.
  */
-export function* resultJson(command: Direction | 'status', where: { library: string; remote: string }, r: SyncResult, all = false): Generator<string> {
+export function* resultJson(command: Direction | 'status', where: { library: string; remote: string; service?: ServiceBrief }, r: SyncResult, all = false): Generator<string> {
   const t = tally(r.exec?.done ?? r.plan.actions);
   const failed = new Map((r.exec?.failed ?? []).map((f) => [`${f.kind}:${f.path}`, f.message]));
   // Which actions were carried out need be looked up only when some were

@@ -16,9 +16,13 @@ import { makeDisplay } from '../progress.js';
 import { withSession } from '../session.js';
 import { ExitCode } from '../../errors.js';
 import { formatBytes, formatCount, formatDuration } from '../format.js';
-import { renderPlan, renderStatus, resultJson } from '../report.js';
+import { renderPlan, renderStatus, resultJson, type ServiceBrief } from '../report.js';
 import { summarize, type RunSummary } from '../../sync/run-summary.js';
 import { reasonText } from '../describe-action.js';
+import type { RunRequest } from '../../service/control.js';
+import type { ServiceClient } from '../service-client.js';
+import { exitOf, runViaService, serviceOf } from '../via-service.js';
+import { printable } from '../format.js';
 
 export interface SyncFlags {
   include?: string[];
@@ -91,6 +95,25 @@ async function syncCommand(
   const readOnly = Boolean(flags.dryRun);
   // A first pull (or sync) onto a new machine makes the library folder, as aws s3 sync and rclone do.
   const createRoot = command === 'pull' || command === 'sync';
+  // A service that holds the library does the run (it holds the run lock).
+  const service = await serviceOf(ctx, library);
+  if (service && !readOnly && command !== 'status') {
+    const req: RunRequest = {
+      direction: command,
+      delete: Boolean(flags.delete),
+      full: Boolean(flags.full),
+      ...(flags.maxDelete !== undefined ? { maxDelete: flags.maxDelete } : {}),
+      ...(flags.include ? { include: flags.include } : {}),
+      ...(flags.exclude ? { exclude: flags.exclude } : {}),
+      ...(flags.transfers !== undefined ? { transfers } : {}),
+    };
+    const { outcome, status } = await runViaService(ctx, io, signal, service, remoteArg, req);
+    if (json) io.stdout.write(`${JSON.stringify({ command, library: status.library, remote: status.remote, byService: { pid: status.pid }, ...outcome })}\n`);
+    else if (outcome.summary) io.stdout.write(`${summaryLine(command, outcome.summary)}\n`);
+    else if (outcome.detached) io.stderr.write('no longer following: the service goes on with the run (cratesync service status)\n');
+    else io.stderr.write(`cratesync: the service's ${command} did not run: ${printable(outcome.error ?? 'no result')}\n`);
+    return exitOf(outcome);
+  }
   return withSession(ctx, { library, remote: remoteArg, transfers, readOnly, createRoot }, async ({ session, remote }) => {
     const root = session.root;
     const display = makeDisplay(io.stderr, { quiet: json, verbose: Boolean(ctx.global.verbose) });
@@ -111,7 +134,8 @@ async function syncCommand(
     } finally {
       display.close();
     }
-    const where = { library: root, remote: remote.url };
+    const brief = service && command === 'status' ? await serviceBrief(service) : undefined;
+    const where = { library: root, remote: remote.url, ...(brief ? { service: brief } : {}) };
     if (json) {
       // In pieces, each taken before the next is made: a plan of a whole library is tens of megabytes as text.
       for (const chunk of resultJson(command, where, result, Boolean(ctx.global.verbose))) {
@@ -120,6 +144,7 @@ async function syncCommand(
       }
     } else if (command === 'status') {
       io.stdout.write(renderStatus(where, result));
+      if (brief) io.stdout.write(`a cratesync service runs for this library (pid ${brief.pid}): ${brief.state}${brief.reason ? ` (${printable(brief.reason)})` : ''}, ${formatCount(brief.queue)} queued\n`);
     } else if (flags.dryRun) {
       io.stdout.write(renderPlan(result.plan, Boolean(ctx.global.verbose)));
       io.stdout.write(`${summaryLine(command, summarize(command, result))}\n`);
@@ -158,4 +183,10 @@ export function summaryLine(command: Direction | 'status', r: RunSummary): strin
   const secs = r.elapsedMs / 1000;
   const rate = !r.dryRun && r.bytes > 0 && secs > 0 ? `, ${formatBytes(r.bytes / secs)}/s` : '';
   return `${command}: ${parts.join(', ')} in ${formatDuration(r.elapsedMs)}${rate}`;
+}
+
+/** serviceBrief is what `status` says of the service that holds the library. */
+async function serviceBrief(client: ServiceClient): Promise<ServiceBrief> {
+  const st = await client.status();
+  return { pid: st.pid, state: st.state, ...(st.reason ? { reason: st.reason } : {}), queue: st.queue.length };
 }
