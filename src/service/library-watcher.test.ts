@@ -13,6 +13,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { watchLibrary } from './library-watcher.js';
+import { OwnWrites } from './own-writes.js';
 import type { LibraryWatch, WatchChange, WatchSink, WatcherState } from './library-watcher.js';
 
 class Recorder implements WatchSink {
@@ -109,6 +110,18 @@ describe('watchLibrary', () => {
     await writeFile(join(root, 'Album', 'mine.flac'), 'x');
     await until('the sentinel', () => sink.has('Album/mine.flac'));
     expect(sink.seen.filter((c) => c.path.split('/').some((n) => n.startsWith('.')) || ignored.has(c.path))).toEqual([]);
+  });
+
+  it('does not report a pull put in place (a partial download renamed) while OwnWrites holds its path', async () => {
+    const own = new OwnWrites();
+    const { root, sink } = await watched({ ignore: (p) => own.ignores(p) });
+    own.begin('pulled.flac');
+    await writeFile(join(root, '.pulled.flac.cratesync-0a1b.part'), 'downloaded');
+    await rename(join(root, '.pulled.flac.cratesync-0a1b.part'), join(root, 'pulled.flac'));
+    own.end('pulled.flac');
+    await writeFile(join(root, 'mine.flac'), 'x');
+    await until('the sentinel', () => sink.has('mine.flac'));
+    expect(sink.seen).toEqual([{ path: 'mine.flac', kind: 'change' }]);
   });
 
   it('reports names in NFC', async () => {
