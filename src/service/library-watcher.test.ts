@@ -13,6 +13,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { watchLibrary } from './library-watcher.js';
+import { OwnWrites } from './own-writes.js';
 import type { LibraryWatch, WatchChange, WatchSink, WatcherState } from './library-watcher.js';
 
 class Recorder implements WatchSink {
@@ -109,6 +110,18 @@ describe('watchLibrary', () => {
     await writeFile(join(root, 'Album', 'mine.flac'), 'x');
     await until('the sentinel', () => sink.has('Album/mine.flac'));
     expect(sink.seen.filter((c) => c.path.split('/').some((n) => n.startsWith('.')) || ignored.has(c.path))).toEqual([]);
+  });
+
+  it('does not report a pull put in place (a partial download renamed) while OwnWrites holds its path', async () => {
+    const own = new OwnWrites();
+    const { root, sink } = await watched({ ignore: (p) => own.ignores(p) });
+    own.begin('pulled.flac');
+    await writeFile(join(root, '.pulled.flac.cratesync-0a1b.part'), 'downloaded');
+    await rename(join(root, '.pulled.flac.cratesync-0a1b.part'), join(root, 'pulled.flac'));
+    own.end('pulled.flac');
+    await writeFile(join(root, 'mine.flac'), 'x');
+    await until('the sentinel', () => sink.has('mine.flac'));
+    expect(sink.seen).toEqual([{ path: 'mine.flac', kind: 'change' }]);
   });
 
   it('reports names in NFC', async () => {
@@ -213,18 +226,24 @@ describe.skipIf(!canUnshare || !existsSync(built))('watchLibrary at the inotify 
     await w1.close();
     // A small tree that grows past the limit while watched.
     const small = mkdtempSync(join(tmpdir(), 'cs-limit-'));
-    const w2 = await watchLibrary(small, sink);
+    const w2 = await watchLibrary(small, sink, { rootCheckMs: 50, retryMs: 100 });
     const before = w2.state;
     for (let i = 0; i < 60; i++) mkdirSync(join(small, 'd' + i));
     await until(() => w2.state === 'polling');
     writeFileSync(join(small, 'd0', 'a.flac'), 'x');
     await until(() => calls.some((c) => c.changes && c.changes.includes('change d0/a.flac')));
     const second = { before, state: w2.state, calls: calls.splice(0) };
+    // The limit raised (in this namespace only): the next retry watches everything again.
+    writeFileSync('/proc/sys/user/max_inotify_watches', '100000');
+    await until(() => w2.state === 'watching');
+    writeFileSync(join(small, 'd59', 'b.flac'), 'x');
+    await until(() => calls.some((c) => c.changes && c.changes.includes('change d59/b.flac')));
+    const third = { state: w2.state, calls: calls.splice(0) };
     await w2.close();
-    console.log(JSON.stringify({ first, second }));
+    console.log(JSON.stringify({ first, second, third }));
   `;
 
-  it('warns naming fs.inotify.max_user_watches with state polling, asks a rescan, and keeps the folders it has', () => {
+  it('warns naming fs.inotify.max_user_watches with state polling, asks a rescan, keeps the folders it has, and watches all again once the limit is raised', () => {
     const r = spawnSync('unshare', ['-Ur', 'sh', '-c', `echo 40 > /proc/sys/user/max_inotify_watches && exec "${process.execPath}" --input-type=module -e "$CHILD"`], {
       env: { ...process.env, CHILD: child, BUILT: built },
       encoding: 'utf8',
@@ -234,6 +253,7 @@ describe.skipIf(!canUnshare || !existsSync(built))('watchLibrary at the inotify 
     const out = JSON.parse(r.stdout) as {
       first: { state: string; calls: { warn?: string; state?: string; rescan?: string }[] };
       second: { before: string; state: string; calls: { warn?: string; state?: string; rescan?: string; changes?: string[] }[] };
+      third: { state: string; calls: { warn?: string; state?: string; rescan?: string; changes?: string[] }[] };
     };
     expect(out.first.state).toBe('polling');
     const warn1 = out.first.calls.find((c) => c.warn);
@@ -248,5 +268,10 @@ describe.skipIf(!canUnshare || !existsSync(built))('watchLibrary at the inotify 
     expect(out.second.calls.some((c) => c.rescan)).toBe(true);
     // A folder watched before the limit was met still reports.
     expect(out.second.calls.some((c) => c.changes?.includes('change d0/a.flac'))).toBe(true);
+
+    expect(out.third.state).toBe('watching');
+    expect(out.third.calls.filter((c) => c.warn)).toEqual([{ warn: 'the library is watched again', state: 'watching' }]);
+    expect(out.third.calls.filter((c) => c.rescan)).toEqual([{ rescan: 'watching the library again' }]);
+    expect(out.third.calls.some((c) => c.changes?.includes('change d59/b.flac'))).toBe(true);
   });
 });

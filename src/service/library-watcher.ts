@@ -195,18 +195,20 @@ class Watcher implements LibraryWatch {
       this.sink.rescan(c.message);
       return;
     }
+    // A retry that fails as the last one did asks no new rescan: the periodic scans stand in.
+    const news = this.state === 'watching' || !this.told.has(c.kind);
     if (c.kind === 'limit' && this.sub) {
       // The folders watched so far still are: keep them, and let periodic scans see to the new ones.
       this.state = 'polling';
       this.lastTry = Date.now();
       this.tell(c.kind, c.message);
-      this.sink.rescan(c.message);
+      if (news) this.sink.rescan(c.message);
       return;
     }
     await this.unsubscribe();
     this.state = 'polling';
     this.tell(c.kind, c.message);
-    this.sink.rescan(c.message);
+    if (news) this.sink.rescan(c.message);
     // A crash of the backend or lost events: watch again now (the rescan asked covers the gap).
     if (again && c.kind !== 'limit') await this.subscribe();
   }
@@ -248,26 +250,22 @@ class Watcher implements LibraryWatch {
 
   private async onEvents(generation: number, err: Error | null, events: Event[]): Promise<void> {
     if (generation !== this.generation) return;
-    const batch: WatchChange[] = [];
     let rootGone = false;
-    let newFolder = false;
-    await Promise.all(
-      events.map(async (e) => {
+    const changes = await Promise.all(
+      events.map(async (e): Promise<WatchChange | undefined> => {
         const path = this.libraryPath(e.path);
         if (path === '') {
           if (e.type === 'delete') rootGone = true;
-          return;
+          return undefined;
         }
-        if (path === undefined || path.split('/').some((n) => skippedName(n) !== undefined) || this.o.ignore?.(path)) return;
-        if (e.type === 'delete') batch.push({ path, kind: 'delete' });
-        else if (e.type === 'update') batch.push({ path, kind: 'change' });
-        else {
-          const kind = await createdKind(e.path);
-          if (kind === 'dir') newFolder = true;
-          batch.push({ path, kind });
-        }
+        if (path === undefined || path.split('/').some((n) => skippedName(n) !== undefined) || this.o.ignore?.(path)) return undefined;
+        if (e.type === 'delete') return { path, kind: 'delete' };
+        if (e.type === 'update') return { path, kind: 'change' };
+        return { path, kind: await createdKind(e.path) };
       }),
     );
+    const batch = changes.filter((c) => c !== undefined);
+    const newFolder = batch.some((c) => c.kind === 'dir');
     if (rootGone || (err && !(await folderId(this.root)))) return this.gone();
     if (batch.length > 0) this.sink.changes(batch);
     if (err) return this.failed(classifyWatchError(err), true);
@@ -280,7 +278,7 @@ class Watcher implements LibraryWatch {
   private libraryPath(abs: string): string | undefined {
     const rel = relative(this.real, abs);
     if (rel === '') return '';
-    if (rel.startsWith('..') || isAbsolute(rel)) return undefined;
+    if (rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel)) return undefined;
     return nfc(sep === '/' ? rel : rel.split(sep).join('/'));
   }
 }
