@@ -182,6 +182,17 @@ describe('ChangeAggregator', () => {
     expect(at(13_000).takeDue()).toEqual([{ path: '', kind: 'rescan', dueAt: 13_000, firstAt: 10_000 }]);
   });
 
+  it('takes the defaults for what is not given', () => {
+    const clock = { t: 0 };
+    const agg = new ChangeAggregator({ quietMs: undefined }, () => clock.t);
+    agg.add([change('a.flac'), del('b.flac')]);
+    agg.add([del('c.flac')]);
+    expect(agg.nextDueAt()).toBe(1000);
+    clock.t = 1000;
+    expect(agg.takeDue().map((c) => c.path)).toEqual(['a.flac', 'b.flac']);
+    expect(agg.nextDueAt()).toBe(2500);
+  });
+
   it('hands out due entries oldest first', () => {
     const { agg, at } = setup();
     at(10_000).add([change('z.flac')]);

@@ -33,11 +33,11 @@ export interface AggregatorOptions {
   maxPerFolder: number;
   /** More pending paths than this in all collapse into one full rescan (path ''). */
   maxPaths: number;
-  /** An entry is due at most this long after its first event, however many events follow. */
-  maxDelayMs: number;
+  /** An entry is due at most this long after its first event, however many events follow (default 60 s). */
+  maxDelayMs?: number;
 }
 
-export const DEFAULT_AGGREGATOR_OPTIONS: AggregatorOptions = {
+export const DEFAULT_AGGREGATOR_OPTIONS: Required<AggregatorOptions> = {
   quietMs: 1000,
   deleteDelayMs: 2500,
   maxPerFolder: 64,
@@ -83,13 +83,20 @@ function parentOf(path: string): string {
  * due. Not thread-safe (nothing in Node is); every method is synchronous.
  */
 export class ChangeAggregator {
-  private o: AggregatorOptions;
+  private o: Required<AggregatorOptions>;
   private readonly entries = new Map<string, Entry>();
   /** Pending entries directly in each folder. */
   private readonly children = new Map<string, number>();
 
   constructor(o: Partial<AggregatorOptions> = {}, private readonly now: () => number = Date.now) {
-    this.o = { ...DEFAULT_AGGREGATOR_OPTIONS, ...o };
+    const d = DEFAULT_AGGREGATOR_OPTIONS;
+    this.o = {
+      quietMs: o.quietMs ?? d.quietMs,
+      deleteDelayMs: o.deleteDelayMs ?? d.deleteDelayMs,
+      maxPerFolder: o.maxPerFolder ?? d.maxPerFolder,
+      maxPaths: o.maxPaths ?? d.maxPaths,
+      maxDelayMs: o.maxDelayMs ?? d.maxDelayMs,
+    };
   }
 
   get size(): number {
@@ -98,7 +105,8 @@ export class ChangeAggregator {
 
   /** configure takes new options (a config reload); pending entries keep their due times. */
   configure(o: Partial<AggregatorOptions>): void {
-    this.o = { ...this.o, ...o };
+    const defined = Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
+    this.o = { ...this.o, ...defined };
   }
 
   /**
