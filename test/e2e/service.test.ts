@@ -302,4 +302,32 @@ describe('the service', () => {
     await new Promise((r) => setTimeout(r, 1500));
     expect(bucketPuts(a.bucket, mark).filter((q) => q.path.replace(/\?.*$/, '').endsWith('/from-b.mp3'))).toEqual([]);
   });
+
+  it('rereads its config on SIGHUP and on the reload route, keeping its queue; a bad config is refused and the old one kept', async () => {
+    const m = await machine();
+    await writeFiles(m.lib, ['a.mp3']);
+    const s = await m.start();
+    await waitFor('the first run', sameAsLibrary(m));
+    expect((await s.api('/api/pause', { method: 'POST' })).status).toBe(200);
+    await writeFile(join(m.lib, 'queued.mp3'), audio(1, 'q'));
+    await waitFor('the change queued', async () => (await s.status()).queue.length > 0);
+    const config = JSON.parse(await readFile(m.config, 'utf8'));
+    await writeFile(m.config, JSON.stringify({ ...config, exclude: ['**/*.skip.mp3'], transfers: 3 }));
+    s.child.kill('SIGHUP');
+    await waitFor('the reload', () => s.logs.some((l) => l.msg === 'config reloaded' && l.transfers === 3));
+    await writeFile(join(m.lib, 'x.skip.mp3'), audio(2, 's'));
+    expect((await s.api('/api/resume', { method: 'POST' })).status).toBe(200);
+    await waitFor('the queued change', async () => (await m.music()).has('queued.mp3'));
+    await settled(s);
+    expect((await m.music()).has('x.skip.mp3')).toBe(false);
+
+    await writeFile(m.config, JSON.stringify({ ...config, transfers: 0 }));
+    const bad = await s.api('/api/reload', { method: 'POST' });
+    expect(bad.status).toBe(400);
+    expect(await bad.text()).toContain('transfers');
+    await writeFile(join(m.lib, 'y.skip.mp3'), audio(3, 's'));
+    await writeFile(join(m.lib, 'after.mp3'), audio(4, 's'));
+    await waitFor('a change after the refused reload', async () => (await m.music()).has('after.mp3'));
+    expect((await m.music()).has('y.skip.mp3')).toBe(false);
+  });
 });
