@@ -64,6 +64,8 @@ const ROOT_POLL_MS = 2000;
 /** The retry of a run refused as a whole (delete limit, remote unreachable): doubling from this. */
 const FATAL_RETRY_MS = 5000;
 const FATAL_RETRY_MAX_MS = 5 * 60_000;
+/** How long a stop waits for the run under way before it closes the remote's connections. */
+const STOP_GRACE_MS = 3000;
 /** Without a watcher, the whole library is rescanned at least this often. */
 const POLL_RESCAN_MS = 60_000;
 
@@ -229,9 +231,20 @@ export class Service implements ServiceControl {
     this.events.emit({ type: 'stopping' });
     this.current?.abort();
     this.poke();
-    await this.loopDone;
     await this.watcher?.close().catch(() => {});
     this.watcher = undefined;
+    // A request the server does not answer would hold the stop until its
+    // timeout: past a grace period the remote's connections are closed, which
+    // fails what is in flight at once (and nothing was recorded of it).
+    if (!(await settledWithin(this.loopDone, STOP_GRACE_MS))) {
+      this.log.warn('transfers in flight did not end: abandoning them');
+      await this.o.remote.close();
+      if (!(await settledWithin(this.loopDone, STOP_GRACE_MS))) {
+        // The run still holds the session: it is left to the process's end, like a crash after its last commit.
+        this.log.warn('stopped with a run unfinished');
+        return;
+      }
+    }
     this.o.session.close();
     await this.o.remote.close();
     this.log.info('stopped');
@@ -595,4 +608,15 @@ function toJson(e: RunEvent): JsonRunEvent {
   if (e.type !== 'action-failed') return e;
   const { cause: _cause, ...rest } = e;
   return rest;
+}
+
+/** settledWithin resolves true when `p` settles within `ms`, else false. */
+function settledWithin(p: Promise<unknown>, ms: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(false), ms);
+    p.then(
+      () => (clearTimeout(timer), resolve(true)),
+      () => (clearTimeout(timer), resolve(true)),
+    );
+  });
 }

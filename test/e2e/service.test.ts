@@ -330,4 +330,23 @@ describe('the service', () => {
     await waitFor('a change after the refused reload', async () => (await m.music()).has('after.mp3'));
     expect((await m.music()).has('y.skip.mp3')).toBe(false);
   });
+
+  it('stops gracefully with transfers in flight: they are abandoned cleanly and sent by the next start', async () => {
+    const m = await machine();
+    await writeFiles(m.lib, ['seed.mp3']);
+    const s = await m.start();
+    await waitFor('the first run', sameAsLibrary(m));
+    proxy.rules.push({ method: 'PUT', pathIncludes: `/${m.bucket}/dj/music/held/`, action: 'hang', times: 1e9 });
+    await writeFiles(join(m.lib, 'held'), ['1.mp3', '2.mp3', '3.mp3']);
+    await waitFor('uploads in flight', async () => ((await s.status()).run?.transfers.length ?? 0) > 0);
+    const stop = await cli({ home: m.home, env: m.env }, '--config', m.config, 'service', 'stop');
+    expect(stop.code, stop.stderr).toBe(0);
+    expect(stop.stdout).toContain(`stopped (pid ${s.pid})`);
+    expect(await s.exited).toBe(0);
+    running.splice(running.indexOf(s), 1);
+    proxy.rules.length = 0;
+    expect([...(await m.music()).keys()].filter((k) => k.startsWith('held/'))).toEqual([]);
+    await m.start();
+    await waitFor('the held files after the restart', sameAsLibrary(m));
+  });
 });

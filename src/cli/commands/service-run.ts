@@ -88,5 +88,7 @@ export async function runService(ctx: Context, io: Io, signal: AbortSignal, o: S
     if (stateFile) unpointService(stateFile, dir);
     if (log) flushLog(log);
     release();
+    // What a stop abandoned (a socket the server never answered) must not keep the process alive.
+    setTimeout(() => process.exit(), 2000).unref();
   }
 }
