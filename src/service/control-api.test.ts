@@ -186,6 +186,30 @@ describe('control API', () => {
   });
 });
 
+describe('control server close', () => {
+  it('ends open event streams and long-polls, so that a stop never waits on a client', async () => {
+    const f = fakeControl();
+    const server = await startControlServer(f.control, { token: TOKEN });
+    const headers = { authorization: `Bearer ${TOKEN}` };
+    const base = `http://127.0.0.1:${server.port}`;
+    const sse = await fetch(`${base}/api/events/stream`, { headers });
+    const reader = sse.body!.getReader();
+    const poll = fetch(`${base}/api/events?since=${f.events.lastId}&timeout=60`, { headers }).then(
+      async (r) => r.json(),
+      () => 'closed',
+    );
+    // The long-poll is parked once a request reaches the log; an event proves the stream is live first.
+    f.events.emit({ type: 'stopping' });
+    expect(new TextDecoder().decode((await reader.read()).value)).toContain('event: stopping');
+    const more = (async () => {
+      for (;;) if ((await reader.read().catch(() => ({ done: true }))).done) return 'ended';
+    })();
+    await server.close();
+    expect(await more).toBe('ended');
+    expect(await poll).not.toBeUndefined();
+  });
+});
+
 interface SseMessage {
   id?: string;
   event?: string;

@@ -157,7 +157,8 @@ export function controlApp(control: ServiceControl, o: ControlAppOptions): Hono 
   app.get('/api/events/stream', (c) => {
     const since = intParam(c.req.header('last-event-id') ?? c.req.query('since'), 'Last-Event-ID', control.events.lastId);
     const types = typesParam(c.req.query('types'));
-    return streamSSE(c, (stream) => streamEvents(control.events, since, types, stream, o.signal));
+    const signal = o.signal ? AbortSignal.any([c.req.raw.signal, o.signal]) : c.req.raw.signal;
+    return streamSSE(c, (stream) => streamEvents(control.events, since, types, stream, signal));
   });
   return app;
 }
@@ -197,8 +198,8 @@ interface SseSink {
   writeSSE(m: { id: string; event: string; data: string }): Promise<void>;
 }
 
-/** streamEvents sends the events after `since`, then each new one, until the client leaves or the server closes. */
-async function streamEvents(log: EventLog, since: number, types: ReadonlySet<string> | undefined, stream: SseSink, closing?: AbortSignal): Promise<void> {
+/** streamEvents sends the events after `since`, then each new one, until the client leaves or the server closes (`closing`). */
+async function streamEvents(log: EventLog, since: number, types: ReadonlySet<string> | undefined, stream: SseSink, closing: AbortSignal): Promise<void> {
   let wake: (() => void) | undefined;
   let ended = false;
   const end = () => {
@@ -207,7 +208,8 @@ async function streamEvents(log: EventLog, since: number, types: ReadonlySet<str
   };
   const unsubscribe = log.subscribe(() => wake?.());
   stream.onAbort(end);
-  closing?.addEventListener('abort', end, { once: true });
+  if (closing.aborted) ended = true;
+  closing.addEventListener('abort', end, { once: true });
   const keepAlive = setInterval(() => {
     stream.write(': keep-alive\n\n').catch(end);
   }, KEEP_ALIVE_MS);
@@ -230,7 +232,7 @@ async function streamEvents(log: EventLog, since: number, types: ReadonlySet<str
   } finally {
     clearInterval(keepAlive);
     unsubscribe();
-    closing?.removeEventListener('abort', end);
+    closing.removeEventListener('abort', end);
   }
 }
 
