@@ -167,6 +167,15 @@ describe('control API', () => {
     expect((await get('/api/events?since=-1')).status).toBe(400);
   });
 
+  it('takes an id from before a restart (above the newest) as 0: nothing is missed', async () => {
+    const all = (await (await get(`/api/events?since=0&timeout=0`)).json()) as { id: number }[];
+    expect(all.length).toBeGreaterThan(0);
+    const r = await get(`/api/events?since=${f.events.lastId + 1000}&timeout=60`);
+    expect(((await r.json()) as { id: number }[]).map((e) => e.id)).toEqual(all.map((e) => e.id));
+    const sse = await readSse(`${base}/api/events/stream`, { ...auth, 'last-event-id': String(f.events.lastId + 1000) }, 1);
+    expect(sse[0]?.id).toBe(String(all[0]?.id));
+  });
+
   it('streams events as SSE with ids and types, and resumes from Last-Event-ID', async () => {
     const from = f.events.lastId;
     f.events.emit({ type: 'queue', length: 1, failing: 0 });

@@ -148,14 +148,14 @@ export function controlApp(control: ServiceControl, o: ControlAppOptions): Hono 
     return c.json(control.run(req), 202);
   });
   app.get('/api/events', async (c) => {
-    const since = intParam(c.req.query('since'), 'since', 0);
+    const since = fromId(control.events, intParam(c.req.query('since'), 'since', 0));
     const timeout = Math.min(intParam(c.req.query('timeout'), 'timeout', POLL_DEFAULT_S), POLL_MAX_S);
     const types = typesParam(c.req.query('types'));
     const signal = o.signal ? AbortSignal.any([c.req.raw.signal, o.signal]) : c.req.raw.signal;
     return c.json(await control.events.wait(since, timeout * 1000, signal, types));
   });
   app.get('/api/events/stream', (c) => {
-    const since = intParam(c.req.header('last-event-id') ?? c.req.query('since'), 'Last-Event-ID', control.events.lastId);
+    const since = fromId(control.events, intParam(c.req.header('last-event-id') ?? c.req.query('since'), 'Last-Event-ID', control.events.lastId));
     const types = typesParam(c.req.query('types'));
     const signal = o.signal ? AbortSignal.any([c.req.raw.signal, o.signal]) : c.req.raw.signal;
     return streamSSE(c, (stream) => streamEvents(control.events, since, types, stream, signal));
@@ -184,6 +184,11 @@ function intParam(value: string | undefined, name: string, dflt: number): number
   if (value === undefined || value === '') return dflt;
   if (!/^\d{1,15}$/.test(value)) throw new UsageError(`${name} must be a whole number ≥ 0, not ${JSON.stringify(value.slice(0, 40))}`);
   return Number(value);
+}
+
+/** An id above the newest was given out before the service restarted (ids start at 1 again): start from the oldest held. */
+function fromId(log: EventLog, since: number): number {
+  return since > log.lastId ? 0 : since;
 }
 
 function typesParam(value: string | undefined): ReadonlySet<string> | undefined {
