@@ -167,6 +167,15 @@ describe('control API', () => {
     expect((await get('/api/events?since=-1')).status).toBe(400);
   });
 
+  it('takes an id from before a restart (above the newest) as 0: nothing is missed', async () => {
+    const all = (await (await get(`/api/events?since=0&timeout=0`)).json()) as { id: number }[];
+    expect(all.length).toBeGreaterThan(0);
+    const r = await get(`/api/events?since=${f.events.lastId + 1000}&timeout=60`);
+    expect(((await r.json()) as { id: number }[]).map((e) => e.id)).toEqual(all.map((e) => e.id));
+    const sse = await readSse(`${base}/api/events/stream`, { ...auth, 'last-event-id': String(f.events.lastId + 1000) }, 1);
+    expect(sse[0]?.id).toBe(String(all[0]?.id));
+  });
+
   it('streams events as SSE with ids and types, and resumes from Last-Event-ID', async () => {
     const from = f.events.lastId;
     f.events.emit({ type: 'queue', length: 1, failing: 0 });
@@ -183,6 +192,30 @@ describe('control API', () => {
     // A client that saw up to from+2 gets exactly the rest.
     const resumed = await readSse(`${base}/api/events/stream`, { ...auth, 'last-event-id': String(from + 2) }, 1);
     expect(resumed.map((m) => m.id)).toEqual([String(from + 3)]);
+  });
+});
+
+describe('control server close', () => {
+  it('ends open event streams and long-polls, so that a stop never waits on a client', async () => {
+    const f = fakeControl();
+    const server = await startControlServer(f.control, { token: TOKEN });
+    const headers = { authorization: `Bearer ${TOKEN}` };
+    const base = `http://127.0.0.1:${server.port}`;
+    const sse = await fetch(`${base}/api/events/stream`, { headers });
+    const reader = sse.body!.getReader();
+    const poll = fetch(`${base}/api/events?since=${f.events.lastId}&timeout=60`, { headers }).then(
+      async (r) => r.json(),
+      () => 'closed',
+    );
+    // The long-poll is parked once a request reaches the log; an event proves the stream is live first.
+    f.events.emit({ type: 'stopping' });
+    expect(new TextDecoder().decode((await reader.read()).value)).toContain('event: stopping');
+    const more = (async () => {
+      for (;;) if ((await reader.read().catch(() => ({ done: true }))).done) return 'ended';
+    })();
+    await server.close();
+    expect(await more).toBe('ended');
+    expect(await poll).not.toBeUndefined();
   });
 });
 

@@ -148,16 +148,17 @@ export function controlApp(control: ServiceControl, o: ControlAppOptions): Hono 
     return c.json(control.run(req), 202);
   });
   app.get('/api/events', async (c) => {
-    const since = intParam(c.req.query('since'), 'since', 0);
+    const since = fromId(control.events, intParam(c.req.query('since'), 'since', 0));
     const timeout = Math.min(intParam(c.req.query('timeout'), 'timeout', POLL_DEFAULT_S), POLL_MAX_S);
     const types = typesParam(c.req.query('types'));
     const signal = o.signal ? AbortSignal.any([c.req.raw.signal, o.signal]) : c.req.raw.signal;
     return c.json(await control.events.wait(since, timeout * 1000, signal, types));
   });
   app.get('/api/events/stream', (c) => {
-    const since = intParam(c.req.header('last-event-id') ?? c.req.query('since'), 'Last-Event-ID', control.events.lastId);
+    const since = fromId(control.events, intParam(c.req.header('last-event-id') ?? c.req.query('since'), 'Last-Event-ID', control.events.lastId));
     const types = typesParam(c.req.query('types'));
-    return streamSSE(c, (stream) => streamEvents(control.events, since, types, stream, o.signal));
+    const signal = o.signal ? AbortSignal.any([c.req.raw.signal, o.signal]) : c.req.raw.signal;
+    return streamSSE(c, (stream) => streamEvents(control.events, since, types, stream, signal));
   });
   return app;
 }
@@ -185,6 +186,11 @@ function intParam(value: string | undefined, name: string, dflt: number): number
   return Number(value);
 }
 
+/** An id above the newest was given out before the service restarted (ids start at 1 again): start from the oldest held. */
+function fromId(log: EventLog, since: number): number {
+  return since > log.lastId ? 0 : since;
+}
+
 function typesParam(value: string | undefined): ReadonlySet<string> | undefined {
   if (!value) return undefined;
   return new Set(value.split(',').map((t) => t.trim()).filter(Boolean));
@@ -197,8 +203,8 @@ interface SseSink {
   writeSSE(m: { id: string; event: string; data: string }): Promise<void>;
 }
 
-/** streamEvents sends the events after `since`, then each new one, until the client leaves or the server closes. */
-async function streamEvents(log: EventLog, since: number, types: ReadonlySet<string> | undefined, stream: SseSink, closing?: AbortSignal): Promise<void> {
+/** streamEvents sends the events after `since`, then each new one, until the client leaves or the server closes (`closing`). */
+async function streamEvents(log: EventLog, since: number, types: ReadonlySet<string> | undefined, stream: SseSink, closing: AbortSignal): Promise<void> {
   let wake: (() => void) | undefined;
   let ended = false;
   const end = () => {
@@ -207,7 +213,8 @@ async function streamEvents(log: EventLog, since: number, types: ReadonlySet<str
   };
   const unsubscribe = log.subscribe(() => wake?.());
   stream.onAbort(end);
-  closing?.addEventListener('abort', end, { once: true });
+  if (closing.aborted) ended = true;
+  closing.addEventListener('abort', end, { once: true });
   const keepAlive = setInterval(() => {
     stream.write(': keep-alive\n\n').catch(end);
   }, KEEP_ALIVE_MS);
@@ -230,7 +237,7 @@ async function streamEvents(log: EventLog, since: number, types: ReadonlySet<str
   } finally {
     clearInterval(keepAlive);
     unsubscribe();
-    closing?.removeEventListener('abort', end);
+    closing.removeEventListener('abort', end);
   }
 }
 
