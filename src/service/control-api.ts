@@ -4,7 +4,7 @@
  * request carries `Authorization: Bearer <token>`. A browser page from
  * elsewhere cannot reach it either: the Host must be a loopback name with the
  * service's port (DNS rebinding) and an Origin, when sent, one of the
- * service's own (cross-site requests). Routes are listed in docs/control-api.md.
+ * service's own (cross-site requests). Routes are listed in the README (Control API).
  */
 import { serve, type ServerType } from '@hono/node-server';
 import { Hono, type Context, type MiddlewareHandler } from 'hono';

@@ -19,6 +19,7 @@ import { CratesyncError, ExitCode } from '../../errors.js';
 import { ServiceClient } from '../service-client.js';
 import { formatBytes, formatCount, formatDuration, printable } from '../format.js';
 import { addServiceLogsCommand } from './service-logs.js';
+import { addServiceInstallCommands } from './service-install.js';
 import { runService } from './service-run.js';
 
 /** How long `service start` waits for the service to answer. */
@@ -104,6 +105,7 @@ export function addServiceCommands(program: Command, deps: CommandDeps, version:
     });
 
   addServiceLogsCommand(service, deps);
+  addServiceInstallCommands(service, deps);
   for (const c of service.commands) c.exitOverride().configureOutput(program.configureOutput());
 }
 
