@@ -64,6 +64,12 @@ const ROOT_POLL_MS = 2000;
 /** The retry of a run refused as a whole (delete limit, remote unreachable): doubling from this. */
 const FATAL_RETRY_MS = 5000;
 const FATAL_RETRY_MAX_MS = 5 * 60_000;
+/**
+ * Events in one second past which the kernel's event queue may have
+ * overflowed (Linux's default fs.inotify.max_queued_events is 16384, and
+ * @parcel/watcher drops an overflow silently): a full rescan follows.
+ */
+const OVERFLOW_RISK = 8192;
 /** How long a stop waits for the run under way before it closes the remote's connections. */
 const STOP_GRACE_MS = 3000;
 /** Without a watcher, the whole library is rescanned at least this often. */
@@ -117,6 +123,7 @@ export class Service implements ServiceControl {
   private stopped: Promise<void> | undefined;
   private readonly totals: ServiceStatus['totals'] = { runs: 0, uploaded: 0, downloaded: 0, moved: 0, trashed: 0, failed: 0, bytes: 0 };
   private lastSyncAt: number | undefined;
+  private flood = { since: 0, n: 0 };
 
   private constructor(private readonly o: ServiceOptions) {
     this.settings = o.settings;
@@ -571,6 +578,10 @@ export class Service implements ServiceControl {
         {
           changes: (batch: readonly WatchChange[]) => {
             this.aggregator.add(batch);
+            if (this.floodCount(batch.length) > OVERFLOW_RISK && !this.fullDue) {
+              this.log.warn('a flood of changes may have overflowed the watcher: full rescan');
+              this.fullDue = true;
+            }
             this.poke();
           },
           rescan: (reason: string) => {
@@ -591,6 +602,14 @@ export class Service implements ServiceControl {
       this.log.warn(warning);
       this.setWatcher({ state: 'polling', warning });
     }
+  }
+
+  /** floodCount adds `n` events to the count of the current second and returns it. */
+  private floodCount(n: number): number {
+    const now = Date.now();
+    if (now - this.flood.since > 1000) this.flood = { since: now, n: 0 };
+    this.flood.n += n;
+    return this.flood.n;
   }
 
   private setWatcher(w: ServiceStatus['watcher']): void {

@@ -1,0 +1,151 @@
+/**
+ * The service in-process, with a watcher driven by the test (so that what it
+ * "reports" is exact) and a fake remote: which runs it starts for what, and
+ * its states. The real process and watcher are tested in test/e2e/service.test.ts.
+ */
+import { mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { FakeRemote } from '../../test/support/fake-remote.js';
+import { LibrarySession } from '../sync/library-session.js';
+import { MUSIC_PREFIX } from '../sync/layout.js';
+import { FileError } from '../errors.js';
+import type { WatchSink } from './library-watcher.js';
+import type { ServiceEvent } from './service-events.js';
+import { Service, type ServiceSettings } from './service.js';
+
+let dir: string;
+let root: string;
+let service: Service | undefined;
+let sink: WatchSink | undefined;
+
+const settings = (more: Partial<ServiceSettings> = {}): ServiceSettings => ({
+  filter: {},
+  transfers: 4,
+  mode: 'push',
+  delete: true,
+  maxDelete: { percent: 50 },
+  pullIntervalMs: 60_000,
+  rescanIntervalMs: 3_600_000,
+  quietMs: 50,
+  ...more,
+});
+
+async function start(remote: FakeRemote, more: Partial<ServiceSettings> = {}): Promise<Service> {
+  const session = await LibrarySession.open({ root, stateFile: join(dir, 'state.db'), user: 'tester', mode: 'write' });
+  service = await Service.start({
+    session,
+    remote,
+    configFile: join(dir, 'config.json'),
+    version: 'test',
+    settings: settings(more),
+    loadSettings: async () => settings(more),
+    log: pino({ level: 'silent' }),
+    watch: async (_root, s) => {
+      sink = s;
+      return { state: 'watching' as const, close: async () => {} };
+    },
+  });
+  return service;
+}
+
+/** until waits for the service's event log to hold an event `pick` accepts (the service's own clock drives it). */
+async function until<T>(s: Service, pick: (e: ServiceEvent) => T | undefined): Promise<T> {
+  for (let i = 0; i < 400; i++) {
+    for (const e of s.events.since(0)) {
+      const v = pick(e);
+      if (v !== undefined) return v;
+    }
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error('no such event');
+}
+
+/** runsStarted lists the `run-started` events so far: scoped or full. */
+const runsStarted = (s: Service) =>
+  s.events.since(0).flatMap((e) => (e.type === 'run' && e.event.type === 'run-started' ? [e.event.scoped ? 'scoped' : 'full'] : []));
+const results = (s: Service) => s.events.since(0).filter((e) => e.type === 'run-result').length;
+
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'cratesync-service-'));
+  root = join(dir, 'library');
+  await mkdir(root);
+});
+afterEach(async () => {
+  await service?.stop();
+  service = undefined;
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('Service', () => {
+  it('starts with a full run, then carries out a reported change as a scoped run', async () => {
+    await writeFile(join(root, 'a.mp3'), 'a');
+    const remote = new FakeRemote();
+    const s = await start(remote);
+    await until(s, (e) => (e.type === 'run-result' ? true : undefined));
+    expect(remote.keys(MUSIC_PREFIX)).toEqual([`${MUSIC_PREFIX}a.mp3`]);
+    await writeFile(join(root, 'b.mp3'), 'bb');
+    sink?.changes([{ path: 'b.mp3', kind: 'change' }]);
+    await until(s, () => (results(s) >= 2 ? true : undefined));
+    expect(runsStarted(s)).toEqual(['full', 'scoped']);
+    expect(remote.keys(MUSIC_PREFIX)).toEqual([`${MUSIC_PREFIX}a.mp3`, `${MUSIC_PREFIX}b.mp3`]);
+    expect(s.status()).toMatchObject({ state: 'idle', queue: { length: 0, failing: 0 }, totals: { runs: 2, uploaded: 2 } });
+  });
+
+  it('takes a flood of events that may have overflowed the watcher as a full rescan', async () => {
+    const s = await start(new FakeRemote());
+    await until(s, (e) => (e.type === 'run-result' ? true : undefined));
+    const flood = Array.from({ length: 9000 }, (_, i) => ({ path: `f${i % 50}/x${i}.mp3`, kind: 'change' as const }));
+    sink?.changes(flood);
+    await until(s, () => (results(s) >= 2 ? true : undefined));
+    expect(runsStarted(s)).toEqual(['full', 'full']);
+  });
+
+  it('a failing file is queued with its reason and a backoff; the others go through', async () => {
+    await writeFile(join(root, 'ok.mp3'), 'ok');
+    await writeFile(join(root, 'bad.mp3'), 'bad');
+    const remote = new FakeRemote();
+    remote.fail('put', new FileError('bad.mp3', 'cannot be read: fake'), { key: `${MUSIC_PREFIX}bad.mp3`, times: 1 });
+    const s = await start(remote);
+    await until(s, (e) => (e.type === 'run-result' ? true : undefined));
+    const st = s.status();
+    expect(remote.keys(MUSIC_PREFIX)).toEqual([`${MUSIC_PREFIX}ok.mp3`]);
+    expect(st.state).toBe('idle');
+    expect(st.queue).toEqual({ length: 1, failing: 1 });
+    expect(st.lastErrors[0]).toMatchObject({ path: 'bad.mp3', reason: expect.stringContaining('cannot be read: fake') });
+  });
+
+  it('goes to error when the library folder disappears, sends nothing, and comes back by itself', async () => {
+    await writeFile(join(root, 'a.mp3'), 'a');
+    const remote = new FakeRemote();
+    const s = await start(remote);
+    await until(s, (e) => (e.type === 'run-result' ? true : undefined));
+    await rename(root, `${root}-away`);
+    sink?.changes([{ path: 'a.mp3', kind: 'delete' }]);
+    const reason = await until(s, (e) => (e.type === 'state' && e.state === 'error' ? e.reason : undefined));
+    expect(reason).toMatch(/missing/);
+    expect(remote.keys()).not.toContainEqual(expect.stringContaining('trash'));
+    await rename(`${root}-away`, root);
+    await until(s, () => (s.status().state === 'idle' && results(s) >= 2 ? true : undefined));
+    expect(remote.keys(MUSIC_PREFIX)).toEqual([`${MUSIC_PREFIX}a.mp3`]);
+    expect(remote.keys()).not.toContainEqual(expect.stringContaining('trash'));
+  });
+
+  it('pause stops starting runs (changes still queued); resume carries them out', async () => {
+    const remote = new FakeRemote();
+    const s = await start(remote);
+    await until(s, (e) => (e.type === 'run-result' ? true : undefined));
+    s.pause();
+    expect(s.status().state).toBe('paused');
+    await writeFile(join(root, 'p.mp3'), 'p');
+    sink?.changes([{ path: 'p.mp3', kind: 'change' }]);
+    await until(s, () => (s.status().queue.length === 1 ? true : undefined));
+    await new Promise((r) => setTimeout(r, 200));
+    expect(remote.keys(MUSIC_PREFIX)).toEqual([]);
+    s.resume();
+    await until(s, () => (remote.keys(MUSIC_PREFIX).length === 1 ? true : undefined));
+    expect(s.status().state).not.toBe('paused');
+  });
+});
