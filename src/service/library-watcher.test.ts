@@ -61,6 +61,23 @@ async function watched(o: Parameters<typeof watchLibrary>[2] = {}) {
   return { base, root, sink, w };
 }
 
+/**
+ * albumThenRootGone makes a folder with a file in the watched `root`, waits
+ * until both are reported, removes the root and waits for the watcher to tell
+ * it gone; returns how many changes had been seen before the removal.
+ */
+async function albumThenRootGone(root: string, sink: Awaited<ReturnType<typeof watched>>['sink']): Promise<number> {
+  await mkdir(join(root, 'Album'));
+  // A file written before the new folder's watch exists is covered by the folder's 'dir' only: wait for it.
+  await until('the new folder', () => sink.has('Album', 'dir'));
+  await writeFile(join(root, 'Album', 'a.flac'), 'x');
+  await until('the first write', () => sink.has('Album/a.flac'));
+  const before = sink.seen.length;
+  await rm(root, { recursive: true });
+  await until('the rescan', () => sink.rescans.includes('library folder is gone'));
+  return before;
+}
+
 describe('watchLibrary', () => {
   it('reports a cp -r of a nested album whole: every file by its path or by a folder reported as dir', async () => {
     const { base, root, sink } = await watched();
@@ -135,28 +152,14 @@ describe('watchLibrary', () => {
   it('tells a library folder deleted as "gone" from the watcher\'s own events, never as a deletion of its files', async () => {
     // No periodic root check in this test: the events alone must tell.
     const { root, sink, w } = await watched({ rootCheckMs: 3_600_000 });
-    await mkdir(join(root, 'Album'));
-    // A file written before the new folder's watch exists is covered by the folder's 'dir' only: wait for it.
-    await until('the new folder', () => sink.has('Album', 'dir'));
-    await writeFile(join(root, 'Album', 'a.flac'), 'x');
-    await until('the first write', () => sink.has('Album/a.flac'));
-    const before = sink.seen.length;
-    await rm(root, { recursive: true });
-    await until('the rescan', () => sink.rescans.includes('library folder is gone'));
+    const before = await albumThenRootGone(root, sink);
     expect(sink.seen.slice(before)).toEqual([]);
     expect(w.state).toBe('off');
   });
 
   it('tells a library folder deleted as "gone", then watches again when it is back', async () => {
     const { root, sink, w } = await watched({ rootCheckMs: 50 });
-    await mkdir(join(root, 'Album'));
-    // A file written before the new folder's watch exists is covered by the folder's 'dir' only: wait for it.
-    await until('the new folder', () => sink.has('Album', 'dir'));
-    await writeFile(join(root, 'Album', 'a.flac'), 'x');
-    await until('the first write', () => sink.has('Album/a.flac'));
-    const before = sink.seen.length;
-    await rm(root, { recursive: true });
-    await until('the rescan', () => sink.rescans.includes('library folder is gone'));
+    const before = await albumThenRootGone(root, sink);
     expect(sink.seen.slice(before).filter((c) => c.path === '')).toEqual([]);
     expect(w.state).toBe('off');
     expect(sink.warnings.at(-1)?.state).toBe('off');
