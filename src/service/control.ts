@@ -6,9 +6,8 @@
  */
 import type { Direction } from '../sync/plan.js';
 import type { EventLog } from './event-log.js';
+import type { ServiceState } from './service-events.js';
 
-/** What the service is doing, for people: `error` and `paused` come with a reason. */
-export type ServiceState = 'idle' | 'scanning' | 'syncing' | 'paused' | 'error';
 
 /** One transfer in flight. */
 export interface TransferStatus {

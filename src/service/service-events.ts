@@ -6,8 +6,10 @@
  * own events (sync/events.ts) travel inside `run` events unchanged.
  */
 import type { RunEvent } from '../sync/events.js';
-import type { ServiceState } from './control.js';
 import type { RunSummary } from '../sync/run-summary.js';
+
+/** What the service is doing, for people: `error` and `paused` come with a reason. */
+export type ServiceState = 'idle' | 'scanning' | 'syncing' | 'paused' | 'error';
 
 export type ServiceEventBody =
   | { type: 'state'; state: ServiceState; reason?: string }
