@@ -24,7 +24,6 @@ import type { RunEvent } from '../sync/events.js';
 import type { DeleteLimit } from '../sync/delete-limit.js';
 import type { RunAccepted, RunRequest, ServiceControl, ServiceStatus } from './control.js';
 import type { JsonRunEvent, ServiceState } from './service-events.js';
-import type { WatchChange } from './library-watcher.js';
 import { makeFilter } from '../library/filter.js';
 import { runSync, SCOPE_LIMIT, type SyncResult } from '../sync/engine.js';
 import { newRunId } from '../sync/events.js';
@@ -36,7 +35,8 @@ import { EventLog } from './event-log.js';
 import { ChangeAggregator, type AggregatorOptions } from './change-aggregator.js';
 import { OwnWrites } from './own-writes.js';
 import { RunTracker } from './run-tracker.js';
-import { watchLibrary } from './library-watcher.js';
+import type { watchLibrary } from './library-watcher.js';
+import { LibraryFeed } from './library-feed.js';
 
 /** What the config file sets for the service; reread by reload(). */
 export interface ServiceSettings {
@@ -64,12 +64,6 @@ const ROOT_POLL_MS = 2000;
 /** The retry of a run refused as a whole (delete limit, remote unreachable): doubling from this. */
 const FATAL_RETRY_MS = 5000;
 const FATAL_RETRY_MAX_MS = 5 * 60_000;
-/**
- * Events in one second past which the kernel's event queue may have
- * overflowed (Linux's default fs.inotify.max_queued_events is 16384, and
- * @parcel/watcher drops an overflow silently): a full rescan follows.
- */
-const OVERFLOW_RISK = 8192;
 /** How long a stop waits for the run under way before it closes the remote's connections. */
 const STOP_GRACE_MS = 3000;
 /** Without a watcher, the whole library is rescanned at least this often. */
@@ -105,8 +99,7 @@ export class Service implements ServiceControl {
   private readonly own = new OwnWrites();
   private readonly tracker = new RunTracker();
   private readonly startedAt = Date.now();
-  private watcher: { close(): Promise<void> } | undefined;
-  private watcherState: ServiceStatus['watcher'] = { state: 'off' };
+  private readonly feed: LibraryFeed;
   private state: ServiceState = 'idle';
   private reason: string | undefined;
   private paused = false;
@@ -123,13 +116,25 @@ export class Service implements ServiceControl {
   private stopped: Promise<void> | undefined;
   private readonly totals: ServiceStatus['totals'] = { runs: 0, uploaded: 0, downloaded: 0, moved: 0, trashed: 0, failed: 0, bytes: 0 };
   private lastSyncAt: number | undefined;
-  private flood = { since: 0, n: 0 };
 
   private constructor(private readonly o: ServiceOptions) {
     this.settings = o.settings;
     this.filter = makeFilter(o.settings.filter);
     this.queue = new WorkQueue(o.session.db);
     this.aggregator = new ChangeAggregator(aggregatorOptions(o.settings));
+    this.feed = new LibraryFeed({
+      root: o.session.root,
+      aggregator: this.aggregator,
+      own: this.own,
+      log: o.log,
+      onChange: () => this.poke(),
+      onRescan: () => {
+        this.fullDue = true;
+        this.poke();
+      },
+      onWatcher: (w) => this.events.emit({ type: 'watcher', ...w }),
+      ...(o.watch ? { watch: o.watch } : {}),
+    });
   }
 
   /**
@@ -139,7 +144,7 @@ export class Service implements ServiceControl {
    */
   static async start(o: ServiceOptions): Promise<Service> {
     const s = new Service(o);
-    await s.subscribe();
+    await s.feed.subscribe();
     s.emitQueue();
     s.loopDone = s.loop();
     return s;
@@ -169,7 +174,7 @@ export class Service implements ServiceControl {
       lastErrors: [...this.tracker.errors],
       totals: { ...this.totals },
       ...(this.lastSyncAt !== undefined ? { lastSyncAt: this.lastSyncAt } : {}),
-      watcher: { ...this.watcherState },
+      watcher: this.feed.status,
     };
   }
 
@@ -238,8 +243,7 @@ export class Service implements ServiceControl {
     this.events.emit({ type: 'stopping' });
     this.current?.abort();
     this.poke();
-    await this.watcher?.close().catch(() => {});
-    this.watcher = undefined;
+    await this.feed.close();
     // A request the server does not answer would hold the stop until its
     // timeout: past a grace period the remote's connections are closed, which
     // fails what is in flight at once (and nothing was recorded of it).
@@ -342,7 +346,7 @@ export class Service implements ServiceControl {
       this.log.info({ root: this.o.session.root }, 'library folder is back');
       this.blocked = undefined;
       this.fullDue = true;
-      await this.subscribe();
+      await this.feed.subscribe();
       this.refreshState();
     }
     return true;
@@ -350,7 +354,7 @@ export class Service implements ServiceControl {
 
   /** rescanAt is when the next periodic full run is due: sooner while no watcher reports changes. */
   private rescanAt(): number {
-    const every = this.watcherState.state === 'watching' ? this.settings.rescanIntervalMs : Math.min(this.settings.rescanIntervalMs, POLL_RESCAN_MS);
+    const every = this.feed.status.state === 'watching' ? this.settings.rescanIntervalMs : Math.min(this.settings.rescanIntervalMs, POLL_RESCAN_MS);
     return this.lastFullAt + every;
   }
 
@@ -564,57 +568,6 @@ export class Service implements ServiceControl {
   private emitQueue(): void {
     const q = this.queue.counts();
     this.events.emit({ type: 'queue', length: q.length + this.aggregator.size, failing: q.failing });
-  }
-
-  // ---- the watcher ----
-
-  private async subscribe(): Promise<void> {
-    await this.watcher?.close().catch(() => {});
-    this.watcher = undefined;
-    const watch = this.o.watch ?? watchLibrary;
-    try {
-      this.watcher = await watch(
-        this.o.session.root,
-        {
-          changes: (batch: readonly WatchChange[]) => {
-            this.aggregator.add(batch);
-            if (this.floodCount(batch.length) > OVERFLOW_RISK && !this.fullDue) {
-              this.log.warn('a flood of changes may have overflowed the watcher: full rescan');
-              this.fullDue = true;
-            }
-            this.poke();
-          },
-          rescan: (reason: string) => {
-            this.log.warn({ reason }, 'the watcher lost events: full rescan');
-            this.fullDue = true;
-            this.poke();
-          },
-          warn: (message: string, state: 'watching' | 'polling' | 'off') => {
-            this.log.warn(message);
-            this.setWatcher({ state, warning: message });
-          },
-        },
-        { ignore: (p: string) => this.own.ignores(p) },
-      );
-      if (this.watcherState.state === 'off') this.setWatcher({ state: 'watching' });
-    } catch (err) {
-      const warning = `the library folder cannot be watched (${describe(err)}): it is rescanned every minute instead`;
-      this.log.warn(warning);
-      this.setWatcher({ state: 'polling', warning });
-    }
-  }
-
-  /** floodCount adds `n` events to the count of the current second and returns it. */
-  private floodCount(n: number): number {
-    const now = Date.now();
-    if (now - this.flood.since > 1000) this.flood = { since: now, n: 0 };
-    this.flood.n += n;
-    return this.flood.n;
-  }
-
-  private setWatcher(w: ServiceStatus['watcher']): void {
-    this.watcherState = w;
-    this.events.emit({ type: 'watcher', ...w });
   }
 }
 
