@@ -154,6 +154,10 @@ describe('the service', () => {
     // Each file of the burst was sent once.
     const puts = bucketPuts(m.bucket).filter((q) => q.path.includes('/Burst/') || q.path.includes('/single-'));
     expect(new Set(puts.map((q) => q.path)).size).toBe(puts.length);
+    // A deleted folder: all its files go to the remote trash.
+    await rm(join(m.lib, 'Burst', 'CD2'), { recursive: true });
+    await waitFor('a deleted folder', sameAsLibrary(m), 60_000);
+    expect([...(await m.all()).keys()].filter((k) => k.includes('trash') && k.includes('Burst/CD2/'))).toHaveLength(150);
     const st = await s.status();
     expect(st.lastErrors).toEqual([]);
     expect(st.watcher.state).toBe('watching');
