@@ -281,10 +281,16 @@ export interface ServiceLatency {
 export interface ServiceBurst {
   files: number;
   bytes: number;
-  /** Time to copy the files into the library (part of serviceMs). */
+  /** Time to copy the files into the library (the bench's own writing, not the service's work). */
   copyMs?: number;
-  /** From the start of the copy to the last object stored. */
+  /**
+   * From the end of the copy (every file written and closed, as push finds
+   * them) to the last object stored: what the files/s are of. The service may
+   * start before the copy ends; the quiet period is included.
+   */
   serviceMs?: number;
+  /** From the start of the copy to the last object stored. */
+  fromCopyStartMs?: number;
   /** Files stored by then (all, when it went well). */
   stored: number;
   /** What the service counted: runs it made for the burst, files it uploaded. */

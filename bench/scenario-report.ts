@@ -111,7 +111,7 @@ export function renderService(s: ServiceScenario): string[] {
     const result = b.serviceMs !== undefined ? `${sec(b.serviceMs)} s = ${Math.round(b.serviceFilesPerS!)} files/s` : `${b.stored} stored`;
     const push = b.push ? `push ${sec(b.push.ms)} s = ${b.pushFilesPerS !== undefined ? Math.round(b.pushFilesPerS) : '-'} files/s` : 'push -';
     const ratio = b.ratio !== undefined ? ` → ${(b.ratio * 100).toFixed(0)}% of push` : '';
-    rows.push(['burst (copied in at once → all stored)', `${b.files.toLocaleString('en-US')} × ${size(b.bytes / Math.max(1, b.files))}`, result, `${push}${ratio}; copy ${b.copyMs !== undefined ? sec(b.copyMs) : '-'} s; ${b.runs ?? '?'} runs, ${b.uploaded ?? '?'} uploaded`, bad(b)]);
+    rows.push(['burst (copied in at once → all stored)', `${b.files.toLocaleString('en-US')} × ${size(b.bytes / Math.max(1, b.files))}`, result, `${push}${ratio}; copy ${b.copyMs !== undefined ? sec(b.copyMs) : '-'} s, ${b.fromCopyStartMs !== undefined ? sec(b.fromCopyStartMs) : '-'} s from its start; ${b.runs ?? '?'} runs, ${b.uploaded ?? '?'} uploaded`, bad(b)]);
   }
   const i = s.idle;
   if (i) {
@@ -121,8 +121,9 @@ export function renderService(s: ServiceScenario): string[] {
     rows.push([`idle (${i.files.toLocaleString('en-US')} files watched)`, i.files.toLocaleString('en-US'), result, details, bad(i)]);
   }
   lines.push(...table(head, rows, [0, 2, 3]));
-  lines.push('  MB = 10^6 bytes. Burst: from the start of the copy into the library to the last object stored (the quiet period included);');
-  lines.push('  push: cratesync push of the same files into a fresh bucket, spawn to exit, the service stopped.');
+  lines.push('  MB = 10^6 bytes. Burst: from the end of the copy into the library (all files written) to the last object stored, the quiet');
+  lines.push('  period included; push: cratesync push of the same files into a fresh bucket, spawn to exit, the service stopped.');
+  lines.push('  Idle: CPU = utime + stime of the service process over the window; RSS = VmRSS sampled every second in it.');
   return lines;
 }
 
