@@ -321,9 +321,11 @@ export interface ServiceIdle {
   /** CPU seconds (user + system) the service used in the window, and as % of one core. */
   cpuSeconds?: number;
   cpuPercent?: number;
-  /** VmRSS sampled about every second in the window: largest, mean, count. */
+  /** VmRSS sampled about every second in the window: largest, mean, first and last (a trend up would be a leak), count. */
   rssMaxKiB?: number;
   rssMeanKiB?: number;
+  rssFirstKiB?: number;
+  rssLastKiB?: number;
   rssSamples: number;
   /** VmHWM at the end: the peak since the process started (its start-up run included). */
   hwmKiB?: number;
@@ -342,4 +344,6 @@ export interface ServiceScenario {
   /** False when any part is not valid. */
   valid: boolean;
   problems: string[];
+  /** Warnings the service logged: shown, but they do not make a part invalid. */
+  warnings: string[];
 }

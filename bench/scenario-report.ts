@@ -117,13 +117,14 @@ export function renderService(s: ServiceScenario): string[] {
   if (i) {
     const mb = (kib: number | undefined) => (kib === undefined ? '-' : ((kib * 1024) / 1e6).toFixed(1));
     const result = i.cpuPercent !== undefined ? `CPU ${i.cpuPercent.toFixed(2)}% of one core, RSS max ${mb(i.rssMaxKiB)} MB` : '-';
-    const details = `${i.seconds} s idle (${i.cpuSeconds ?? '?'} CPU s); RSS mean ${mb(i.rssMeanKiB)} MB over ${i.rssSamples} samples, VmHWM ${mb(i.hwmKiB)} MB (start-up run included); ${i.requests ?? '?'} requests; start-up ${i.startupMs !== undefined ? sec(i.startupMs) : '-'} s, ${i.startupUploaded ?? '?'} uploaded; watcher ${i.watcher ?? '?'}`;
+    const details = `${i.seconds} s idle (${i.cpuSeconds ?? '?'} CPU s); RSS mean ${mb(i.rssMeanKiB)} MB over ${i.rssSamples} samples (first ${mb(i.rssFirstKiB)}, last ${mb(i.rssLastKiB)}), VmHWM ${mb(i.hwmKiB)} MB (start-up run included); ${i.requests ?? '?'} requests; start-up ${i.startupMs !== undefined ? sec(i.startupMs) : '-'} s, ${i.startupUploaded ?? '?'} uploaded; watcher ${i.watcher ?? '?'}`;
     rows.push([`idle (${i.files.toLocaleString('en-US')} files watched)`, i.files.toLocaleString('en-US'), result, details, bad(i)]);
   }
   lines.push(...table(head, rows, [0, 2, 3]));
   lines.push('  MB = 10^6 bytes. Burst: from the end of the copy into the library (all files written) to the last object stored, the quiet');
   lines.push('  period included; push: cratesync push of the same files into a fresh bucket, spawn to exit, the service stopped.');
   lines.push('  Idle: CPU = utime + stime of the service process over the window; RSS = VmRSS sampled every second in it.');
+  for (const w of s.warnings) lines.push(`  service warning: ${w}`);
   return lines;
 }
 

@@ -19,16 +19,18 @@ import type { ServiceStatus } from '../src/service/control.js';
 const STATUS_POLL_MS = 20;
 /** How long a stop may take before the process is killed. */
 const STOP_WAIT_MS = 30_000;
-/** Log lines kept for the report, at most. */
-const MAX_NOTES = 20;
+/** Warnings kept for the report, at most. */
+const MAX_WARNINGS = 20;
 /** pino's level of warnings. */
 const PINO_WARN = 40;
 
 export interface BenchService {
   pid: number;
   client: ServiceClient;
-  /** Warnings and errors the service logged so far, and how it ended when it did. */
-  notes(): string[];
+  /** Warnings and errors the service logged so far (the report shows them; they do not spoil the figures). */
+  warnings(): string[];
+  /** What went wrong with the process itself: an exit nobody asked for, a stop that needed a kill. */
+  faults(): string[];
   /** True while the process runs. */
   alive(): boolean;
   /**
@@ -55,8 +57,9 @@ export async function writeServiceConfig(scratch: string, c: { library: string; 
  */
 export async function startService(o: { cli: string; configFile: string; home: string; env: NodeJS.ProcessEnv; timeoutMs: number }): Promise<BenchService> {
   const child = spawn(process.execPath, [o.cli, '--config', o.configFile, 'service', 'run'], { env: o.env, stdio: ['ignore', 'pipe', 'pipe'] });
-  const notes: string[] = [];
-  const note = (s: string) => notes.length < MAX_NOTES && notes.push(s);
+  const warnings: string[] = [];
+  const faults: string[] = [];
+  let stopping = false;
   let stderr = '';
   let exit: string | undefined;
   let started: () => void = () => {};
@@ -74,14 +77,14 @@ export async function startService(o: { cli: string; configFile: string; home: s
         continue;
       }
       if (doc.msg === 'service started') started();
-      if ((doc.level ?? 0) >= PINO_WARN) note(`service log: ${doc.msg ?? ''}${doc.path ? ` (${doc.path})` : ''}${doc.err ? ` ${JSON.stringify(doc.err)}` : ''}`);
+      if ((doc.level ?? 0) >= PINO_WARN && warnings.length < MAX_WARNINGS) warnings.push(`${doc.msg ?? ''}${doc.path ? ` (${doc.path})` : ''}${doc.err ? ` ${JSON.stringify(doc.err)}` : ''}`);
     }
   });
   child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr = (stderr + s).slice(-2000)));
   const exited = new Promise<void>((r) =>
     child.once('exit', (code, signal) => {
       exit = `exit ${code ?? signal}`;
-      if (code !== 0) note(`service ${exit}; stderr: ${stderr.trim() || '(empty)'}`);
+      if (code !== 0 || !stopping) faults.push(`the service ended (${exit})${stopping ? '' : ' before it was asked to'}; stderr: ${stderr.trim() || '(empty)'}`);
       r();
     }),
   );
@@ -101,7 +104,8 @@ export async function startService(o: { cli: string; configFile: string; home: s
   return {
     pid,
     client,
-    notes: () => [...notes],
+    warnings: () => [...warnings],
+    faults: () => [...faults],
     alive: () => exit === undefined,
     async waitIdle(timeoutMs, until) {
       const deadline = performance.now() + timeoutMs;
@@ -116,10 +120,11 @@ export async function startService(o: { cli: string; configFile: string; home: s
     },
     async stop() {
       if (exit !== undefined) return;
+      stopping = true;
       await client.post('/api/stop').catch(() => child.kill('SIGTERM'));
       const done = await Promise.race([exited.then(() => true), sleep(STOP_WAIT_MS).then(() => false)]);
       if (!done) {
-        note(`service did not stop within ${STOP_WAIT_MS / 1000} s: killed`);
+        faults.push(`the service did not stop within ${STOP_WAIT_MS / 1000} s: killed`);
         child.kill('SIGKILL');
         await exited;
       }

@@ -73,7 +73,7 @@ export interface ServiceEnv {
 
 /** runServiceScenarios runs the parts of `plan` (see the top); a part that fails is a problem, never a throw. */
 export async function runServiceScenarios(plan: ServicePlan, env: ServiceEnv): Promise<ServiceScenario> {
-  const out: ServiceScenario = { settings: 'default service settings (quiet period 1 s), push mode, default --transfers', valid: true, problems: [] };
+  const out: ServiceScenario = { settings: 'default service settings (quiet period 1 s), push mode, default --transfers', valid: true, problems: [], warnings: [] };
   /** failer is how a part (or parts) says what went wrong: it no longer counts, and neither does the whole. */
   const failer =
     (parts: Array<{ valid: boolean } | undefined>, label: string) =>
@@ -96,7 +96,7 @@ export async function runServiceScenarios(plan: ServicePlan, env: ServiceEnv): P
     const idle: ServiceIdle = (out.idle = { files: plan.idle.set.count, seconds: plan.idle.seconds, rssSamples: 0, valid: true });
     const fail = failer([idle], 'idle');
     try {
-      await idleScenario(plan.idle.set, idle, env, fail);
+      await idleScenario(plan.idle.set, idle, env, fail, (...w) => out.warnings.push(...w.map((x) => `idle: ${x}`)));
     } catch (err) {
       fail((err as Error).message);
     }
@@ -181,7 +181,8 @@ async function changesScenarios(
     }
   } finally {
     await service.stop();
-    for (const n of service.notes()) fail.both(n);
+    for (const f of service.faults()) fail.both(f);
+    out.warnings.push(...service.warnings().map((w) => `latency/burst: ${w}`));
     stored.close();
     s3.destroy();
     await rm(join(server.dir, p.bucket), { recursive: true, force: true });
@@ -274,7 +275,7 @@ async function burstPush(set: LibrarySet, out: ServiceBurst, env: ServiceEnv, fa
   if (out.serviceFilesPerS !== undefined) out.ratio = Math.round((out.serviceFilesPerS / out.pushFilesPerS) * 1000) / 1000;
 }
 
-async function idleScenario(set: LibrarySet, out: ServiceIdle, env: ServiceEnv, fail: Fail): Promise<void> {
+async function idleScenario(set: LibrarySet, out: ServiceIdle, env: ServiceEnv, fail: Fail, warn: (...w: string[]) => void): Promise<void> {
   const { server, proxy, ctx } = env;
   // The set's own folder: a service in push mode writes nothing into its library.
   const p = await prepare('service-idle', set.dir, set.count, env, fail);
@@ -315,12 +316,15 @@ async function idleScenario(set: LibrarySet, out: ServiceIdle, env: ServiceEnv, 
     out.cpuPercent = Math.round(((cpu1 - cpu0) / windowS) * 100 * 1000) / 1000;
     out.rssMaxKiB = Math.max(...rss);
     out.rssMeanKiB = Math.round(rss.reduce((a, b) => a + b, 0) / rss.length);
+    out.rssFirstKiB = rss[0];
+    out.rssLastKiB = rss[rss.length - 1];
     out.rssSamples = rss.length;
     out.hwmKiB = mem.hwmKiB;
     ctx.log(`service idle: CPU ${out.cpuPercent}% of one core, RSS max ${Math.round(out.rssMaxKiB / 1024)} MiB, VmHWM ${Math.round(out.hwmKiB / 1024)} MiB, ${out.requests} requests`);
   } finally {
     await service.stop();
-    for (const n of service.notes()) fail(n);
+    for (const f of service.faults()) fail(f);
+    warn(...service.warnings());
     await rm(join(server.dir, p.bucket), { recursive: true, force: true });
   }
 }
