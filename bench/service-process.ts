@@ -93,8 +93,7 @@ export async function startService(o: { cli: string; configFile: string; home: s
     await exited;
     throw new Error(`the service did not start: ${why}; stderr: ${stderr.trim() || '(empty)'}`);
   };
-  const timeout = sleep(o.timeoutMs).then(() => 'timeout' as const);
-  const first = await Promise.race([startedP.then(() => 'started' as const), exited.then(() => 'exited' as const), timeout]);
+  const first = await raceTimeout(Promise.race([startedP.then(() => 'started' as const), exited.then(() => 'exited' as const)]), o.timeoutMs, 'timeout' as const);
   if (first !== 'started') return failure(first === 'exited' ? (exit ?? 'exited') : `no "service started" within ${o.timeoutMs / 1000} s`);
   const dir = serviceDir(appPaths({ CRATESYNC_HOME: o.home }), o.configFile);
   const client = await ServiceClient.find(dir);
@@ -122,7 +121,7 @@ export async function startService(o: { cli: string; configFile: string; home: s
       if (exit !== undefined) return;
       stopping = true;
       await client.post('/api/stop').catch(() => child.kill('SIGTERM'));
-      const done = await Promise.race([exited.then(() => true), sleep(STOP_WAIT_MS).then(() => false)]);
+      const done = await raceTimeout(exited.then(() => true), STOP_WAIT_MS, false);
       if (!done) {
         faults.push(`the service did not stop within ${STOP_WAIT_MS / 1000} s: killed`);
         child.kill('SIGKILL');
@@ -130,6 +129,20 @@ export async function startService(o: { cli: string; configFile: string; home: s
       }
     },
   };
+}
+
+/**
+ * raceTimeout resolves with `p`'s value, or with `late` once `ms` pass
+ * first; its timer is cleared either way, so that it never keeps the bench
+ * running after its work is done.
+ */
+async function raceTimeout<T, L>(p: Promise<T>, ms: number, late: L): Promise<T | L> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([p, new Promise<L>((resolve) => (timer = setTimeout(() => resolve(late), ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** ProcMemory: resident set now and its peak since the process started, in KiB. */

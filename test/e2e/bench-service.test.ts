@@ -80,7 +80,13 @@ describe('service scenarios', () => {
     const log: string[] = [];
     const ctx = { serverPid: undefined, preload: paths.preload, timeoutMs: 60_000, log: (s: string) => log.push(s) };
 
+    const timers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+    const timersBefore = timers();
+
     const s = await runServiceScenarios({ base, latency: 2, burst, idle: { set: idle, seconds: 1 } }, { tool, server, proxy, paths, ctx });
+
+    // No timer of the scenarios outlives them: one would keep the bench from exiting once its report is out.
+    expect(timers()).toBe(timersBefore);
 
     expect(s.problems).toEqual([]);
     expect(s.valid).toBe(true);
