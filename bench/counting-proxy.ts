@@ -16,6 +16,9 @@
  *   bucket creation) — `otherBytes`.
  * Object reads (GET to a key) under the metadata prefix are counted by the
  * two folders below it (`catalog/log`, `catalog/snap`): `metaReads`.
+ * Listeners ({@link CountingProxy.onStored}) hear of each object outside the
+ * metadata prefix the moment s3rver answers its upload (or server-side copy)
+ * with success: from then on it is readable.
  */
 import { Agent, createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -52,6 +55,13 @@ export interface CountingProxy {
   endpoint: string;
   /** take returns the tally since the last take (or the start) and starts a new one. */
   take(): Traffic;
+  /**
+   * onStored calls `listener` with the key (relative to the bucket) of every
+   * object outside the metadata prefix that s3rver has just stored: a 2xx
+   * answer to a PutObject, a CopyObject or a multipart completion. Returns
+   * the function that removes the listener.
+   */
+  onStored(listener: (bucket: string, key: string) => void): () => void;
   stop(): Promise<void>;
 }
 
@@ -74,9 +84,10 @@ export async function startCountingProxy(target: string, o: CountingProxyOptions
   const agent = new Agent({ keepAlive: true });
   let t = emptyTraffic();
   let written = new Set<string>();
+  const storedListeners = new Set<(bucket: string, key: string) => void>();
 
   const server = createServer((req, res) => {
-    const { key, query } = parseUrl(req.url ?? '/');
+    const { bucket, key, query } = parseUrl(req.url ?? '/');
     const method = req.method ?? 'GET';
     const tally = t;
     const keys = written;
@@ -95,6 +106,8 @@ export async function startCountingProxy(target: string, o: CountingProxyOptions
       tally.metaReads[folder] = (tally.metaReads[folder] ?? 0) + 1;
     }
     if (data && !meta) keys.add(key);
+    // Uploads that leave a whole object behind (not a part of one).
+    const stores = !meta && key !== '' && (method === 'PUT' ? !query.has('uploadId') && (data || copy) : method === 'POST' && query.has('uploadId'));
     const multiDelete = method === 'POST' && key === '' && query.has('delete');
     const deleteList: Buffer[] = [];
     req.on('data', (chunk: Buffer) => {
@@ -113,7 +126,9 @@ export async function startCountingProxy(target: string, o: CountingProxyOptions
     // Node has already answered `100-continue` to the tool; s3rver gets a plain request.
     delete headers.expect;
     const up = request({ host: upstream.hostname, port: upstream.port, method, path: req.url, headers, agent }, (upRes) => {
-      if ((upRes.statusCode ?? 0) >= 500) tally.serverErrors++;
+      const status = upRes.statusCode ?? 0;
+      if (status >= 500) tally.serverErrors++;
+      if (stores && status >= 200 && status < 300) for (const l of storedListeners) l(bucket, key);
       res.writeHead(upRes.statusCode ?? 502, upRes.headers);
       upRes.pipe(res);
     });
@@ -136,6 +151,10 @@ export async function startCountingProxy(target: string, o: CountingProxyOptions
       written = new Set();
       return out;
     },
+    onStored(listener) {
+      storedListeners.add(listener);
+      return () => storedListeners.delete(listener);
+    },
     async stop() {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -144,8 +163,8 @@ export async function startCountingProxy(target: string, o: CountingProxyOptions
   };
 }
 
-/** parseUrl splits a path-style request target into its key (decoded, '' for the bucket itself) and query. */
-function parseUrl(raw: string): { key: string; query: URLSearchParams } {
+/** parseUrl splits a path-style request target into its bucket, key (decoded, '' for the bucket itself) and query. */
+function parseUrl(raw: string): { bucket: string; key: string; query: URLSearchParams } {
   const q = raw.indexOf('?');
   const path = q < 0 ? raw : raw.slice(0, q);
   const slash = path.indexOf('/', 1);
@@ -156,7 +175,8 @@ function parseUrl(raw: string): { key: string; query: URLSearchParams } {
   } catch {
     // Keep it encoded: it is still a key, only the metadata test may miss it.
   }
-  return { key, query: new URLSearchParams(q < 0 ? '' : raw.slice(q + 1)) };
+  const bucket = path.slice(1, slash < 0 ? undefined : slash);
+  return { bucket, key, query: new URLSearchParams(q < 0 ? '' : raw.slice(q + 1)) };
 }
 
 /** Sub-resources a PUT to a key may set instead of sending object data. */

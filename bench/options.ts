@@ -23,6 +23,14 @@ export interface BenchOptions {
   scaleTools?: ToolName[];
   /** Runs whose catalog logs the join scenario's bucket holds; 0 skips it. */
   join: number;
+  /** Changes the service's latency scenario makes, one at a time; 0 skips it. */
+  serviceLatency: number;
+  /** Files the service's burst scenario copies into the library at once; 0 skips it. */
+  serviceBurst: number;
+  /** Seconds the service's idle scenario measures; 0 skips it. */
+  serviceIdleS: number;
+  /** Files of the library the idle service watches. */
+  serviceIdleFiles: number;
   /** Extra copy of the results JSON (`.bench/results.json` is always written). */
   jsonFile?: string;
   /** cratesync's --transfers; undefined leaves its default. */
@@ -54,6 +62,17 @@ export const USAGE = `usage: npm run bench -- [flags]
   --join N              join scenario: a bucket whose catalog N runs wrote (N logs, N small files);
                         a writer's push snapshots it, then a fresh machine pulls, counting the
                         catalog objects it reads (default 1000; 0 skips)
+  --service-latency N   service scenario: with the service idle on a pushed library, N new 256 KiB
+                        files, one at a time, renamed into place; time to each object stored
+                        (p50/p99; default 200; 0 skips)
+  --service-burst N     service scenario: N files of 64 KiB copied into the library at once; time
+                        to all stored, files/s against cratesync push of the same files (default
+                        1000; 0 skips)
+  --service-idle-s S    service scenario: CPU and RSS of the service idle for S seconds, watching
+                        a library of --service-idle-files it has pushed (default 300; 0 skips)
+  --service-idle-files N
+                        files (2–4 KiB, the scale sets' tree) of the idle scenario's library
+                        (default 20000)
   --transfers N         cratesync --transfers (default: cratesync's own default)
   --json FILE           also write the results JSON there (always: .bench/results.json)
   --timeout SECONDS     kill a command running longer (default 1800)
@@ -78,6 +97,10 @@ export function parseOptions(argv: string[]): BenchOptions {
       scale: { type: 'string' },
       'scale-tools': { type: 'string' },
       join: { type: 'string' },
+      'service-latency': { type: 'string' },
+      'service-burst': { type: 'string' },
+      'service-idle-s': { type: 'string' },
+      'service-idle-files': { type: 'string' },
       transfers: { type: 'string' },
       json: { type: 'string' },
       timeout: { type: 'string' },
@@ -103,6 +126,10 @@ export function parseOptions(argv: string[]): BenchOptions {
     retag: count(values.retag ?? '100', '--retag', 0),
     scale: [...new Set(scale)].sort((a, b) => a - b),
     join: count(values.join ?? '1000', '--join', 0),
+    serviceLatency: count(values['service-latency'] ?? '200', '--service-latency', 0),
+    serviceBurst: count(values['service-burst'] ?? '1000', '--service-burst', 0),
+    serviceIdleS: count(values['service-idle-s'] ?? '300', '--service-idle-s', 0),
+    serviceIdleFiles: count(values['service-idle-files'] ?? '20000', '--service-idle-files', 1),
     ...(scaleTools ? { scaleTools } : {}),
     ...(values.json ? { jsonFile: values.json } : {}),
     ...(transfers !== undefined ? { transfers } : {}),

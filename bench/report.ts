@@ -8,12 +8,15 @@
  * - no-op push of 20,000 files at least 10× faster than aws;
  * - cratesync's peak RSS under 200 MB at 100,000 files, initial and no-op;
  * - join: a fresh machine joining a bucket of many runs reads one snapshot
- *   and at most 50 catalog logs.
+ *   and at most 50 catalog logs;
+ * - service: change latency p50 ≤ 1.5 s and p99 ≤ 3 s; a burst at least
+ *   80% of push's throughput; idle CPU under 1% of one core and RSS under
+ *   120 MB.
  */
 import type { Traffic } from './counting-proxy.js';
 import type { RssProbe } from './measure.js';
 import type { ToolName } from './options.js';
-import { renderChange, renderJoin, renderScale } from './scenario-report.js';
+import { renderChange, renderJoin, renderScale, renderService } from './scenario-report.js';
 import { describe, sec, setTable } from './tables.js';
 
 export interface PhaseResult {
@@ -145,6 +148,7 @@ export interface BenchResults {
   retag?: ChangeScenario;
   scale?: ScaleScenario;
   join?: JoinScenario;
+  service?: ServiceScenario;
   /** Ratios of every scenario (scale rows are named like `scale-20000`). */
   comparisons: Comparison[];
   targets: Target[];
@@ -195,6 +199,7 @@ export function renderReport(r: BenchResults): string {
   for (const c of [r.rename, r.retag]) if (c) lines.push('', ...renderChange(c));
   if (r.scale) lines.push('', ...renderScale(r.scale));
   if (r.join) lines.push('', ...renderJoin(r.join));
+  if (r.service) lines.push('', ...renderService(r.service));
   lines.push('');
   lines.push('ratios (speed-up = other tool time / cratesync time; above 1 = cratesync faster):');
   if (r.comparisons.length === 0) lines.push('  none (a tool was missing or invalid)');
@@ -217,6 +222,7 @@ export function renderReport(r: BenchResults): string {
     ...[r.rename, r.retag].flatMap((c) => (c ? c.runs.map((x) => ({ where: `${c.name} ${x.tool}`, list: x.problems })) : [])),
     ...(r.scale?.runs ?? []).map((x) => ({ where: `${x.set} ${x.tool}`, list: x.problems })),
     ...(r.join ? [{ where: 'join cratesync', list: r.join.problems }] : []),
+    ...(r.service ? [{ where: 'service', list: r.service.problems }] : []),
   ].filter((p) => p.list.length);
   if (problems.length) {
     lines.push('', 'problems:');
@@ -245,4 +251,99 @@ export interface JoinScenario {
   files?: number;
   valid: boolean;
   problems: string[];
+}
+
+/**
+ * The latency scenario: new files renamed into a library the service
+ * watches, one at a time; each sample runs from the rename to the object
+ * stored on the server.
+ */
+export interface ServiceLatency {
+  /** Changes made. */
+  changes: number;
+  fileSize: number;
+  /** Files in the library (already pushed) before the first change. */
+  libraryFiles: number;
+  /** Milliseconds of each change that was stored, in the order made. */
+  samplesMs: number[];
+  /** Changes not stored within the wait (see bench/service.ts). */
+  lost: number;
+  /** False when something went wrong (see the scenario's problems): the figures do not count. */
+  valid: boolean;
+  p50Ms?: number;
+  p99Ms?: number;
+  maxMs?: number;
+  minMs?: number;
+  meanMs?: number;
+}
+
+/** The burst scenario: many files written into the watched library at once, against a push of the same files. */
+export interface ServiceBurst {
+  files: number;
+  bytes: number;
+  /** Time to copy the files into the library (the bench's own writing, not the service's work). */
+  copyMs?: number;
+  /**
+   * From the end of the copy (every file written and closed, as push finds
+   * them) to the last object stored: what the files/s are of. The service may
+   * start before the copy ends; the quiet period is included.
+   */
+  serviceMs?: number;
+  /** From the start of the copy to the last object stored. */
+  fromCopyStartMs?: number;
+  /** Files stored by then (all, when it went well). */
+  stored: number;
+  /** What the service counted: runs it made for the burst, files it uploaded. */
+  runs?: number;
+  uploaded?: number;
+  /** `cratesync push` of the same files into a fresh bucket, spawn to exit. */
+  push?: PhaseResult;
+  serviceFilesPerS?: number;
+  pushFilesPerS?: number;
+  /** serviceFilesPerS / pushFilesPerS. */
+  ratio?: number;
+  valid: boolean;
+}
+
+/** The idle scenario: the service watching a library it has pushed, doing nothing. */
+export interface ServiceIdle {
+  files: number;
+  /** The push that put the library on the server first. */
+  push?: PhaseResult;
+  /** From spawning the service to it idle after its start-up run. */
+  startupMs?: number;
+  /** Files the start-up run uploaded (0 when it was the no-op it should be). */
+  startupUploaded?: number;
+  /** How the service saw the library change (status watcher.state): `watching` is what the figures are about. */
+  watcher?: string;
+  /** Length of the measured window. */
+  seconds: number;
+  /** CPU seconds (user + system) the service used in the window, and as % of one core. */
+  cpuSeconds?: number;
+  cpuPercent?: number;
+  /** VmRSS sampled about every second in the window: largest, mean, first and last (a trend up would be a leak), count. */
+  rssMaxKiB?: number;
+  rssMeanKiB?: number;
+  rssFirstKiB?: number;
+  rssLastKiB?: number;
+  rssSamples: number;
+  /** VmHWM at the end: the peak since the process started (its start-up run included). */
+  hwmKiB?: number;
+  /** Requests the service sent to the server in the window. */
+  requests?: number;
+  valid: boolean;
+}
+
+/** The service scenarios (bench/service.ts); each part is absent when skipped. */
+export interface ServiceScenario {
+  /** What the service ran with, in words. */
+  settings: string;
+  latency?: ServiceLatency;
+  burst?: ServiceBurst;
+  idle?: ServiceIdle;
+  /** False when any part is not valid. */
+  valid: boolean;
+  problems: string[];
+  /** Warnings the service logged: shown, but they do not make a part invalid. */
+  warnings: string[];
 }

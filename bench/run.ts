@@ -14,7 +14,9 @@
  * - no-op at scale (scale.ts): the main sets' scenario on 20,000 and 100,000
  *   small files;
  * - join (join.ts): a fresh machine pulling from a bucket whose catalog 1,000
- *   runs wrote, after a writer's push has snapshotted it (cratesync only).
+ *   runs wrote, after a writer's push has snapshotted it (cratesync only);
+ * - service (service.ts): the service's change latency, a burst of new files
+ *   against push, and its CPU and memory while idle (cratesync only).
  * Exits 0 when every run was valid, 1 when some were not (the numbers for
  * those rows do not count), 2 on bad flags.
  */
@@ -30,11 +32,12 @@ import { childPid } from './measure.js';
 import { parseOptions, SCALE_AWS_MAX, USAGE, type BenchOptions } from './options.js';
 import { benchPaths } from './paths.js';
 import type { PhaseContext } from './phase.js';
-import { compare, renderReport, type BenchResults, type ChangeScenario, type JoinScenario, type RunRow, type ScaleScenario, type SetRow } from './report.js';
+import { compare, renderReport, type BenchResults, type ChangeScenario, type JoinScenario, type RunRow, type ScaleScenario, type ServiceScenario, type SetRow } from './report.js';
 import { runScale, scaleLabel, scaleSpec } from './scale.js';
 import { runJoin } from './join.js';
 import { scenarioTargets } from './scenario-report.js';
 import { describeSet, runSet } from './set-run.js';
+import { BURST_FILE_SIZE, LATENCY_FILE_SIZE, runServiceScenarios, SERVICE_BASE_FILES, type ServicePlan } from './service.js';
 import { discoverTools } from './tools.js';
 
 const log = (s: string) => process.stderr.write(`[bench] ${s}\n`);
@@ -91,8 +94,13 @@ async function main(argv: string[]): Promise<number> {
   if (opts.retag > 0) changes.push(retagChange(await ensure({ name: 'retag', count: Math.max(RETAG_LIBRARY_MIN, opts.retag), size: opts.smallSize }), opts.retag));
   const scaleSets: LibrarySet[] = [];
   for (const n of opts.scale) scaleSets.push(await ensure(scaleSpec(n), scaleLabel(n)));
+  const servicePlan: ServicePlan = { latency: opts.serviceLatency };
+  if (opts.serviceLatency > 0 || opts.serviceBurst > 0) servicePlan.base = await ensure({ name: 'service', count: SERVICE_BASE_FILES, size: opts.smallSize });
+  if (opts.serviceBurst > 0) servicePlan.burst = await ensure({ name: 'burst', count: opts.serviceBurst, size: BURST_FILE_SIZE });
+  if (opts.serviceIdleS > 0) servicePlan.idle = { set: await ensure(scaleSpec(opts.serviceIdleFiles), scaleLabel(opts.serviceIdleFiles)), seconds: opts.serviceIdleS };
+  const serviceSets = [servicePlan.base, servicePlan.burst, servicePlan.idle?.set].filter((x): x is LibrarySet => x !== undefined);
 
-  const store = opts.store ?? memoryStore([...sets, ...changes.map((c) => c.set), ...scaleSets]);
+  const store = opts.store ?? memoryStore([...sets, ...changes.map((c) => c.set), ...scaleSets, ...serviceSets]);
   // Deletes in parallel (aws, rclone, cratesync's trash moves) would otherwise meet s3rver's spurious 500s.
   const server = await startS3rver({ ...(store ? { parent: store } : {}), fixDeleteRace: true });
   const serverPid = childPid('s3rver-launcher');
@@ -103,6 +111,7 @@ async function main(argv: string[]): Promise<number> {
   const changed: Partial<Record<Change['name'], ChangeScenario>> = {};
   let scale: ScaleScenario | undefined;
   let join: JoinScenario | undefined;
+  let service: ServiceScenario | undefined;
   let proxy: CountingProxy | undefined;
   try {
     for (const set of sets) {
@@ -110,7 +119,7 @@ async function main(argv: string[]): Promise<number> {
       for (const tool of tools) runs.push(await runSet(tool, set, set.name, server, paths, ctx));
     }
     const cratesync = available.find((t) => t.name === 'cratesync');
-    if (changes.length || (opts.join > 0 && cratesync)) {
+    if (changes.length || (cratesync && (opts.join > 0 || serviceSets.length))) {
       proxy = await startCountingProxy(server.endpoint, { metaPrefix: META_PREFIX });
       log(`counting proxy at ${proxy.endpoint}`);
     }
@@ -120,13 +129,14 @@ async function main(argv: string[]): Promise<number> {
     }
     if (scaleSets.length) scale = await runScale(scaleSets, available, opts, server, paths, ctx);
     if (opts.join > 0 && cratesync) join = await runJoin(cratesync, opts.join, { server, proxy: proxy!, paths, ctx });
+    if (serviceSets.length && cratesync) service = await runServiceScenarios(servicePlan, { tool: cratesync, server, proxy: proxy!, paths, ctx });
   } finally {
     await proxy?.stop();
     await server.stop();
   }
 
   const mainFigures = compare(runs, setRows);
-  const scenarioFigures = scenarioTargets({ ...changed, ...(scale ? { scale } : {}), ...(join ? { join } : {}) });
+  const scenarioFigures = scenarioTargets({ ...changed, ...(scale ? { scale } : {}), ...(join ? { join } : {}), ...(service ? { service } : {}) });
   const results: BenchResults = {
     startedAt: started.toISOString(),
     durationMs: Math.round(performance.now() - t0),
@@ -152,6 +162,13 @@ async function main(argv: string[]): Promise<number> {
       scale: opts.scale,
       scaleTools: opts.scaleTools ?? `default: cratesync at every size, aws up to ${SCALE_AWS_MAX}`,
       join: opts.join,
+      serviceLatency: opts.serviceLatency,
+      serviceLatencyFileSize: LATENCY_FILE_SIZE,
+      serviceBase: opts.serviceLatency > 0 || opts.serviceBurst > 0 ? SERVICE_BASE_FILES : 0,
+      serviceBurst: opts.serviceBurst,
+      serviceBurstFileSize: BURST_FILE_SIZE,
+      serviceIdleS: opts.serviceIdleS,
+      serviceIdleFiles: opts.serviceIdleS > 0 ? opts.serviceIdleFiles : 0,
     },
     tools: Object.fromEntries(available.map((t) => [t.name, { version: t.version, rssProbe: t.probe }])),
     skippedTools: skipped,
@@ -161,6 +178,7 @@ async function main(argv: string[]): Promise<number> {
     ...changed,
     ...(scale ? { scale } : {}),
     ...(join ? { join } : {}),
+    ...(service ? { service } : {}),
     comparisons: [...mainFigures.comparisons, ...scenarioFigures.comparisons],
     targets: [...mainFigures.targets, ...scenarioFigures.targets],
   };
@@ -171,7 +189,7 @@ async function main(argv: string[]): Promise<number> {
   if (opts.jsonFile) await writeFile(resolve(opts.jsonFile), json);
   log(`results written to ${paths.results}${opts.jsonFile ? ` and ${resolve(opts.jsonFile)}` : ''}; total ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   const allRuns = [...runs, ...Object.values(changed).flatMap((c) => c.runs), ...(scale?.runs ?? [])];
-  return allRuns.every((r) => r.valid) && (join?.valid ?? true) ? 0 : 1;
+  return allRuns.every((r) => r.valid) && (join?.valid ?? true) && (service?.valid ?? true) ? 0 : 1;
 }
 
 /**

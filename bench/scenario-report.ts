@@ -9,11 +9,16 @@
  *   200,000,000 bytes), initial and no-op alike, at every scale size of
  *   100,000 files or more;
  * - join: a fresh machine joining a bucket that many runs wrote reads one
- *   catalog snapshot and at most {@link JOIN_MAX_LOGS} logs.
+ *   catalog snapshot and at most {@link JOIN_MAX_LOGS} logs;
+ * - service (issue 10, with default settings): change latency p50 and p99
+ *   within {@link LATENCY_P50_MS} and {@link LATENCY_P99_MS}; a burst at least
+ *   {@link BURST_OF_PUSH} of push's files/s; idle CPU under
+ *   {@link IDLE_CPU_PERCENT}% of one core and the largest VmRSS sampled while
+ *   idle under {@link IDLE_RSS_MB} MB (decimal).
  */
 import type { JoinScenario } from './report.js';
 import { SCALE_AWS_MAX } from './options.js';
-import type { ChangeRow, ChangeScenario, Comparison, ScaleScenario, Target } from './report.js';
+import type { ChangeRow, ChangeScenario, Comparison, ScaleScenario, ServiceScenario, Target } from './report.js';
 import { cpu, describe, rss, sec, setTable, size, table } from './tables.js';
 
 export const NOOP_AT_SCALE_SPEEDUP = 10;
@@ -23,6 +28,12 @@ export const SCALE_RSS_LIMIT_MB = 200;
 export const SCALE_RSS_FROM = 100_000;
 /** The join target: catalog logs a fresh machine may read besides the one snapshot. */
 export const JOIN_MAX_LOGS = 50;
+/** The service's targets. */
+export const LATENCY_P50_MS = 1500;
+export const LATENCY_P99_MS = 3000;
+export const BURST_OF_PUSH = 0.8;
+export const IDLE_CPU_PERCENT = 1;
+export const IDLE_RSS_MB = 120;
 
 /** renderChange is the table of a rename or retag scenario: both pushes, with the traffic counted by the proxy. */
 export function renderChange(c: ChangeScenario): string[] {
@@ -78,8 +89,72 @@ export function renderJoin(j: JoinScenario): string[] {
   return lines;
 }
 
+/** renderService is the service scenarios' table: one row each, with the figures its targets are about. */
+export function renderService(s: ServiceScenario): string[] {
+  const lines = [`service: cratesync service run, ${s.settings}; objects timed as stored when s3rver answers their upload (through the counting proxy)`];
+  const head = ['scenario', 'files', 'result', 'details', ''];
+  const rows: string[][] = [];
+  const bad = (x: { valid: boolean }) => (x.valid ? '' : 'INVALID');
+  const l = s.latency;
+  if (l) {
+    const figures = l.p50Ms !== undefined ? `p50 ${sec(l.p50Ms)} s, p99 ${sec(l.p99Ms!)} s, max ${sec(l.maxMs!)} s` : 'none stored';
+    rows.push([
+      'latency (rename → stored)',
+      `${l.changes.toLocaleString('en-US')} × ${size(l.fileSize)}`,
+      figures,
+      `one at a time on a pushed library of ${l.libraryFiles.toLocaleString('en-US')}; min ${l.minMs !== undefined ? sec(l.minMs) : '-'} s, mean ${l.meanMs !== undefined ? sec(l.meanMs) : '-'} s; ${l.lost} lost`,
+      bad(l),
+    ]);
+  }
+  const b = s.burst;
+  if (b) {
+    const result = b.serviceMs !== undefined ? `${sec(b.serviceMs)} s = ${Math.round(b.serviceFilesPerS!)} files/s` : `${b.stored} stored`;
+    const push = b.push ? `push ${sec(b.push.ms)} s = ${b.pushFilesPerS !== undefined ? Math.round(b.pushFilesPerS) : '-'} files/s` : 'push -';
+    const ratio = b.ratio !== undefined ? ` → ${(b.ratio * 100).toFixed(0)}% of push` : '';
+    rows.push(['burst (copied in at once → all stored)', `${b.files.toLocaleString('en-US')} × ${size(b.bytes / Math.max(1, b.files))}`, result, `${push}${ratio}; copy ${b.copyMs !== undefined ? sec(b.copyMs) : '-'} s, ${b.fromCopyStartMs !== undefined ? sec(b.fromCopyStartMs) : '-'} s from its start; ${b.runs ?? '?'} runs, ${b.uploaded ?? '?'} uploaded`, bad(b)]);
+  }
+  const i = s.idle;
+  if (i) {
+    const mb = (kib: number | undefined) => (kib === undefined ? '-' : ((kib * 1024) / 1e6).toFixed(1));
+    const result = i.cpuPercent !== undefined ? `CPU ${i.cpuPercent.toFixed(2)}% of one core, RSS max ${mb(i.rssMaxKiB)} MB` : '-';
+    const details = `${i.seconds} s idle (${i.cpuSeconds ?? '?'} CPU s); RSS mean ${mb(i.rssMeanKiB)} MB over ${i.rssSamples} samples (first ${mb(i.rssFirstKiB)}, last ${mb(i.rssLastKiB)}), VmHWM ${mb(i.hwmKiB)} MB (start-up run included); ${i.requests ?? '?'} requests; start-up ${i.startupMs !== undefined ? sec(i.startupMs) : '-'} s, ${i.startupUploaded ?? '?'} uploaded; watcher ${i.watcher ?? '?'}`;
+    rows.push([`idle (${i.files.toLocaleString('en-US')} files watched)`, i.files.toLocaleString('en-US'), result, details, bad(i)]);
+  }
+  lines.push(...table(head, rows, [0, 2, 3]));
+  lines.push('  MB = 10^6 bytes. Burst: from the end of the copy into the library (all files written) to the last object stored, the quiet');
+  lines.push('  period included; push: cratesync push of the same files into a fresh bucket, spawn to exit, the service stopped.');
+  lines.push('  Idle: CPU = utime + stime of the service process over the window; RSS = VmRSS sampled every second in it.');
+  for (const w of s.warnings) lines.push(`  service warning: ${w}`);
+  return lines;
+}
+
+/** serviceTargets judges the service scenarios against the issue's targets; parts skipped or gone wrong are n/a. */
+function serviceTargets(s: ServiceScenario): Target[] {
+  const targets: Target[] = [];
+  const l = s.latency;
+  if (l) {
+    const n = l.changes.toLocaleString('en-US');
+    targets.push(ceiling(`service: change latency p50 ≤ ${LATENCY_P50_MS / 1000} s over ${n} changes`, LATENCY_P50_MS, 'ms', l.valid ? l.p50Ms : undefined));
+    targets.push(ceiling(`service: change latency p99 ≤ ${LATENCY_P99_MS / 1000} s over ${n} changes`, LATENCY_P99_MS, 'ms', l.valid ? l.p99Ms : undefined));
+  }
+  const b = s.burst;
+  if (b) {
+    const name = `service: a burst of ${b.files.toLocaleString('en-US')} new files at least ${BURST_OF_PUSH * 100}% of push's files/s`;
+    targets.push(b.valid && b.ratio !== undefined ? { name, required: BURST_OF_PUSH, speedup: b.ratio, met: b.ratio >= BURST_OF_PUSH } : { name, required: BURST_OF_PUSH });
+  }
+  const i = s.idle;
+  if (i) {
+    const below = (name: string, required: number, unit: string, measured: number | undefined): Target =>
+      i.valid && measured !== undefined ? { name, required, atMost: true, unit, measured, met: measured < required } : { name, required, atMost: true, unit };
+    const mb = i.rssMaxKiB === undefined ? undefined : Math.round((i.rssMaxKiB * 1024) / 1e5) / 10;
+    targets.push(below(`service: idle CPU under ${IDLE_CPU_PERCENT}% of one core (${i.seconds} s, ${i.files.toLocaleString('en-US')} files watched)`, IDLE_CPU_PERCENT, '%', i.cpuPercent));
+    targets.push(below(`service: idle RSS under ${IDLE_RSS_MB} MB (largest VmRSS sampled while idle)`, IDLE_RSS_MB, 'MB', mb));
+  }
+  return targets;
+}
+
 /** scenarioTargets works out the comparisons and targets of the scenarios; invalid rows are left out. */
-export function scenarioTargets(r: { rename?: ChangeScenario; scale?: ScaleScenario; join?: JoinScenario }): { comparisons: Comparison[]; targets: Target[] } {
+export function scenarioTargets(r: { rename?: ChangeScenario; scale?: ScaleScenario; join?: JoinScenario; service?: ServiceScenario }): { comparisons: Comparison[]; targets: Target[] } {
   const comparisons: Comparison[] = [];
   const targets: Target[] = [];
   if (r.rename) {
@@ -113,6 +188,7 @@ export function scenarioTargets(r: { rename?: ChangeScenario; scale?: ScaleScena
     const p = r.join.valid ? r.join.pull : undefined;
     targets.push(p ? { name, required: JOIN_MAX_LOGS, atMost: true, unit: `logs (+ ${p.snapshotsRead} snapshot)`, measured: p.logsRead, met: p.snapshotsRead === 1 && p.logsRead <= JOIN_MAX_LOGS } : { name, required: JOIN_MAX_LOGS, atMost: true, unit: 'logs' });
   }
+  if (r.service) targets.push(...serviceTargets(r.service));
   return { comparisons, targets };
 }
 
