@@ -114,6 +114,7 @@ export class Service implements ServiceControl {
   private wake: (() => void) | undefined;
   private loopDone: Promise<void> = Promise.resolve();
   private stopped: Promise<void> | undefined;
+  private readonly whenStopped = withResolvers();
   private readonly totals: ServiceStatus['totals'] = { runs: 0, uploaded: 0, downloaded: 0, moved: 0, trashed: 0, failed: 0, bytes: 0 };
   private lastSyncAt: number | undefined;
 
@@ -225,16 +226,16 @@ export class Service implements ServiceControl {
   }
 
   stop(): Promise<void> {
-    this.stopped ??= this.shutdown();
+    if (!this.stopped) {
+      this.stopped = this.shutdown();
+      void this.stopped.then(this.whenStopped.resolve, this.whenStopped.resolve);
+    }
     return this.stopped;
   }
 
   /** done resolves once the service has stopped (by stop(), from any client). */
   get done(): Promise<void> {
-    return new Promise((resolve) => {
-      const check = () => (this.stopped ? void this.stopped.then(resolve) : setTimeout(check, 200).unref());
-      check();
-    });
+    return this.whenStopped.promise;
   }
 
   private async shutdown(): Promise<void> {
@@ -591,4 +592,13 @@ function settledWithin(p: Promise<unknown>, ms: number): Promise<boolean> {
       () => (clearTimeout(timer), resolve(true)),
     );
   });
+}
+
+/** withResolvers is Promise.withResolvers (Node 22) for Node 20. */
+function withResolvers(): { promise: Promise<void>; resolve: () => void } {
+  let resolve: () => void = () => {};
+  const promise = new Promise<void>((r) => {
+    resolve = r;
+  });
+  return { promise, resolve };
 }
