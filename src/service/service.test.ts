@@ -148,4 +148,18 @@ describe('Service', () => {
     await until(s, () => (remote.keys(MUSIC_PREFIX).length === 1 ? true : undefined));
     expect(s.status().state).not.toBe('paused');
   });
+
+  it('a run a client asks for and the delete limit refuses is told to the client, without holding the service back', async () => {
+    for (const n of ['1', '2', '3', '4']) await writeFile(join(root, `${n}.mp3`), n);
+    const remote = new FakeRemote();
+    const s = await start(remote, { delete: false });
+    await until(s, (e) => (e.type === 'run-result' ? true : undefined));
+    for (const n of ['1', '2', '3']) await rm(join(root, `${n}.mp3`));
+    const { runId } = s.run({ direction: 'push', delete: true, maxDelete: '50%' });
+    const error = await until(s, (e) => (e.type === 'run-result' && e.runId === runId ? (e.error ?? 'no error') : undefined));
+    expect(error).toMatch(/delete/i);
+    expect(s.status().state).toBe('idle');
+    expect(remote.keys(MUSIC_PREFIX)).toHaveLength(4);
+    expect(() => s.run({ direction: 'push', maxDelete: 'lots' })).toThrow(/max-delete|maxDelete/);
+  });
 });

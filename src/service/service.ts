@@ -30,7 +30,7 @@ import { newRunId } from '../sync/events.js';
 import { parseMaxDelete } from '../sync/delete-limit.js';
 import { summarize } from '../sync/run-summary.js';
 import { WorkQueue, WHOLE_LIBRARY, type QueuedPath } from '../state/work-queue.js';
-import { describe, SafetyError, UsageError } from '../errors.js';
+import { CratesyncError, describe, SafetyError, UsageError } from '../errors.js';
 import { EventLog } from './event-log.js';
 import { ChangeAggregator, type AggregatorOptions } from './change-aggregator.js';
 import { OwnWrites } from './own-writes.js';
@@ -216,7 +216,8 @@ export class Service implements ServiceControl {
   }
 
   run(req: RunRequest): RunAccepted {
-    if (this.stopping) throw new UsageError('the service is stopping');
+    if (this.stopping) throw new CratesyncError('the service is stopping');
+    if (this.blocked?.rootGone) throw new CratesyncError(`the service cannot run now: ${this.blocked.reason}`);
     if (req.maxDelete !== undefined) parseMaxDelete(req.maxDelete);
     const runId = newRunId();
     const since = this.events.lastId;
@@ -299,11 +300,12 @@ export class Service implements ServiceControl {
   private async step(): Promise<void> {
     this.drainAggregator();
     if (this.paused) return this.sleep(60_000);
-    const now = Date.now();
-    if (this.blocked && now < this.blocked.retryAt) return this.sleep(this.blocked.retryAt - now);
     if (!(await this.rootReady())) return this.sleep(ROOT_POLL_MS);
+    // A run a client asks for goes ahead even while automatic runs are held back (it may lift the cause).
     const request = this.requests.shift();
     if (request) return this.runRequested(request);
+    const now = Date.now();
+    if (this.blocked && now < this.blocked.retryAt) return this.sleep(this.blocked.retryAt - now);
     if (this.fullDue || now >= this.rescanAt()) return this.runFull();
     const due = this.queue.due(now, SCOPE_LIMIT + 1);
     if (due.some((d) => d.path === WHOLE_LIBRARY) || due.length > SCOPE_LIMIT) return this.runFull();
@@ -475,7 +477,8 @@ export class Service implements ServiceControl {
         this.events.emit({ type: 'run-result', runId, error: 'stopped' });
         return;
       }
-      this.refused(k.taken, err);
+      if (k.runId) this.tracker.error('(run)', describe(err));
+      else this.refused(k.taken, err);
       this.events.emit({ type: 'run-result', runId, error: describe(err) });
       return;
     } finally {
@@ -488,7 +491,8 @@ export class Service implements ServiceControl {
     this.count(summary);
     const fatal = result.exec?.fatal;
     if (fatal !== undefined && !ac.signal.aborted) {
-      this.refused(k.taken, fatal);
+      // A run a client asked for tells its client; only the service's own runs hold it back.
+      if (!k.runId) this.refused(k.taken, fatal);
       return;
     }
     if (ac.signal.aborted) return;
