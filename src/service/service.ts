@@ -82,6 +82,8 @@ export interface ServiceOptions {
   log: Logger;
   /** The watcher (tests may give another). */
   watch?: typeof watchLibrary;
+  /** Called when a full run has ended: the process's memory policy may collect what it left behind. */
+  afterFullRun?: () => void;
 }
 
 /** A run asked for by a client, waiting for its turn. */
@@ -365,6 +367,7 @@ export class Service implements ServiceControl {
     this.fullDue = false;
     this.lastFullAt = Date.now();
     await this.execute({ direction: this.direction(), taken: this.queue.all(), full: false });
+    this.o.afterFullRun?.();
   }
 
   /**

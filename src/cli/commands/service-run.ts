@@ -21,6 +21,7 @@ import { acquireServiceLock, createToken, ensureServiceDir, INFO_FILE, writeServ
 import { pointService, unpointService } from '../../service/library-pointer.js';
 import { describe, ExitCode } from '../../errors.js';
 import { serviceSettings } from '../service-settings.js';
+import { collectGarbage } from '../memory-policy.js';
 
 export interface ServiceRunOptions {
   /** Log to the rotated file in the service folder instead of stdout (`service start`). */
@@ -58,6 +59,8 @@ export async function runService(ctx: Context, io: Io, signal: AbortSignal, o: S
       settings,
       loadSettings: async () => serviceSettings(await loadContext(ctx.global)),
       log,
+      // A full run of a big library leaves its garbage behind; the idle service gives it back.
+      afterFullRun: collectGarbage,
     });
     const token = createToken(dir);
     const server = await startControlServer(service, { token, log });
