@@ -23,6 +23,16 @@ const del = (path: string): WatchChange => ({ path, kind: 'delete' });
 const dir = (path: string): WatchChange => ({ path, kind: 'dir' });
 
 describe('ChangeAggregator', () => {
+  it('clear drops what is pending (a full run reads it all); later events count again, folders included', () => {
+    const { agg, at } = setup();
+    at(10_000).add([change('A/a.flac'), ...Array.from({ length: 70 }, (_, i) => change(`B/${i}.flac`))]);
+    agg.clear();
+    expect(agg.size).toBe(0);
+    expect(agg.nextDueAt()).toBeUndefined();
+    at(10_100).add([change('B/x.flac')]);
+    expect(at(11_100).takeDue().map((c) => [c.path, c.kind])).toEqual([['B/x.flac', 'change']]);
+  });
+
   it('makes a change due quietMs after its event, once', () => {
     const { agg, at } = setup();
     at(10_000).add([change('A/a.flac')]);

@@ -132,6 +132,15 @@ export class ChangeAggregator {
     this.rescanAt(t, t + delayMs);
   }
 
+  /**
+   * clear drops every pending entry: a full run is starting, and it reads
+   * everything those events were about (events after this are kept again).
+   */
+  clear(): void {
+    this.entries.clear();
+    this.children.clear();
+  }
+
   /** Takes out the entries whose time has come, oldest first (by first event, then path). */
   takeDue(): PendingChange[] {
     const now = this.now();

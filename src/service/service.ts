@@ -366,6 +366,8 @@ export class Service implements ServiceControl {
   private async runFull(): Promise<void> {
     this.fullDue = false;
     this.lastFullAt = Date.now();
+    // The run reads the whole library: what the watcher reported so far is in it.
+    this.aggregator.clear();
     await this.execute({ direction: this.direction(), taken: this.queue.all(), full: false });
     this.o.afterFullRun?.();
   }
