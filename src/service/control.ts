@@ -44,6 +44,8 @@ export interface ServiceStatus {
     length: number;
     /** Of those, paths whose last attempt failed (waiting for their retry). */
     failing: number;
+    /** The failing ones (most attempts first, at most 20): kept in the state, so they survive a restart. */
+    failures: Array<{ path: string; reason: string; attempts: number; retryAt: number }>;
   };
   /** The run under way, when one is. */
   run?: {

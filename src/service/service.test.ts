@@ -113,7 +113,8 @@ describe('Service', () => {
     const st = s.status();
     expect(remote.keys(MUSIC_PREFIX)).toEqual([`${MUSIC_PREFIX}ok.mp3`]);
     expect(st.state).toBe('idle');
-    expect(st.queue).toEqual({ length: 1, failing: 1 });
+    expect(st.queue).toMatchObject({ length: 1, failing: 1 });
+    expect(st.queue.failures).toEqual([expect.objectContaining({ path: 'bad.mp3', attempts: 1, reason: expect.stringContaining('cannot be read: fake') })]);
     expect(st.lastErrors[0]).toMatchObject({ path: 'bad.mp3', reason: expect.stringContaining('cannot be read: fake') });
   });
 

@@ -172,7 +172,11 @@ export class Service implements ServiceControl {
       library: this.o.session.root,
       remote: this.o.remote.url,
       mode: this.settings.mode,
-      queue: { length: q.length + this.aggregator.size, failing: q.failing },
+      queue: {
+        length: q.length + this.aggregator.size,
+        failing: q.failing,
+        failures: this.queue.failing(20).map((f) => ({ path: f.path, reason: f.lastError ?? '', attempts: f.attempts, retryAt: f.dueAt })),
+      },
       ...(run ? { run } : {}),
       lastErrors: [...this.tracker.errors],
       totals: { ...this.totals },

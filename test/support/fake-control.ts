@@ -31,7 +31,7 @@ export function fakeControl(): FakeControl {
     library: '/music',
     remote: 's3://b',
     mode: 'push',
-    queue: { length: 0, failing: 0 },
+    queue: { length: 0, failing: 0, failures: [] },
     lastErrors: [],
     totals: { runs: 0, uploaded: 0, downloaded: 0, moved: 0, trashed: 0, failed: 0, bytes: 0 },
     watcher: { state: 'watching' },

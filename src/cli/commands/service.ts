@@ -28,7 +28,7 @@ const START_WAIT_MS = 30_000;
 const STOP_WAIT_MS = 30_000;
 
 /** The exit code of `service status` when no service runs (as LSB init scripts say "not running"). */
-export const NOT_RUNNING = 3;
+const NOT_RUNNING = 3;
 
 export function addServiceCommands(program: Command, deps: CommandDeps, version: string): void {
   const { io } = deps;
@@ -176,7 +176,7 @@ async function startService(ctx: Context, deps: CommandDeps): Promise<number> {
 }
 
 /** renderServiceStatus is `service status` for people. */
-export function renderServiceStatus(s: ServiceStatus): string {
+function renderServiceStatus(s: ServiceStatus): string {
   const lines: string[] = [];
   const up = formatDuration(Date.now() - s.startedAt);
   lines.push(`cratesync service: ${s.state}${s.reason ? ` (${printable(s.reason)})` : ''}`);
@@ -184,6 +184,7 @@ export function renderServiceStatus(s: ServiceStatus): string {
   lines.push(`  library  ${printable(s.library)}`);
   lines.push(`  remote   ${printable(s.remote)}`);
   lines.push(`  queue    ${formatCount(s.queue.length)} waiting${s.queue.failing ? `, ${formatCount(s.queue.failing)} failing` : ''}`);
+  for (const f of s.queue.failures) lines.push(`    ${printable(f.path)}: ${printable(f.reason)} (attempt ${f.attempts}, again in ${formatDuration(Math.max(0, f.retryAt - Date.now()))})`);
   lines.push(`  watcher  ${s.watcher.state}${s.watcher.warning ? `: ${printable(s.watcher.warning)}` : ''}`);
   if (s.run) {
     const r = s.run;
