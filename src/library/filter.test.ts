@@ -24,4 +24,14 @@ describe('makeFilter', () => {
     expect(f.file('a.mp3')).toBe(true);
     expect(f.file('a.flac')).toBe(false);
   });
+
+  it('keeps the library Playlists/ folder out of music, and narrows to exact paths when given', () => {
+    const f = makeFilter();
+    expect(f.file('Playlists/alice/Sets/Peak Time.m3u8')).toBe(false);
+    expect(f.file('House/Playlists/x.m3u8')).toBe(true);
+    const only = makeFilter({ paths: ['A/1.mp3', 'B/2.flac'], exclude: ['B/'] });
+    expect(only.file('A/1.mp3')).toBe(true);
+    expect(only.file('A/3.mp3')).toBe(false);
+    expect(only.file('B/2.flac')).toBe(false);
+  });
 });

@@ -20,7 +20,16 @@ export interface FilterOptions {
   extensions?: readonly string[];
   include?: readonly string[];
   exclude?: readonly string[];
+  /** Only these library paths (NFC, '/'-separated), exactly: a pull of some playlists' tracks. */
+  paths?: readonly string[];
 }
+
+/**
+ * The library's playlists folder (`<library>/Playlists/`), where cratesync
+ * writes the M3U8 playlists it pulls from a crew and from players. They are
+ * made from the catalog, not music: never sent to `music/` as files.
+ */
+export const PLAYLISTS_DIR = 'Playlists';
 
 export interface PathFilter {
   /** True when a file at library-relative `path` ('/'-separated) takes part. */
@@ -54,12 +63,15 @@ export function makeFilter(options: FilterOptions = {}): PathFilter {
   const exts = new Set((options.extensions ?? DEFAULT_EXTENSIONS).map((e) => `.${e.replace(/^\./, '').toLowerCase()}`));
   const include = globMatcher(options.include);
   const exclude = globMatcher(options.exclude);
+  const only = options.paths ? new Set(options.paths) : undefined;
   return {
     options,
     file(path) {
       const name = path.slice(path.lastIndexOf('/') + 1);
       if (name.startsWith('.')) return false; // hidden files and macOS `._*` resource forks
       if (!exts.has(extname(name).toLowerCase())) return false;
+      if (path.startsWith(`${PLAYLISTS_DIR}/`)) return false;
+      if (only && !only.has(path)) return false;
       if (exclude?.(path)) return false;
       return include ? include(path) : true;
     },

@@ -92,6 +92,7 @@ const runRequestSchema = z.strictObject({
   full: z.boolean().optional(),
   include: z.array(z.string().max(4096)).max(1000).optional(),
   exclude: z.array(z.string().max(4096)).max(1000).optional(),
+  paths: z.array(z.string().min(1).max(4096)).max(200_000).optional(),
   transfers: z.number().int().min(1).max(256).optional(),
 });
 

@@ -73,6 +73,8 @@ export interface RunRequest {
   full?: boolean;
   include?: string[];
   exclude?: string[];
+  /** Only these library paths (see FilterOptions.paths). */
+  paths?: string[];
   transfers?: number;
 }
 

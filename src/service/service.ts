@@ -398,9 +398,10 @@ export class Service implements ServiceControl {
       ...this.settings.filter,
       include: [...(this.settings.filter.include ?? []), ...(req.include ?? [])],
       exclude: [...(this.settings.filter.exclude ?? []), ...(req.exclude ?? [])],
+      ...(req.paths ? { paths: req.paths } : {}),
     });
     // A push or sync covers the whole library: what the queue held is carried out with it.
-    const taken = req.direction === 'pull' || req.include?.length || req.exclude?.length ? [] : this.queue.all();
+    const taken = req.direction === 'pull' || req.include?.length || req.exclude?.length || req.paths ? [] : this.queue.all();
     await this.execute({
       direction: req.direction,
       taken,
