@@ -14,6 +14,7 @@ import { addTrashCommands } from './commands/trash.js';
 import { addLsCommand } from './commands/ls.js';
 import { addCatalogCommands } from './commands/catalog.js';
 import { addServiceCommands } from './commands/service.js';
+import { addCollectionCommands } from './commands/collection.js';
 import { CratesyncError, describe, ExitCode } from '../errors.js';
 import { printable } from './format.js';
 
@@ -76,6 +77,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
   addLsCommand(program, deps);
   addCatalogCommands(program, deps);
   addServiceCommands(program, deps, version());
+  addCollectionCommands(program, deps);
   for (const cmd of program.commands) cmd.exitOverride().configureOutput(program.configureOutput());
 
   try {

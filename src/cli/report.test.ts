@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { renderPlan, renderStatus, resultJson } from './report.js';
 import { summarize, tally } from '../sync/run-summary.js';
-import { summaryLine } from './commands/sync-commands.js';
+import { summaryLine } from './commands/sync-run.js';
 import type { Action, Plan } from '../sync/plan.js';
 import type { SyncResult } from '../sync/engine.js';
 import { musicKey } from '../sync/layout.js';

@@ -39,6 +39,8 @@ export const configSchema = z
     transfers: z.number().int().min(1).max(256).optional(),
     /** Default --max-delete: "50%" or a count. */
     maxDelete: z.union([z.string().regex(/^\d{1,3}(\.\d+)?%$|^\d+$/, 'must be like "50%" or a count'), z.number().int().min(0)]).optional(),
+    /** Your Rekordbox collection: `collection push` reads this XML when --xml is left out. */
+    collection: z.strictObject({ xml: z.string().min(1).optional() }).optional(),
     /** How the service (`cratesync service run`) works; see the README. */
     service: z
       .object({

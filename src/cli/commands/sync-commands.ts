@@ -1,38 +1,15 @@
 /**
  * `push`, `pull`, `sync` and `status`: one-way and two-way sync, and a dry run
- * of the two-way one. The engine does
- * the work; this file turns flags into options and results into output.
+ * of the two-way one. The engine does the work (see sync-run.ts); this file
+ * declares the commands and their flags.
  */
 import type { Command } from 'commander';
-import type { Context } from '../context.js';
-import type { Io } from '../io.js';
 import type { CommandDeps } from '../deps.js';
-import type { Direction, Reason } from '../../sync/plan.js';
-import { runSync, type SyncResult } from '../../sync/engine.js';
-import { makeFilter } from '../../library/filter.js';
-import { parseTransfers, withFilterOptions, withFullOption } from '../options.js';
-import { parseMaxDelete } from '../../sync/delete-limit.js';
-import { makeDisplay } from '../progress.js';
-import { withSession } from '../session.js';
-import { ExitCode } from '../../errors.js';
-import { formatBytes, formatCount, formatDuration } from '../format.js';
-import { renderPlan, renderStatus, resultJson, type ServiceBrief } from '../report.js';
-import { summarize, type RunSummary } from '../../sync/run-summary.js';
-import { reasonText } from '../describe-action.js';
-import type { RunRequest } from '../../service/control.js';
-import type { ServiceClient } from '../service-client.js';
-import { exitOf, runViaService, serviceOf } from '../via-service.js';
-import { printable } from '../format.js';
-
-export interface SyncFlags {
-  include?: string[];
-  exclude?: string[];
-  transfers?: string;
-  dryRun?: boolean;
-  delete?: boolean;
-  maxDelete?: string;
-  full?: boolean;
-}
+import type { Direction } from '../../sync/plan.js';
+import { collect, withFilterOptions, withFullOption } from '../options.js';
+import { playlistPull } from './playlist-pull.js';
+import { UsageError } from '../../errors.js';
+import { syncCommand, type SyncFlags } from './sync-run.js';
 
 const VERBS: Record<Direction, string> = {
   push: 'upload what the remote lacks or holds with other content',
@@ -60,10 +37,18 @@ export function addSyncCommands(program: Command, deps: CommandDeps): void {
       .option('--transfers <n>', 'files transferred at once (default 16)')
       .option('-n, --dry-run', 'print the plan, change nothing')
       .option('--delete', DELETE_HELP[direction])
-      .option('--max-delete <limit>', 'with --delete: refuse past this share ("50%", the default) or count ("200")')
-      .action(async (library: string | undefined, remote: string | undefined, flags: SyncFlags, cmd: Command) => {
-        deps.exit(await syncCommand(await ctxFor(cmd), io, signal, direction, library, remote, flags));
-      });
+      .option('--max-delete <limit>', 'with --delete: refuse past this share ("50%", the default) or count ("200")');
+    if (direction === 'pull') {
+      cmd
+        .option('--from <user>', "only the tracks of this crew member's collection (see cratesync collection)")
+        .option('--playlist <name>', 'with --from: only this playlist\'s tracks, by name or path like "Sets/Peak Time"; a folder means all below it (repeatable)', collect);
+    }
+    cmd.action(async (library: string | undefined, remote: string | undefined, flags: SyncFlags & { from?: string; playlist?: string[] }, cmd: Command) => {
+      const ctx = await ctxFor(cmd);
+      if (flags.playlist && flags.from === undefined) throw new UsageError('--playlist needs --from <user>: whose playlist?');
+      if (flags.from !== undefined) deps.exit(await playlistPull(ctx, io, signal, library, remote, { ...flags, from: flags.from }));
+      else deps.exit(await syncCommand(ctx, io, signal, direction, library, remote, flags));
+    });
   }
   const status = program
     .command('status')
@@ -75,118 +60,3 @@ export function addSyncCommands(program: Command, deps: CommandDeps): void {
   });
 }
 
-async function syncCommand(
-  ctx: Context,
-  io: Io,
-  signal: AbortSignal,
-  command: Direction | 'status',
-  library: string | undefined,
-  remoteArg: string | undefined,
-  flags: SyncFlags,
-): Promise<number> {
-  const json = Boolean(ctx.global.json);
-  const transfers = parseTransfers(flags.transfers) ?? ctx.config.transfers ?? 16;
-  const maxDelete = parseMaxDelete(flags.maxDelete ?? ctx.config.maxDelete);
-  const filter = makeFilter({
-    ...(ctx.config.extensions ? { extensions: ctx.config.extensions } : {}),
-    include: [...(ctx.config.include ?? []), ...(flags.include ?? [])],
-    exclude: [...(ctx.config.exclude ?? []), ...(flags.exclude ?? [])],
-  });
-  const readOnly = Boolean(flags.dryRun);
-  // A first pull (or sync) onto a new machine makes the library folder, as aws s3 sync and rclone do.
-  const createRoot = command === 'pull' || command === 'sync';
-  // A service that holds the library does the run (it holds the run lock).
-  const service = await serviceOf(ctx, library);
-  if (service && !readOnly && command !== 'status') {
-    const req: RunRequest = {
-      direction: command,
-      delete: Boolean(flags.delete),
-      full: Boolean(flags.full),
-      ...(flags.maxDelete !== undefined ? { maxDelete: flags.maxDelete } : {}),
-      ...(flags.include ? { include: flags.include } : {}),
-      ...(flags.exclude ? { exclude: flags.exclude } : {}),
-      ...(flags.transfers !== undefined ? { transfers } : {}),
-    };
-    const { outcome, status } = await runViaService(ctx, io, signal, service, remoteArg, req);
-    if (json) io.stdout.write(`${JSON.stringify({ command, library: status.library, remote: status.remote, byService: { pid: status.pid }, ...outcome })}\n`);
-    else if (outcome.summary) io.stdout.write(`${summaryLine(command, outcome.summary)}\n`);
-    else if (outcome.detached) io.stderr.write('no longer following: the service goes on with the run (cratesync service status)\n');
-    else io.stderr.write(`cratesync: the service's ${command} did not run: ${printable(outcome.error ?? 'no result')}\n`);
-    return exitOf(outcome);
-  }
-  return withSession(ctx, { library, remote: remoteArg, transfers, readOnly, createRoot }, async ({ session, remote }) => {
-    const root = session.root;
-    const display = makeDisplay(io.stderr, { quiet: json, verbose: Boolean(ctx.global.verbose) });
-    let result: SyncResult;
-    try {
-      result = await runSync(session, {
-        direction: command === 'status' ? 'sync' : command,
-        remote,
-        filter,
-        delete: Boolean(flags.delete),
-        maxDelete,
-        dryRun: readOnly,
-        transfers,
-        full: Boolean(flags.full),
-        listeners: [display.listener],
-        signal,
-      });
-    } finally {
-      display.close();
-    }
-    const brief = service && command === 'status' ? await serviceBrief(service) : undefined;
-    const where = { library: root, remote: remote.url, ...(brief ? { service: brief } : {}) };
-    if (json) {
-      // In pieces, each taken before the next is made: a plan of a whole library is tens of megabytes as text.
-      for (const chunk of resultJson(command, where, result, Boolean(ctx.global.verbose))) {
-        io.stdout.write(chunk);
-        await io.stdout.drained?.();
-      }
-    } else if (command === 'status') {
-      io.stdout.write(renderStatus(where, result));
-      if (brief) io.stdout.write(`a cratesync service runs for this library (pid ${brief.pid}): ${brief.state}${brief.reason ? ` (${printable(brief.reason)})` : ''}, ${formatCount(brief.queue)} queued\n`);
-    } else if (flags.dryRun) {
-      io.stdout.write(renderPlan(result.plan, Boolean(ctx.global.verbose)));
-      io.stdout.write(`${summaryLine(command, summarize(command, result))}\n`);
-    } else {
-      io.stdout.write(`${summaryLine(command, summarize(command, result))}\n`);
-    }
-    if (signal.aborted) return ExitCode.Interrupted;
-    if (result.exec?.fatal) return ExitCode.Failed;
-    const failed = (result.exec?.failed.length ?? 0) + (flags.dryRun ? result.plan.actions.filter((a) => a.kind === 'error').length : 0);
-    return failed > 0 || result.problems.length > 0 ? ExitCode.Partial : ExitCode.Ok;
-  });
-}
-
-/** summaryLine is the one line every run ends with. */
-export function summaryLine(command: Direction | 'status', r: RunSummary): string {
-  const t = r.tally;
-  const would = r.dryRun ? 'would be ' : '';
-  const parts: string[] = [];
-  // push counts uploads, pull downloads, sync and status both.
-  const up = command !== 'pull';
-  const down = command !== 'push';
-  const moves = !r.dryRun
-    ? [up && `${formatCount(t.uploaded)} uploaded`, down && `${formatCount(t.downloaded)} downloaded`]
-    : [up && `would upload ${formatCount(t.uploaded)}`, down && `${up ? '' : 'would '}download ${formatCount(t.downloaded)}`];
-  parts.push(`${moves.filter(Boolean).join(', ')} (${formatBytes(t.bytes)})`);
-  if (t.moved) parts.push(`${formatCount(t.moved)} ${would}moved or copied without a transfer`);
-  if (t.tagOnly) parts.push(`${formatCount(t.tagOnly)} of them tag-only edits`);
-  if (t.conflicts) parts.push(`${formatCount(t.conflicts)} ${t.conflicts === 1 ? 'conflict' : 'conflicts'} (both versions kept)`);
-  parts.push(`${formatCount(r.unchanged)} unchanged`);
-  if (t.trashed) parts.push(`${formatCount(t.trashed)} ${would}moved to trash`);
-  if (!r.dryRun) parts.push(`${formatCount(r.failed)} failed`);
-  const skips = Object.entries(r.skipped) as Array<[Reason, number]>;
-  const elsewhere = skips.reduce((n, [, k]) => n + k, 0);
-  if (elsewhere) parts.push(`${formatCount(elsewhere)} left as they are (${skips.map(([why, n]) => `${formatCount(n)} ${reasonText(why)}`).join(', ')})`);
-  if (r.problems) parts.push(`${formatCount(r.problems)} warnings`);
-  const secs = r.elapsedMs / 1000;
-  const rate = !r.dryRun && r.bytes > 0 && secs > 0 ? `, ${formatBytes(r.bytes / secs)}/s` : '';
-  return `${command}: ${parts.join(', ')} in ${formatDuration(r.elapsedMs)}${rate}`;
-}
-
-/** serviceBrief is what `status` says of the service that holds the library. */
-async function serviceBrief(client: ServiceClient): Promise<ServiceBrief> {
-  const st = await client.status();
-  return { pid: st.pid, state: st.state, ...(st.reason ? { reason: st.reason } : {}), queue: st.queue.length };
-}

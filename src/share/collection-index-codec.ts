@@ -1,0 +1,116 @@
+/**
+ * Collection indexes as stored: gzipped JSON, written by any crew member, so
+ * read as untrusted input: bounded when inflated, every field checked (zod)
+ * before use, and every path checked to stay below `music/` (no `..`, no
+ * absolute path, no NUL or backslash), since a reader turns them into paths
+ * of its own library.
+ */
+import { gunzip, gzip } from 'node:zlib';
+import { promisify } from 'node:util';
+import { z } from 'zod';
+import type { PlaylistNode } from './rekordbox/collection-reader.js';
+import { CratesyncError, describe } from '../errors.js';
+import { INDEX_KIND, type CollectionIndex } from './collection-index.js';
+
+/** Inflated size past which an index is refused: far above a 50,000-track collection's, far below a bomb's. */
+export const MAX_INDEX_BYTES = 256 * 1024 * 1024;
+export const MAX_TRACKS = 1_000_000;
+const MAX_NODES = 200_000;
+const MAX_DEPTH = 64;
+
+/**
+ * safeLibraryPath says why `p`, read from a shared bucket, cannot be a path
+ * in a library, or undefined when it can: relative, '/'-separated, no empty,
+ * '.' or '..' component, no NUL, no backslash.
+ */
+export function unsafeLibraryPath(p: string): string | undefined {
+  if (p.length === 0 || p.length > 4096) return 'empty or too long';
+  if (p.includes('\0') || p.includes('\\')) return 'holds a NUL or a backslash';
+  if (p.startsWith('/') || /^[A-Za-z]:/.test(p)) return 'is absolute';
+  if (p.split('/').some((c) => c === '' || c === '.' || c === '..')) return 'has an empty, "." or ".." component';
+  return undefined;
+}
+
+const text = (max: number) => z.string().max(max);
+const libraryPath = z.string().superRefine((p, ctx) => {
+  const why = unsafeLibraryPath(p);
+  if (why) ctx.addIssue({ code: 'custom', message: `path ${JSON.stringify(p.slice(0, 80))} ${why}` });
+});
+
+const trackSchema = z.strictObject({
+  id: text(64),
+  path: libraryPath.optional(),
+  by: z.enum(['root', 'name', 'hash']).optional(),
+  location: text(4096).optional(),
+  why: text(512).optional(),
+  size: z.int().nonnegative().optional(),
+  name: text(1024).optional(),
+  artist: text(1024).optional(),
+  time: z.number().nonnegative().optional(),
+});
+
+const nodeSchema: z.ZodType<PlaylistNode> = z.lazy(() =>
+  z.discriminatedUnion('type', [
+    z.strictObject({ type: z.literal('folder'), name: text(1024), children: z.array(nodeSchema) }),
+    z.strictObject({ type: z.literal('playlist'), name: text(1024), keyType: z.union([z.literal(0), z.literal(1)]), tracks: z.array(text(64)) }),
+  ]),
+) as z.ZodType<PlaylistNode>;
+
+const indexSchema = z.strictObject({
+  v: z.literal(1),
+  kind: z.literal(INDEX_KIND),
+  user: text(64),
+  writer: text(256),
+  at: z.number().nonnegative(),
+  xml: z.strictObject({ md5: z.string().regex(/^[0-9a-f]{32}$/), size: z.int().nonnegative(), etag: text(128).optional() }),
+  roots: z.array(text(4096)).max(1000),
+  tracks: z.array(trackSchema).max(MAX_TRACKS),
+  playlists: nodeSchema,
+});
+
+/** Nodes and depth of a playlist tree, counted without recursion (a forged tree may be deeper than the stack). */
+function treeShape(root: unknown): { nodes: number; depth: number } {
+  let nodes = 0;
+  let depth = 0;
+  const stack: Array<[unknown, number]> = [[root, 1]];
+  while (stack.length > 0) {
+    const [n, d] = stack.pop() as [unknown, number];
+    nodes++;
+    depth = Math.max(depth, d);
+    if (nodes > MAX_NODES || depth > MAX_DEPTH) break;
+    const children = (n as { children?: unknown } | null)?.children;
+    if (Array.isArray(children)) for (const c of children) stack.push([c, d + 1]);
+  }
+  return { nodes, depth };
+}
+
+/** encodeIndex gzips an index. */
+export async function encodeIndex(doc: CollectionIndex): Promise<Buffer> {
+  return promisify(gzip)(JSON.stringify(doc));
+}
+
+/**
+ * decodeIndex inflates and checks an index read from `key`; throws
+ * CratesyncError naming the key and the first field out of shape.
+ */
+export async function decodeIndex(buf: Buffer, key: string): Promise<CollectionIndex> {
+  let doc: unknown;
+  try {
+    const json = (await promisify(gunzip)(buf, { maxOutputLength: MAX_INDEX_BYTES })).toString('utf8');
+    doc = JSON.parse(json);
+  } catch (err) {
+    const big = (err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE';
+    throw new CratesyncError(`${key}: unreadable collection index (${big ? `inflates past ${MAX_INDEX_BYTES / 1048576} MiB` : describe(err)}); ignored`);
+  }
+  const shape = treeShape((doc as { playlists?: unknown } | null)?.playlists);
+  if (shape.nodes > MAX_NODES || shape.depth > MAX_DEPTH) {
+    throw new CratesyncError(`${key}: collection index: playlist tree past ${MAX_NODES} nodes or ${MAX_DEPTH} levels; ignored`);
+  }
+  const r = indexSchema.safeParse(doc);
+  if (!r.success) {
+    const issue = r.error.issues[0];
+    const where = issue?.path.length ? issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '') : 'document';
+    throw new CratesyncError(`${key}: collection index: ${where}: ${issue?.message ?? 'malformed'}; ignored`);
+  }
+  return r.data as CollectionIndex;
+}
