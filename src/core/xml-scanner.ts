@@ -1,5 +1,20 @@
 /**
- * A small, strict, streaming XML scanner over UTF-8 bytes (stub: interface first).
+ * A small, strict, streaming XML scanner over UTF-8 bytes, for collection
+ * files from a shared bucket (untrusted input).
+ *
+ * Why not a library: saxes reads a 68 MB, 50,000-track Rekordbox collection at
+ * about 21 MB/s even with no handlers, too slow for a whole rewrite under
+ * 1.5 s. This scanner works on Buffers: every XML syntax character is ASCII,
+ * so scanning bytes is safe in UTF-8; names and values are only turned into
+ * strings when asked for. Measured on the 50,000-track fixture it scans at
+ * well over 150 MB/s (see the report of `npm run bench`).
+ *
+ * It is strict where a collection never needs leniency and refuses whatever
+ * could make a parser do work the input dictates: a DOCTYPE (so no DTD, no
+ * external entities, no entity expansion bombs: none is ever processed), an
+ * ENTITY declaration, any entity reference but the five predefined ones and
+ * character references. Comments, processing instructions and CDATA are
+ * skipped. It does not check that the bytes are valid UTF-8.
  */
 import { CratesyncError } from '../errors.js';
 
@@ -14,50 +29,494 @@ export class XmlError extends CratesyncError {
   }
 }
 
-/** A start tag or empty-element tag, valid only during the handler call that receives it. */
+/**
+ * A start tag or empty-element tag. The scanner reuses one object for every
+ * tag: it is valid only during the open() call that receives it.
+ */
 export interface XmlTag {
   /** Element name. */
   readonly name: string;
-  /** True for `<x/>`. */
+  /** True for an empty-element tag `<x/>`. */
   readonly selfClosing: boolean;
-  /** Line of the '<'. */
+  /** Line of the '<' (the first line is 1). */
   readonly line: number;
-  /** Decoded (XML-unescaped) value of attribute `name`, or undefined. */
+  /** Decoded (XML-unescaped, whitespace-normalised as XML says) value of attribute `name`, or undefined. */
   attr(name: string): string | undefined;
   /** Absolute byte offsets [start, end) in the whole input of the RAW value of attribute `name` (between the quotes). */
   span(name: string): readonly [number, number] | undefined;
 }
 
-/** What the scanner reports. */
+/** What the scanner reports; a handler that throws stops the scan with its error. */
 export interface XmlHandler {
-  /** A start tag or empty-element tag (then close is ALSO called right after, with the same name). */
+  /** A start tag or empty-element tag (for the latter, close is ALSO called right after, with the same name). */
   open?(tag: XmlTag): void;
+  /** An end tag, or the end of an empty-element tag. */
   close?(name: string): void;
 }
 
-/** Streaming scanner: feed chunks with write(), finish with end(). */
+const LT = 0x3c;
+const GT = 0x3e;
+const AMP = 0x26;
+const SLASH = 0x2f;
+const QM = 0x3f;
+const EXCL = 0x21;
+const EQ = 0x3d;
+const DQ = 0x22;
+const SQ = 0x27;
+const LF = 0x0a;
+const CR = 0x0d;
+const TAB = 0x09;
+const SP = 0x20;
+const SEMI = 0x3b;
+
+/** Value flags: the raw value holds an entity reference / a tab, CR or LF (which XML turns into a space). */
+const HAS_AMP = 1;
+const HAS_WS = 2;
+
+/** The longest markup construct (tag, comment, PI, CDATA) held across chunks; longer ones are refused. */
+const MAX_MARKUP = 8 * 1024 * 1024;
+/** The longest entity reference looked for (`&#x0010FFFF;` and some leading zeros). */
+const MAX_REF = 32;
+
+const NAME_START = new Uint8Array(256);
+const NAME_CHAR = new Uint8Array(256);
+const WS = new Uint8Array(256);
+/** Bytes that end the fast loop over a double-/single-quoted value. */
+const STOP_DQ = new Uint8Array(256);
+const STOP_SQ = new Uint8Array(256);
+for (let c = 0; c < 256; c++) {
+  const start = (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || c === 0x5f || c === 0x3a || c >= 0x80;
+  NAME_START[c] = start ? 1 : 0;
+  NAME_CHAR[c] = start || (c >= 0x30 && c <= 0x39) || c === 0x2d || c === 0x2e ? 1 : 0;
+}
+for (const c of [SP, TAB, CR, LF]) WS[c] = 1;
+for (const c of [DQ, LT, AMP, LF, CR, TAB]) STOP_DQ[c] = 1;
+for (const c of [SQ, LT, AMP, LF, CR, TAB]) STOP_SQ[c] = 1;
+
+const BOM = [0xef, 0xbb, 0xbf];
+const COMMENT = Buffer.from('<!--');
+const CDATA = Buffer.from('<![CDATA[');
+const DOCTYPE = Buffer.from('<!DOCTYPE');
+const ENTITY = Buffer.from('<!ENTITY');
+
+/** 1 when buf[pos..] starts with `pat`, 0 when it cannot, -1 when the bytes so far match but are too few to tell. */
+function prefix(buf: Buffer, pos: number, n: number, pat: Buffer): 1 | 0 | -1 {
+  for (let k = 0; k < pat.length; k++) {
+    if (pos + k >= n) return -1;
+    if (buf[pos + k] !== pat[k]) return 0;
+  }
+  return 1;
+}
+
+function nameHash(bytes: Uint8Array): number {
+  let h = bytes[0] ?? 0;
+  for (let k = 1; k < bytes.length; k++) h = (Math.imul(h, 31) + (bytes[k] ?? 0)) | 0;
+  return h;
+}
+
+const keyCache = new Map<string, { bytes: Buffer; hash: number }>();
+function key(name: string): { bytes: Buffer; hash: number } {
+  let k = keyCache.get(name);
+  if (k === undefined) {
+    const bytes = Buffer.from(name, 'utf8');
+    k = { bytes, hash: nameHash(bytes) };
+    if (keyCache.size < 1024) keyCache.set(name, k);
+  }
+  return k;
+}
+
+/** True for a code point XML 1.0 allows in a document. */
+function xmlChar(cp: number): boolean {
+  return cp === 0x9 || cp === 0xa || cp === 0xd || (cp >= 0x20 && cp <= 0xd7ff) || (cp >= 0xe000 && cp <= 0xfffd) || (cp >= 0x10000 && cp <= 0x10ffff);
+}
+
+const PREDEFINED: Record<string, string> = { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" };
+
+/** The character a valid reference body ('amp', '#38', '#x26') stands for, or undefined. */
+function refValue(body: string): string | undefined {
+  if (body.charCodeAt(0) === 0x23) {
+    const hex = body.charCodeAt(1) === 0x78;
+    const digits = body.slice(hex ? 2 : 1);
+    if (!(hex ? /^[0-9A-Fa-f]{1,8}$/ : /^[0-9]{1,10}$/).test(digits)) return undefined;
+    const cp = parseInt(digits, hex ? 16 : 10);
+    return xmlChar(cp) ? String.fromCodePoint(cp) : undefined;
+  }
+  return Object.hasOwn(PREDEFINED, body) ? PREDEFINED[body] : undefined;
+}
+
+/** The value XML gives a raw attribute value of known-valid syntax. */
+function decodeValue(raw: string, flags: number): string {
+  let v = raw;
+  if (flags & HAS_WS) v = v.replace(/\r\n|[\t\n\r]/g, ' ');
+  if (flags & HAS_AMP) v = v.replace(/&([^;]*);/g, (_, body: string) => refValue(body) ?? '');
+  return v;
+}
+
+class Tag implements XmlTag {
+  name = '';
+  selfClosing = false;
+  line = 0;
+  buf: Buffer = Buffer.alloc(0);
+  base = 0;
+  count = 0;
+  readonly nameStart: number[] = [];
+  readonly nameEnd: number[] = [];
+  readonly valueStart: number[] = [];
+  readonly valueEnd: number[] = [];
+  readonly hash: number[] = [];
+  readonly flags: number[] = [];
+
+  private find(name: string): number {
+    const k = key(name);
+    const len = k.bytes.length;
+    for (let a = 0; a < this.count; a++) {
+      if (this.hash[a] !== k.hash) continue;
+      const s = this.nameStart[a] ?? 0;
+      if ((this.nameEnd[a] ?? 0) - s !== len) continue;
+      let same = true;
+      for (let j = 0; j < len && same; j++) same = this.buf[s + j] === k.bytes[j];
+      if (same) return a;
+    }
+    return -1;
+  }
+
+  attr(name: string): string | undefined {
+    const a = this.find(name);
+    if (a < 0) return undefined;
+    const raw = this.buf.toString('utf8', this.valueStart[a], this.valueEnd[a]);
+    const flags = this.flags[a] ?? 0;
+    return flags === 0 ? raw : decodeValue(raw, flags);
+  }
+
+  span(name: string): readonly [number, number] | undefined {
+    const a = this.find(name);
+    if (a < 0) return undefined;
+    return [this.base + (this.valueStart[a] ?? 0), this.base + (this.valueEnd[a] ?? 0)];
+  }
+}
+
+/**
+ * XmlScanner reads one XML document fed in chunks of any size and calls its
+ * handler for each tag. It holds at most one unfinished markup construct
+ * between chunks (refused past 8 MiB), so memory does not grow with the
+ * input.
+ */
 export class XmlScanner {
-  private settledAt = 0;
+  private carry: Buffer | null = null;
+  /** Absolute offset of the first byte of the buffer being scanned (or of the carry). */
+  private base = 0;
+  private line = 1;
+  private readonly stack: string[] = [];
+  private readonly stackLines: number[] = [];
+  private rootSeen = false;
+  private rootClosed = false;
+  /** Where an XML declaration may stand: 0, or 3 after a BOM; -1 until the first bytes are seen. */
+  private declAt = -1;
+  private ended = false;
+  private readonly tag = new Tag();
+  private readonly names = new Map<number, string>();
 
   constructor(
     private readonly handler: XmlHandler,
     private readonly source: string,
   ) {}
 
+  /** Bytes of input before which the scanner holds nothing any more (everything before it was fully scanned):
+   *  a rewriter may flush output up to here. */
+  get settled(): number {
+    return this.base;
+  }
+
   /** Feeds the next chunk; throws XmlError at the first malformation. Offsets count bytes from the start of all input. */
   write(chunk: Buffer): void {
-    void chunk;
-    void this.handler;
-    throw new XmlError(this.source, 0, 'not implemented');
+    if (this.ended) throw new Error('XmlScanner.write after end');
+    const buf = this.carry === null ? chunk : Buffer.concat([this.carry, chunk]);
+    this.carry = null;
+    const n = buf.length;
+    let pos = 0;
+    if (this.declAt < 0) {
+      let k = 0;
+      while (k < 3 && k < n && buf[k] === BOM[k]) k++;
+      if (k < 3 && k === n) {
+        this.carry = Buffer.from(buf);
+        return;
+      }
+      this.declAt = k === 3 ? 3 : 0;
+      pos = k === 3 ? 3 : 0;
+    }
+    while (pos < n) {
+      if (buf[pos] !== LT) {
+        const next = this.text(buf, pos, n);
+        if (next < 0) {
+          pos = -next - 1;
+          break;
+        }
+        pos = next;
+        continue;
+      }
+      const line = this.line;
+      const next = this.markup(buf, pos, n);
+      if (next < 0) {
+        this.line = line;
+        break;
+      }
+      pos = next;
+    }
+    if (pos < n) {
+      if (n - pos > MAX_MARKUP) this.fail(this.line, 'a tag, comment or CDATA section longer than 8 MiB');
+      this.carry = Buffer.from(buf.subarray(pos));
+    }
+    this.base += pos;
   }
 
-  /** Ends the input: throws XmlError when elements are unclosed, no root element, etc. */
+  /** Ends the input: throws XmlError when elements are unclosed, there is no root element, etc. */
   end(): void {
-    throw new XmlError(this.source, 0, 'not implemented');
+    if (this.ended) return;
+    this.ended = true;
+    const rest = this.carry;
+    if (rest !== null && this.declAt >= 0) {
+      const what =
+        rest[0] === AMP
+          ? 'an unterminated entity reference'
+          : prefix(rest, 0, rest.length, COMMENT) !== 0
+            ? 'unexpected end of input inside a comment'
+            : rest[1] === QM
+              ? 'unexpected end of input inside a processing instruction'
+              : rest[1] === EXCL
+                ? 'unexpected end of input inside a markup declaration or CDATA section'
+                : 'unexpected end of input inside a tag';
+      this.fail(this.line, what);
+    }
+    const open = this.stack.length - 1;
+    if (open >= 0) {
+      this.fail(this.stackLines[open] ?? this.line, `<${this.stack[open]}> is never closed (the input ends on line ${this.line})`);
+    }
+    if (!this.rootSeen) this.fail(this.line, 'no root element');
   }
 
-  /** Bytes of input before which the scanner holds nothing any more: a rewriter may flush output up to here. */
-  get settled(): number {
-    return this.settledAt;
+  private fail(line: number, what: string): never {
+    throw new XmlError(this.source, line, what);
+  }
+
+  /** Scans character data from `pos`; returns the position of the next '<' or `n`, or -(p+1) to stop at an
+   *  entity reference at p that the chunk ends inside. */
+  private text(buf: Buffer, pos: number, n: number): number {
+    const inRoot = this.stack.length > 0;
+    let i = pos;
+    for (; i < n; i++) {
+      const c = buf[i] as number;
+      if (c === LT) break;
+      if (c === LF) {
+        this.line++;
+      } else if (c === AMP && inRoot) {
+        const end = this.reference(buf, i, n, n, true);
+        if (end < 0) return -(i + 1);
+        i = end - 1;
+      } else if (!inRoot && c !== SP && c !== TAB && c !== CR) {
+        this.fail(this.line, this.rootClosed ? 'text after the root element' : 'text before the root element');
+      }
+    }
+    return i;
+  }
+
+  /** Checks the entity reference at `amp` (which must end before `limit`); returns the position after its ';',
+   *  or -1 when the chunk ends first (only when `open`, i.e. in text). */
+  private reference(buf: Buffer, amp: number, limit: number, n: number, open: boolean): number {
+    let j = amp + 1;
+    const stop = Math.min(limit, amp + MAX_REF);
+    while (j < stop && buf[j] !== SEMI && buf[j] !== LT) j++;
+    if (j >= stop || buf[j] !== SEMI) {
+      if (open && j === n) return -1;
+      this.fail(this.line, 'an unterminated entity reference (a bare & must be written &amp;)');
+    }
+    const body = buf.toString('latin1', amp + 1, j);
+    if (refValue(body) === undefined) {
+      const what = body.startsWith('#') ? `character reference &${body}; names no valid character` : `entity &${body}; is not allowed (only lt, gt, amp, quot, apos and character references)`;
+      this.fail(this.line, what);
+    }
+    return j + 1;
+  }
+
+  /** Scans the markup construct at `pos` ('<'); returns the position after it, or -1 when the chunk ends inside it. */
+  private markup(buf: Buffer, pos: number, n: number): number {
+    if (pos + 1 >= n) return -1;
+    const c = buf[pos + 1];
+    if (c === SLASH) return this.endTag(buf, pos, n);
+    if (c === QM) return this.instruction(buf, pos, n);
+    if (c === EXCL) return this.declaration(buf, pos, n);
+    return this.startTag(buf, pos, n);
+  }
+
+  private nameString(buf: Buffer, s: number, e: number, h: number): string {
+    const cached = this.names.get(h);
+    if (cached !== undefined && cached.length === e - s) {
+      let same = true;
+      for (let j = 0; j < cached.length && same; j++) same = cached.charCodeAt(j) === buf[s + j];
+      if (same) return cached;
+    }
+    const name = buf.toString('utf8', s, e);
+    if (this.names.size < 256) this.names.set(h, name);
+    return name;
+  }
+
+  private startTag(buf: Buffer, pos: number, n: number): number {
+    const line = this.line;
+    let i = pos + 1;
+    let c = buf[i] as number;
+    if (!NAME_START[c]) this.fail(line, c === SP || c === TAB || c === LF || c === CR ? "whitespace after '<'" : "a bad element name after '<' (write < as &lt; in text)");
+    if (this.rootClosed) this.fail(line, 'a second element after the root element');
+    let h = c;
+    for (i++; i < n && NAME_CHAR[(c = buf[i] as number)]; i++) h = (Math.imul(h, 31) + c) | 0;
+    if (i >= n) return -1;
+    const tag = this.tag;
+    const ne = i;
+    let count = 0;
+    let selfClosing = false;
+    for (;;) {
+      let ws = false;
+      for (; i < n && WS[(c = buf[i] as number)]; i++) {
+        ws = true;
+        if (c === LF) this.line++;
+      }
+      if (i >= n) return -1;
+      if (c === GT) {
+        i++;
+        break;
+      }
+      if (c === SLASH) {
+        if (i + 1 >= n) return -1;
+        if (buf[i + 1] !== GT) this.fail(this.line, "'/' not followed by '>' in a tag");
+        selfClosing = true;
+        i += 2;
+        break;
+      }
+      if (!NAME_START[c]) this.fail(this.line, c === LT ? "'<' inside a tag" : `a bad attribute name in <${buf.toString('utf8', pos + 1, ne)}>`);
+      if (!ws) this.fail(this.line, 'no whitespace between attributes');
+      const as = i;
+      let ah = c;
+      for (i++; i < n && NAME_CHAR[(c = buf[i] as number)]; i++) ah = (Math.imul(ah, 31) + c) | 0;
+      const ae = i;
+      for (; i < n && WS[(c = buf[i] as number)]; i++) if (c === LF) this.line++;
+      if (i >= n) return -1;
+      if (c !== EQ) this.fail(this.line, `attribute ${buf.toString('utf8', as, ae)} has no value`);
+      for (i++; i < n && WS[(c = buf[i] as number)]; i++) if (c === LF) this.line++;
+      if (i >= n) return -1;
+      if (c !== DQ && c !== SQ) this.fail(this.line, `the value of attribute ${buf.toString('utf8', as, ae)} is not quoted`);
+      const quote = c;
+      const stops = quote === DQ ? STOP_DQ : STOP_SQ;
+      let flags = 0;
+      const vs = ++i;
+      for (; i < n; i++) {
+        c = buf[i] as number;
+        if (stops[c]) {
+          if (c === quote) break;
+          if (c === LT) this.fail(this.line, `'<' in the value of attribute ${buf.toString('utf8', as, ae)}`);
+          if (c === AMP) flags |= HAS_AMP;
+          else {
+            flags |= HAS_WS;
+            if (c === LF) this.line++;
+          }
+        }
+      }
+      if (i >= n) return -1;
+      const ve = i++;
+      if (flags & HAS_AMP) {
+        for (let j = buf.indexOf(AMP, vs); j >= 0 && j < ve; j = buf.indexOf(AMP, j + 1)) this.reference(buf, j, ve, n, false);
+      }
+      for (let a = 0; a < count; a++) {
+        if (tag.hash[a] !== ah) continue;
+        const s = tag.nameStart[a] ?? 0;
+        if ((tag.nameEnd[a] ?? 0) - s !== ae - as) continue;
+        if (buf.compare(buf, as, ae, s, s + (ae - as)) === 0) this.fail(this.line, `duplicate attribute ${buf.toString('utf8', as, ae)}`);
+      }
+      tag.nameStart[count] = as;
+      tag.nameEnd[count] = ae;
+      tag.valueStart[count] = vs;
+      tag.valueEnd[count] = ve;
+      tag.hash[count] = ah;
+      tag.flags[count] = flags;
+      count++;
+    }
+    const name = this.nameString(buf, pos + 1, ne, h);
+    tag.name = name;
+    tag.selfClosing = selfClosing;
+    tag.line = line;
+    tag.buf = buf;
+    tag.base = this.base;
+    tag.count = count;
+    this.rootSeen = true;
+    if (selfClosing) {
+      if (this.stack.length === 0) this.rootClosed = true;
+    } else {
+      this.stack.push(name);
+      this.stackLines.push(line);
+    }
+    this.handler.open?.(tag);
+    if (selfClosing) this.handler.close?.(name);
+    return i;
+  }
+
+  private endTag(buf: Buffer, pos: number, n: number): number {
+    const line = this.line;
+    let i = pos + 2;
+    if (i >= n) return -1;
+    let c = buf[i] as number;
+    if (!NAME_START[c]) this.fail(line, "a bad element name after '</'");
+    let h = c;
+    for (i++; i < n && NAME_CHAR[(c = buf[i] as number)]; i++) h = (Math.imul(h, 31) + c) | 0;
+    const ne = i;
+    for (; i < n && WS[(c = buf[i] as number)]; i++) if (c === LF) this.line++;
+    if (i >= n) return -1;
+    const name = this.nameString(buf, pos + 2, ne, h);
+    if (c !== GT) this.fail(this.line, `'>' expected to end </${name}>`);
+    const top = this.stack.pop();
+    if (top === undefined) this.fail(line, `</${name}> closes no open element`);
+    const opened = this.stackLines.pop() ?? 0;
+    if (top !== name) this.fail(line, `</${name}> does not close <${top}> (opened on line ${opened})`);
+    if (this.stack.length === 0) this.rootClosed = true;
+    this.handler.close?.(name);
+    return i + 1;
+  }
+
+  private countLines(buf: Buffer, from: number, to: number): void {
+    for (let j = buf.indexOf(LF, from); j >= 0 && j < to; j = buf.indexOf(LF, j + 1)) this.line++;
+  }
+
+  /** Skips `<!-- -->` and CDATA; refuses DOCTYPE, ENTITY and anything else after '<!'. */
+  private declaration(buf: Buffer, pos: number, n: number): number {
+    const comment = prefix(buf, pos, n, COMMENT);
+    const cdata = comment === 1 ? 0 : prefix(buf, pos, n, CDATA);
+    if (comment === 1 || cdata === 1) {
+      if (cdata === 1 && this.stack.length === 0) this.fail(this.line, 'a CDATA section outside the root element');
+      const close = comment === 1 ? '-->' : ']]>';
+      const end = buf.indexOf(close, pos + (comment === 1 ? 4 : 9), 'latin1');
+      if (end < 0) return -1;
+      this.countLines(buf, pos, end);
+      return end + 3;
+    }
+    const doctype = prefix(buf, pos, n, DOCTYPE);
+    if (doctype === 1) this.fail(this.line, 'DTD not allowed: a collection never needs one');
+    const entity = prefix(buf, pos, n, ENTITY);
+    if (entity === 1) this.fail(this.line, 'entity declarations are not allowed');
+    if (comment === -1 || cdata === -1 || doctype === -1 || entity === -1) return -1;
+    return this.fail(this.line, "a bad markup declaration after '<!'");
+  }
+
+  /** Skips a processing instruction; the XML declaration is allowed only at the very start (after a BOM). */
+  private instruction(buf: Buffer, pos: number, n: number): number {
+    let i = pos + 2;
+    for (; i < n && NAME_CHAR[buf[i] as number]; i++);
+    if (i >= n) return -1;
+    const target = buf.toString('latin1', pos + 2, i);
+    if (target === '' || !NAME_START[buf[pos + 2] as number]) this.fail(this.line, "a bad processing instruction after '<?'");
+    const end = buf.indexOf('?>', i, 'latin1');
+    if (end < 0) return -1;
+    if (target.toLowerCase() === 'xml') {
+      if (this.base + pos !== this.declAt) this.fail(this.line, 'content before the XML declaration (it must come first)');
+      const encoding = /encoding\s*=\s*["']([^"']*)["']/.exec(buf.toString('latin1', i, end))?.[1];
+      if (encoding !== undefined && !/^utf-?8$/i.test(encoding)) this.fail(this.line, `encoding ${encoding} is not supported (only UTF-8)`);
+    }
+    this.countLines(buf, pos, end);
+    return end + 2;
   }
 }

@@ -1,6 +1,13 @@
 /**
- * Rewrites the Locations of a Rekordbox collection XML in a stream (stub: interface first).
+ * Rewrites the Locations of a Rekordbox collection XML as it streams through,
+ * touching nothing else: every byte outside the replaced attribute values is
+ * copied as read (attribute order, whitespace, TEMPO, POSITION_MARK, the
+ * playlist tree, the XML declaration), so Rekordbox sees the collection as
+ * exported, only pointing at the reader's files.
  */
+import { once } from 'node:events';
+import { XmlScanner, type XmlTag } from '../../core/xml-scanner.js';
+import { decodeLocation, encodeLocation, LocationError } from './location.js';
 
 /** Where each track goes. */
 export interface RewriteMap {
@@ -11,24 +18,137 @@ export interface RewriteMap {
 
 /** Counts of one rewrite. */
 export interface RewriteStats {
+  /** TRACKs of the COLLECTION. */
   tracks: number;
+  /** Of them, Locations replaced by a path from the map. */
   rewritten: number;
+  /** Of them, Locations the map refused (written as ""). */
   refused: number;
+  /** Keys of KeyType 1 playlist entries replaced (those naming no rewritten track are written as ""). */
   playlistKeys: number;
   bytesIn: number;
   bytesOut: number;
 }
 
-/** Streams `input` to `output`, replacing only Location / KeyType 1 Key values. Throws XmlError. */
+/** Escapes a value for an attribute the way Rekordbox writes it. */
+function xmlEscape(s: string): string {
+  return s.replace(/[&"<>']/g, (c) => (c === '&' ? '&amp;' : c === '"' ? '&quot;' : c === '<' ? '&lt;' : c === '>' ? '&gt;' : '&apos;'));
+}
+
+/**
+ * Streams `input` to `output`, replacing only the raw values of TRACK Location attributes (in COLLECTION) and of
+ * Key attributes of TRACKs in KeyType="1" playlists (mapped like the track of the same Location), each written as
+ * encodeLocation(newPath) XML-escaped the way Rekordbox does (& → &amp;, " → &quot;, < &lt;, > &gt;, ' → &apos;).
+ * A Key naming no track of the COLLECTION (or a refused one) is written as "". Every other byte is copied as is.
+ * Bounded memory: the input's chunks plus one map entry per track. Waits for `output` to drain; does not end it.
+ * Throws XmlError (or what the map or `output` throw); on error the output is incomplete (the caller writes to
+ * a temp file and renames).
+ */
 export async function rewriteCollection(
   input: AsyncIterable<Buffer>,
   output: NodeJS.WritableStream,
   map: RewriteMap,
   source: string,
 ): Promise<RewriteStats> {
-  void input;
-  void output;
-  void map;
-  void source;
-  throw new Error('not implemented');
+  const stats: RewriteStats = { tracks: 0, rewritten: 0, refused: 0, playlistKeys: 0, bytesIn: 0, bytesOut: 0 };
+  /** Decoded (NFC) old path → new encoded value, or '' when refused; for KeyType 1 keys. */
+  const moved = new Map<string, string>();
+  /** Replacements not yet written: absolute [start, end) of a raw value, and its new bytes. */
+  const edits: Array<{ start: number; end: number; value: Buffer }> = [];
+  const path: string[] = [];
+  let keyType1 = false;
+  const keyTypes: boolean[] = [];
+
+  const replace = (tag: XmlTag, attr: string, value: string) => {
+    const span = tag.span(attr);
+    if (span !== undefined) edits.push({ start: span[0], end: span[1], value: Buffer.from(xmlEscape(value), 'utf8') });
+  };
+
+  const open = (tag: XmlTag) => {
+    const parent = path[path.length - 1];
+    const depth = path.length;
+    path.push(tag.name);
+    if (tag.name === 'NODE') {
+      keyTypes.push(keyType1);
+      keyType1 = tag.attr('Type') === '1' && tag.attr('KeyType') === '1';
+    }
+    if (tag.name !== 'TRACK') return;
+    if (parent === 'COLLECTION' && depth === 2) {
+      stats.tracks++;
+      const raw = tag.attr('Location');
+      const t: { id: string; location?: string; error?: string } = { id: tag.attr('TrackID') ?? '' };
+      if (raw !== undefined) {
+        try {
+          t.location = decodeLocation(raw);
+        } catch (err) {
+          if (!(err instanceof LocationError)) throw err;
+          t.error = err.message;
+        }
+      } else {
+        t.error = 'no Location';
+      }
+      const to = map.track(t);
+      const value = to === undefined ? '' : encodeLocation(to);
+      if (to === undefined) stats.refused++;
+      else stats.rewritten++;
+      if (t.location !== undefined) {
+        const key = t.location.normalize('NFC');
+        if (!moved.has(key)) moved.set(key, value);
+      }
+      if (raw !== undefined) replace(tag, 'Location', value);
+    } else if (parent === 'NODE' && keyType1) {
+      const raw = tag.attr('Key');
+      if (raw === undefined) return;
+      let value = '';
+      try {
+        value = moved.get(decodeLocation(raw).normalize('NFC')) ?? '';
+      } catch (err) {
+        if (!(err instanceof LocationError)) throw err;
+      }
+      stats.playlistKeys++;
+      replace(tag, 'Key', value);
+    }
+  };
+
+  const close = (name: string) => {
+    path.pop();
+    if (name === 'NODE') keyType1 = keyTypes.pop() ?? false;
+  };
+
+  const scanner = new XmlScanner({ open, close }, source);
+  /** Input bytes not yet written, starting at absolute offset `flushed`. */
+  let pending: Buffer[] = [];
+  let flushed = 0;
+
+  const emit = async (upTo: number) => {
+    if (upTo <= flushed) return;
+    const held = pending.length === 1 ? (pending[0] as Buffer) : Buffer.concat(pending);
+    const pieces: Buffer[] = [];
+    let at = flushed;
+    let e = 0;
+    for (; e < edits.length; e++) {
+      const edit = edits[e] as { start: number; end: number; value: Buffer };
+      if (edit.end > upTo) break;
+      pieces.push(held.subarray(at - flushed, edit.start - flushed), edit.value);
+      at = edit.end;
+    }
+    edits.splice(0, e);
+    pieces.push(held.subarray(at - flushed, upTo - flushed));
+    const rest = held.subarray(upTo - flushed);
+    pending = rest.length > 0 ? [rest] : [];
+    flushed = upTo;
+    const out = Buffer.concat(pieces);
+    stats.bytesOut += out.length;
+    if (!output.write(out)) await once(output as NodeJS.EventEmitter, 'drain');
+  };
+
+  for await (const chunk of input) {
+    stats.bytesIn += chunk.length;
+    pending.push(chunk);
+    scanner.write(chunk);
+    await emit(scanner.settled);
+  }
+  scanner.end();
+  await emit(stats.bytesIn);
+  return stats;
 }

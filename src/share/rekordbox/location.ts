@@ -1,26 +1,104 @@
 /**
- * Rekordbox Location URIs ↔ absolute '/'-separated paths (stub: interface first).
+ * Rekordbox Location URIs and the absolute paths they name.
+ *
+ * Rekordbox writes `file://localhost/` + the path with '/' separators,
+ * percent-encoded as UTF-8 (`file://localhost/D:/DJ%20Music/x.mp3` on
+ * Windows, `file://localhost/Volumes/USB/x.mp3` on macOS). Paths here keep
+ * that form: '/'-separated, 'D:/…' for Windows and '/…' otherwise, whatever
+ * the OS this runs on. Locations come from other users' files, so decoding
+ * refuses anything that is not a plain absolute local path.
  */
 import { CratesyncError } from '../../errors.js';
 
-/** A Location value that cannot be used; the message names the value. */
+/** A Location value that names no usable local file; the message names the value. */
 export class LocationError extends CratesyncError {
   constructor(
     readonly value: string,
     message: string,
   ) {
-    super(`Location ${JSON.stringify(value)}: ${message}`);
+    super(`Location ${JSON.stringify(value.length > 200 ? value.slice(0, 200) + '…' : value)}: ${message}`);
   }
 }
 
-/** A Location attribute value (already XML-unescaped) → the absolute path it names. Throws LocationError. */
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** Bytes Rekordbox leaves unencoded in a Location (RFC 3986 unreserved, sub-delims, ':', '@' and '/'). */
+const KEEP = new Uint8Array(128);
+for (const ch of "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~!$&'()*+,;=:@/") KEEP[ch.charCodeAt(0)] = 1;
+const HEX = '0123456789ABCDEF';
+
+/**
+ * A Location attribute value (already XML-unescaped) → the absolute path it names, '/'-separated, percent-decoded,
+ * as the exporting OS spelled it: 'D:/DJ Music/x.mp3' (Windows; the drive letter is kept as given) or
+ * '/Volumes/USB/x.mp3' / '/home/bob/x.mp3'. Accepts file://localhost/… and file:///…, lower- or upper-case hex.
+ * Throws LocationError naming the value for: another scheme (http:, smb:, …), a host other than localhost/empty,
+ * a relative path, '..' or '.' or empty segments, a backslash (a separator on Windows), NUL, malformed
+ * percent-encoding, invalid UTF-8 after decoding.
+ */
 export function decodeLocation(value: string): string {
-  throw new LocationError(value, 'not implemented');
+  const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):/.exec(value)?.[1];
+  if (scheme === undefined) throw new LocationError(value, 'a relative path, not a file:// URI');
+  if (scheme.toLowerCase() !== 'file') throw new LocationError(value, `scheme ${scheme}: is not a local file`);
+  const rest = value.slice(scheme.length + 1);
+  if (!rest.startsWith('//')) throw new LocationError(value, 'not of the form file://localhost/<absolute path>');
+  const slash = rest.indexOf('/', 2);
+  const host = rest.slice(2, slash < 0 ? undefined : slash);
+  if (host !== '' && host.toLowerCase() !== 'localhost') throw new LocationError(value, `host ${host} is not this machine (only localhost)`);
+  if (slash < 0) throw new LocationError(value, 'no path');
+  let path = percentDecode(value, rest.slice(slash));
+  if (/^\/[A-Za-z]:\//.test(path)) path = path.slice(1);
+  if (path.includes('\0')) throw new LocationError(value, 'a NUL character in the path');
+  if (path.includes('\\')) throw new LocationError(value, 'a backslash in the path');
+  const segments = path.split('/');
+  for (let k = 1; k < segments.length; k++) {
+    const s = segments[k];
+    if (s === '..' || s === '.') throw new LocationError(value, `a '${s}' segment in the path`);
+    if (s === '') throw new LocationError(value, k === segments.length - 1 ? 'names a folder, not a file' : 'an empty segment in the path');
+  }
+  return path;
 }
 
-/** The Location value Rekordbox writes for absolute path `path`. NOT XML-escaped. */
+function percentDecode(value: string, s: string): string {
+  if (!s.includes('%')) return s;
+  const bytes: number[] = [];
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 0x25) {
+      const hex = s.slice(i + 1, i + 3);
+      if (!/^[0-9A-Fa-f]{2}$/.test(hex)) throw new LocationError(value, `malformed percent-encoding at '%${hex}'`);
+      bytes.push(parseInt(hex, 16));
+      i += 2;
+    } else if (c < 0x80) {
+      bytes.push(c);
+    } else {
+      const cp = s.codePointAt(i) ?? c;
+      if (cp > 0xffff) i++;
+      for (const b of Buffer.from(String.fromCodePoint(cp), 'utf8')) bytes.push(b);
+    }
+  }
+  try {
+    return utf8.decode(Uint8Array.from(bytes));
+  } catch {
+    throw new LocationError(value, 'invalid UTF-8 after percent-decoding');
+  }
+}
+
+/**
+ * The Location value Rekordbox writes for absolute path `path` ('/'-separated; 'C:/…' or '/…'): 'file://localhost/' +
+ * path (no leading '/' doubled), percent-encoded as Rekordbox does (UTF-8, uppercase hex; keeps A-Za-z0-9 and
+ * - . _ ~ ! $ & ' ( ) * + , ; = : @ /; encodes space as %20, #, %, ?, [, ], non-ASCII, controls). NOT XML-escaped.
+ */
 export function encodeLocation(path: string): string {
-  return 'file://localhost/' + path;
+  let out = 'file://localhost/';
+  const bytes = Buffer.from(path.startsWith('/') ? path.slice(1) : path, 'utf8');
+  let plain = 0;
+  for (let i = 0; i < bytes.length; i++) {
+    const b = bytes[i] as number;
+    if (b < 0x80 && KEEP[b]) continue;
+    out += bytes.toString('latin1', plain, i) + '%' + HEX[b >> 4] + HEX[b & 15];
+    plain = i + 1;
+  }
+  return out + bytes.toString('latin1', plain);
 }
 
 /** True for a Windows-style path ('C:/…'). */
@@ -28,16 +106,30 @@ export function isWindowsPath(path: string): boolean {
   return /^[A-Za-z]:\//.test(path);
 }
 
-/** The part of `path` below `root` ('/'-separated, no leading '/'), or undefined when `path` is not under it. */
+/**
+ * The part of `path` below `root` ('/'-separated, no leading '/'), spelled as in `path`, or undefined when `path`
+ * is not under it (or is the root itself, or the two are of different OS styles). Windows paths compare
+ * case-insensitively (drive letters and names), others exactly; both compared in NFC, segment by segment.
+ */
 export function relativeTo(path: string, root: string): string | undefined {
-  void path;
-  void root;
-  return undefined;
+  const windows = isWindowsPath(root);
+  if (windows !== isWindowsPath(path) || (!windows && !(root.startsWith('/') && path.startsWith('/')))) return undefined;
+  const fold = (s: string) => (windows ? s.normalize('NFC').toLowerCase() : s.normalize('NFC'));
+  const r = root.replace(/\/+$/, '').split('/');
+  const p = path.split('/');
+  if (p.length <= r.length) return undefined;
+  for (let k = 0; k < r.length; k++) {
+    const a = r[k] as string;
+    const b = p[k] as string;
+    if (a !== b && fold(a) !== fold(b)) return undefined;
+  }
+  const rel = p.slice(r.length).join('/');
+  return rel === '' ? undefined : rel;
 }
 
-/** Joins root + rel for OS style of root. */
+/** Joins root + rel ('/'-separated, no leading '/') for the OS style of root: both forms use '/'. */
 export function joinPath(root: string, rel: string): string {
-  return root.replace(/\/+$/, '') + '/' + rel;
+  return root.replace(/\/+$/, '') + '/' + rel.replace(/^\/+/, '');
 }
 
 /** This machine's absolute native path → the form above (on Windows 'C:\\x' → 'C:/x'; elsewhere unchanged). */
