@@ -45,9 +45,11 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
 
-  const program = new Command('cratesync')
-    .description('Keep a music library in sync with S3-compatible storage you own, or a plain folder.')
-    .version(version())
+  const program = new Command('cratesync').description('Keep a music library in sync with S3-compatible storage you own, or a plain folder.');
+  // `collection … --version V` names a kept version: there the program's own
+  // --version (which commander would take wherever it stands) is not defined.
+  if (subcommand(argv) !== 'collection') program.version(version());
+  program
     .option('--config <file>', 'config file (default: $XDG_CONFIG_HOME/cratesync/config.json)')
     .option('--user <name>', 'your name in a crew')
     .option('--endpoint <url>', 'S3 endpoint for non-AWS servers (or AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL)')
@@ -89,6 +91,19 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
     process.off('SIGTERM', onSignal);
   }
   return code;
+}
+
+/** Global options that take a value, skipped when looking for the subcommand. */
+const VALUED = new Set(['--config', '--user', '--endpoint', '--profile']);
+
+/** subcommand is the first word of `argv` (as process.argv) that is no option or option value. */
+function subcommand(argv: readonly string[]): string | undefined {
+  for (let i = 2; i < argv.length; i++) {
+    const a = argv[i] ?? '';
+    if (VALUED.has(a)) i++;
+    else if (!a.startsWith('-')) return a;
+  }
+  return undefined;
 }
 
 function exitFor(err: unknown, io: Io, verbose: boolean): number {

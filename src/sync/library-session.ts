@@ -40,7 +40,8 @@ export interface OpenSessionOptions {
   mode: 'write' | 'read';
   /**
    * Create the library folder when it is missing and the state knows nothing
-   * of it (a first pull onto a new machine).
+   * of it (a first pull onto a new machine; a read session too, for a first
+   * look at a crew's collections that writes into it next).
    */
   createRoot?: boolean;
 }
@@ -93,7 +94,7 @@ export class LibrarySession {
     let db: Db | undefined;
     try {
       db = write ? openStateDb(o.stateFile) : openStateSnapshot(o.stateFile);
-      await checkRoot(o.root, everSynced(db), write && o.createRoot === true, o.stateFile);
+      await checkRoot(o.root, everSynced(db), o.createRoot === true, o.stateFile);
       return new LibrarySession(o.root, db, !write, o.user, unlock, o.stateFile);
     } catch (err) {
       db?.close();

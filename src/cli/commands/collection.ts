@@ -166,7 +166,7 @@ async function list(ctx: Context, io: Io, remoteArg: string | undefined, flags: 
 
 /** A tree's lines: folders with their playlists, each with its track count and what the reader lacks. */
 function treeLines(n: PlaylistNode, depth: number, lack: (ids: readonly string[]) => { n: number; bytes: number }, out: string[]): void {
-  const pad = '  '.repeat(depth);
+  const pad = '  '.repeat(Math.max(0, depth));
   if (n.type === 'folder') {
     if (depth >= 0) out.push(`${pad}${printable(n.name)}/`);
     for (const c of n.children) treeLines(c, depth + 1, lack, out);
@@ -179,13 +179,14 @@ function treeLines(n: PlaylistNode, depth: number, lack: (ids: readonly string[]
 async function show(ctx: Context, io: Io, signal: AbortSignal, remoteArg: string | undefined, flags: CollectionFlags): Promise<number> {
   const from = checkUser(flags.from ?? '');
   const problems: Problem[] = [];
-  return withSession(ctx, { library: flags.library, remote: remoteArg, readOnly: true }, async ({ session, remote }) => {
+  return withSession(ctx, { library: flags.library, remote: remoteArg, readOnly: true, createRoot: true }, async ({ session, remote }) => {
     const { catalog, mirror } = session.forRemote(remote);
     await catalog.refresh({ full: false, problems, signal, readOnly: true });
     const { index, found, matchedHere } = await withTmp((tmpDir) => openCollection(remote, mirror, from, { ...(flags.version ? { version: flags.version } : {}), tmpDir, problems, signal }));
     const resolved = resolveTracks(index.tracks, readerFiles(session.root, session.index, mirror));
     warn(io, problems);
-    const lacking = [...resolved.values()].filter((t) => t.state === 'missing');
+    // Two tracks of hers may be one file (the same file imported twice): counted once.
+    const lacking = [...new Map([...resolved.values()].filter((t) => t.state === 'missing').map((t) => [t.path, t])).values()];
     const bytes = lacking.reduce((s, t) => s + (t.size ?? 0), 0);
     const inPlaylists = playlistPaths(index.playlists);
     if (ctx.global.json) {
@@ -231,7 +232,7 @@ async function pull(ctx: Context, io: Io, signal: AbortSignal, remoteArg: string
   const problems: Problem[] = [];
   const opened = async (fn: (o: { index: CollectionIndex; resolved: Map<string, ResolvedTrack>; root: string; tmpDir: string; xmlFile?: string; remote: Remote; found: FoundCollection }) => Promise<number>) =>
     withTmp((tmpDir) =>
-      withSession(ctx, { library: flags.library, remote: remoteArg, readOnly: true }, async ({ session, remote }) => {
+      withSession(ctx, { library: flags.library, remote: remoteArg, readOnly: true, createRoot: true }, async ({ session, remote }) => {
         const { catalog, mirror } = session.forRemote(remote);
         await catalog.refresh({ full: false, problems, signal, readOnly: true });
         const o = await openCollection(remote, mirror, from, { ...(flags.version ? { version: flags.version } : {}), tmpDir, problems, signal });
@@ -246,7 +247,8 @@ async function pull(ctx: Context, io: Io, signal: AbortSignal, remoteArg: string
       missing = [...resolved.values()].flatMap((t) => (t.state === 'missing' && t.path ? [t.path] : []));
       return ExitCode.Ok;
     });
-    if (missing.length > 0) code = await syncCommand(ctx, io, signal, 'pull', flags.library, remoteArg, { paths: missing });
+    // The pull's own report goes to stderr: stdout is this command's.
+    if (missing.length > 0) code = await syncCommand(ctx, { ...io, stdout: io.stderr }, signal, 'pull', flags.library, remoteArg, { paths: missing });
     if (code === ExitCode.Failed || code === ExitCode.Interrupted) return code;
   }
   const result = await opened(async ({ index, resolved, root, tmpDir, xmlFile, remote, found }) => {

@@ -57,7 +57,7 @@ interface Looked {
 async function look(ctx: Context, signal: AbortSignal, library: string | undefined, remoteArg: string | undefined, flags: PlaylistPullFlags, problems: Problem[]): Promise<Looked> {
   const tmpDir = await mkdtemp(join(tmpdir(), 'cratesync-collection-'));
   try {
-    return await withSession(ctx, { library, remote: remoteArg, readOnly: true }, async ({ session, remote }) => {
+    return await withSession(ctx, { library, remote: remoteArg, readOnly: true, createRoot: true }, async ({ session, remote }) => {
       const { catalog, mirror } = session.forRemote(remote);
       await catalog.refresh({ full: Boolean(flags.full), problems, signal, readOnly: true });
       const { index } = await openCollection(remote, mirror, flags.from, { tmpDir, problems, signal });
