@@ -48,6 +48,8 @@ export interface RewrittenFile {
   stats: RewriteStats;
   /** Tracks written with an empty Location, and why. */
   refused: string[];
+  /** How long the rewrite took (download excluded), ms. */
+  ms: number;
 }
 
 /**
@@ -60,6 +62,7 @@ export interface RewrittenFile {
 export async function rewriteCollectionFile(o: RewriteFileOptions): Promise<RewrittenFile> {
   const xml = o.xmlFile ?? join(o.tmpDir, `${randomBytes(6).toString('hex')}.xml`);
   if (!o.xmlFile) await downloadCollection(o.remote, o.found, xml);
+  const t0 = performance.now();
   const out = o.out ?? defaultCollectionOut(o.root, o.user);
   const spelled = new Map<string, Map<string, string>>();
   const refused: string[] = [];
@@ -93,7 +96,7 @@ export async function rewriteCollectionFile(o: RewriteFileOptions): Promise<Rewr
   }
   await keepOld(out, tmp, o.root);
   await rename(tmp, out);
-  return { out, stats, refused };
+  return { out, stats, refused, ms: performance.now() - t0 };
 }
 
 /** Keeps the file at `out` before `next` replaces it, unless they are the same. */

@@ -67,6 +67,8 @@ export interface PushedCollection {
   size: number;
   /** A current object that was no version of ours (DJ-Tools wrote it), kept as a version before it was replaced. */
   kept?: string;
+  /** How long reading and matching the XML took, ms. */
+  indexMs: number;
 }
 
 /**
@@ -76,6 +78,7 @@ export interface PushedCollection {
  * XmlError (with the line) for a malformed XML, before anything is stored.
  */
 export async function pushCollection(o: PushCollectionOptions): Promise<PushedCollection> {
+  const t0 = performance.now();
   const facts: { md5?: string; size: number } = { size: 0 };
   const summary = await readCollection(hashed(o.xmlFile, facts), o.xmlFile);
   const md5 = facts.md5 ?? '';
@@ -89,6 +92,7 @@ export async function pushCollection(o: PushCollectionOptions): Promise<PushedCo
     unmatched: tracks.filter((t) => t.path === undefined),
     roots,
     size: facts.size,
+    indexMs: performance.now() - t0,
   };
 
   const versions = await listVersions(o.remote, o.user, o.signal);
