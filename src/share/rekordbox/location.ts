@@ -20,8 +20,6 @@ export class LocationError extends CratesyncError {
   }
 }
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
-
 /** Bytes Rekordbox leaves unencoded in a Location (RFC 3986 unreserved, sub-delims, ':', '@' and '/'). */
 const KEEP = new Uint8Array(128);
 for (const ch of "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~!$&'()*+,;=:@/") KEEP[ch.charCodeAt(0)] = 1;
@@ -60,26 +58,11 @@ export function decodeLocation(value: string): string {
 
 function percentDecode(value: string, s: string): string {
   if (!s.includes('%')) return s;
-  const bytes: number[] = [];
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c === 0x25) {
-      const hex = s.slice(i + 1, i + 3);
-      if (!/^[0-9A-Fa-f]{2}$/.test(hex)) throw new LocationError(value, `malformed percent-encoding at '%${hex}'`);
-      bytes.push(parseInt(hex, 16));
-      i += 2;
-    } else if (c < 0x80) {
-      bytes.push(c);
-    } else {
-      const cp = s.codePointAt(i) ?? c;
-      if (cp > 0xffff) i++;
-      for (const b of Buffer.from(String.fromCodePoint(cp), 'utf8')) bytes.push(b);
-    }
-  }
   try {
-    return utf8.decode(Uint8Array.from(bytes));
+    return decodeURIComponent(s);
   } catch {
-    throw new LocationError(value, 'invalid UTF-8 after percent-decoding');
+    const bad = /%(?![0-9A-Fa-f]{2})(.{0,2})/s.exec(s);
+    throw new LocationError(value, bad ? `malformed percent-encoding at '%${bad[1]}'` : 'invalid UTF-8 after percent-decoding');
   }
 }
 
@@ -89,16 +72,25 @@ function percentDecode(value: string, s: string): string {
  * - . _ ~ ! $ & ' ( ) * + , ; = : @ /; encodes space as %20, #, %, ?, [, ], non-ASCII, controls). NOT XML-escaped.
  */
 export function encodeLocation(path: string): string {
-  let out = 'file://localhost/';
-  const bytes = Buffer.from(path.startsWith('/') ? path.slice(1) : path, 'utf8');
-  let plain = 0;
-  for (let i = 0; i < bytes.length; i++) {
-    const b = bytes[i] as number;
-    if (b < 0x80 && KEEP[b]) continue;
-    out += bytes.toString('latin1', plain, i) + '%' + HEX[b >> 4] + HEX[b & 15];
-    plain = i + 1;
+  const p = path.startsWith('/') ? path.slice(1) : path;
+  let encoded: string;
+  try {
+    encoded = encodeURIComponent(p);
+  } catch {
+    // A lone surrogate (no file system hands one out): encode what UTF-8 makes of it.
+    return 'file://localhost/' + encodeBytes(Buffer.from(p, 'utf8'));
   }
-  return out + bytes.toString('latin1', plain);
+  return 'file://localhost/' + encoded.replace(KEPT_ESCAPES, (m) => KEPT[m] ?? m);
+}
+
+/** What encodeURIComponent escapes but Rekordbox keeps. */
+const KEPT: Record<string, string> = { '%24': '$', '%26': '&', '%2B': '+', '%2C': ',', '%3B': ';', '%3D': '=', '%3A': ':', '%40': '@', '%2F': '/' };
+const KEPT_ESCAPES = /%(?:24|26|2B|2C|3B|3D|3A|40|2F)/g;
+
+function encodeBytes(bytes: Buffer): string {
+  let out = '';
+  for (const b of bytes) out += b < 0x80 && KEEP[b] ? String.fromCharCode(b) : '%' + HEX[b >> 4] + HEX[b & 15];
+  return out;
 }
 
 /** True for a Windows-style path ('C:/…'). */
@@ -114,8 +106,13 @@ export function isWindowsPath(path: string): boolean {
 export function relativeTo(path: string, root: string): string | undefined {
   const windows = isWindowsPath(root);
   if (windows !== isWindowsPath(path) || (!windows && !(root.startsWith('/') && path.startsWith('/')))) return undefined;
+  const bare = root.replace(/\/+$/, '');
+  if (path.charCodeAt(bare.length) === 0x2f && path.length > bare.length + 1) {
+    const head = path.slice(0, bare.length);
+    if (head === bare || (windows && head.toLowerCase() === bare.toLowerCase())) return path.slice(bare.length + 1);
+  }
   const fold = (s: string) => (windows ? s.normalize('NFC').toLowerCase() : s.normalize('NFC'));
-  const r = root.replace(/\/+$/, '').split('/');
+  const r = bare.split('/');
   const p = path.split('/');
   if (p.length <= r.length) return undefined;
   for (let k = 0; k < r.length; k++) {
