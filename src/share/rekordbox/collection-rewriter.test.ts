@@ -126,12 +126,14 @@ describe('rewriteCollection', () => {
       .toString()
       .replaceAll('D:/DJ%20Music/Misc/plain.mp3', 'D:/DJ%20Music/../../Windows/evil.dll')
       .replace('file://localhost/D:/DJ%20Music/Techno/Warehouse.wav', 'http://evil.example/steal.wav')
-      .replace('file://localhost/D:/DJ%20Music/Misc/%E6', 'file://localhost/E:/Elsewhere/%E6');
+      .replace('file://localhost/D:/DJ%20Music/Misc/%E6', 'file://localhost/E:/Elsewhere/%E6')
+      .replace('<TRACK Key="file://localhost/D:/DJ%20Music/House/Rock', '<TRACK Key="file://localhost/C:/Users/alice/Secret/x.mp3"/>\n<TRACK Key="file://localhost/D:/DJ%20Music/House/Rock');
     const b = await rewrite(Buffer.from(hostile), mover(WIN, LINUX));
     const text = b.bytes.toString();
-    for (const bad of ['evil', 'Windows', 'Elsewhere', 'http:']) expect(text).not.toContain(bad);
-    expect(values(b.bytes).filter((v) => v === '')).toHaveLength(3 + 2);
-    expect(b.stats).toMatchObject({ tracks: 6, rewritten: 3, refused: 3, playlistKeys: 5 });
+    for (const bad of ['evil', 'Windows', 'Elsewhere', 'http:', 'Secret']) expect(text).not.toContain(bad);
+    // 3 Locations, 2 keys naming the refused track, 1 key naming no track of the collection.
+    expect(values(b.bytes).filter((v) => v === '')).toHaveLength(3 + 2 + 1);
+    expect(b.stats).toMatchObject({ tracks: 6, rewritten: 3, refused: 3, playlistKeys: 6 });
   });
 
   it('rejects with XmlError naming the line of a malformation', async () => {
