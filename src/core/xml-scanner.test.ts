@@ -124,6 +124,8 @@ describe('XmlScanner', () => {
     ['an unterminated comment', '<a>\n<!-- x </a>', 2, /end of input inside a comment/],
     ['an unterminated tag', '<a>\n<b x="1"', 2, /end of input inside a tag/],
     ['CDATA outside the root', '<![CDATA[x]]><a/>', 1, /CDATA section outside the root/],
+    ['too many attributes', `<a\n${Array.from({ length: 129 }, (_, k) => `a${k}="${k}"`).join(' ')}/>`, 2, /more than 128 attributes in one tag/],
+    ['a duplicate among many attributes', `<a ${Array.from({ length: 100 }, (_, k) => `a${k}="${k}"`).join(' ')} a57="x"/>`, 1, /duplicate attribute a57/],
     ['a bad declaration', '<a><!FOO bar></a>', 1, /bad markup declaration/],
   ];
   for (const [what, doc, line, message] of cases) {
