@@ -80,6 +80,19 @@ describe('XmlScanner', () => {
     expect(events(doc, 7, attrs)).toEqual(whole);
   });
 
+  it('gives the same events for big chunks cut inside long tags, comments and references', () => {
+    const long = 'x'.repeat(70_000);
+    const tracks = Array.from({ length: 400 }, (_, i) => ({ rel: `Crate ${i % 7}/Track & ${i} (Mix).mp3` }));
+    const xml = makeCollectionXml({ root: '/Volumes/USB', tracks, playlists: [] })
+      .replace('<COLLECTION', `<!-- ${long} -->\n<COLLECTION Long="${long}&amp;${long}"`)
+      .replace('</COLLECTION>', `${'&amp;'.repeat(9000)}</COLLECTION>`);
+    const doc = Buffer.from(xml);
+    const attrs = ['TrackID', 'Location', 'Long'];
+    const whole = events(doc, doc.length, attrs);
+    expect(whole).toHaveLength(300 * 10 + 100 * 2 + 10);
+    for (const size of [1000, 16_383, 16_385, 40_000, 65_536, 100_003]) expect(events(doc, size, attrs), `chunks of ${size}`).toEqual(whole);
+  });
+
   it('settles before a tag cut by the chunk, and after it once it is whole', () => {
     const s = new XmlScanner({}, 'x');
     s.write(Buffer.from('<a><b x="1'));

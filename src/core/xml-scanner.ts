@@ -257,26 +257,69 @@ export class XmlScanner {
   /** Feeds the next chunk; throws XmlError at the first malformation. Offsets count bytes from the start of all input. */
   write(chunk: Buffer): void {
     if (this.ended) throw new Error('XmlScanner.write after end');
-    const buf = this.carry === null ? chunk : Buffer.concat([this.carry, chunk]);
+    let carry = this.carry;
     this.carry = null;
-    const n = buf.length;
     let pos = 0;
     if (this.declAt < 0) {
+      // The first bytes: skip a BOM, which needs three of them.
+      const buf = carry === null ? chunk : Buffer.concat([carry, chunk]);
       let k = 0;
-      while (k < 3 && k < n && buf[k] === BOM[k]) k++;
-      if (k < 3 && k === n) {
+      while (k < 3 && k < buf.length && buf[k] === BOM[k]) k++;
+      if (k < 3 && k === buf.length) {
         this.carry = Buffer.from(buf);
         return;
       }
       this.declAt = k === 3 ? 3 : 0;
-      pos = k === 3 ? 3 : 0;
+      pos = this.declAt;
+      chunk = buf;
+      carry = null;
     }
-    while (pos < n) {
+    if (carry !== null) {
+      // Finish the construct cut by the last chunk on a copy of it and the head of this one, then go on in this
+      // chunk itself: copying every chunk whole behind a small carry would cost a copy of all the input.
+      let len = Math.min(chunk.length, Math.max(16384, carry.length));
+      for (;;) {
+        const buf = Buffer.concat([carry, chunk.subarray(0, len)]);
+        const p = this.run(buf, 0, carry.length);
+        if (!this.stalled || p >= carry.length) {
+          this.base += carry.length;
+          pos = p - carry.length;
+          break;
+        }
+        this.base += p;
+        if (len === chunk.length) {
+          this.keep(buf, p);
+          return;
+        }
+        carry = carry.subarray(p);
+        len = Math.min(chunk.length, len * 4);
+      }
+    }
+    pos = this.run(chunk, pos, chunk.length);
+    this.base += pos;
+    if (pos < chunk.length) this.keep(chunk, pos);
+  }
+
+  /** Holds buf[pos..] (an unfinished construct) for the next chunk. */
+  private keep(buf: Buffer, pos: number): void {
+    if (buf.length - pos > MAX_MARKUP) this.fail(this.line, 'a tag, comment or CDATA section longer than 8 MiB');
+    this.carry = Buffer.from(buf.subarray(pos));
+  }
+
+  /** Whether the last run() stopped at a construct the buffer ends inside. */
+  private stalled = false;
+
+  /** Scans buf from `pos` until at or past `stopAt` (only at the end of a construct), or until a construct the
+   *  buffer ends inside (then sets `stalled`); returns where it stopped. Calls the handler as it goes. */
+  private run(buf: Buffer, pos: number, stopAt: number): number {
+    this.stalled = false;
+    const n = buf.length;
+    while (pos < stopAt) {
       if (buf[pos] !== LT) {
         const next = this.text(buf, pos, n);
         if (next < 0) {
-          pos = -next - 1;
-          break;
+          this.stalled = true;
+          return -next - 1;
         }
         pos = next;
         continue;
@@ -285,15 +328,12 @@ export class XmlScanner {
       const next = this.markup(buf, pos, n);
       if (next < 0) {
         this.line = line;
-        break;
+        this.stalled = true;
+        return pos;
       }
       pos = next;
     }
-    if (pos < n) {
-      if (n - pos > MAX_MARKUP) this.fail(this.line, 'a tag, comment or CDATA section longer than 8 MiB');
-      this.carry = Buffer.from(buf.subarray(pos));
-    }
-    this.base += pos;
+    return pos;
   }
 
   /** Ends the input: throws XmlError when elements are unclosed, there is no root element, etc. */
