@@ -37,6 +37,17 @@ describe('decodeLocation / encodeLocation', () => {
     }
   });
 
+  it('encodes each ASCII character as Rekordbox does, and decodes it back', () => {
+    const kept = new Set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~!$&'()*+,;=:@/");
+    for (let c = 1; c < 0x80; c++) {
+      const ch = String.fromCharCode(c);
+      const hex = '%' + c.toString(16).toUpperCase().padStart(2, '0');
+      const loc = encodeLocation(`/a${ch}b.mp3`);
+      expect(loc, `char ${c}`).toBe(`file://localhost/a${kept.has(ch) ? ch : hex}b.mp3`);
+      if (ch !== '/' && ch !== '\\') expect(decodeLocation(loc)).toBe(`/a${ch}b.mp3`);
+    }
+  });
+
   it('accepts file:///, an upper-case LOCALHOST and lower-case hex', () => {
     expect(decodeLocation('file:///Volumes/USB/a%20b.mp3')).toBe('/Volumes/USB/a b.mp3');
     expect(decodeLocation('file:///D:/a%c3%a9.mp3')).toBe('D:/aé.mp3');

@@ -34,27 +34,36 @@ const HEX = '0123456789ABCDEF';
  * percent-encoding, invalid UTF-8 after decoding.
  */
 export function decodeLocation(value: string): string {
-  const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):/.exec(value)?.[1];
-  if (scheme === undefined) throw new LocationError(value, 'a relative path, not a file:// URI');
-  if (scheme.toLowerCase() !== 'file') throw new LocationError(value, `scheme ${scheme}: is not a local file`);
-  const rest = value.slice(scheme.length + 1);
-  if (!rest.startsWith('//')) throw new LocationError(value, 'not of the form file://localhost/<absolute path>');
-  const slash = rest.indexOf('/', 2);
-  const host = rest.slice(2, slash < 0 ? undefined : slash);
-  if (host !== '' && host.toLowerCase() !== 'localhost') throw new LocationError(value, `host ${host} is not this machine (only localhost)`);
-  if (slash < 0) throw new LocationError(value, 'no path');
-  let path = percentDecode(value, rest.slice(slash));
-  if (/^\/[A-Za-z]:\//.test(path)) path = path.slice(1);
+  let encoded: string;
+  if (value.startsWith(LOCALHOST)) {
+    encoded = value.slice(LOCALHOST.length - 1);
+  } else {
+    const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):/.exec(value)?.[1];
+    if (scheme === undefined) throw new LocationError(value, 'a relative path, not a file:// URI');
+    if (scheme.toLowerCase() !== 'file') throw new LocationError(value, `scheme ${scheme}: is not a local file`);
+    const rest = value.slice(scheme.length + 1);
+    if (!rest.startsWith('//')) throw new LocationError(value, 'not of the form file://localhost/<absolute path>');
+    const slash = rest.indexOf('/', 2);
+    const host = rest.slice(2, slash < 0 ? undefined : slash);
+    if (host !== '' && host.toLowerCase() !== 'localhost') throw new LocationError(value, `host ${host} is not this machine (only localhost)`);
+    if (slash < 0) throw new LocationError(value, 'no path');
+    encoded = rest.slice(slash);
+  }
+  let path = percentDecode(value, encoded);
+  if (path.charCodeAt(2) === 0x3a && path.charCodeAt(3) === 0x2f && /^\/[A-Za-z]:\//.test(path)) path = path.slice(1);
   if (path.includes('\0')) throw new LocationError(value, 'a NUL character in the path');
   if (path.includes('\\')) throw new LocationError(value, 'a backslash in the path');
-  const segments = path.split('/');
-  for (let k = 1; k < segments.length; k++) {
-    const s = segments[k];
-    if (s === '..' || s === '.') throw new LocationError(value, `a '${s}' segment in the path`);
-    if (s === '') throw new LocationError(value, k === segments.length - 1 ? 'names a folder, not a file' : 'an empty segment in the path');
+  const bad = BAD_SEGMENT.exec(path);
+  if (bad !== null) {
+    const s = bad[1] ?? '';
+    throw new LocationError(value, s !== '' ? `a '${s}' segment in the path` : bad.index + 1 === path.length ? 'names a folder, not a file' : 'an empty segment in the path');
   }
   return path;
 }
+
+const LOCALHOST = 'file://localhost/';
+/** A '.' or '..' segment, an empty one, or a trailing '/'. */
+const BAD_SEGMENT = /\/(\.\.?)?(?=\/|$)/;
 
 function percentDecode(value: string, s: string): string {
   if (!s.includes('%')) return s;
@@ -75,17 +84,15 @@ export function encodeLocation(path: string): string {
   const p = path.startsWith('/') ? path.slice(1) : path;
   let encoded: string;
   try {
-    encoded = encodeURIComponent(p);
+    // encodeURI keeps what Rekordbox keeps, and also '?' and '#', which Rekordbox encodes.
+    encoded = encodeURI(p);
   } catch {
     // A lone surrogate (no file system hands one out): encode what UTF-8 makes of it.
-    return 'file://localhost/' + encodeBytes(Buffer.from(p, 'utf8'));
+    return LOCALHOST + encodeBytes(Buffer.from(p, 'utf8'));
   }
-  return 'file://localhost/' + encoded.replace(KEPT_ESCAPES, (m) => KEPT[m] ?? m);
+  if (encoded.includes('?') || encoded.includes('#')) encoded = encoded.replace(/\?/g, '%3F').replace(/#/g, '%23');
+  return LOCALHOST + encoded;
 }
-
-/** What encodeURIComponent escapes but Rekordbox keeps. */
-const KEPT: Record<string, string> = { '%24': '$', '%26': '&', '%2B': '+', '%2C': ',', '%3B': ';', '%3D': '=', '%3A': ':', '%40': '@', '%2F': '/' };
-const KEPT_ESCAPES = /%(?:24|26|2B|2C|3B|3D|3A|40|2F)/g;
 
 function encodeBytes(bytes: Buffer): string {
   let out = '';
