@@ -136,6 +136,17 @@ describe('rewriteCollection', () => {
     expect(b.stats).toMatchObject({ tracks: 6, rewritten: 3, refused: 3, playlistKeys: 6 });
   });
 
+  it('maps a KeyType 1 key spelled otherwise than its Location (NFC for NFD, lower-case hex) like that track', async () => {
+    const nfd = 'file://localhost/D:/DJ%20Music/House/De%CC%81ja%CC%80%20Vu,%20Part%202.mp3';
+    const nfc = 'file://localhost/D:/DJ%20Music/House/D%c3%a9j%c3%a0%20Vu,%20Part%202.mp3';
+    const xml = a.toString().replace(`<TRACK Key="${nfd}"/>`, `<TRACK Key="${nfc}"/>`);
+    expect(xml).toContain(nfc);
+    const b = await rewrite(Buffer.from(xml), mover(WIN, LINUX));
+    const moved = 'file://localhost/home/bob/music/House/De%CC%81ja%CC%80%20Vu,%20Part%202.mp3';
+    expect(values(b.bytes).filter((v) => v === moved)).toHaveLength(2);
+    expect(b.bytes.toString()).not.toContain('D:/');
+  });
+
   it('rejects with XmlError naming the line of a malformation', async () => {
     const broken = Buffer.from(a.toString().replace('<TEMPO', '<TEMPO Bpm="1" Bpm="2"'));
     await expect(rewrite(broken, mover(WIN, LINUX), 64)).rejects.toThrow(XmlError);

@@ -51,11 +51,11 @@ export async function rewriteCollection(
   source: string,
 ): Promise<RewriteStats> {
   const stats: RewriteStats = { tracks: 0, rewritten: 0, refused: 0, playlistKeys: 0, bytesIn: 0, bytesOut: 0 };
-  /** Raw Location value → its new raw value ('' when refused), for KeyType 1 keys written as the Location was. */
-  const movedRaw = new Map<string, string>();
-  /** Decoded Locations and their new raw values, for keys spelled otherwise; indexed in NFC on the first such key. */
-  const decoded: Array<[string, string]> = [];
-  let movedPath: Map<string, string> | undefined;
+  /** Each Location (raw, decoded) and its new raw value ('' when refused), for KeyType 1 keys. Indexed only when
+   *  the first such key comes: most collections have none. */
+  const moved: Array<{ raw: string; path: string | undefined; value: string }> = [];
+  let byRaw: Map<string, string> | undefined;
+  let byPath: Map<string, string> | undefined;
   /** Replacements not yet written: absolute [start, end) of a raw value, and its new bytes. */
   const edits: Array<{ start: number; end: number; value: Buffer }> = [];
   const path: string[] = [];
@@ -63,8 +63,13 @@ export async function rewriteCollection(
   const keyTypes: boolean[] = [];
 
   const lookUpKey = (raw: string): string => {
-    const hit = movedRaw.get(raw);
+    if (byRaw === undefined) {
+      byRaw = new Map();
+      for (const m of moved) if (!byRaw.has(m.raw)) byRaw.set(m.raw, m.value);
+    }
+    const hit = byRaw.get(raw);
     if (hit !== undefined) return hit;
+    // Spelled otherwise than its Location (NFD for NFC, other hex case): compare decoded paths in NFC.
     let key: string;
     try {
       key = decodeLocation(raw).normalize('NFC');
@@ -72,14 +77,14 @@ export async function rewriteCollection(
       if (!(err instanceof LocationError)) throw err;
       return '';
     }
-    if (movedPath === undefined) {
-      movedPath = new Map();
-      for (const [p, value] of decoded) {
-        const k = p.normalize('NFC');
-        if (!movedPath.has(k)) movedPath.set(k, value);
+    if (byPath === undefined) {
+      byPath = new Map();
+      for (const m of moved) {
+        const k = m.path?.normalize('NFC');
+        if (k !== undefined && !byPath.has(k)) byPath.set(k, m.value);
       }
     }
-    return movedPath.get(key) ?? '';
+    return byPath.get(key) ?? '';
   };
 
   const replace = (tag: XmlTag, attr: string, value: string) => {
@@ -115,8 +120,7 @@ export async function rewriteCollection(
       if (to === undefined) stats.refused++;
       else stats.rewritten++;
       if (raw !== undefined) {
-        if (!movedRaw.has(raw)) movedRaw.set(raw, value);
-        if (t.location !== undefined) decoded.push([t.location, value]);
+        moved.push({ raw, path: t.location, value });
         replace(tag, 'Location', value);
       }
     } else if (parent === 'NODE' && keyType1) {
