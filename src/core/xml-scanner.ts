@@ -77,6 +77,10 @@ const HAS_WS = 2;
 const MAX_MARKUP = 8 * 1024 * 1024;
 /** The longest entity reference looked for (`&#x0010FFFF;` and some leading zeros). */
 const MAX_REF = 32;
+/** Attributes one tag may have (a Rekordbox TRACK has about 30). */
+const MAX_ATTRS = 128;
+/** Slots of the table that finds duplicate attribute names (a power of two, over twice MAX_ATTRS). */
+const SLOTS = 512;
 
 const NAME_START = new Uint8Array(256);
 const NAME_CHAR = new Uint8Array(256);
@@ -144,6 +148,24 @@ function refValue(body: string): string | undefined {
   return Object.hasOwn(PREDEFINED, body) ? PREDEFINED[body] : undefined;
 }
 
+/** True when buf[s..e) is amp, lt, gt, quot or apos (checked on bytes: the common case, without a string). */
+function predefined(buf: Buffer, s: number, e: number): boolean {
+  const a = buf[s];
+  switch (e - s) {
+    case 2:
+      return (a === 0x6c || a === 0x67) && buf[s + 1] === 0x74; // lt gt
+    case 3:
+      return a === 0x61 && buf[s + 1] === 0x6d && buf[s + 2] === 0x70; // amp
+    case 4:
+      return (
+        (a === 0x71 && buf[s + 1] === 0x75 && buf[s + 2] === 0x6f && buf[s + 3] === 0x74) || // quot
+        (a === 0x61 && buf[s + 1] === 0x70 && buf[s + 2] === 0x6f && buf[s + 3] === 0x73) // apos
+      );
+    default:
+      return false;
+  }
+}
+
 /** The value XML gives a raw attribute value of known-valid syntax. */
 function decodeValue(raw: string, flags: number): string {
   let v = raw;
@@ -159,20 +181,20 @@ class Tag implements XmlTag {
   buf: Buffer = Buffer.alloc(0);
   base = 0;
   count = 0;
-  readonly nameStart: number[] = [];
-  readonly nameEnd: number[] = [];
-  readonly valueStart: number[] = [];
-  readonly valueEnd: number[] = [];
-  readonly hash: number[] = [];
-  readonly flags: number[] = [];
+  readonly nameStart = new Int32Array(MAX_ATTRS);
+  readonly nameEnd = new Int32Array(MAX_ATTRS);
+  readonly valueStart = new Int32Array(MAX_ATTRS);
+  readonly valueEnd = new Int32Array(MAX_ATTRS);
+  readonly hash = new Int32Array(MAX_ATTRS);
+  readonly flags = new Uint8Array(MAX_ATTRS);
 
   private find(name: string): number {
     const k = key(name);
     const len = k.bytes.length;
     for (let a = 0; a < this.count; a++) {
       if (this.hash[a] !== k.hash) continue;
-      const s = this.nameStart[a] ?? 0;
-      if ((this.nameEnd[a] ?? 0) - s !== len) continue;
+      const s = this.nameStart[a] as number;
+      if ((this.nameEnd[a] as number) - s !== len) continue;
       let same = true;
       for (let j = 0; j < len && same; j++) same = this.buf[s + j] === k.bytes[j];
       if (same) return a;
@@ -184,14 +206,14 @@ class Tag implements XmlTag {
     const a = this.find(name);
     if (a < 0) return undefined;
     const raw = this.buf.toString('utf8', this.valueStart[a], this.valueEnd[a]);
-    const flags = this.flags[a] ?? 0;
+    const flags = this.flags[a] as number;
     return flags === 0 ? raw : decodeValue(raw, flags);
   }
 
   span(name: string): readonly [number, number] | undefined {
     const a = this.find(name);
     if (a < 0) return undefined;
-    return [this.base + (this.valueStart[a] ?? 0), this.base + (this.valueEnd[a] ?? 0)];
+    return [this.base + (this.valueStart[a] as number), this.base + (this.valueEnd[a] as number)];
   }
 }
 
@@ -215,6 +237,11 @@ export class XmlScanner {
   private ended = false;
   private readonly tag = new Tag();
   private readonly names = new Map<number, string>();
+  /** Open-addressed table of the attributes of the tag being scanned: slot → attribute index + 1, valid when
+   *  its generation is the current tag's. */
+  private readonly slotAttr = new Int32Array(SLOTS);
+  private readonly slotGen = new Int32Array(SLOTS);
+  private gen = 0;
 
   constructor(
     private readonly handler: XmlHandler,
@@ -230,26 +257,69 @@ export class XmlScanner {
   /** Feeds the next chunk; throws XmlError at the first malformation. Offsets count bytes from the start of all input. */
   write(chunk: Buffer): void {
     if (this.ended) throw new Error('XmlScanner.write after end');
-    const buf = this.carry === null ? chunk : Buffer.concat([this.carry, chunk]);
+    let carry = this.carry;
     this.carry = null;
-    const n = buf.length;
     let pos = 0;
     if (this.declAt < 0) {
+      // The first bytes: skip a BOM, which needs three of them.
+      const buf = carry === null ? chunk : Buffer.concat([carry, chunk]);
       let k = 0;
-      while (k < 3 && k < n && buf[k] === BOM[k]) k++;
-      if (k < 3 && k === n) {
+      while (k < 3 && k < buf.length && buf[k] === BOM[k]) k++;
+      if (k < 3 && k === buf.length) {
         this.carry = Buffer.from(buf);
         return;
       }
       this.declAt = k === 3 ? 3 : 0;
-      pos = k === 3 ? 3 : 0;
+      pos = this.declAt;
+      chunk = buf;
+      carry = null;
     }
-    while (pos < n) {
+    if (carry !== null) {
+      // Finish the construct cut by the last chunk on a copy of it and the head of this one, then go on in this
+      // chunk itself: copying every chunk whole behind a small carry would cost a copy of all the input.
+      let len = Math.min(chunk.length, Math.max(16384, carry.length));
+      for (;;) {
+        const buf = Buffer.concat([carry, chunk.subarray(0, len)]);
+        const p = this.run(buf, 0, carry.length);
+        if (!this.stalled || p >= carry.length) {
+          this.base += carry.length;
+          pos = p - carry.length;
+          break;
+        }
+        this.base += p;
+        if (len === chunk.length) {
+          this.keep(buf, p);
+          return;
+        }
+        carry = carry.subarray(p);
+        len = Math.min(chunk.length, len * 4);
+      }
+    }
+    pos = this.run(chunk, pos, chunk.length);
+    this.base += pos;
+    if (pos < chunk.length) this.keep(chunk, pos);
+  }
+
+  /** Holds buf[pos..] (an unfinished construct) for the next chunk. */
+  private keep(buf: Buffer, pos: number): void {
+    if (buf.length - pos > MAX_MARKUP) this.fail(this.line, 'a tag, comment or CDATA section longer than 8 MiB');
+    this.carry = Buffer.from(buf.subarray(pos));
+  }
+
+  /** Whether the last run() stopped at a construct the buffer ends inside. */
+  private stalled = false;
+
+  /** Scans buf from `pos` until at or past `stopAt` (only at the end of a construct), or until a construct the
+   *  buffer ends inside (then sets `stalled`); returns where it stopped. Calls the handler as it goes. */
+  private run(buf: Buffer, pos: number, stopAt: number): number {
+    this.stalled = false;
+    const n = buf.length;
+    while (pos < stopAt) {
       if (buf[pos] !== LT) {
         const next = this.text(buf, pos, n);
         if (next < 0) {
-          pos = -next - 1;
-          break;
+          this.stalled = true;
+          return -next - 1;
         }
         pos = next;
         continue;
@@ -258,15 +328,12 @@ export class XmlScanner {
       const next = this.markup(buf, pos, n);
       if (next < 0) {
         this.line = line;
-        break;
+        this.stalled = true;
+        return pos;
       }
       pos = next;
     }
-    if (pos < n) {
-      if (n - pos > MAX_MARKUP) this.fail(this.line, 'a tag, comment or CDATA section longer than 8 MiB');
-      this.carry = Buffer.from(buf.subarray(pos));
-    }
-    this.base += pos;
+    return pos;
   }
 
   /** Ends the input: throws XmlError when elements are unclosed, there is no root element, etc. */
@@ -329,6 +396,7 @@ export class XmlScanner {
       if (open && j === n) return -1;
       this.fail(this.line, 'an unterminated entity reference (a bare & must be written &amp;)');
     }
+    if (predefined(buf, amp + 1, j)) return j + 1;
     const body = buf.toString('latin1', amp + 1, j);
     if (refValue(body) === undefined) {
       const what = body.startsWith('#') ? `character reference &${body}; names no valid character` : `entity &${body}; is not allowed (only lt, gt, amp, quot, apos and character references)`;
@@ -371,6 +439,11 @@ export class XmlScanner {
     const tag = this.tag;
     const ne = i;
     let count = 0;
+    if (this.gen === 0x7fffffff) {
+      this.slotGen.fill(0);
+      this.gen = 0;
+    }
+    const gen = ++this.gen;
     let selfClosing = false;
     for (;;) {
       let ws = false;
@@ -423,12 +496,18 @@ export class XmlScanner {
       if (flags & HAS_AMP) {
         for (let j = buf.indexOf(AMP, vs); j >= 0 && j < ve; j = buf.indexOf(AMP, j + 1)) this.reference(buf, j, ve, n, false);
       }
-      for (let a = 0; a < count; a++) {
-        if (tag.hash[a] !== ah) continue;
-        const s = tag.nameStart[a] ?? 0;
-        if ((tag.nameEnd[a] ?? 0) - s !== ae - as) continue;
-        if (buf.compare(buf, as, ae, s, s + (ae - as)) === 0) this.fail(this.line, `duplicate attribute ${buf.toString('utf8', as, ae)}`);
+      if (count === MAX_ATTRS) this.fail(this.line, `more than ${MAX_ATTRS} attributes in one tag`);
+      let slot = ah & (SLOTS - 1);
+      for (; this.slotGen[slot] === gen; slot = (slot + 1) & (SLOTS - 1)) {
+        const a = (this.slotAttr[slot] as number) - 1;
+        if (a >= count || tag.hash[a] !== ah) continue;
+        const s = tag.nameStart[a] as number;
+        if ((tag.nameEnd[a] as number) - s === ae - as && buf.compare(buf, as, ae, s, s + (ae - as)) === 0) {
+          this.fail(this.line, `duplicate attribute ${buf.toString('utf8', as, ae)}`);
+        }
       }
+      this.slotGen[slot] = gen;
+      this.slotAttr[slot] = count + 1;
       tag.nameStart[count] = as;
       tag.nameEnd[count] = ae;
       tag.valueStart[count] = vs;

@@ -51,13 +51,41 @@ export async function rewriteCollection(
   source: string,
 ): Promise<RewriteStats> {
   const stats: RewriteStats = { tracks: 0, rewritten: 0, refused: 0, playlistKeys: 0, bytesIn: 0, bytesOut: 0 };
-  /** Decoded (NFC) old path → new encoded value, or '' when refused; for KeyType 1 keys. */
-  const moved = new Map<string, string>();
+  /** Each Location (raw, decoded) and its new raw value ('' when refused), for KeyType 1 keys. Indexed only when
+   *  the first such key comes: most collections have none. */
+  const moved: Array<{ raw: string; path: string | undefined; value: string }> = [];
+  let byRaw: Map<string, string> | undefined;
+  let byPath: Map<string, string> | undefined;
   /** Replacements not yet written: absolute [start, end) of a raw value, and its new bytes. */
   const edits: Array<{ start: number; end: number; value: Buffer }> = [];
   const path: string[] = [];
   let keyType1 = false;
   const keyTypes: boolean[] = [];
+
+  const lookUpKey = (raw: string): string => {
+    if (byRaw === undefined) {
+      byRaw = new Map();
+      for (const m of moved) if (!byRaw.has(m.raw)) byRaw.set(m.raw, m.value);
+    }
+    const hit = byRaw.get(raw);
+    if (hit !== undefined) return hit;
+    // Spelled otherwise than its Location (NFD for NFC, other hex case): compare decoded paths in NFC.
+    let key: string;
+    try {
+      key = decodeLocation(raw).normalize('NFC');
+    } catch (err) {
+      if (!(err instanceof LocationError)) throw err;
+      return '';
+    }
+    if (byPath === undefined) {
+      byPath = new Map();
+      for (const m of moved) {
+        const k = m.path?.normalize('NFC');
+        if (k !== undefined && !byPath.has(k)) byPath.set(k, m.value);
+      }
+    }
+    return byPath.get(key) ?? '';
+  };
 
   const replace = (tag: XmlTag, attr: string, value: string) => {
     const span = tag.span(attr);
@@ -91,22 +119,15 @@ export async function rewriteCollection(
       const value = to === undefined ? '' : encodeLocation(to);
       if (to === undefined) stats.refused++;
       else stats.rewritten++;
-      if (t.location !== undefined) {
-        const key = t.location.normalize('NFC');
-        if (!moved.has(key)) moved.set(key, value);
+      if (raw !== undefined) {
+        moved.push({ raw, path: t.location, value });
+        replace(tag, 'Location', value);
       }
-      if (raw !== undefined) replace(tag, 'Location', value);
     } else if (parent === 'NODE' && keyType1) {
       const raw = tag.attr('Key');
       if (raw === undefined) return;
-      let value = '';
-      try {
-        value = moved.get(decodeLocation(raw).normalize('NFC')) ?? '';
-      } catch (err) {
-        if (!(err instanceof LocationError)) throw err;
-      }
       stats.playlistKeys++;
-      replace(tag, 'Key', value);
+      replace(tag, 'Key', lookUpKey(raw));
     }
   };
 
@@ -116,26 +137,44 @@ export async function rewriteCollection(
   };
 
   const scanner = new XmlScanner({ open, close }, source);
-  /** Input bytes not yet written, starting at absolute offset `flushed`. */
+  /** Input not yet written: buffers in order, the first starting at absolute offset `flushed`. */
   let pending: Buffer[] = [];
   let flushed = 0;
 
+  /** Writes the input up to absolute offset `upTo`, with the edits that lie before it. */
   const emit = async (upTo: number) => {
     if (upTo <= flushed) return;
-    const held = pending.length === 1 ? (pending[0] as Buffer) : Buffer.concat(pending);
     const pieces: Buffer[] = [];
+    let k = 0; // pending[k] starts at absolute `start`
+    let start = flushed;
+    /** Appends input [from, to) to pieces; from never goes back. */
+    const copy = (from: number, to: number) => {
+      while (from < to) {
+        let b = pending[k] as Buffer;
+        while (from >= start + b.length) {
+          start += b.length;
+          b = pending[++k] as Buffer;
+        }
+        const end = Math.min(to, start + b.length);
+        pieces.push(b.subarray(from - start, end - start));
+        from = end;
+      }
+    };
     let at = flushed;
     let e = 0;
     for (; e < edits.length; e++) {
       const edit = edits[e] as { start: number; end: number; value: Buffer };
       if (edit.end > upTo) break;
-      pieces.push(held.subarray(at - flushed, edit.start - flushed), edit.value);
+      copy(at, edit.start);
+      pieces.push(edit.value);
       at = edit.end;
     }
     edits.splice(0, e);
-    pieces.push(held.subarray(at - flushed, upTo - flushed));
-    const rest = held.subarray(upTo - flushed);
-    pending = rest.length > 0 ? [rest] : [];
+    copy(at, upTo);
+    // Keep what lies after upTo.
+    while (k < pending.length && start + (pending[k] as Buffer).length <= upTo) start += (pending[k++] as Buffer).length;
+    pending = pending.slice(k);
+    if (pending.length > 0) pending[0] = (pending[0] as Buffer).subarray(upTo - start);
     flushed = upTo;
     const out = Buffer.concat(pieces);
     stats.bytesOut += out.length;

@@ -20,8 +20,6 @@ export class LocationError extends CratesyncError {
   }
 }
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
-
 /** Bytes Rekordbox leaves unencoded in a Location (RFC 3986 unreserved, sub-delims, ':', '@' and '/'). */
 const KEEP = new Uint8Array(128);
 for (const ch of "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~!$&'()*+,;=:@/") KEEP[ch.charCodeAt(0)] = 1;
@@ -36,50 +34,44 @@ const HEX = '0123456789ABCDEF';
  * percent-encoding, invalid UTF-8 after decoding.
  */
 export function decodeLocation(value: string): string {
-  const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):/.exec(value)?.[1];
-  if (scheme === undefined) throw new LocationError(value, 'a relative path, not a file:// URI');
-  if (scheme.toLowerCase() !== 'file') throw new LocationError(value, `scheme ${scheme}: is not a local file`);
-  const rest = value.slice(scheme.length + 1);
-  if (!rest.startsWith('//')) throw new LocationError(value, 'not of the form file://localhost/<absolute path>');
-  const slash = rest.indexOf('/', 2);
-  const host = rest.slice(2, slash < 0 ? undefined : slash);
-  if (host !== '' && host.toLowerCase() !== 'localhost') throw new LocationError(value, `host ${host} is not this machine (only localhost)`);
-  if (slash < 0) throw new LocationError(value, 'no path');
-  let path = percentDecode(value, rest.slice(slash));
-  if (/^\/[A-Za-z]:\//.test(path)) path = path.slice(1);
+  let encoded: string;
+  if (value.startsWith(LOCALHOST)) {
+    encoded = value.slice(LOCALHOST.length - 1);
+  } else {
+    const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):/.exec(value)?.[1];
+    if (scheme === undefined) throw new LocationError(value, 'a relative path, not a file:// URI');
+    if (scheme.toLowerCase() !== 'file') throw new LocationError(value, `scheme ${scheme}: is not a local file`);
+    const rest = value.slice(scheme.length + 1);
+    if (!rest.startsWith('//')) throw new LocationError(value, 'not of the form file://localhost/<absolute path>');
+    const slash = rest.indexOf('/', 2);
+    const host = rest.slice(2, slash < 0 ? undefined : slash);
+    if (host !== '' && host.toLowerCase() !== 'localhost') throw new LocationError(value, `host ${host} is not this machine (only localhost)`);
+    if (slash < 0) throw new LocationError(value, 'no path');
+    encoded = rest.slice(slash);
+  }
+  let path = percentDecode(value, encoded);
+  if (path.charCodeAt(2) === 0x3a && path.charCodeAt(3) === 0x2f && /^\/[A-Za-z]:\//.test(path)) path = path.slice(1);
   if (path.includes('\0')) throw new LocationError(value, 'a NUL character in the path');
   if (path.includes('\\')) throw new LocationError(value, 'a backslash in the path');
-  const segments = path.split('/');
-  for (let k = 1; k < segments.length; k++) {
-    const s = segments[k];
-    if (s === '..' || s === '.') throw new LocationError(value, `a '${s}' segment in the path`);
-    if (s === '') throw new LocationError(value, k === segments.length - 1 ? 'names a folder, not a file' : 'an empty segment in the path');
+  const bad = BAD_SEGMENT.exec(path);
+  if (bad !== null) {
+    const s = bad[1] ?? '';
+    throw new LocationError(value, s !== '' ? `a '${s}' segment in the path` : bad.index + 1 === path.length ? 'names a folder, not a file' : 'an empty segment in the path');
   }
   return path;
 }
 
+const LOCALHOST = 'file://localhost/';
+/** A '.' or '..' segment, an empty one, or a trailing '/'. */
+const BAD_SEGMENT = /\/(\.\.?)?(?=\/|$)/;
+
 function percentDecode(value: string, s: string): string {
   if (!s.includes('%')) return s;
-  const bytes: number[] = [];
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c === 0x25) {
-      const hex = s.slice(i + 1, i + 3);
-      if (!/^[0-9A-Fa-f]{2}$/.test(hex)) throw new LocationError(value, `malformed percent-encoding at '%${hex}'`);
-      bytes.push(parseInt(hex, 16));
-      i += 2;
-    } else if (c < 0x80) {
-      bytes.push(c);
-    } else {
-      const cp = s.codePointAt(i) ?? c;
-      if (cp > 0xffff) i++;
-      for (const b of Buffer.from(String.fromCodePoint(cp), 'utf8')) bytes.push(b);
-    }
-  }
   try {
-    return utf8.decode(Uint8Array.from(bytes));
+    return decodeURIComponent(s);
   } catch {
-    throw new LocationError(value, 'invalid UTF-8 after percent-decoding');
+    const bad = /%(?![0-9A-Fa-f]{2})(.{0,2})/s.exec(s);
+    throw new LocationError(value, bad ? `malformed percent-encoding at '%${bad[1]}'` : 'invalid UTF-8 after percent-decoding');
   }
 }
 
@@ -89,16 +81,23 @@ function percentDecode(value: string, s: string): string {
  * - . _ ~ ! $ & ' ( ) * + , ; = : @ /; encodes space as %20, #, %, ?, [, ], non-ASCII, controls). NOT XML-escaped.
  */
 export function encodeLocation(path: string): string {
-  let out = 'file://localhost/';
-  const bytes = Buffer.from(path.startsWith('/') ? path.slice(1) : path, 'utf8');
-  let plain = 0;
-  for (let i = 0; i < bytes.length; i++) {
-    const b = bytes[i] as number;
-    if (b < 0x80 && KEEP[b]) continue;
-    out += bytes.toString('latin1', plain, i) + '%' + HEX[b >> 4] + HEX[b & 15];
-    plain = i + 1;
+  const p = path.startsWith('/') ? path.slice(1) : path;
+  let encoded: string;
+  try {
+    // encodeURI keeps what Rekordbox keeps, and also '?' and '#', which Rekordbox encodes.
+    encoded = encodeURI(p);
+  } catch {
+    // A lone surrogate (no file system hands one out): encode what UTF-8 makes of it.
+    return LOCALHOST + encodeBytes(Buffer.from(p, 'utf8'));
   }
-  return out + bytes.toString('latin1', plain);
+  if (encoded.includes('?') || encoded.includes('#')) encoded = encoded.replace(/\?/g, '%3F').replace(/#/g, '%23');
+  return LOCALHOST + encoded;
+}
+
+function encodeBytes(bytes: Buffer): string {
+  let out = '';
+  for (const b of bytes) out += b < 0x80 && KEEP[b] ? String.fromCharCode(b) : '%' + HEX[b >> 4] + HEX[b & 15];
+  return out;
 }
 
 /** True for a Windows-style path ('C:/…'). */
@@ -114,8 +113,13 @@ export function isWindowsPath(path: string): boolean {
 export function relativeTo(path: string, root: string): string | undefined {
   const windows = isWindowsPath(root);
   if (windows !== isWindowsPath(path) || (!windows && !(root.startsWith('/') && path.startsWith('/')))) return undefined;
+  const bare = root.replace(/\/+$/, '');
+  if (path.charCodeAt(bare.length) === 0x2f && path.length > bare.length + 1) {
+    const head = path.slice(0, bare.length);
+    if (head === bare || (windows && head.toLowerCase() === bare.toLowerCase())) return path.slice(bare.length + 1);
+  }
   const fold = (s: string) => (windows ? s.normalize('NFC').toLowerCase() : s.normalize('NFC'));
-  const r = root.replace(/\/+$/, '').split('/');
+  const r = bare.split('/');
   const p = path.split('/');
   if (p.length <= r.length) return undefined;
   for (let k = 0; k < r.length; k++) {
