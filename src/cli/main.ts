@@ -14,6 +14,7 @@ import { addTrashCommands } from './commands/trash.js';
 import { addLsCommand } from './commands/ls.js';
 import { addCatalogCommands } from './commands/catalog.js';
 import { addServiceCommands } from './commands/service.js';
+import { addUserCommands } from './commands/user.js';
 import { CratesyncError, describe, ExitCode } from '../errors.js';
 import { printable } from './format.js';
 
@@ -60,6 +61,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
 
   const deps = {
     io,
+    version: version(),
     signal: interrupt.signal,
     exit: (c: number) => {
       code = c;
@@ -75,7 +77,8 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
   addTrashCommands(program, deps);
   addLsCommand(program, deps);
   addCatalogCommands(program, deps);
-  addServiceCommands(program, deps, version());
+  addServiceCommands(program, deps, deps.version);
+  addUserCommands(program, deps);
   for (const cmd of program.commands) cmd.exitOverride().configureOutput(program.configureOutput());
 
   try {

@@ -23,6 +23,7 @@ import type { RunRequest } from '../../service/control.js';
 import type { ServiceClient } from '../service-client.js';
 import { exitOf, runViaService, serviceOf } from '../via-service.js';
 import { printable } from '../format.js';
+import { afterPush } from '../after-push.js';
 
 export interface SyncFlags {
   include?: string[];
@@ -62,7 +63,7 @@ export function addSyncCommands(program: Command, deps: CommandDeps): void {
       .option('--delete', DELETE_HELP[direction])
       .option('--max-delete <limit>', 'with --delete: refuse past this share ("50%", the default) or count ("200")')
       .action(async (library: string | undefined, remote: string | undefined, flags: SyncFlags, cmd: Command) => {
-        deps.exit(await syncCommand(await ctxFor(cmd), io, signal, direction, library, remote, flags));
+        deps.exit(await syncCommand(await ctxFor(cmd), io, signal, direction, library, remote, flags, deps.version));
       });
   }
   const status = program
@@ -83,6 +84,7 @@ async function syncCommand(
   library: string | undefined,
   remoteArg: string | undefined,
   flags: SyncFlags,
+  version?: string,
 ): Promise<number> {
   const json = Boolean(ctx.global.json);
   const transfers = parseTransfers(flags.transfers) ?? ctx.config.transfers ?? 16;
@@ -150,6 +152,9 @@ async function syncCommand(
       io.stdout.write(`${summaryLine(command, summarize(command, result))}\n`);
     } else {
       io.stdout.write(`${summaryLine(command, summarize(command, result))}\n`);
+    }
+    if (result.exec && (command === 'push' || command === 'sync') && !signal.aborted && !result.exec.fatal) {
+      await afterPush(ctx, io, session, remote, result, version);
     }
     if (signal.aborted) return ExitCode.Interrupted;
     if (result.exec?.fatal) return ExitCode.Failed;
