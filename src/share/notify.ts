@@ -61,11 +61,12 @@ export function uploadedPaths(r: SyncResult): string[] {
 
 /**
  * md escapes what Discord's markdown would read in a file name (emphasis,
- * code, spoilers, links, mentions): shown as typed, with a backslash before
- * each such character. Control characters become '?'.
+ * code, spoilers, links): shown as typed, with a backslash before each such
+ * character. Control characters become '?'. Mentions (`@everyone`) are left
+ * as written: every message is sent with mentions turned off.
  */
 export function md(s: string): string {
-  return s.replace(/\p{Cc}/gu, '?').replace(/[\\*_~`|<@[\]]/g, (c) => `\\${c}`);
+  return s.replace(/\p{Cc}/gu, '?').replace(/[\\*_~`|<[\]]/g, (c) => `\\${c}`);
 }
 
 /** A line that alone reaches the limit is cut, with an ellipsis. */
@@ -100,12 +101,13 @@ export function splitMessages(who: string, paths: readonly string[], limit: numb
       return;
     }
     messages.push(current);
-    current = `${header} (continued)\n${line}`;
-    if (current.length >= limit) current = line;
+    current = `${header}${more}\n${line}`;
   };
+  const more = ' (continued)';
   for (const folder of [...groups.keys()].sort(byCode)) {
-    const header = fit(`**${folder === '' ? '(library root)' : md(folder)}**`, limit - ' (continued)'.length - 1);
-    const lines = (groups.get(folder) ?? []).sort(byCode).map((name) => fit(`- ${md(name)}`, limit));
+    // Cut so that a folder's line (continued) and one file line always fit in one message.
+    const header = fit(`**${folder === '' ? '(library root)' : md(folder)}**`, Math.floor(limit / 2) - more.length);
+    const lines = (groups.get(folder) ?? []).sort(byCode).map((name) => fit(`- ${md(name)}`, limit - header.length - more.length - 1));
     // A folder's line never ends a message without one of its files after it.
     const first = lines[0] ?? '';
     if (current.length + header.length + first.length + 2 >= limit) {
