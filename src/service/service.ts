@@ -522,6 +522,8 @@ export class Service implements ServiceControl {
       this.tracker.end();
       this.refreshState();
     }
+    // Before the run is told as ended: its client (and `service status`) sees it done with what follows it.
+    if (k.direction !== 'pull' && k.scope === undefined && !result.exec?.fatal && !ac.signal.aborted) await this.register();
     const summary = summarize(k.direction, result);
     this.events.emit({ type: 'run-result', runId, summary });
     this.count(summary);
@@ -543,7 +545,6 @@ export class Service implements ServiceControl {
       this.blocked = undefined;
     }
     this.refreshState();
-    if (k.direction !== 'pull' && k.scope === undefined) await this.register();
     const t = summary.tally;
     this.log.info(
       { runId, direction: k.direction, scoped: result.scoped, uploaded: t.uploaded, downloaded: t.downloaded, moved: t.moved, trashed: t.trashed, failed: summary.failed, bytes: summary.bytes, ms: Math.round(summary.elapsedMs) },

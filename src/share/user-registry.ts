@@ -216,15 +216,20 @@ export async function readRegistry(remote: Remote, problems: Problem[], signal?:
 export async function readUser(remote: Remote, name: string, problems: Problem[]): Promise<UserEntry | undefined> {
   const key = userKey(name);
   const nfc = checkUserName(name);
+  // Its size from a listing of the one key, not a HEAD: runs make no per-object requests, and a push
+  // refreshes this object every time.
+  let size: number | undefined;
+  for await (const o of remote.list(key)) if (o.key === key) size = o.size;
+  if (size === undefined) return undefined;
+  if (size > MAX_USER_OBJECT_BYTES) {
+    problems.push({ path: key, message: tooBig(size) });
+    return undefined;
+  }
   let buf: Buffer;
   try {
-    const st = await remote.stat(key);
-    if (st.size > MAX_USER_OBJECT_BYTES) {
-      problems.push({ path: key, message: tooBig(st.size) });
-      return undefined;
-    }
     buf = await remote.read(key);
   } catch (err) {
+    // Removed since the listing.
     if (err instanceof NotFoundError) return undefined;
     throw err;
   }
