@@ -11,4 +11,6 @@ export interface CommandDeps {
   signal: AbortSignal;
   /** Sets the process exit code (see ExitCode). */
   exit(code: number): void;
+  /** cratesync's version, as package.json gives it. */
+  version?: string;
 }

@@ -42,3 +42,20 @@ export function printable(s: string): string {
     return n < 0x100 ? `\\x${n.toString(16).padStart(2, '0')}` : `\\u{${n.toString(16)}}`;
   });
 }
+
+/**
+ * formatAgo says how long before `now` the ISO time `iso` was: "just now",
+ * "3 min ago", "5 h ago", "12 days ago"; a future time reads "in the future"
+ * (another machine's clock), an unreadable one is given as it is.
+ */
+export function formatAgo(iso: string, now: number = Date.now()): string {
+  const t = Date.parse(iso);
+  if (!Number.isFinite(t)) return iso;
+  const s = Math.round((now - t) / 1000);
+  if (s < -60) return 'in the future';
+  if (s < 60) return 'just now';
+  if (s < 3600) return `${Math.floor(s / 60)} min ago`;
+  if (s < 86_400) return `${Math.floor(s / 3600)} h ago`;
+  const days = Math.floor(s / 86_400);
+  return days === 1 ? '1 day ago' : `${formatCount(days)} days ago`;
+}

@@ -15,6 +15,7 @@ import { addLsCommand } from './commands/ls.js';
 import { addCatalogCommands } from './commands/catalog.js';
 import { addServiceCommands } from './commands/service.js';
 import { addCollectionCommands } from './commands/collection.js';
+import { addUserCommands } from './commands/user.js';
 import { CratesyncError, describe, ExitCode } from '../errors.js';
 import { printable } from './format.js';
 
@@ -63,6 +64,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
 
   const deps = {
     io,
+    version: version(),
     signal: interrupt.signal,
     exit: (c: number) => {
       code = c;
@@ -78,7 +80,8 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
   addTrashCommands(program, deps);
   addLsCommand(program, deps);
   addCatalogCommands(program, deps);
-  addServiceCommands(program, deps, version());
+  addServiceCommands(program, deps, deps.version);
+  addUserCommands(program, deps);
   addCollectionCommands(program, deps);
   for (const cmd of program.commands) cmd.exitOverride().configureOutput(program.configureOutput());
 

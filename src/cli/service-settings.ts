@@ -4,6 +4,8 @@ import type { ServiceSettings } from '../service/service.js';
 import { DEFAULT_SETTINGS } from '../service/service.js';
 import { parseDuration } from '../config/duration.js';
 import { parseMaxDelete } from '../sync/delete-limit.js';
+import { webhookFrom } from '../share/notify.js';
+import { describe } from '../errors.js';
 
 /** The files sent at once by default, as for push. */
 const DEFAULT_TRANSFERS = 16;
@@ -25,5 +27,16 @@ export function serviceSettings(ctx: Context): ServiceSettings {
     pullIntervalMs: ms(s.pullInterval, DEFAULT_SETTINGS.pullIntervalMs),
     rescanIntervalMs: ms(s.rescanInterval, DEFAULT_SETTINGS.rescanIntervalMs),
     quietMs: ms(s.quiet, DEFAULT_SETTINGS.quietMs),
+    ...webhook(c.notify?.webhook),
   };
+}
+
+/** The webhook from CRATESYNC_WEBHOOK or the config; a bad variable is a warning, never a service that does not start. */
+function webhook(configured: string | undefined): Pick<ServiceSettings, 'webhook' | 'webhookProblem'> {
+  try {
+    const url = webhookFrom(configured);
+    return url ? { webhook: url } : {};
+  } catch (err) {
+    return { webhookProblem: describe(err) };
+  }
 }

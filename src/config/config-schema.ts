@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { ConfigError } from '../errors.js';
 import { DURATION, parseDuration } from './duration.js';
+import { userNameProblem } from './user-name.js';
 
 const globList = z.array(z.string().min(1, 'must not be empty'));
 
@@ -29,7 +30,10 @@ export const configSchema = z
     /** Your name in a crew; defaults to the login name. */
     user: z
       .string()
-      .regex(/^[\p{L}\p{N}._-]{1,64}$/u, 'must be 1–64 letters, digits, dots, dashes or underscores')
+      .superRefine((s, ctx) => {
+        const why = userNameProblem(s.normalize('NFC'));
+        if (why) ctx.addIssue({ code: 'custom', message: why });
+      })
       .optional(),
     include: globList.optional(),
     exclude: globList.optional(),
@@ -55,6 +59,19 @@ export const configSchema = z
         /** How long a file must be still (no change) before it is sent. */
         quiet: duration(50, '50ms').optional(),
         logLevel: z.enum(['debug', 'info', 'warn', 'error']).optional(),
+      })
+      .strict()
+      .optional(),
+    /** Notifications of what a push uploaded. */
+    notify: z
+      .object({
+        /**
+         * A Discord-compatible webhook (POST `{ content }`). A secret: messages
+         * name only its scheme and host. CRATESYNC_WEBHOOK overrides it.
+         */
+        webhook: z
+          .url({ protocol: /^https?$/, message: 'must be an http:// or https:// URL' })
+          .optional(),
       })
       .strict()
       .optional(),

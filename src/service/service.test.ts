@@ -164,3 +164,48 @@ describe('Service', () => {
     expect(() => s.run({ direction: 'push', maxDelete: 'lots' })).toThrow(/max-delete|maxDelete/);
   });
 });
+
+describe('Service and the crew', () => {
+  it('a full push run registers this machine; uploads are told to the webhook, batched, and what waits is sent at stop', async () => {
+    await writeFile(join(root, 'a.mp3'), 'a');
+    const remote = new FakeRemote();
+    const told: Array<{ url: string; who: string; paths: string[] }> = [];
+    const session = await LibrarySession.open({ root, stateFile: join(dir, 'state.db'), user: 'tester', mode: 'write' });
+    const more = { webhook: 'http://127.0.0.1:9/hook/SECRET' };
+    const s = await Service.start({
+      session,
+      remote,
+      configFile: join(dir, 'config.json'),
+      version: '9.9.9',
+      settings: settings(more),
+      loadSettings: async () => settings(more),
+      log: pino({ level: 'silent' }),
+      watch: async (_root, w) => {
+        sink = w;
+        return { state: 'watching' as const, close: async () => {} };
+      },
+      user: 'tester',
+      notify: async (url, o) => {
+        told.push({ url, ...o });
+        return { messages: 1 };
+      },
+    });
+    service = s;
+    await until(s, (e) => (e.type === 'run-result' ? true : undefined));
+    expect(remote.keys('.cratesync/users/')).toEqual(['.cratesync/users/tester.json']);
+    const entry = JSON.parse((await remote.read('.cratesync/users/tester.json')).toString('utf8'));
+    expect(entry).toMatchObject({ v: 1, name: 'tester', machines: [{ id: session.machine, root, version: '9.9.9' }] });
+    for (let i = 0; i < 200 && told.length === 0; i++) await new Promise((r) => setTimeout(r, 25));
+    expect(told).toEqual([{ url: more.webhook, who: session.writer, paths: ['a.mp3'] }]);
+
+    // A scoped run's upload waits for the interval (a minute): the stop sends it.
+    await writeFile(join(root, 'b.mp3'), 'bb');
+    sink?.changes([{ path: 'b.mp3', kind: 'change' }]);
+    await until(s, () => (results(s) >= 2 ? true : undefined));
+    expect(runsStarted(s)).toEqual(['full', 'scoped']);
+    expect(told).toHaveLength(1);
+    await s.stop();
+    service = undefined;
+    expect(told.map((t) => t.paths)).toEqual([['a.mp3'], ['b.mp3']]);
+  });
+});

@@ -37,6 +37,9 @@ import { OwnWrites } from './own-writes.js';
 import { RunTracker } from './run-tracker.js';
 import type { watchLibrary } from './library-watcher.js';
 import { LibraryFeed } from './library-feed.js';
+import { UploadNotifier } from './upload-notifier.js';
+import { notifyUploads, uploadedPaths } from '../share/notify.js';
+import { checkUserName, registerMachine, thisMachine } from '../share/user-registry.js';
 
 /** What the config file sets for the service; reread by reload(). */
 export interface ServiceSettings {
@@ -49,6 +52,10 @@ export interface ServiceSettings {
   rescanIntervalMs: number;
   /** A changed file is sent once it has been still this long. */
   quietMs: number;
+  /** The webhook told of uploads (config notify.webhook, or CRATESYNC_WEBHOOK); a secret, never logged whole. */
+  webhook?: string;
+  /** Why the webhook setting was not taken (said as a warning). */
+  webhookProblem?: string;
 }
 
 export const DEFAULT_SETTINGS = {
@@ -68,6 +75,8 @@ const FATAL_RETRY_MAX_MS = 5 * 60_000;
 const STOP_GRACE_MS = 3000;
 /** Without a watcher, the whole library is rescanned at least this often. */
 const POLL_RESCAN_MS = 60_000;
+/** Uploads are told to the webhook at most this often. */
+const NOTIFY_INTERVAL_MS = 60_000;
 
 export interface ServiceOptions {
   /** Opened for writing; the service owns it (and closes it when it stops). */
@@ -84,6 +93,10 @@ export interface ServiceOptions {
   watch?: typeof watchLibrary;
   /** Called when a full run has ended: the process's memory policy may collect what it left behind. */
   afterFullRun?: () => void;
+  /** Who this machine writes as: with it, each full run that pushed registers the machine in the users registry. */
+  user?: string;
+  /** Sends upload notifications (tests give their own). */
+  notify?: typeof notifyUploads;
 }
 
 /** A run asked for by a client, waiting for its turn. */
@@ -119,9 +132,18 @@ export class Service implements ServiceControl {
   private readonly whenStopped = withResolvers();
   private readonly totals: ServiceStatus['totals'] = { runs: 0, uploaded: 0, downloaded: 0, moved: 0, trashed: 0, failed: 0, bytes: 0 };
   private lastSyncAt: number | undefined;
+  private readonly notifier: UploadNotifier;
 
   private constructor(private readonly o: ServiceOptions) {
     this.settings = o.settings;
+    this.notifier = new UploadNotifier({
+      intervalMs: NOTIFY_INTERVAL_MS,
+      send: async (paths) => {
+        const url = this.settings.webhook;
+        if (url) await (o.notify ?? notifyUploads)(url, { who: o.session.writer, paths });
+      },
+      onError: (err) => o.log.warn(describe(err)),
+    });
     this.filter = makeFilter(o.settings.filter);
     this.queue = new WorkQueue(o.session.db);
     this.aggregator = new ChangeAggregator(aggregatorOptions(o.settings));
@@ -147,6 +169,7 @@ export class Service implements ServiceControl {
    */
   static async start(o: ServiceOptions): Promise<Service> {
     const s = new Service(o);
+    if (o.settings.webhookProblem) o.log.warn(o.settings.webhookProblem);
     await s.feed.subscribe();
     s.emitQueue();
     s.loopDone = s.loop();
@@ -215,6 +238,7 @@ export class Service implements ServiceControl {
     this.settings = next;
     this.filter = makeFilter(next.filter);
     this.aggregator.configure(aggregatorOptions(next));
+    if (next.webhookProblem) this.log.warn(next.webhookProblem);
     this.nextPullAt = Math.min(this.nextPullAt, Date.now() + next.pullIntervalMs);
     this.events.emit({ type: 'config', file: this.o.configFile });
     this.log.info({ mode: next.mode, transfers: next.transfers, delete: next.delete }, 'config reloaded');
@@ -261,9 +285,12 @@ export class Service implements ServiceControl {
       if (!(await settledWithin(this.loopDone, STOP_GRACE_MS))) {
         // The run still holds the session: it is left to the process's end, like a crash after its last commit.
         this.log.warn('stopped with a run unfinished');
+        await this.notifier.flush();
         return;
       }
     }
+    // What was uploaded and not yet told is told now.
+    await this.notifier.flush();
     this.o.session.close();
     await this.o.remote.close();
     this.log.info('stopped');
@@ -496,9 +523,12 @@ export class Service implements ServiceControl {
       this.tracker.end();
       this.refreshState();
     }
+    // Before the run is told as ended: its client (and `service status`) sees it done with what follows it.
+    if (k.direction !== 'pull' && k.scope === undefined && !result.exec?.fatal && !ac.signal.aborted) await this.register();
     const summary = summarize(k.direction, result);
     this.events.emit({ type: 'run-result', runId, summary });
     this.count(summary);
+    if (this.settings.webhook) this.notifier.add(uploadedPaths(result));
     const fatal = result.exec?.fatal;
     if (fatal !== undefined && !ac.signal.aborted) {
       // A run a client asked for tells its client; only the service's own runs hold it back.
@@ -521,6 +551,16 @@ export class Service implements ServiceControl {
       { runId, direction: k.direction, scoped: result.scoped, uploaded: t.uploaded, downloaded: t.downloaded, moved: t.moved, trashed: t.trashed, failed: summary.failed, bytes: summary.bytes, ms: Math.round(summary.elapsedMs) },
       'run ended',
     );
+  }
+
+  /** register adds or refreshes this machine in the users registry; a failure is a warning. */
+  private async register(): Promise<void> {
+    if (this.o.user === undefined) return;
+    try {
+      await registerMachine(this.o.remote, checkUserName(this.o.user), thisMachine(this.o.session, this.o.version));
+    } catch (err) {
+      this.log.warn(`users registry not updated: ${describe(err)}`);
+    }
   }
 
   /** refused holds the service back after a run refused as a whole; its rows wait for the retry. */

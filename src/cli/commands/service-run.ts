@@ -61,6 +61,7 @@ export async function runService(ctx: Context, io: Io, signal: AbortSignal, o: S
       log,
       // A full run of a big library leaves its garbage behind; the idle service gives it back.
       afterFullRun: collectGarbage,
+      user: userName(ctx),
     });
     const token = createToken(dir);
     const server = await startControlServer(service, { token, log });

@@ -47,7 +47,7 @@ export function addSyncCommands(program: Command, deps: CommandDeps): void {
       const ctx = await ctxFor(cmd);
       if (flags.playlist && flags.from === undefined) throw new UsageError('--playlist needs --from <user>: whose playlist?');
       if (flags.from !== undefined) deps.exit(await playlistPull(ctx, io, signal, library, remote, { ...flags, from: flags.from }));
-      else deps.exit(await syncCommand(ctx, io, signal, direction, library, remote, flags));
+      else deps.exit(await syncCommand(ctx, io, signal, direction, library, remote, flags, deps.version));
     });
   }
   const status = program

@@ -20,6 +20,7 @@ import type { RunRequest } from '../../service/control.js';
 import type { ServiceClient } from '../service-client.js';
 import { exitOf, runViaService, serviceOf } from '../via-service.js';
 import { printable } from '../format.js';
+import { afterPush } from '../after-push.js';
 
 export interface SyncFlags {
   include?: string[];
@@ -46,6 +47,8 @@ export async function syncCommand(
   library: string | undefined,
   remoteArg: string | undefined,
   flags: SyncFlags,
+  /** cratesync's version, recorded in the users registry after a push. */
+  version?: string,
 ): Promise<number> {
   const json = Boolean(ctx.global.json);
   const transfers = parseTransfers(flags.transfers) ?? ctx.config.transfers ?? 16;
@@ -115,6 +118,9 @@ export async function syncCommand(
       io.stdout.write(`${summaryLine(command, summarize(command, result))}\n`);
     } else {
       io.stdout.write(`${summaryLine(command, summarize(command, result))}\n`);
+    }
+    if (result.exec && (command === 'push' || command === 'sync') && !signal.aborted && !result.exec.fatal) {
+      await afterPush(ctx, io, session, remote, result, version);
     }
     if (signal.aborted) return ExitCode.Interrupted;
     if (result.exec?.fatal) return ExitCode.Failed;
