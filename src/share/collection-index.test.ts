@@ -30,6 +30,14 @@ describe('matching a collection to the bucket', () => {
     expect(rankRoots(tracks, bucket)[0]).toBe('d:/dj music');
   });
 
+  it('breaks a tie between roots in favour of a library root the users registry names', () => {
+    // Two roots make the Location land: the longer wins, unless the registry names the other.
+    const b = known([['x/one.mp3', 1], ['one.mp3', 1]]);
+    const tracks = [t('1', '/media/usb/x/one.mp3')];
+    expect(rankRoots(tracks, b)[0]).toBe('/media/usb/x');
+    expect(rankRoots(tracks, b, ['/media/usb/'])[0]).toBe('/media/usb');
+  });
+
   it('matches by root, case-insensitively for Windows paths, then by name and size, then by content; lists the rest', async () => {
     const tracks = [
       t('1', 'D:/DJ Music/House/A/one.mp3', 100),

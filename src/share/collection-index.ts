@@ -91,10 +91,11 @@ function known(k: KnownPaths, rest: string, windows: boolean): string | undefine
 
 /**
  * rankRoots counts, per root, the Locations that land on known paths below
- * it, and returns the roots that made any land, most first (ties: the
- * longer root, the more specific).
+ * it, and returns the roots that made any land, most first (ties: a root the
+ * users registry names for the user, then the longer root, the more
+ * specific).
  */
-export function rankRoots(tracks: readonly CollectionTrack[], k: KnownPaths): string[] {
+export function rankRoots(tracks: readonly CollectionTrack[], k: KnownPaths, hints: readonly string[] = []): string[] {
   const count = new Map<string, number>();
   for (const t of tracks) {
     if (!t.location) continue;
@@ -105,7 +106,9 @@ export function rankRoots(tracks: readonly CollectionTrack[], k: KnownPaths): st
       count.set(r, (count.get(r) ?? 0) + 1);
     }
   }
-  return [...count.entries()].sort((a, b) => b[1] - a[1] || b[0].length - a[0].length).map(([r]) => r);
+  const hinted = new Set(hints.map((h) => nfc(h).replace(/\/+$/, '')).flatMap((h) => [h, h.toLowerCase()]));
+  const hint = (r: string) => (hinted.has(r) ? 1 : 0);
+  return [...count.entries()].sort((a, b) => b[1] - a[1] || hint(b[0]) - hint(a[0]) || b[0].length - a[0].length).map(([r]) => r);
 }
 
 /** Common trailing path components of two '/'-paths: prefers, among same-named files, the one in the same folders. */
@@ -137,8 +140,10 @@ export async function matchTracks(
   summary: Pick<CollectionSummary, 'tracks'>,
   k: KnownPaths,
   localMd5?: LocalMd5,
+  /** The user's library roots from the users registry. */
+  hints: readonly string[] = [],
 ): Promise<{ tracks: IndexedTrack[]; roots: string[] }> {
-  const roots = rankRoots(summary.tracks, k);
+  const roots = rankRoots(summary.tracks, k, hints);
   const rank = new Map(roots.map((r, i) => [r, i]));
   const out: IndexedTrack[] = [];
   for (const t of summary.tracks) {

@@ -12,13 +12,12 @@
  */
 import type { Remote } from '../remote/remote.js';
 import { META_PREFIX } from '../sync/layout.js';
+import { userNameProblem } from '../config/user-name.js';
 
 export const COLLECTIONS_PREFIX = 'collections/';
 export const LEGACY_PREFIX = 'xml/';
 export const VERSIONS_PREFIX = `${META_PREFIX}collections/`;
 
-/** A user name as it may appear in a key: what the config's `user` allows. */
-export const USER_NAME = /^[\p{L}\p{N}._-]{1,64}$/u;
 /** A version: the push's time, as trashStamp spells it (sortable, valid in keys and file names). */
 const VERSION = /^\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}\.\d{3}Z$/;
 
@@ -41,8 +40,9 @@ export function indexKey(user: string, version: string): string {
   return `${VERSIONS_PREFIX}${user}/${version}.index.json.gz`;
 }
 
+/** True when `s`, read from a key, is a user name (config/user-name.ts has the rule). */
 export function isUserName(s: string): boolean {
-  return USER_NAME.test(s) && s !== '.' && s !== '..';
+  return userNameProblem(s) === undefined;
 }
 
 export function isVersion(s: string): boolean {

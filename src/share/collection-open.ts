@@ -15,6 +15,7 @@ import { readCollection } from './rekordbox/collection-reader.js';
 import { INDEX_KIND, matchTracks, type CollectionIndex } from './collection-index.js';
 import { downloadCollection, findCollection, type FoundCollection } from './collection-store.js';
 import { knownPaths } from './crew-files.js';
+import { readUser } from './user-registry.js';
 
 export interface OpenedCollection {
   found: FoundCollection;
@@ -42,7 +43,9 @@ export async function openCollection(
   const xmlFile = join(o.tmpDir, `${randomBytes(6).toString('hex')}.xml`);
   const md5 = await downloadCollection(remote, found, xmlFile);
   const summary = await readCollection(createReadStream(xmlFile, { highWaterMark: 1024 * 1024 }) as AsyncIterable<Buffer>, found.key);
-  const { tracks, roots } = await matchTracks(summary, knownPaths(mirror));
+  // Where the user's libraries are, as the users registry says: a tie between roots goes to one of them.
+  const entry = await readUser(remote, user, o.problems).catch(() => undefined);
+  const { tracks, roots } = await matchTracks(summary, knownPaths(mirror), undefined, entry?.machines.map((m) => m.root) ?? []);
   const index: CollectionIndex = {
     v: 1,
     kind: INDEX_KIND,

@@ -47,6 +47,8 @@ export interface PushCollectionOptions {
   writer: string;
   known: KnownPaths;
   localMd5?: LocalMd5;
+  /** The user's library roots from the users registry (see rankRoots). */
+  hints?: readonly string[];
   /** Temporary files go here. */
   tmpDir: string;
   now?: Date;
@@ -82,7 +84,7 @@ export async function pushCollection(o: PushCollectionOptions): Promise<PushedCo
   const facts: { md5?: string; size: number } = { size: 0 };
   const summary = await readCollection(hashed(o.xmlFile, facts), o.xmlFile);
   const md5 = facts.md5 ?? '';
-  const { tracks, roots } = await matchTracks(summary, o.known, o.localMd5);
+  const { tracks, roots } = await matchTracks(summary, o.known, o.localMd5, o.hints ?? []);
   const matched = { root: 0, name: 0, hash: 0 };
   for (const t of tracks) if (t.by) matched[t.by]++;
   const result = {

@@ -18,14 +18,16 @@ import { openRemote } from '../../remote/remote-url.js';
 import { expandHome } from '../../config/paths.js';
 import { remoteOptions, remoteUrl, userName } from '../context.js';
 import { withSession } from '../session.js';
-import { collectionUsers, isUserName, listVersions } from '../../share/collection-keys.js';
+import { collectionUsers, listVersions } from '../../share/collection-keys.js';
+import { checkUserName, registerMachine, thisMachine, userKey } from '../../share/user-registry.js';
+import { userNameSource } from '../after-push.js';
 import { countPlaylists, pushCollection } from '../../share/collection-store.js';
 import { openCollection } from '../../share/collection-open.js';
 import { knownPaths, localMd5, readerFiles } from '../../share/crew-files.js';
 import { resolveTracks } from '../../share/collection-resolve.js';
 import { playlistPaths } from '../../share/collection-index.js';
 import { rewriteCollectionFile } from '../../share/collection-pull.js';
-import { ExitCode, UsageError } from '../../errors.js';
+import { describe, ExitCode, UsageError } from '../../errors.js';
 import { formatBytes, formatCount, printable } from '../format.js';
 import { syncCommand } from './sync-run.js';
 import type { Remote } from '../../remote/remote.js';
@@ -52,7 +54,7 @@ export function addCollectionCommands(program: Command, deps: CommandDeps): void
     .option('--xml <file>', 'the exported collection XML (default: collection.xml in the config)')
     .option('--library <dir>', 'library folder (default: from the config)')
     .action(async (remote: string | undefined, flags: CollectionFlags, cmd: Command) => {
-      deps.exit(await push(await deps.ctxFor(cmd), deps.io, deps.signal, remote, flags));
+      deps.exit(await push(await deps.ctxFor(cmd), deps, remote, flags));
     });
   c.command('list')
     .description('list the collections kept per user, and their versions')
@@ -84,11 +86,6 @@ export function addCollectionCommands(program: Command, deps: CommandDeps): void
     });
 }
 
-/** checkUser validates a user name from a flag before it becomes part of a key. */
-export function checkUser(name: string, flag = '--from'): string {
-  if (!isUserName(name)) throw new UsageError(`${flag} ${JSON.stringify(name)}: a user name is 1–64 letters, digits, dots, dashes or underscores`);
-  return name;
-}
 
 async function withTmp<T>(fn: (dir: string) => Promise<T>): Promise<T> {
   const dir = await mkdtemp(join(tmpdir(), 'cratesync-collection-'));
@@ -103,17 +100,26 @@ function warn(io: Io, problems: readonly Problem[]): void {
   for (const p of problems) io.stderr.write(`warning: ${printable(p.path)}: ${printable(p.message)}\n`);
 }
 
-async function push(ctx: Context, io: Io, signal: AbortSignal, remoteArg: string | undefined, flags: CollectionFlags): Promise<number> {
+async function push(ctx: Context, deps: CommandDeps, remoteArg: string | undefined, flags: CollectionFlags): Promise<number> {
+  const { io, signal } = deps;
   const xml = flags.xml ?? ctx.config.collection?.xml;
   if (!xml) throw new UsageError('no collection XML: give one with --xml FILE, or set collection.xml in the config');
   const xmlFile = expandHome(xml);
-  const user = checkUser(userName(ctx), '--user');
+  const user = checkUserName(userName(ctx), userNameSource(ctx));
   const problems: Problem[] = [];
   return withSession(ctx, { library: flags.library, remote: remoteArg, readOnly: true }, async ({ session, remote }) => {
     const { catalog, mirror } = session.forRemote(remote);
     await catalog.refresh({ full: false, problems, signal, readOnly: true });
+    // This machine is registered (a push refreshes the registry), and the user's roots hint where the XML's lie.
+    let hints: string[] = [];
+    try {
+      const entry = await registerMachine(remote, user, thisMachine(session, deps.version));
+      hints = entry.machines.map((m) => m.root);
+    } catch (err) {
+      problems.push({ path: userKey(user), message: `users registry not updated: ${describe(err)}` });
+    }
     const r = await withTmp((tmpDir) =>
-      pushCollection({ remote, xmlFile, user, writer: session.writer, known: knownPaths(mirror), localMd5: localMd5(session.root, session.index), tmpDir, signal }),
+      pushCollection({ remote, xmlFile, user, writer: session.writer, known: knownPaths(mirror), localMd5: localMd5(session.root, session.index), hints, tmpDir, signal }),
     );
     warn(io, problems);
     if (ctx.global.json) {
@@ -142,7 +148,7 @@ async function push(ctx: Context, io: Io, signal: AbortSignal, remoteArg: string
 }
 
 async function list(ctx: Context, io: Io, remoteArg: string | undefined, flags: CollectionFlags): Promise<number> {
-  const from = flags.from !== undefined ? checkUser(flags.from) : undefined;
+  const from = flags.from !== undefined ? checkUserName(flags.from, '--from') : undefined;
   const url = remoteUrl(ctx, remoteArg);
   const remote = await openRemote(url, remoteOptions(ctx, url));
   try {
@@ -177,7 +183,7 @@ function treeLines(n: PlaylistNode, depth: number, lack: (ids: readonly string[]
 }
 
 async function show(ctx: Context, io: Io, signal: AbortSignal, remoteArg: string | undefined, flags: CollectionFlags): Promise<number> {
-  const from = checkUser(flags.from ?? '');
+  const from = checkUserName(flags.from ?? '', '--from');
   const problems: Problem[] = [];
   return withSession(ctx, { library: flags.library, remote: remoteArg, readOnly: true, createRoot: true }, async ({ session, remote }) => {
     const { catalog, mirror } = session.forRemote(remote);
@@ -228,7 +234,7 @@ async function show(ctx: Context, io: Io, signal: AbortSignal, remoteArg: string
 }
 
 async function pull(ctx: Context, io: Io, signal: AbortSignal, remoteArg: string | undefined, flags: CollectionFlags): Promise<number> {
-  const from = checkUser(flags.from ?? '');
+  const from = checkUserName(flags.from ?? '', '--from');
   const problems: Problem[] = [];
   const opened = async (fn: (o: { index: CollectionIndex; resolved: Map<string, ResolvedTrack>; root: string; tmpDir: string; xmlFile?: string; remote: Remote; found: FoundCollection }) => Promise<number>) =>
     withTmp((tmpDir) =>

@@ -22,7 +22,7 @@ import { playlistFilePath, writePlaylist } from '../../share/playlist-files.js';
 import { ExitCode } from '../../errors.js';
 import { formatCount, printable } from '../format.js';
 import { syncCommand, type SyncFlags } from './sync-run.js';
-import { checkUser } from './collection.js';
+import { checkUserName } from '../../share/user-registry.js';
 
 export interface PlaylistPullFlags extends SyncFlags {
   from: string;
@@ -73,7 +73,7 @@ async function look(ctx: Context, signal: AbortSignal, library: string | undefin
 
 /** playlistPull runs `pull --from`; resolves to the exit code. */
 export async function playlistPull(ctx: Context, io: Io, signal: AbortSignal, library: string | undefined, remoteArg: string | undefined, flags: PlaylistPullFlags): Promise<number> {
-  const user = checkUser(flags.from);
+  const user = checkUserName(flags.from, '--from');
   const problems: Problem[] = [];
   const first = await look(ctx, signal, library, remoteArg, flags, problems);
   for (const p of problems.splice(0)) io.stderr.write(`warning: ${printable(p.path)}: ${printable(p.message)}\n`);
