@@ -7,7 +7,7 @@
  * never reaches the output.
  */
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { finished } from 'node:stream/promises';
@@ -99,12 +99,26 @@ export async function rewriteCollectionFile(o: RewriteFileOptions): Promise<Rewr
   return { out, stats, refused, ms: performance.now() - t0 };
 }
 
+/** True when files `a` and `b` hold the same bytes; compared a chunk at a time (a collection is large). */
+async function sameBytes(a: string, b: string): Promise<boolean> {
+  const [fa, fb] = await Promise.all([open(a, 'r'), open(b, 'r')]);
+  try {
+    const [x, y] = [Buffer.alloc(1 << 20), Buffer.alloc(1 << 20)];
+    for (;;) {
+      const [{ bytesRead: n }, { bytesRead: m }] = await Promise.all([fa.read(x, 0, x.length), fb.read(y, 0, y.length)]);
+      if (n !== m || !x.subarray(0, n).equals(y.subarray(0, m))) return false;
+      if (n === 0) return true;
+    }
+  } finally {
+    await Promise.all([fa.close(), fb.close()]);
+  }
+}
+
 /** Keeps the file at `out` before `next` replaces it, unless they are the same. */
 async function keepOld(out: string, next: string, root: string): Promise<void> {
   const old = await stat(out).catch(() => undefined);
   if (!old) return;
-  const size = (await stat(next)).size;
-  if (old.size === size && (await readFile(out)).equals(await readFile(next))) return;
+  if (old.size === (await stat(next)).size && (await sameBytes(out, next))) return;
   const rel = relative(root, out);
   if (!rel.startsWith('..') && !rel.startsWith(sep)) await trashLocal(root, trashStamp(), rel.split(sep).join('/'), out);
   else await rename(out, `${out}.${trashStamp()}.bak`);
