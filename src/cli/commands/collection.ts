@@ -63,29 +63,28 @@ export function addCollectionCommands(program: Command, deps: CommandDeps): void
     .action(async (remote: string | undefined, flags: CollectionFlags, cmd: Command) => {
       deps.exit(await list(await deps.ctxFor(cmd), deps.io, remote, flags));
     });
-  c.command('show')
-    .description("show another user's playlist tree; --new: the tracks they have that you lack")
-    .argument('[remote]', 'remote URL or folder (default: from the config)')
-    .requiredOption('--from <user>', 'whose collection')
+  readsOne(c.command('show').description("show another user's playlist tree; --new: the tracks they have that you lack"))
     .option('--new', 'list the tracks they have that your library lacks, with sizes')
-    .option('--version <v>', 'a kept version (collection list shows them)')
-    .option('--library <dir>', 'library folder (default: from the config)')
     .action(async (remote: string | undefined, flags: CollectionFlags, cmd: Command) => {
       deps.exit(await show(await deps.ctxFor(cmd), deps.io, deps.signal, remote, flags));
     });
-  c.command('pull')
-    .description("download another user's collection with every track pointing at your own files")
-    .argument('[remote]', 'remote URL or folder (default: from the config)')
-    .requiredOption('--from <user>', 'whose collection')
+  readsOne(c.command('pull').description("download another user's collection with every track pointing at your own files"))
     .option('--out <file>', 'where to write it (default: <library>/Playlists/<user>/rekordbox.xml)')
-    .option('--version <v>', 'a kept version (collection list shows them)')
     .option('--download-missing', 'first download the tracks your library lacks')
-    .option('--library <dir>', 'library folder (default: from the config)')
     .action(async (remote: string | undefined, flags: CollectionFlags, cmd: Command) => {
       deps.exit(await pull(await deps.ctxFor(cmd), deps.io, deps.signal, remote, flags));
     });
 }
 
+
+/** The remote argument and the flags of a command that reads one user's collection. */
+function readsOne(cmd: Command): Command {
+  return cmd
+    .argument('[remote]', 'remote URL or folder (default: from the config)')
+    .requiredOption('--from <user>', 'whose collection')
+    .option('--version <v>', 'a kept version (collection list shows them)')
+    .option('--library <dir>', 'library folder (default: from the config)');
+}
 
 async function withTmp<T>(fn: (dir: string) => Promise<T>): Promise<T> {
   const dir = await mkdtemp(join(tmpdir(), 'cratesync-collection-'));
