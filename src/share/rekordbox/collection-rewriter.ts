@@ -30,8 +30,11 @@ export interface RewriteStats {
   bytesOut: number;
 }
 
+const NEEDS_ESCAPE = /[&"<>']/;
+
 /** Escapes a value for an attribute the way Rekordbox writes it. */
 function xmlEscape(s: string): string {
+  if (!NEEDS_ESCAPE.test(s)) return s;
   return s.replace(/[&"<>']/g, (c) => (c === '&' ? '&amp;' : c === '"' ? '&quot;' : c === '<' ? '&lt;' : c === '>' ? '&gt;' : '&apos;'));
 }
 
