@@ -252,6 +252,8 @@ describe('the service', () => {
     await writeFiles(join(m.lib, 'Album'), ['1.mp3', '2.mp3', '3.mp3']);
     const s = await m.start();
     await waitFor('the first run', sameAsLibrary(m));
+    // Ended, too: what follows its transfers (the users registry) is written before it counts.
+    await waitFor('the first run ended', async () => (await s.status()).totals.runs >= 1);
     const before = await m.all();
     const aside = `${m.lib}-away`;
     await rename(m.lib, aside);
