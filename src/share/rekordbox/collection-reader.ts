@@ -4,7 +4,7 @@
  */
 import { XmlScanner, type XmlTag } from '../../core/xml-scanner.js';
 import { UsageError } from '../../errors.js';
-import { decodeLocation, LocationError } from './location.js';
+import { decodeLocation, trackLocation } from './location.js';
 
 /** One TRACK of the COLLECTION, with the fields cratesync uses. */
 export interface CollectionTrack {
@@ -104,17 +104,9 @@ export async function readCollection(input: AsyncIterable<Buffer>, source: strin
     }
     ids.add(id);
     const t: CollectionTrack = { id };
-    const loc = tag.attr('Location');
-    if (loc !== undefined) {
-      try {
-        t.location = decodeLocation(loc);
-      } catch (err) {
-        if (!(err instanceof LocationError)) throw err;
-        t.locationError = err.message;
-      }
-    } else {
-      t.locationError = 'no Location';
-    }
+    const loc = trackLocation(tag.attr('Location'));
+    if ('location' in loc) t.location = loc.location;
+    else t.locationError = loc.error;
     const size = number(tag.attr('Size'));
     if (size !== undefined) t.size = size;
     const totalTime = number(tag.attr('TotalTime'));

@@ -7,7 +7,7 @@
  */
 import { once } from 'node:events';
 import { XmlScanner, type XmlTag } from '../../core/xml-scanner.js';
-import { decodeLocation, encodeLocation, LocationError } from './location.js';
+import { decodeLocation, encodeLocation, LocationError, trackLocation } from './location.js';
 
 /** Where each track goes. */
 export interface RewriteMap {
@@ -107,23 +107,14 @@ export async function rewriteCollection(
     if (parent === 'COLLECTION' && depth === 2) {
       stats.tracks++;
       const raw = tag.attr('Location');
-      const t: { id: string; location?: string; error?: string } = { id: tag.attr('TrackID') ?? '' };
-      if (raw !== undefined) {
-        try {
-          t.location = decodeLocation(raw);
-        } catch (err) {
-          if (!(err instanceof LocationError)) throw err;
-          t.error = err.message;
-        }
-      } else {
-        t.error = 'no Location';
-      }
+      const loc = trackLocation(raw);
+      const t = { id: tag.attr('TrackID') ?? '', ...loc };
       const to = map.track(t);
       const value = to === undefined ? '' : encodeLocation(to);
       if (to === undefined) stats.refused++;
       else stats.rewritten++;
       if (raw !== undefined) {
-        moved.push({ raw, path: t.location, value });
+        moved.push({ raw, path: 'location' in loc ? loc.location : undefined, value });
         replace(tag, 'Location', value);
       }
     } else if (parent === 'NODE' && keyType1) {

@@ -20,6 +20,21 @@ export class LocationError extends CratesyncError {
   }
 }
 
+/**
+ * trackLocation decodes a TRACK's Location attribute (undefined when it has
+ * none) into the path it names, or says why it names none: a refused
+ * Location is a fact about that one track, never an error of the file.
+ */
+export function trackLocation(value: string | undefined): { location: string } | { error: string } {
+  if (value === undefined) return { error: 'no Location' };
+  try {
+    return { location: decodeLocation(value) };
+  } catch (err) {
+    if (!(err instanceof LocationError)) throw err;
+    return { error: err.message };
+  }
+}
+
 /** Bytes Rekordbox leaves unencoded in a Location (RFC 3986 unreserved, sub-delims, ':', '@' and '/'). */
 const KEEP = new Uint8Array(128);
 for (const ch of "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~!$&'()*+,;=:@/") KEEP[ch.charCodeAt(0)] = 1;
