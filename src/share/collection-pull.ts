@@ -17,7 +17,6 @@ import type { ResolvedTrack } from './collection-resolve.js';
 import type { FoundCollection } from './collection-store.js';
 import { rewriteCollection, type RewriteStats } from './rekordbox/collection-rewriter.js';
 import { toLocationPath } from './rekordbox/location.js';
-import { onDisk } from './collection-resolve.js';
 import { downloadCollection } from './collection-store.js';
 import { fileName } from './playlist-files.js';
 import { PLAYLISTS_DIR } from '../library/filter.js';
@@ -64,7 +63,7 @@ export async function rewriteCollectionFile(o: RewriteFileOptions): Promise<Rewr
   if (!o.xmlFile) await downloadCollection(o.remote, o.found, xml);
   const t0 = performance.now();
   const out = o.out ?? defaultCollectionOut(o.root, o.user);
-  const spelled = new Map<string, Map<string, string>>();
+  const inside = o.root.endsWith(sep) ? o.root : o.root + sep;
   const refused: string[] = [];
   const tmp = `${out}.${randomBytes(4).toString('hex')}.tmp`;
   await mkdir(dirname(out), { recursive: true });
@@ -74,17 +73,16 @@ export async function rewriteCollectionFile(o: RewriteFileOptions): Promise<Rewr
     stats = await rewriteCollection(createReadStream(xml, { highWaterMark: 1024 * 1024 }) as AsyncIterable<Buffer>, sink, {
       track: (t) => {
         const r = o.resolved.get(t.id);
-        if (t.error !== undefined || !r?.path || r.state === 'unmatched') {
+        if (!r?.abs || r.state === 'unmatched') {
           refused.push(`TrackID ${t.id}: ${t.error ?? r?.why ?? 'not in the collection index'}`);
           return undefined;
         }
-        const abs = onDisk(o.root, r.path, spelled);
-        const rel = relative(o.root, abs);
-        if (rel.startsWith(`..${sep}`) || rel === '..') {
-          refused.push(`TrackID ${t.id}: ${r.path} resolves outside the library`);
+        // Resolved paths are built under the root from checked library paths: this only guards that contract.
+        if (!r.abs.startsWith(inside)) {
+          refused.push(`TrackID ${t.id}: ${r.path ?? ''} resolves outside the library`);
           return undefined;
         }
-        return toLocationPath(abs);
+        return toLocationPath(r.abs);
       },
     }, o.found.key);
     sink.end();

@@ -6,7 +6,7 @@ import { onDisk, resolveTracks, type ReaderFiles } from './collection-resolve.js
 
 const reader = (files: string[], md5s: Record<string, string>, objects: Record<string, [number, string?]>): ReaderFiles => ({
   root: '/lib',
-  has: (p) => files.includes(p),
+  find: (p) => (files.includes(p) ? `/lib/${p}` : undefined),
   withMd5: (m) => Object.entries(md5s).filter(([, v]) => v === m).map(([k]) => k),
   objectMd5: (p) => objects[p]?.[1],
   objectSize: (p) => objects[p]?.[0],
@@ -30,13 +30,13 @@ describe("resolving another user's tracks to the reader's files", () => {
       ],
       r,
     );
-    expect([...out.values()].map((t) => [t.id, t.state, t.path])).toEqual([
-      ['1', 'have', 'A/one.mp3'],
-      ['2', 'same-content', 'Mine/two (copy).mp3'],
-      ['3', 'missing', 'C/three.mp3'],
-      ['4', 'unmatched', undefined],
-      ['5', 'unmatched', 'D/gone.mp3'],
-      ['6', 'unmatched', undefined],
+    expect([...out.values()].map((t) => [t.id, t.state, t.path, t.abs])).toEqual([
+      ['1', 'have', 'A/one.mp3', '/lib/A/one.mp3'],
+      ['2', 'same-content', 'Mine/two (copy).mp3', '/lib/Mine/two (copy).mp3'],
+      ['3', 'missing', 'C/three.mp3', join('/lib', 'C', 'three.mp3')],
+      ['4', 'unmatched', undefined, undefined],
+      ['5', 'unmatched', 'D/gone.mp3', undefined],
+      ['6', 'unmatched', undefined, undefined],
     ]);
     expect(out.get('3')?.size).toBe(3);
   });

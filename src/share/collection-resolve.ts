@@ -14,8 +14,8 @@ import { unsafeLibraryPath } from './collection-index-codec.js';
 export interface ReaderFiles {
   /** The reader's library root: absolute, native. */
   root: string;
-  /** True when the library holds a file at library path `path` (NFC). */
-  has(path: string): boolean;
+  /** The absolute path, as spelled on disk, of the library's file at library path `path` (NFC); undefined when there is none. */
+  find(path: string): string | undefined;
   /** Library paths of the reader's files whose content has MD5 `md5`. */
   withMd5(md5: string): readonly string[];
   /** The content MD5 of the bucket's object at library path `path`, when known. */
@@ -32,6 +32,8 @@ export interface ResolvedTrack {
   state: TrackState;
   /** Library path in the reader's library: the file's (have, same-content) or where a pull puts it (missing). */
   path?: string;
+  /** The same as an absolute path: as spelled on disk when the file is there. */
+  abs?: string;
   /** The bucket's object (library path) the pusher matched it to. */
   object?: string;
   /** Bytes to download (missing). */
@@ -48,14 +50,22 @@ export function resolveTracks(tracks: readonly IndexedTrack[], r: ReaderFiles): 
       continue;
     }
     const object = t.path;
-    if (r.has(object)) {
-      out.set(t.id, { id: t.id, state: 'have', path: object, object });
+    const abs = r.find(object);
+    if (abs !== undefined) {
+      out.set(t.id, { id: t.id, state: 'have', path: object, abs, object });
       continue;
     }
     const md5 = r.objectMd5(object);
-    const same = md5 ? r.withMd5(md5).find((p) => r.has(p)) : undefined;
+    let same: { path: string; abs: string } | undefined;
+    for (const p of md5 ? r.withMd5(md5) : []) {
+      const a = r.find(p);
+      if (a !== undefined) {
+        same = { path: p, abs: a };
+        break;
+      }
+    }
     if (same !== undefined) {
-      out.set(t.id, { id: t.id, state: 'same-content', path: same, object });
+      out.set(t.id, { id: t.id, state: 'same-content', ...same, object });
       continue;
     }
     const size = r.objectSize(object) ?? t.size;
@@ -63,7 +73,7 @@ export function resolveTracks(tracks: readonly IndexedTrack[], r: ReaderFiles): 
       out.set(t.id, { id: t.id, state: 'unmatched', path: object, object, why: 'its object is no longer in the bucket' });
       continue;
     }
-    out.set(t.id, { id: t.id, state: 'missing', path: object, object, ...(size !== undefined ? { size } : {}) });
+    out.set(t.id, { id: t.id, state: 'missing', path: object, abs: join(r.root, ...object.split('/')), object, ...(size !== undefined ? { size } : {}) });
   }
   return out;
 }

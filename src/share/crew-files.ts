@@ -47,7 +47,10 @@ export function readerFiles(root: string, index: FileIndex, mirror: RemoteMirror
   const spelled = new Map<string, Map<string, string>>();
   return {
     root,
-    has: (p) => existsSync(onDisk(root, p, spelled)),
+    find: (p) => {
+      const abs = onDisk(root, p, spelled);
+      return existsSync(abs) ? abs : undefined;
+    },
     withMd5: (md5) => index.withMd5(md5).map((r) => r.path),
     objectMd5: (p) => mirror.leanOne(musicKey(p))?.md5,
     objectSize: (p) => mirror.leanOne(musicKey(p))?.size,

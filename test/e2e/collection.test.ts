@@ -139,8 +139,8 @@ describe('a crew shares collections', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.json.have).toBe(3);
     // Her moved copy is the same object as one of her tracks: both are listed missing.
-    expect(r.json.missing.filter((t: any) => t.state === 'missing')).toHaveLength(music.length - 3 + 1);
-    expect(r.json.missing.filter((t: any) => t.state === 'unmatched').map((t: any) => t.playlists)).toEqual([['Warmup']]);
+    expect(r.json.absent.filter((t: any) => t.state === 'missing')).toHaveLength(music.length - 3 + 1);
+    expect(r.json.absent.filter((t: any) => t.state === 'unmatched').map((t: any) => t.playlists)).toEqual([['Warmup']]);
     const mine = await readFile(out, 'utf8');
     expect(rest(mine)).toBe(rest(xml));
     const locs = locations(mine).map(unescape);
@@ -156,7 +156,7 @@ describe('a crew shares collections', () => {
     const after = locations(await readFile(out, 'utf8')).map(unescape).filter(Boolean);
     expect(after).toHaveLength(music.length + 1);
     for (const l of after) expect(existsSync(decodeLocation(l)), l).toBe(true);
-    expect(full.json.missing.map((t: any) => [t.state, t.playlists])).toEqual([['unmatched', ['Warmup']]]);
+    expect(full.json.absent.map((t: any) => [t.state, t.playlists])).toEqual([['unmatched', ['Warmup']]]);
     // The first copy was kept, not overwritten.
     expect(existsSync(dirname(out))).toBe(true);
   });

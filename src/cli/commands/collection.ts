@@ -267,7 +267,7 @@ async function pull(ctx: Context, io: Io, signal: AbortSignal, remoteArg: string
     const absent = [...resolved.values()].filter((t) => t.state === 'missing' || t.state === 'unmatched');
     if (ctx.global.json) {
       io.stdout.write(
-        `${JSON.stringify({ user: from, out: r.out, ...(version ? { version } : {}), tracks: index.tracks.length, ...counts, refused: r.refused.length, rewriteMs: Math.round(r.ms), missing: absent.map((t) => ({ id: t.id, state: t.state, path: t.path, why: t.why, size: t.size, playlists: inPlaylists.get(t.id) ?? [] })) })}\n`,
+        `${JSON.stringify({ user: from, out: r.out, ...(version ? { version } : {}), tracks: index.tracks.length, ...counts, refused: r.refused.length, rewriteMs: Math.round(r.ms), absent: absent.map((t) => ({ id: t.id, state: t.state, path: t.path, why: t.why, size: t.size, playlists: inPlaylists.get(t.id) ?? [] })) })}\n`,
       );
     } else {
       io.stdout.write(

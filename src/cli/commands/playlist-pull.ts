@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { withSession } from '../session.js';
 import { openCollection } from '../../share/collection-open.js';
 import { readerFiles } from '../../share/crew-files.js';
-import { onDisk, resolveTracks } from '../../share/collection-resolve.js';
+import { resolveTracks } from '../../share/collection-resolve.js';
 import { findPlaylists } from '../../share/rekordbox/collection-reader.js';
 import { playlistFilePath, writePlaylist } from '../../share/playlist-files.js';
 import { ExitCode } from '../../errors.js';
@@ -85,18 +85,17 @@ export async function playlistPull(ctx: Context, io: Io, signal: AbortSignal, li
 
   const now = await look(ctx, signal, library, remoteArg, flags, problems);
   const byId = new Map<string, IndexedTrack>(now.index.tracks.map((t) => [t.id, t]));
-  const spelled = new Map<string, Map<string, string>>();
   let written = 0;
   const left: string[] = [];
   for (const p of now.selected) {
     const tracks = p.node.tracks.flatMap((id) => {
       const r = now.resolved.get(id);
       const t = byId.get(id);
-      if (!r?.path || (r.state !== 'have' && r.state !== 'same-content')) {
+      if (!r?.abs || (r.state !== 'have' && r.state !== 'same-content')) {
         left.push(`${p.path}: ${r?.path ?? t?.location ?? `TrackID ${id}`} (${r?.state === 'missing' ? 'not downloaded' : (r?.why ?? 'not in the bucket')})`);
         return [];
       }
-      return [{ abs: onDisk(now.root, r.path, spelled), ...(t?.time !== undefined ? { durationSec: t.time } : {}), ...(t?.artist ? { artist: t.artist } : {}), ...(t?.name ? { title: t.name } : {}) }];
+      return [{ abs: r.abs, ...(t?.time !== undefined ? { durationSec: t.time } : {}), ...(t?.artist ? { artist: t.artist } : {}), ...(t?.name ? { title: t.name } : {}) }];
     });
     if (await writePlaylist(now.root, playlistFilePath(user, p.path), tracks)) written++;
   }

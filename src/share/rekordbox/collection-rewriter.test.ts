@@ -22,7 +22,7 @@ async function* pieces(buf: Buffer, size: number): AsyncGenerator<Buffer> {
 function mover(from: string, to: string, seen: Array<{ id: string; location?: string; error?: string }> = []): RewriteMap {
   return {
     track(t) {
-      seen.push(t);
+      seen.push({ id: t.id, ...(t.location !== undefined ? { location: t.location } : {}), ...(t.error !== undefined ? { error: t.error } : {}) });
       const rel = t.location === undefined ? undefined : relativeTo(t.location, from);
       return rel === undefined ? undefined : joinPath(to, rel);
     },

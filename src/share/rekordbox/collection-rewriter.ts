@@ -9,11 +9,40 @@ import { once } from 'node:events';
 import { XmlScanner, type XmlTag } from '../../core/xml-scanner.js';
 import { decodeLocation, encodeLocation, LocationError, trackLocation } from './location.js';
 
+/** A TRACK as the map sees it. Its Location is decoded only when asked for: most maps go by id alone. */
+export interface TrackRef {
+  readonly id: string;
+  /** The path its Location names (decodeLocation), when it names one. */
+  readonly location: string | undefined;
+  /** Why its Location names no path, when it does not. */
+  readonly error: string | undefined;
+}
+
 /** Where each track goes. */
 export interface RewriteMap {
   /** The new absolute path ('/'-separated, any OS form) for the track, or undefined to refuse it: then Location=""
-   *  is written (the refused value never reaches the output). `location`/`error` as decoded by decodeLocation. */
-  track(t: { id: string; location?: string; error?: string }): string | undefined;
+   *  is written (the refused value never reaches the output). */
+  track(t: TrackRef): string | undefined;
+}
+
+/** A TrackRef that decodes its Location on first use. */
+class LazyTrack implements TrackRef {
+  private decoded: { location: string } | { error: string } | undefined;
+  constructor(
+    readonly id: string,
+    private readonly raw: string | undefined,
+  ) {}
+  private get d(): { location: string } | { error: string } {
+    return (this.decoded ??= trackLocation(this.raw));
+  }
+  get location(): string | undefined {
+    const d = this.d;
+    return 'location' in d ? d.location : undefined;
+  }
+  get error(): string | undefined {
+    const d = this.d;
+    return 'error' in d ? d.error : undefined;
+  }
 }
 
 /** Counts of one rewrite. */
@@ -56,7 +85,7 @@ export async function rewriteCollection(
   const stats: RewriteStats = { tracks: 0, rewritten: 0, refused: 0, playlistKeys: 0, bytesIn: 0, bytesOut: 0 };
   /** Each Location (raw, decoded) and its new raw value ('' when refused), for KeyType 1 keys. Indexed only when
    *  the first such key comes: most collections have none. */
-  const moved: Array<{ raw: string; path: string | undefined; value: string }> = [];
+  const moved: Array<{ raw: string; value: string }> = [];
   let byRaw: Map<string, string> | undefined;
   let byPath: Map<string, string> | undefined;
   /** Replacements not yet written: absolute [start, end) of a raw value, and its new bytes. */
@@ -83,7 +112,8 @@ export async function rewriteCollection(
     if (byPath === undefined) {
       byPath = new Map();
       for (const m of moved) {
-        const k = m.path?.normalize('NFC');
+        const d = trackLocation(m.raw);
+        const k = 'location' in d ? d.location.normalize('NFC') : undefined;
         if (k !== undefined && !byPath.has(k)) byPath.set(k, m.value);
       }
     }
@@ -107,14 +137,12 @@ export async function rewriteCollection(
     if (parent === 'COLLECTION' && depth === 2) {
       stats.tracks++;
       const raw = tag.attr('Location');
-      const loc = trackLocation(raw);
-      const t = { id: tag.attr('TrackID') ?? '', ...loc };
-      const to = map.track(t);
+      const to = map.track(new LazyTrack(tag.attr('TrackID') ?? '', raw));
       const value = to === undefined ? '' : encodeLocation(to);
       if (to === undefined) stats.refused++;
       else stats.rewritten++;
       if (raw !== undefined) {
-        moved.push({ raw, path: 'location' in loc ? loc.location : undefined, value });
+        moved.push({ raw, value });
         replace(tag, 'Location', value);
       }
     } else if (parent === 'NODE' && keyType1) {
