@@ -41,7 +41,7 @@ export function renderCollection(c: CollectionScenario): string[] {
       "bob: collection pull --from alice (has every file)",
       pull,
       pull?.rewriteMs !== undefined ? `rewrite ${sec(pull.rewriteMs)} s` : '-',
-      pull ? `${pull.have?.toLocaleString('en-US') ?? '?'} his own files, ${pull.refused ?? '?'} refused; output ${c.outBytes !== undefined ? `${(c.outBytes / 1e6).toFixed(1)} MB` : '-'}` : '',
+      pull ? `${pull.have?.toLocaleString('en-US') ?? '?'} his own files, ${pull.refused ?? '?'} refused; output ${c.outBytes !== undefined ? `${(c.outBytes / 1e6).toFixed(1)} MB` : '-'}${c.expectedBytes !== undefined ? ` (${(c.expectedBytes / 1e6).toFixed(1)} expected)` : ''}` : '',
     ),
   ];
   lines.push(...table(head, rows, [0, 2, 5]));

@@ -391,8 +391,9 @@ export interface CollectionScenario {
   setupMs: number;
   push?: CollectionPush;
   pull?: CollectionPull;
-  /** Bytes of the rewritten XML. */
+  /** Bytes of the rewritten XML, and what they should be about (the input's, with the other root in every value). */
   outBytes?: number;
+  expectedBytes?: number;
   /** What the check of the rewritten XML found (bench/collection-check.ts). */
   checked?: { locations: number; keys: number; sampled: number; keysOnDisk: number };
   /** False when a run failed or the output did not check: the figures do not count. */
