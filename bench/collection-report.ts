@@ -31,6 +31,8 @@ export function renderCollection(c: CollectionScenario): string[] {
   const pull = c.pull;
   const m = push?.matched;
   const rows = [
+    row('alice: first listing of the remote (cratesync ls)', c.aliceCatalog, '-', 'not judged: her state knows the objects before the push, as after her own push of them'),
+    row('bob: first listing of the remote (cratesync ls)', c.bobCatalog, '-', 'not judged: the same for bob, before the pull'),
     row(
       'alice: collection push (empty library)',
       push,
@@ -51,7 +53,7 @@ export function renderCollection(c: CollectionScenario): string[] {
       ? `  output checked: ${k.locations.toLocaleString('en-US')} Locations each bob's file of its TrackID (${k.sampled} of them found on disk), ${k.keys.toLocaleString('en-US')} playlist keys in his library (${k.keysOnDisk} on disk)`
       : '  output not checked (a run failed)',
   );
-  lines.push('  MB = 10^6 bytes; wall = spawn to exit (catalog listing, download and state included); own figure = the command\'s --json (indexMs, rewriteMs).');
+  lines.push("  MB = 10^6 bytes; wall = spawn to exit (the catalog's refresh, the XML's upload or download, the state included); own figure = the command's --json (indexMs, rewriteMs).");
   return lines;
 }
 

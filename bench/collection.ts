@@ -7,6 +7,10 @@
  *   collection (test/fixtures/rekordbox.ts, `bigTrack(i)`), each a few bytes
  *   (its own rel), written directly: the first full listing of each user's
  *   catalog finds them;
+ * - each user's state has listed the remote once before the runs measured
+ *   (`cratesync ls`, measured too), as it has for a user who pushed or
+ *   pulled that music: a fresh machine's first full listing of N objects is
+ *   the catalog's cost (the scale scenarios measure it), not the XML's;
  * - alice (an empty library, her own CRATESYNC_HOME) exported the
  *   collection "on Windows" under `D:/DJ Music`; `collection push --xml
  *   --json` indexes it (every Location should land on a known key under the
@@ -42,6 +46,8 @@ export const SAMPLES = 100;
  * spelling of a name (NFD in, the on-disk NFC out) or of its escapes.
  */
 export const SIZE_TOLERANCE = 0.001;
+/** A pattern no track of the fixture matches: `ls` then lists the catalog without printing it. */
+const NO_MATCH = 'no-such-track-in-the-bench';
 /** Files written at once while setting up. */
 const SETUP_CONCURRENCY = 16;
 
@@ -98,9 +104,27 @@ export async function runCollection(tool: Tool, tracks: number, env: CollectionE
   ctx.log(`collection: XML of ${(out.xmlBytes / 1e6).toFixed(1)} MB (${input.locations} tracks, ${input.keys} Location keys); set up in ${(out.setupMs / 1000).toFixed(1)} s`);
   if (input.locations !== tracks) fail(`the generated XML has ${input.locations} collection TRACKs, not ${tracks}`);
 
+  const envOf = async (home: string) => baseEnv(scratch, { CRATESYNC_HOME: home, NO_COLOR: '1' });
+  const aliceEnv = await envOf(aliceHome);
+  const bobEnv = await envOf(bobHome);
+  for (const [user, env, key] of [['alice', aliceEnv, 'aliceCatalog'], ['bob', bobEnv, 'bobCatalog']] as const) {
+    const listed = await runPhase(
+      { ...tool, check: (stdout) => checkListing(stdout, tracks) },
+      { command: process.execPath, args: [paths.cli, 'ls', NO_MATCH, '--json'], env },
+      `collection ${user}`,
+      'catalog',
+      {},
+      scratch,
+      ctx,
+    );
+    listed.problems.forEach(fail);
+    out[key] = listed.result;
+  }
+  if (!out.valid) return out;
+
   const push = await runPhase(
     { ...tool, check: (stdout) => checkPush(stdout, tracks) },
-    { command: process.execPath, args: [paths.cli, 'collection', 'push', '--xml', xml, '--json'], env: await baseEnv(scratch, { CRATESYNC_HOME: aliceHome, NO_COLOR: '1' }) },
+    { command: process.execPath, args: [paths.cli, 'collection', 'push', '--xml', xml, '--json'], env: aliceEnv },
     'collection alice',
     'push',
     {},
@@ -113,7 +137,7 @@ export async function runCollection(tool: Tool, tracks: number, env: CollectionE
 
   const pull = await runPhase(
     { ...tool, check: (stdout) => checkPull(stdout, tracks) },
-    { command: process.execPath, args: [paths.cli, 'collection', 'pull', '--from', 'alice', '--out', rewritten, '--json'], env: await baseEnv(scratch, { CRATESYNC_HOME: bobHome, NO_COLOR: '1' }) },
+    { command: process.execPath, args: [paths.cli, 'collection', 'pull', '--from', 'alice', '--out', rewritten, '--json'], env: bobEnv },
     'collection bob',
     'pull',
     {},
@@ -168,6 +192,16 @@ function parse(stdout: string): Doc | undefined {
 }
 
 const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
+
+/** checkListing reads `ls --json`: the catalog holds every object, the pattern matched none. */
+export function checkListing(stdout: string, tracks: number): Checked {
+  const doc = parse(stdout);
+  if (!doc) return { problems: ['ls --json output is not a JSON object'], info: {} };
+  const problems: string[] = [];
+  if (doc.total !== tracks) problems.push(`the catalog lists ${String(doc.total)} objects under music/, not ${tracks}`);
+  if (doc.count !== 0) problems.push(`${String(doc.count)} objects matched ${NO_MATCH}`);
+  return { problems, info: { total: doc.total, listed: doc.listed } };
+}
 
 /** checkPush reads `collection push --json`: every track counted and matched to an object, nothing unmatched. */
 export function checkPush(stdout: string, tracks: number): Checked {

@@ -389,6 +389,9 @@ export interface CollectionScenario {
   xmlKeys: number;
   /** Time to write the objects, the second user's links and the XML, and to count the XML's tags. */
   setupMs: number;
+  /** Each user's first listing of the remote (`cratesync ls`), before the runs measured: the catalog's cost, not the XML's. */
+  aliceCatalog?: PhaseResult;
+  bobCatalog?: PhaseResult;
   push?: CollectionPush;
   pull?: CollectionPull;
   /** Bytes of the rewritten XML, and what they should be about (the input's, with the other root in every value). */

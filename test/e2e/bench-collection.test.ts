@@ -44,6 +44,9 @@ describe('the collection scenario', () => {
     expect(scenario.xmlLocations).toBe(TRACKS);
     expect(scenario.xmlKeys).toBeGreaterThan(0);
     expect(scenario.xmlBytes).toBeGreaterThan(0);
+    // Each user's catalog listed the remote before the runs measured.
+    expect(scenario.aliceCatalog).toMatchObject({ code: 0, info: { total: TRACKS } });
+    expect(scenario.bobCatalog).toMatchObject({ code: 0, info: { total: TRACKS } });
     expect(scenario.push).toMatchObject({ code: 0, tracks: TRACKS, matched: { root: TRACKS, name: 0, hash: 0 }, unmatched: 0 });
     expect(scenario.push?.indexMs).toBeTypeOf('number');
     expect(scenario.push?.peakRssKiB).toBeGreaterThan(0);
