@@ -2,8 +2,9 @@
  * The report's part for the collection scenario (bench/collection.ts): its
  * table and its targets (issue 11, "Speed"):
  * - the pull's streaming rewrite (`rewriteMs`) under {@link REWRITE_MS};
- * - peak RSS of the pull, and of the push, under {@link COLLECTION_RSS_MB}
- *   MB (decimal): memory does not grow with the file beyond the index.
+ * - peak RSS of the pull, of the same pull again onto its output, and of
+ *   the push, under {@link COLLECTION_RSS_MB} MB (decimal): memory does not
+ *   grow with the file beyond the index.
  * Wall times are reported, not judged.
  */
 import type { CollectionPhase, CollectionScenario, Target } from './report.js';
@@ -45,6 +46,12 @@ export function renderCollection(c: CollectionScenario): string[] {
       pull?.rewriteMs !== undefined ? `rewrite ${sec(pull.rewriteMs)} s` : '-',
       pull ? `${pull.have?.toLocaleString('en-US') ?? '?'} his own files, ${pull.refused ?? '?'} refused; output ${c.outBytes !== undefined ? `${(c.outBytes / 1e6).toFixed(1)} MB` : '-'}${c.expectedBytes !== undefined ? ` (${(c.expectedBytes / 1e6).toFixed(1)} expected)` : ''}` : '',
     ),
+    row(
+      'bob: the same pull again (same --out, unchanged)',
+      c.pullAgain,
+      c.pullAgain?.rewriteMs !== undefined ? `rewrite ${sec(c.pullAgain.rewriteMs)} s` : '-',
+      c.pullAgain ? 'the file it replaces compared with the new one' : '',
+    ),
   ];
   lines.push(...table(head, rows, [0, 2, 5]));
   const k = c.checked;
@@ -65,6 +72,7 @@ export function collectionTargets(c: CollectionScenario): Target[] {
   return [
     under(`collection: rewrite of ${n} tracks under ${REWRITE_MS / 1000} s (pull's rewriteMs)`, REWRITE_MS, 'ms', c.pull?.rewriteMs),
     under(`collection: pull of ${n} tracks, peak RSS under ${COLLECTION_RSS_MB} MB (10^6 bytes)`, COLLECTION_RSS_MB, 'MB', mb(c.pull?.peakRssKiB)),
+    under(`collection: the same pull again onto its output, peak RSS under ${COLLECTION_RSS_MB} MB (10^6 bytes)`, COLLECTION_RSS_MB, 'MB', mb(c.pullAgain?.peakRssKiB)),
     under(`collection: push of ${n} tracks, peak RSS under ${COLLECTION_RSS_MB} MB (10^6 bytes)`, COLLECTION_RSS_MB, 'MB', mb(c.push?.peakRssKiB)),
   ];
 }

@@ -21,11 +21,15 @@
  *   `rewriteMs`. The output is then checked (collection-check.ts): as many
  *   tracks and Location keys as the input, each Location bob's file of that
  *   TrackID, a sample of them on disk, its size close to the input's once
- *   the longer (or shorter) root in every rewritten value is allowed for.
+ *   the longer (or shorter) root in every rewritten value is allowed for;
+ *   then the same pull again onto that file (the collection unchanged), as
+ *   a user's next pull: wall time and peak RSS, and the file unchanged.
  * A run that failed or whose output is wrong is invalid: its figures do not
  * count. Targets are judged in collection-report.ts.
  */
+import { createReadStream } from 'node:fs';
 import { link, mkdir, realpath, stat, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { bigTrack, fixtureLocation, writeBigCollection, xmlAttr } from '../test/fixtures/rekordbox.js';
 import { forEachLimit } from '../src/core/concurrency.js';
@@ -135,15 +139,17 @@ export async function runCollection(tool: Tool, tracks: number, env: CollectionE
   out.push = pushFigures(push.result);
   if (push.problems.length) return out;
 
-  const pull = await runPhase(
-    { ...tool, check: (stdout) => checkPull(stdout, tracks) },
-    { command: process.execPath, args: [paths.cli, 'collection', 'pull', '--from', 'alice', '--out', rewritten, '--json'], env: bobEnv },
-    'collection bob',
-    'pull',
-    {},
-    scratch,
-    ctx,
-  );
+  const pullOnce = (phase: string) =>
+    runPhase(
+      { ...tool, check: (stdout) => checkPull(stdout, tracks) },
+      { command: process.execPath, args: [paths.cli, 'collection', 'pull', '--from', 'alice', '--out', rewritten, '--json'], env: bobEnv },
+      'collection bob',
+      phase,
+      {},
+      scratch,
+      ctx,
+    );
+  const pull = await pullOnce('pull');
   pull.problems.forEach(fail);
   out.pull = pullFigures(pull.result);
   if (pull.result.code !== 0) return out;
@@ -163,7 +169,20 @@ export async function runCollection(tool: Tool, tracks: number, env: CollectionE
   if (check.locations !== input.locations) fail(`rewritten XML: ${check.locations} collection TRACKs with a Location, the input has ${input.locations}`);
   if (check.keys !== input.keys) fail(`rewritten XML: ${check.keys} playlist entries keyed by Location, the input has ${input.keys}`);
   ctx.log(`collection: output ${out.outBytes} bytes (${out.expectedBytes} expected), ${check.locations} Locations checked (${check.sampled} on disk), ${check.keys} keys${out.valid ? '' : ' — INVALID'}`);
+
+  // What a user does next time: the same pull onto the file the last one wrote, the collection unchanged.
+  const before = await md5Of(rewritten);
+  const again = await pullOnce('pull-again');
+  again.problems.forEach((p) => fail(`again: ${p}`));
+  out.pullAgain = pullFigures(again.result);
+  if (again.result.code === 0 && (await md5Of(rewritten)) !== before) fail('the same pull again wrote another XML');
   return out;
+}
+
+async function md5Of(file: string): Promise<string> {
+  const h = createHash('md5');
+  for await (const chunk of createReadStream(file)) h.update(chunk as Buffer);
+  return h.digest('hex');
 }
 
 /** expectedSize is the size of the input (`bytes`) with the root of each of its `values` Locations changed to `root`. */

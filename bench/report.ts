@@ -394,6 +394,8 @@ export interface CollectionScenario {
   bobCatalog?: PhaseResult;
   push?: CollectionPush;
   pull?: CollectionPull;
+  /** The same pull again, onto the file the first wrote (the collection unchanged). */
+  pullAgain?: CollectionPull;
   /** Bytes of the rewritten XML, and what they should be about (the input's, with the other root in every value). */
   outBytes?: number;
   expectedBytes?: number;

@@ -53,13 +53,15 @@ describe('the collection scenario', () => {
     expect(scenario.pull).toMatchObject({ code: 0, tracks: TRACKS, have: TRACKS, refused: 0 });
     expect(scenario.pull?.rewriteMs).toBeTypeOf('number');
     expect(scenario.pull?.peakRssKiB).toBeGreaterThan(0);
+    expect(scenario.pullAgain).toMatchObject({ code: 0, tracks: TRACKS, have: TRACKS, refused: 0 });
+    expect(scenario.pullAgain?.peakRssKiB).toBeGreaterThan(0);
     expect(scenario.checked).toEqual({ locations: TRACKS, keys: scenario.xmlKeys, sampled: 100, keysOnDisk: scenario.xmlKeys });
     expect(scenario.outBytes).toBeGreaterThan(0);
     // Every target judged, none left n/a; the table names both runs.
     const { targets } = scenarioTargets({ collection: scenario });
-    expect(targets).toHaveLength(3);
+    expect(targets).toHaveLength(4);
     for (const t of targets) expect(typeof t.met).toBe('boolean');
-    expect(renderCollection(scenario).join('\n')).toMatch(/alice: collection push[\s\S]*bob: collection pull/);
+    expect(renderCollection(scenario).join('\n')).toMatch(/alice: collection push[\s\S]*bob: collection pull[\s\S]*bob: the same pull again/);
   });
 
   it("finds a rewritten XML wrong when a Location is not bob's file of its track", async () => {
