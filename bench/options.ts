@@ -31,6 +31,8 @@ export interface BenchOptions {
   serviceIdleS: number;
   /** Files of the library the idle service watches. */
   serviceIdleFiles: number;
+  /** Tracks of the collection the collection scenario pushes and pulls; 0 skips it. */
+  collectionTracks: number;
   /** Extra copy of the results JSON (`.bench/results.json` is always written). */
   jsonFile?: string;
   /** cratesync's --transfers; undefined leaves its default. */
@@ -73,6 +75,11 @@ export const USAGE = `usage: npm run bench -- [flags]
   --service-idle-files N
                         files (2–4 KiB, the scale sets' tree) of the idle scenario's library
                         (default 20000)
+  --collection-tracks N collection scenario: a generated Rekordbox collection XML of N tracks (about
+                        1.4 KB each), pushed by one user and pulled, rewritten, by another on a folder
+                        remote; cratesync only (default 50000; 0 skips)
+  --collection-only     run the collection scenario alone: every other scenario's flag is taken
+                        as 0 (or empty), whatever is given
   --transfers N         cratesync --transfers (default: cratesync's own default)
   --json FILE           also write the results JSON there (always: .bench/results.json)
   --timeout SECONDS     kill a command running longer (default 1800)
@@ -101,6 +108,8 @@ export function parseOptions(argv: string[]): BenchOptions {
       'service-burst': { type: 'string' },
       'service-idle-s': { type: 'string' },
       'service-idle-files': { type: 'string' },
+      'collection-tracks': { type: 'string' },
+      'collection-only': { type: 'boolean' },
       transfers: { type: 'string' },
       json: { type: 'string' },
       timeout: { type: 'string' },
@@ -116,20 +125,23 @@ export function parseOptions(argv: string[]): BenchOptions {
     .filter((s) => s && s !== '0')
     .map((s) => count(s, '--scale', 1));
   const transfers = values.transfers === undefined ? undefined : count(values.transfers, '--transfers', 1);
+  const only = Boolean(values['collection-only']);
+  const scenario = (flag: string, value: string | undefined, fallback: string) => (only ? 0 : count(value ?? fallback, flag, 0));
   return {
-    small: count(values.small ?? '5000', '--small', 0),
-    big: count(values.big ?? '100', '--big', 0),
+    small: scenario('--small', values.small, '5000'),
+    big: scenario('--big', values.big, '100'),
     smallSize: bytes(values['small-size'] ?? '8KiB', '--small-size'),
     bigSize: bytes(values['big-size'] ?? '8MiB', '--big-size'),
     tools,
-    rename: count(values.rename ?? '1000', '--rename', 0),
-    retag: count(values.retag ?? '100', '--retag', 0),
-    scale: [...new Set(scale)].sort((a, b) => a - b),
-    join: count(values.join ?? '1000', '--join', 0),
-    serviceLatency: count(values['service-latency'] ?? '200', '--service-latency', 0),
-    serviceBurst: count(values['service-burst'] ?? '1000', '--service-burst', 0),
-    serviceIdleS: count(values['service-idle-s'] ?? '300', '--service-idle-s', 0),
+    rename: scenario('--rename', values.rename, '1000'),
+    retag: scenario('--retag', values.retag, '100'),
+    scale: only ? [] : [...new Set(scale)].sort((a, b) => a - b),
+    join: scenario('--join', values.join, '1000'),
+    serviceLatency: scenario('--service-latency', values['service-latency'], '200'),
+    serviceBurst: scenario('--service-burst', values['service-burst'], '1000'),
+    serviceIdleS: scenario('--service-idle-s', values['service-idle-s'], '300'),
     serviceIdleFiles: count(values['service-idle-files'] ?? '20000', '--service-idle-files', 1),
+    collectionTracks: count(values['collection-tracks'] ?? '50000', '--collection-tracks', 0),
     ...(scaleTools ? { scaleTools } : {}),
     ...(values.json ? { jsonFile: values.json } : {}),
     ...(transfers !== undefined ? { transfers } : {}),

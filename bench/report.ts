@@ -11,12 +11,15 @@
  *   and at most 50 catalog logs;
  * - service: change latency p50 ≤ 1.5 s and p99 ≤ 3 s; a burst at least
  *   80% of push's throughput; idle CPU under 1% of one core and RSS under
- *   120 MB.
+ *   120 MB;
+ * - collection (collection-report.ts): a 50,000-track collection rewritten
+ *   in under 1.5 s, peak RSS of its pull and push under 200 MB.
  */
 import type { Traffic } from './counting-proxy.js';
 import type { RssProbe } from './measure.js';
 import type { ToolName } from './options.js';
 import { renderChange, renderJoin, renderScale, renderService } from './scenario-report.js';
+import { renderCollection } from './collection-report.js';
 import { describe, sec, setTable } from './tables.js';
 
 export interface PhaseResult {
@@ -149,6 +152,7 @@ export interface BenchResults {
   scale?: ScaleScenario;
   join?: JoinScenario;
   service?: ServiceScenario;
+  collection?: CollectionScenario;
   /** Ratios of every scenario (scale rows are named like `scale-20000`). */
   comparisons: Comparison[];
   targets: Target[];
@@ -200,6 +204,7 @@ export function renderReport(r: BenchResults): string {
   if (r.scale) lines.push('', ...renderScale(r.scale));
   if (r.join) lines.push('', ...renderJoin(r.join));
   if (r.service) lines.push('', ...renderService(r.service));
+  if (r.collection) lines.push('', ...renderCollection(r.collection));
   lines.push('');
   lines.push('ratios (speed-up = other tool time / cratesync time; above 1 = cratesync faster):');
   if (r.comparisons.length === 0) lines.push('  none (a tool was missing or invalid)');
@@ -223,6 +228,7 @@ export function renderReport(r: BenchResults): string {
     ...(r.scale?.runs ?? []).map((x) => ({ where: `${x.set} ${x.tool}`, list: x.problems })),
     ...(r.join ? [{ where: 'join cratesync', list: r.join.problems }] : []),
     ...(r.service ? [{ where: 'service', list: r.service.problems }] : []),
+    ...(r.collection ? [{ where: 'collection cratesync', list: r.collection.problems }] : []),
   ].filter((p) => p.list.length);
   if (problems.length) {
     lines.push('', 'problems:');
@@ -346,4 +352,56 @@ export interface ServiceScenario {
   problems: string[];
   /** Warnings the service logged: shown, but they do not make a part invalid. */
   warnings: string[];
+}
+
+/** A collection command's run: the phase with what it said about its work (`--json`). */
+export interface CollectionPhase extends PhaseResult {
+  /** Tracks of the collection, as the command counted them. */
+  tracks?: number;
+}
+
+/** `collection push` of the generated XML. */
+export interface CollectionPush extends CollectionPhase {
+  /** Reading and matching the XML (its own figure, `indexMs`). */
+  indexMs?: number;
+  /** Tracks matched to objects: by path under the inferred root, by name and size, by content. */
+  matched?: { root: number; name: number; hash: number };
+  unmatched?: number;
+}
+
+/** `collection pull --from alice` by the second user. */
+export interface CollectionPull extends CollectionPhase {
+  /** The streaming rewrite (its own figure, `rewriteMs`; download and catalog excluded). */
+  rewriteMs?: number;
+  /** Tracks resolved to the reader's own file at the same path. */
+  have?: number;
+  /** Tracks written with an empty Location. */
+  refused?: number;
+}
+
+/** The collection scenario (bench/collection.ts): a big Rekordbox collection pushed by one user, pulled by another. */
+export interface CollectionScenario {
+  tracks: number;
+  /** Bytes of the generated XML (alice's export). */
+  xmlBytes: number;
+  /** Collection TRACKs and Location-keyed playlist entries of the XML. */
+  xmlLocations: number;
+  xmlKeys: number;
+  /** Time to write the objects, the second user's links and the XML, and to count the XML's tags. */
+  setupMs: number;
+  /** Each user's first listing of the remote (`cratesync ls`), before the runs measured: the catalog's cost, not the XML's. */
+  aliceCatalog?: PhaseResult;
+  bobCatalog?: PhaseResult;
+  push?: CollectionPush;
+  pull?: CollectionPull;
+  /** The same pull again, onto the file the first wrote (the collection unchanged). */
+  pullAgain?: CollectionPull;
+  /** Bytes of the rewritten XML, and what they should be about (the input's, with the other root in every value). */
+  outBytes?: number;
+  expectedBytes?: number;
+  /** What the check of the rewritten XML found (bench/collection-check.ts). */
+  checked?: { locations: number; keys: number; sampled: number; keysOnDisk: number };
+  /** False when a run failed or the output did not check: the figures do not count. */
+  valid: boolean;
+  problems: string[];
 }

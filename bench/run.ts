@@ -16,7 +16,10 @@
  * - join (join.ts): a fresh machine pulling from a bucket whose catalog 1,000
  *   runs wrote, after a writer's push has snapshotted it (cratesync only);
  * - service (service.ts): the service's change latency, a burst of new files
- *   against push, and its CPU and memory while idle (cratesync only).
+ *   against push, and its CPU and memory while idle (cratesync only);
+ * - collection (collection.ts): a big Rekordbox collection pushed by one
+ *   user and pulled, rewritten, by another, on a folder remote (cratesync
+ *   only; `--collection-only` runs it alone, and then no s3rver is started).
  * Exits 0 when every run was valid, 1 when some were not (the numbers for
  * those rows do not count), 2 on bad flags.
  */
@@ -32,7 +35,8 @@ import { childPid } from './measure.js';
 import { parseOptions, SCALE_AWS_MAX, USAGE, type BenchOptions } from './options.js';
 import { benchPaths } from './paths.js';
 import type { PhaseContext } from './phase.js';
-import { compare, renderReport, type BenchResults, type ChangeScenario, type JoinScenario, type RunRow, type ScaleScenario, type ServiceScenario, type SetRow } from './report.js';
+import { compare, renderReport, type BenchResults, type ChangeScenario, type CollectionScenario, type JoinScenario, type RunRow, type ScaleScenario, type ServiceScenario, type SetRow } from './report.js';
+import { runCollection } from './collection.js';
 import { runScale, scaleLabel, scaleSpec } from './scale.js';
 import { runJoin } from './join.js';
 import { scenarioTargets } from './scenario-report.js';
@@ -100,11 +104,14 @@ async function main(argv: string[]): Promise<number> {
   if (opts.serviceIdleS > 0) servicePlan.idle = { set: await ensure(scaleSpec(opts.serviceIdleFiles), scaleLabel(opts.serviceIdleFiles)), seconds: opts.serviceIdleS };
   const serviceSets = [servicePlan.base, servicePlan.burst, servicePlan.idle?.set].filter((x): x is LibrarySet => x !== undefined);
 
+  const cratesync = available.find((t) => t.name === 'cratesync');
+  // Only the collection scenario left (it runs on a folder remote): no server to share the cores with it.
+  const needServer = sets.length > 0 || changes.length > 0 || scaleSets.length > 0 || (cratesync !== undefined && (opts.join > 0 || serviceSets.length > 0));
   const store = opts.store ?? memoryStore([...sets, ...changes.map((c) => c.set), ...scaleSets, ...serviceSets]);
   // Deletes in parallel (aws, rclone, cratesync's trash moves) would otherwise meet s3rver's spurious 500s.
-  const server = await startS3rver({ ...(store ? { parent: store } : {}), fixDeleteRace: true });
-  const serverPid = childPid('s3rver-launcher');
-  log(`s3rver at ${server.endpoint} (pid ${serverPid ?? '?'}, data in ${server.dir}${store ? '' : ', on disk'})`);
+  const server = needServer ? await startS3rver({ ...(store ? { parent: store } : {}), fixDeleteRace: true }) : undefined;
+  const serverPid = server ? childPid('s3rver-launcher') : undefined;
+  if (server) log(`s3rver at ${server.endpoint} (pid ${serverPid ?? '?'}, data in ${server.dir}${store ? '' : ', on disk'})`);
   const ctx: PhaseContext = { serverPid, preload: paths.preload, timeoutMs: opts.timeoutMs, log };
   const setRows: SetRow[] = [];
   const runs: RunRow[] = [];
@@ -112,31 +119,35 @@ async function main(argv: string[]): Promise<number> {
   let scale: ScaleScenario | undefined;
   let join: JoinScenario | undefined;
   let service: ServiceScenario | undefined;
+  let collection: CollectionScenario | undefined;
   let proxy: CountingProxy | undefined;
   try {
-    for (const set of sets) {
-      setRows.push(await describeSet(set, set.name, log));
-      for (const tool of tools) runs.push(await runSet(tool, set, set.name, server, paths, ctx));
+    if (server) {
+      for (const set of sets) {
+        setRows.push(await describeSet(set, set.name, log));
+        for (const tool of tools) runs.push(await runSet(tool, set, set.name, server, paths, ctx));
+      }
+      if (changes.length || (cratesync && (opts.join > 0 || serviceSets.length))) {
+        proxy = await startCountingProxy(server.endpoint, { metaPrefix: META_PREFIX });
+        log(`counting proxy at ${proxy.endpoint}`);
+      }
+      for (const change of changes) {
+        const scenario = (changed[change.name] = changeScenario(change));
+        for (const tool of tools) scenario.runs.push(await runChange(tool, change, { server, proxy: proxy!, paths, ctx }));
+      }
+      if (scaleSets.length) scale = await runScale(scaleSets, available, opts, server, paths, ctx);
+      if (opts.join > 0 && cratesync) join = await runJoin(cratesync, opts.join, { server, proxy: proxy!, paths, ctx });
+      if (serviceSets.length && cratesync) service = await runServiceScenarios(servicePlan, { tool: cratesync, server, proxy: proxy!, paths, ctx });
     }
-    const cratesync = available.find((t) => t.name === 'cratesync');
-    if (changes.length || (cratesync && (opts.join > 0 || serviceSets.length))) {
-      proxy = await startCountingProxy(server.endpoint, { metaPrefix: META_PREFIX });
-      log(`counting proxy at ${proxy.endpoint}`);
-    }
-    for (const change of changes) {
-      const scenario = (changed[change.name] = changeScenario(change));
-      for (const tool of tools) scenario.runs.push(await runChange(tool, change, { server, proxy: proxy!, paths, ctx }));
-    }
-    if (scaleSets.length) scale = await runScale(scaleSets, available, opts, server, paths, ctx);
-    if (opts.join > 0 && cratesync) join = await runJoin(cratesync, opts.join, { server, proxy: proxy!, paths, ctx });
-    if (serviceSets.length && cratesync) service = await runServiceScenarios(servicePlan, { tool: cratesync, server, proxy: proxy!, paths, ctx });
+    if (opts.collectionTracks > 0 && cratesync) collection = await runCollection(cratesync, opts.collectionTracks, { paths, ctx });
+    else if (opts.collectionTracks > 0) log('collection: skipped (cratesync is not among the tools)');
   } finally {
     await proxy?.stop();
-    await server.stop();
+    await server?.stop();
   }
 
   const mainFigures = compare(runs, setRows);
-  const scenarioFigures = scenarioTargets({ ...changed, ...(scale ? { scale } : {}), ...(join ? { join } : {}), ...(service ? { service } : {}) });
+  const scenarioFigures = scenarioTargets({ ...changed, ...(scale ? { scale } : {}), ...(join ? { join } : {}), ...(service ? { service } : {}), ...(collection ? { collection } : {}) });
   const results: BenchResults = {
     startedAt: started.toISOString(),
     durationMs: Math.round(performance.now() - t0),
@@ -169,16 +180,20 @@ async function main(argv: string[]): Promise<number> {
       serviceBurstFileSize: BURST_FILE_SIZE,
       serviceIdleS: opts.serviceIdleS,
       serviceIdleFiles: opts.serviceIdleS > 0 ? opts.serviceIdleFiles : 0,
+      collectionTracks: opts.collectionTracks,
     },
     tools: Object.fromEntries(available.map((t) => [t.name, { version: t.version, rssProbe: t.probe }])),
     skippedTools: skipped,
-    server: `s3rver (npm), one process on 127.0.0.1, run with --openssl-legacy-provider and its delete race fixed, objects in ${server.dir}`,
+    server: server
+      ? `s3rver (npm), one process on 127.0.0.1, run with --openssl-legacy-provider and its delete race fixed, objects in ${server.dir}`
+      : 'none (no scenario that needs one ran)',
     sets: setRows,
     runs,
     ...changed,
     ...(scale ? { scale } : {}),
     ...(join ? { join } : {}),
     ...(service ? { service } : {}),
+    ...(collection ? { collection } : {}),
     comparisons: [...mainFigures.comparisons, ...scenarioFigures.comparisons],
     targets: [...mainFigures.targets, ...scenarioFigures.targets],
   };
@@ -189,7 +204,7 @@ async function main(argv: string[]): Promise<number> {
   if (opts.jsonFile) await writeFile(resolve(opts.jsonFile), json);
   log(`results written to ${paths.results}${opts.jsonFile ? ` and ${resolve(opts.jsonFile)}` : ''}; total ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   const allRuns = [...runs, ...Object.values(changed).flatMap((c) => c.runs), ...(scale?.runs ?? [])];
-  return allRuns.every((r) => r.valid) && (join?.valid ?? true) && (service?.valid ?? true) ? 0 : 1;
+  return allRuns.every((r) => r.valid) && (join?.valid ?? true) && (service?.valid ?? true) && (collection?.valid ?? true) ? 0 : 1;
 }
 
 /**

@@ -14,9 +14,11 @@
  *   within {@link LATENCY_P50_MS} and {@link LATENCY_P99_MS}; a burst at least
  *   {@link BURST_OF_PUSH} of push's files/s; idle CPU under
  *   {@link IDLE_CPU_PERCENT}% of one core and the largest VmRSS sampled while
- *   idle under {@link IDLE_RSS_MB} MB (decimal).
+ *   idle under {@link IDLE_RSS_MB} MB (decimal);
+ * - collection: those of collection-report.ts.
  */
-import type { JoinScenario } from './report.js';
+import type { CollectionScenario, JoinScenario } from './report.js';
+import { collectionTargets } from './collection-report.js';
 import { SCALE_AWS_MAX } from './options.js';
 import type { ChangeRow, ChangeScenario, Comparison, ScaleScenario, ServiceScenario, Target } from './report.js';
 import { cpu, describe, rss, sec, setTable, size, table } from './tables.js';
@@ -154,7 +156,7 @@ function serviceTargets(s: ServiceScenario): Target[] {
 }
 
 /** scenarioTargets works out the comparisons and targets of the scenarios; invalid rows are left out. */
-export function scenarioTargets(r: { rename?: ChangeScenario; scale?: ScaleScenario; join?: JoinScenario; service?: ServiceScenario }): { comparisons: Comparison[]; targets: Target[] } {
+export function scenarioTargets(r: { rename?: ChangeScenario; scale?: ScaleScenario; join?: JoinScenario; service?: ServiceScenario; collection?: CollectionScenario }): { comparisons: Comparison[]; targets: Target[] } {
   const comparisons: Comparison[] = [];
   const targets: Target[] = [];
   if (r.rename) {
@@ -189,6 +191,7 @@ export function scenarioTargets(r: { rename?: ChangeScenario; scale?: ScaleScena
     targets.push(p ? { name, required: JOIN_MAX_LOGS, atMost: true, unit: `logs (+ ${p.snapshotsRead} snapshot)`, measured: p.logsRead, met: p.snapshotsRead === 1 && p.logsRead <= JOIN_MAX_LOGS } : { name, required: JOIN_MAX_LOGS, atMost: true, unit: 'logs' });
   }
   if (r.service) targets.push(...serviceTargets(r.service));
+  if (r.collection) targets.push(...collectionTargets(r.collection));
   return { comparisons, targets };
 }
 
