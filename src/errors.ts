@@ -59,6 +59,9 @@ export class FileError extends CratesyncError {
   }
 }
 
+/** Another run (a service, another command) holds the library's lock; nothing was done. */
+export class BusyError extends CratesyncError {}
+
 /** A planned deletion exceeds the allowed share; nothing was deleted. */
 export class SafetyError extends CratesyncError {}
 

@@ -10,6 +10,7 @@ import { LibrarySession } from '../sync/library-session.js';
 import { stateDbFile } from '../config/paths.js';
 import { openRemote } from '../remote/remote-url.js';
 import { libraryRoot, remoteOptions, remoteUrl, userName } from './context.js';
+import { BusyError } from '../errors.js';
 
 export interface Opened {
   session: LibrarySession;
@@ -44,6 +45,22 @@ export async function withSession<T>(
     }
   } finally {
     await remote.close();
+  }
+}
+
+/**
+ * withLookSession runs `fn` in a session for commands that only look at the
+ * library and the remote (a crew's collections): a write session when the
+ * library is free, so that what it learns of the remote is kept and no copy
+ * of the state is made in memory; a read session when a service or another
+ * run holds the library.
+ */
+export async function withLookSession<T>(ctx: Context, args: { library?: string; remote?: string; createRoot?: boolean }, fn: (s: Opened) => Promise<T>): Promise<T> {
+  try {
+    return await withSession(ctx, { ...args, readOnly: false }, fn);
+  } catch (err) {
+    if (!(err instanceof BusyError)) throw err;
+    return withSession(ctx, { ...args, readOnly: true }, fn);
   }
 }
 

@@ -7,7 +7,7 @@
  */
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { CratesyncError } from '../errors.js';
+import { BusyError, CratesyncError } from '../errors.js';
 
 /**
  * The locks this process holds. A lock file with this process's pid that is
@@ -41,7 +41,7 @@ export function acquirePidLock(file: string, refusal: (pid: number) => string): 
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw new CratesyncError(`${file}: cannot take the lock: ${(err as Error).message}`, { cause: err });
       const pid = Number.parseInt(readFileSync(file, 'utf8'), 10);
-      if (Number.isInteger(pid) && pid > 0 && (pid === process.pid ? held.has(key) : pidAlive(pid))) throw new CratesyncError(refusal(pid));
+      if (Number.isInteger(pid) && pid > 0 && (pid === process.pid ? held.has(key) : pidAlive(pid))) throw new BusyError(refusal(pid));
       rmSync(file, { force: true }); // its owner is gone
     }
   }

@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { openRemote } from '../../remote/remote-url.js';
 import { expandHome } from '../../config/paths.js';
 import { remoteOptions, remoteUrl, userName } from '../context.js';
-import { withSession } from '../session.js';
+import { withLookSession } from '../session.js';
 import { collectionUsers, listVersions } from '../../share/collection-keys.js';
 import { checkUserName, registerMachine, thisMachine, userKey } from '../../share/user-registry.js';
 import { userNameSource } from '../after-push.js';
@@ -106,7 +106,7 @@ async function push(ctx: Context, deps: CommandDeps, remoteArg: string | undefin
   const xmlFile = expandHome(xml);
   const user = checkUserName(userName(ctx), userNameSource(ctx));
   const problems: Problem[] = [];
-  return withSession(ctx, { library: flags.library, remote: remoteArg, readOnly: true }, async ({ session, remote }) => {
+  return withLookSession(ctx, { library: flags.library, remote: remoteArg }, async ({ session, remote }) => {
     const { catalog, mirror } = session.forRemote(remote);
     await catalog.refresh({ full: false, problems, signal, readOnly: true });
     // This machine is registered (a push refreshes the registry), and the user's roots hint where the XML's lie.
@@ -184,7 +184,7 @@ function treeLines(n: PlaylistNode, depth: number, lack: (ids: readonly string[]
 async function show(ctx: Context, io: Io, signal: AbortSignal, remoteArg: string | undefined, flags: CollectionFlags): Promise<number> {
   const from = checkUserName(flags.from ?? '', '--from');
   const problems: Problem[] = [];
-  return withSession(ctx, { library: flags.library, remote: remoteArg, readOnly: true, createRoot: true }, async ({ session, remote }) => {
+  return withLookSession(ctx, { library: flags.library, remote: remoteArg, createRoot: true }, async ({ session, remote }) => {
     const { catalog, mirror } = session.forRemote(remote);
     await catalog.refresh({ full: false, problems, signal, readOnly: true });
     const { index, found, matchedHere } = await withTmp((tmpDir) => openCollection(remote, mirror, from, { ...(flags.version ? { version: flags.version } : {}), tmpDir, problems, signal }));
@@ -237,7 +237,7 @@ async function pull(ctx: Context, io: Io, signal: AbortSignal, remoteArg: string
   const problems: Problem[] = [];
   const opened = async (fn: (o: { index: CollectionIndex; resolved: Map<string, ResolvedTrack>; root: string; tmpDir: string; xmlFile?: string; remote: Remote; found: FoundCollection }) => Promise<number>) =>
     withTmp((tmpDir) =>
-      withSession(ctx, { library: flags.library, remote: remoteArg, readOnly: true, createRoot: true }, async ({ session, remote }) => {
+      withLookSession(ctx, { library: flags.library, remote: remoteArg, createRoot: true }, async ({ session, remote }) => {
         const { catalog, mirror } = session.forRemote(remote);
         await catalog.refresh({ full: false, problems, signal, readOnly: true });
         const o = await openCollection(remote, mirror, from, { ...(flags.version ? { version: flags.version } : {}), tmpDir, problems, signal });

@@ -13,7 +13,7 @@ import type { PlaylistNode } from '../../share/rekordbox/collection-reader.js';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { withSession } from '../session.js';
+import { withLookSession } from '../session.js';
 import { openCollection } from '../../share/collection-open.js';
 import { readerFiles } from '../../share/crew-files.js';
 import { resolveTracks } from '../../share/collection-resolve.js';
@@ -57,7 +57,7 @@ interface Looked {
 async function look(ctx: Context, signal: AbortSignal, library: string | undefined, remoteArg: string | undefined, flags: PlaylistPullFlags, problems: Problem[]): Promise<Looked> {
   const tmpDir = await mkdtemp(join(tmpdir(), 'cratesync-collection-'));
   try {
-    return await withSession(ctx, { library, remote: remoteArg, readOnly: true, createRoot: true }, async ({ session, remote }) => {
+    return await withLookSession(ctx, { library, remote: remoteArg, createRoot: true }, async ({ session, remote }) => {
       const { catalog, mirror } = session.forRemote(remote);
       await catalog.refresh({ full: Boolean(flags.full), problems, signal, readOnly: true });
       const { index } = await openCollection(remote, mirror, flags.from, { tmpDir, problems, signal });
