@@ -25,7 +25,7 @@ import { nfc } from '../../library/names.js';
 import { openRemote } from '../../remote/remote-url.js';
 import { defaultRemoteDir, expandHome, remoteStateDbFile } from '../../config/paths.js';
 import { remoteOptions, remoteUrl, userName } from '../context.js';
-import { withSession } from '../session.js';
+import { withLookSession } from '../session.js';
 import type { RemoteState } from '../../sync/library-session.js';
 import { lsMatcher, type LsEntry } from '../ls-pattern.js';
 import { ExitCode, UnreachableError, UsageError } from '../../errors.js';
@@ -84,7 +84,8 @@ async function lsCommand(ctx: Context, deps: CommandDeps, args: string[], flags:
   const list = (state: Listed) => listRemote(ctx, deps, state, { match, filtered: terms.length > 0 }, flags);
   const library = flags.library ?? (await configuredLibrary(ctx));
   if (library !== undefined) {
-    return withSession(ctx, { library, ...(remoteArg ? { remote: remoteArg } : {}), readOnly: true }, ({ session, remote }) => list(session.forRemote(remote)));
+    // What the listing learns of the remote is kept when the library is free: the next run starts from it.
+    return withLookSession(ctx, { library, ...(remoteArg ? { remote: remoteArg } : {}) }, ({ session, remote }) => list(session.forRemote(remote)));
   }
   return withRemoteState(ctx, remoteArg, list);
 }
