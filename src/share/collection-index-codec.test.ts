@@ -48,3 +48,13 @@ describe('collection index codec', () => {
     await expect(decodeIndex(bomb, 'k4')).rejects.toThrow(/k4: unreadable collection index \(inflates past/);
   });
 });
+
+describe('reading which XML an index was made for', () => {
+  it('reads the xml field from the head alone, and nothing from garbage', async () => {
+    const { decodeIndexXml } = await import('./collection-index-codec.js');
+    const big = { ...good, tracks: Array.from({ length: 20_000 }, (_, i) => ({ id: String(i), path: `A/${i}.mp3`, name: 'x'.repeat(50) })) };
+    expect(await decodeIndexXml(await encodeIndex(big))).toEqual(good.xml);
+    expect(await decodeIndexXml(Buffer.from('not gzip'))).toBeUndefined();
+    expect(await decodeIndexXml(gzipSync(JSON.stringify({ ...good, xml: { md5: 'nope', size: 1 } })))).toBeUndefined();
+  });
+});

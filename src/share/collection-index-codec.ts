@@ -5,7 +5,7 @@
  * absolute path, no NUL or backslash), since a reader turns them into paths
  * of its own library.
  */
-import { gunzip, gzip } from 'node:zlib';
+import { createGunzip, createGzip, gunzip } from 'node:zlib';
 import { promisify } from 'node:util';
 import { z } from 'zod';
 import type { PlaylistNode } from './rekordbox/collection-reader.js';
@@ -37,6 +37,8 @@ const libraryPath = z.string().superRefine((p, ctx) => {
   if (why) ctx.addIssue({ code: 'custom', message: `path ${JSON.stringify(p.slice(0, 80))} ${why}` });
 });
 
+const xmlSchema = z.strictObject({ md5: z.string().regex(/^[0-9a-f]{32}$/), size: z.int().nonnegative(), etag: text(128).optional() });
+
 const trackSchema = z.strictObject({
   id: text(64),
   path: libraryPath.optional(),
@@ -62,7 +64,7 @@ const indexSchema = z.strictObject({
   user: text(64),
   writer: text(256),
   at: z.number().nonnegative(),
-  xml: z.strictObject({ md5: z.string().regex(/^[0-9a-f]{32}$/), size: z.int().nonnegative(), etag: text(128).optional() }),
+  xml: xmlSchema,
   roots: z.array(text(4096)).max(1000),
   tracks: z.array(trackSchema).max(MAX_TRACKS),
   playlists: nodeSchema,
@@ -84,9 +86,74 @@ function treeShape(root: unknown): { nodes: number; depth: number } {
   return { nodes, depth };
 }
 
-/** encodeIndex gzips an index. */
+/** How much of an inflated index decodeIndexXml reads: its head, where `xml` stands (encodeIndex writes it before the tracks). */
+const HEAD_BYTES = 64 * 1024;
+
+/**
+ * decodeIndexXml reads only the `xml` field of an index (which XML it was
+ * made for) from the head of the inflated document, without inflating or
+ * parsing the rest: what a push needs to know whether the collection
+ * changed, at a fraction of a large index's memory. Returns undefined when
+ * the head does not hold a valid one (the caller then treats the index as
+ * not this XML's).
+ */
+export async function decodeIndexXml(buf: Buffer): Promise<CollectionIndex['xml'] | undefined> {
+  const head = await new Promise<string>((resolve) => {
+    const z = createGunzip();
+    const parts: Buffer[] = [];
+    let n = 0;
+    const done = () => {
+      z.destroy();
+      resolve(Buffer.concat(parts).toString('utf8'));
+    };
+    z.on('data', (c: Buffer) => {
+      parts.push(c);
+      n += c.length;
+      if (n >= HEAD_BYTES) done();
+    });
+    z.on('end', done);
+    z.on('error', done);
+    z.end(buf);
+  });
+  const m = /"xml":(\{[^{}]{0,512}\})/.exec(head);
+  if (!m?.[1]) return undefined;
+  try {
+    const r = xmlSchema.safeParse(JSON.parse(m[1]));
+    return r.success ? r.data : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Tracks turned into JSON at a time while an index is gzipped. */
+const PAGE = 1000;
+
+/**
+ * encodeIndex gzips an index, its tracks a page at a time: the JSON of a
+ * large collection's index as one string would be a large share of a push's
+ * memory. The fields come in the order decodeIndexXml relies on (`xml`
+ * before the tracks).
+ */
 export async function encodeIndex(doc: CollectionIndex): Promise<Buffer> {
-  return promisify(gzip)(JSON.stringify(doc));
+  const { tracks, playlists, ...head } = doc;
+  const z = createGzip();
+  const out: Buffer[] = [];
+  z.on('data', (c: Buffer) => out.push(c));
+  const done = new Promise<void>((resolve, reject) => {
+    z.on('end', resolve);
+    z.on('error', reject);
+  });
+  const put = async (s: string) => {
+    if (!z.write(s)) await new Promise((r) => z.once('drain', r));
+  };
+  await put(`${JSON.stringify(head).slice(0, -1)},"tracks":[`);
+  for (let i = 0; i < tracks.length; i += PAGE) {
+    await put((i > 0 ? ',' : '') + tracks.slice(i, i + PAGE).map((t) => JSON.stringify(t)).join(','));
+  }
+  await put(`],"playlists":${JSON.stringify(playlists)}}`);
+  z.end();
+  await done;
+  return Buffer.concat(out);
 }
 
 /**

@@ -75,11 +75,15 @@ export type LocalMd5 = (location: string, roots: readonly string[]) => Promise<s
 
 const isWindows = (p: string) => /^[A-Za-z]:\//.test(p);
 
-/** Every way of splitting `location` into a root and a path below it (the path at least a file name). */
-function splits(location: string): Array<[root: string, rest: string]> {
-  const parts = nfc(location).split('/');
-  const out: Array<[string, string]> = [];
-  for (let i = 1; i < parts.length; i++) out.push([parts.slice(0, i).join('/'), parts.slice(i).join('/')]);
+/**
+ * The places where `location` (NFC) splits into a root and a path below it
+ * (the path at least a file name): the index of each '/' that may end a root.
+ * Roots and rests are sliced only where one is wanted: a collection has tens
+ * of thousands of Locations of several levels each.
+ */
+function cuts(location: string): number[] {
+  const out: number[] = [];
+  for (let i = location.indexOf('/'); i >= 0 && i < location.length - 1; i = location.indexOf('/', i + 1)) out.push(i);
   return out;
 }
 
@@ -99,10 +103,11 @@ export function rankRoots(tracks: readonly CollectionTrack[], k: KnownPaths, hin
   const count = new Map<string, number>();
   for (const t of tracks) {
     if (!t.location) continue;
-    const windows = isWindows(t.location);
-    for (const [root, rest] of splits(t.location)) {
-      if (known(k, rest, windows) === undefined) continue;
-      const r = windows ? root.toLowerCase() : root;
+    const loc = nfc(t.location);
+    const windows = isWindows(loc);
+    for (const i of cuts(loc)) {
+      if (known(k, loc.slice(i + 1), windows) === undefined) continue;
+      const r = windows ? loc.slice(0, i).toLowerCase() : loc.slice(0, i);
       count.set(r, (count.get(r) ?? 0) + 1);
     }
   }
@@ -159,12 +164,14 @@ export async function matchTracks(
       it.why = t.locationError ?? 'no Location';
       continue;
     }
-    const windows = isWindows(t.location);
+    const loc = nfc(t.location);
+    const windows = isWindows(loc);
     let pick: { path: string; rank: number } | undefined;
-    for (const [root, rest] of splits(t.location)) {
+    for (const i of cuts(loc)) {
+      const root = loc.slice(0, i);
       const r = rank.get(windows ? root.toLowerCase() : root);
       if (r === undefined || (pick && pick.rank <= r)) continue;
-      const path = known(k, rest, windows);
+      const path = known(k, loc.slice(i + 1), windows);
       if (path !== undefined) pick = { path, rank: r };
     }
     if (pick) {

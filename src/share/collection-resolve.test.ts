@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { onDisk, resolveTracks, type ReaderFiles } from './collection-resolve.js';
+import { findOnDisk, onDisk, resolveTracks, type ReaderFiles } from './collection-resolve.js';
 
 const reader = (files: string[], md5s: Record<string, string>, objects: Record<string, [number, string?]>): ReaderFiles => ({
   root: '/lib',
@@ -47,5 +47,8 @@ describe("resolving another user's tracks to the reader's files", () => {
     await writeFile(join(root, 'Bjo\u0308rk', 'Jo\u0301ga.mp3'), 'x');
     expect(onDisk(root, 'Björk/Jóga.mp3')).toBe(join(root, 'Bjo\u0308rk', 'Jo\u0301ga.mp3'));
     expect(onDisk(root, 'Nope/x.mp3')).toBe(join(root, 'Nope', 'x.mp3'));
+    expect(findOnDisk(root, 'Björk/Jóga.mp3')).toBe(join(root, 'Bjo\u0308rk', 'Jo\u0301ga.mp3'));
+    expect(findOnDisk(root, 'Björk/Nope.mp3')).toBeUndefined();
+    expect(findOnDisk(root, 'Nope/x.mp3')).toBeUndefined();
   });
 });

@@ -79,6 +79,20 @@ export function resolveTracks(tracks: readonly IndexedTrack[], r: ReaderFiles): 
 }
 
 /**
+ * findOnDisk returns the absolute path of the file at library path `path`
+ * (NFC) under `root` as it is spelled on disk (macOS volumes may hold NFD
+ * names), or undefined when there is none. Folder listings are cached in
+ * `cache` across calls.
+ */
+export function findOnDisk(root: string, path: string, cache: Map<string, Map<string, string>> = new Map()): string | undefined {
+  const plain = join(root, ...path.split('/'));
+  if (existsSync(plain)) return plain;
+  if (/^[\x20-\x7e]*$/.test(path)) return undefined; // one spelling only
+  const spelled = onDisk(root, path, cache);
+  return spelled !== plain && existsSync(spelled) ? spelled : undefined;
+}
+
+/**
  * onDisk returns the absolute path of library path `path` (NFC) under `root`
  * as the file is spelled on disk (macOS volumes may hold NFD names), or the
  * NFC spelling when no such file exists. Folder listings are cached in

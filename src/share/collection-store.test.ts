@@ -25,11 +25,11 @@ describe('collections on a remote', () => {
     const { dir, remote, file } = await setup();
     await remote.put('collections/alice/rekordbox_collection', { data: Buffer.from(xml('djtools')) });
     await writeFile(file, xml('first'));
-    const first = await pushCollection({ remote, xmlFile: file, user: 'alice', writer: 'alice@m', known: none, tmpDir: dir });
+    const first = await pushCollection({ remote, xmlFile: file, user: 'alice', writer: 'alice@m', known: () => none, tmpDir: dir });
     expect(first.kept).toMatch(/^\.cratesync\/collections\/alice\/.*Z\.xml$/);
     expect(first.unmatched).toHaveLength(1);
     await writeFile(file, xml('second'));
-    const second = await pushCollection({ remote, xmlFile: file, user: 'alice', writer: 'alice@m', known: none, tmpDir: dir, now: new Date(Date.now() + 10) });
+    const second = await pushCollection({ remote, xmlFile: file, user: 'alice', writer: 'alice@m', known: () => none, tmpDir: dir, now: new Date(Date.now() + 10) });
     expect(second.kept).toBeUndefined();
     const versions = await listVersions(remote, 'alice');
     expect(versions.map((v) => [v.key.endsWith('.gz'), Boolean(v.index)])).toEqual([

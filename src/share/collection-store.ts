@@ -20,7 +20,7 @@ import { CratesyncError, describe, NotFoundError, UsageError } from '../errors.j
 import type { RemoteObject } from '../core/remote-object.js';
 import { currentKey, indexKey, legacyKey, listVersions, versionKey, type CollectionVersion } from './collection-keys.js';
 import { INDEX_KIND, matchTracks, type CollectionIndex, type IndexedTrack, type KnownPaths, type LocalMd5 } from './collection-index.js';
-import { decodeIndex, encodeIndex } from './collection-index-codec.js';
+import { decodeIndex, decodeIndexXml, encodeIndex } from './collection-index-codec.js';
 
 /** Reads a file as chunks, hashing them on the way (MD5 and size). */
 async function* hashed(file: string, into: { md5?: string; size: number }): AsyncGenerator<Buffer> {
@@ -45,7 +45,8 @@ export interface PushCollectionOptions {
   user: string;
   /** `user@machine`. */
   writer: string;
-  known: KnownPaths;
+  /** What the remote holds, made when matching starts and dropped when it ends (it is most of the memory a push holds). */
+  known: () => KnownPaths;
   localMd5?: LocalMd5;
   /** The user's library roots from the users registry (see rankRoots). */
   hints?: readonly string[];
@@ -84,7 +85,8 @@ export async function pushCollection(o: PushCollectionOptions): Promise<PushedCo
   const facts: { md5?: string; size: number } = { size: 0 };
   const summary = await readCollection(hashed(o.xmlFile, facts), o.xmlFile);
   const md5 = facts.md5 ?? '';
-  const { tracks, roots } = await matchTracks(summary, o.known, o.localMd5, o.hints ?? []);
+  const { tracks, roots } = await matchTracks(summary, o.known(), o.localMd5, o.hints ?? []);
+  summary.tracks = []; // the index holds what is kept of them
   const matched = { root: 0, name: 0, hash: 0 };
   for (const t of tracks) if (t.by) matched[t.by]++;
   const result = {
@@ -99,13 +101,14 @@ export async function pushCollection(o: PushCollectionOptions): Promise<PushedCo
 
   const versions = await listVersions(o.remote, o.user, o.signal);
   const newest = [...versions].reverse().find((v) => v.index);
-  const newestIndex = newest ? await readIndex(o.remote, newest).catch(() => undefined) : undefined;
+  // Only which XML the newest index was made for: a large index whole would be most of a push's memory.
+  const newestXml = newest?.index ? await o.remote.read(newest.index).then(decodeIndexXml, () => undefined) : undefined;
   const current = await o.remote.stat(currentKey(o.user)).catch((err: unknown) => {
     if (err instanceof NotFoundError) return undefined;
     throw err;
   });
-  const currentIsNewest = current && newestIndex ? await isVersion(o.remote, current, newestIndex) : false;
-  if (newest && newestIndex?.xml.md5 === md5 && currentIsNewest) return { ...result, version: newest.version, unchanged: true };
+  const currentIsNewest = current && newestXml ? await isVersion(o.remote, current, newestXml) : false;
+  if (newest && newestXml?.md5 === md5 && currentIsNewest) return { ...result, version: newest.version, unchanged: true };
 
   const now = o.now ?? new Date();
   let kept: string | undefined;
@@ -197,18 +200,18 @@ export async function findCollection(remote: Remote, user: string, o: { version?
     if (!current) continue;
     const newest = [...versions].reverse().find((v) => v.index);
     const index = newest ? await withIndex(newest) : undefined;
-    if (newest && index && (await isVersion(remote, current, index))) return { user, version: newest.version, key, gzipped: false, index };
+    if (newest && index && (await isVersion(remote, current, index.xml))) return { user, version: newest.version, key, gzipped: false, index };
     return { user, key, gzipped: false };
   }
   throw new UsageError(`${user} has no collection on ${remote.url} (cratesync collection list shows who has)`);
 }
 
-/** True when object `o` holds the XML `index` was made for: same ETag, or same content MD5. */
-async function isVersion(remote: Remote, o: RemoteObject, index: CollectionIndex): Promise<boolean> {
-  if (o.size !== index.xml.size) return false;
-  if (o.etag && index.xml.etag) return o.etag === index.xml.etag;
+/** True when object `o` holds the XML an index was made for (its `xml` field): same ETag, or same content MD5. */
+async function isVersion(remote: Remote, o: RemoteObject, xml: CollectionIndex['xml']): Promise<boolean> {
+  if (o.size !== xml.size) return false;
+  if (o.etag && xml.etag) return o.etag === xml.etag;
   const md5 = parseEtag(o.etag).md5 ?? (await remote.md5?.(o.key));
-  return md5 === index.xml.md5;
+  return md5 === xml.md5;
 }
 
 /** XML inflated past this is refused (a gzip bomb in a shared bucket must not fill the disk). */

@@ -3,7 +3,7 @@
  * remote's music as the mirror knows it (for the pusher), the reader's own
  * files (for the reader), and the pusher's files to hash.
  */
-import { existsSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RemoteMirror } from '../state/remote-mirror.js';
 import type { FileIndex } from '../state/file-index.js';
@@ -12,30 +12,39 @@ import type { ReaderFiles } from './collection-resolve.js';
 import { hashFile } from '../library/audio-hash.js';
 import { nfc } from '../library/names.js';
 import { MUSIC_PREFIX, musicKey } from '../sync/layout.js';
-import { onDisk } from './collection-resolve.js';
+import { findOnDisk } from './collection-resolve.js';
 
-/** knownPaths reads the mirror's music once into the lookups matching uses (a few words per object). */
+/**
+ * knownPaths reads the mirror's music once into the lookups matching uses.
+ * The lookups by name and size and by letter case are made on first use:
+ * when every track lands under a root, as it usually does, they never are.
+ */
 export function knownPaths(mirror: RemoteMirror): KnownPaths {
-  const paths = new Set<string>();
-  const byNameSize = new Map<string, string[]>();
+  const paths = new Map<string, number>();
   for (const o of mirror.lean()) {
-    if (!o.key.startsWith(MUSIC_PREFIX)) continue;
-    const path = nfc(o.key.slice(MUSIC_PREFIX.length));
-    paths.add(path);
-    const k = `${path.slice(path.lastIndexOf('/') + 1).toLowerCase()}\0${o.size}`;
-    const list = byNameSize.get(k);
-    if (list) list.push(path);
-    else byNameSize.set(k, [path]);
+    if (o.key.startsWith(MUSIC_PREFIX)) paths.set(nfc(o.key.slice(MUSIC_PREFIX.length)), o.size);
   }
+  let byNameSize: Map<string, string[]> | undefined;
   let folded: Map<string, string> | undefined;
   return {
     has: (p) => paths.has(p),
-    byNameSize: (name, size) => byNameSize.get(`${name}\0${size}`) ?? [],
+    byNameSize: (name, size) => {
+      if (!byNameSize) {
+        byNameSize = new Map();
+        for (const [path, n] of paths) {
+          const k = `${path.slice(path.lastIndexOf('/') + 1).toLowerCase()}\0${n}`;
+          const list = byNameSize.get(k);
+          if (list) list.push(path);
+          else byNameSize.set(k, [path]);
+        }
+      }
+      return byNameSize.get(`${name}\0${size}`) ?? [];
+    },
     withMd5: (md5) => mirror.withMd5(md5).flatMap((o) => (o.key.startsWith(MUSIC_PREFIX) ? [nfc(o.key.slice(MUSIC_PREFIX.length))] : [])),
     folded: (p) => {
       if (!folded) {
         folded = new Map();
-        for (const q of paths) if (!folded.has(q.toLowerCase())) folded.set(q.toLowerCase(), q);
+        for (const q of paths.keys()) if (!folded.has(q.toLowerCase())) folded.set(q.toLowerCase(), q);
       }
       return folded.get(p.toLowerCase());
     },
@@ -47,10 +56,7 @@ export function readerFiles(root: string, index: FileIndex, mirror: RemoteMirror
   const spelled = new Map<string, Map<string, string>>();
   return {
     root,
-    find: (p) => {
-      const abs = onDisk(root, p, spelled);
-      return existsSync(abs) ? abs : undefined;
-    },
+    find: (p) => findOnDisk(root, p, spelled),
     withMd5: (md5) => index.withMd5(md5).map((r) => r.path),
     objectMd5: (p) => mirror.leanOne(musicKey(p))?.md5,
     objectSize: (p) => mirror.leanOne(musicKey(p))?.size,

@@ -118,7 +118,7 @@ async function push(ctx: Context, deps: CommandDeps, remoteArg: string | undefin
       problems.push({ path: userKey(user), message: `users registry not updated: ${describe(err)}` });
     }
     const r = await withTmp((tmpDir) =>
-      pushCollection({ remote, xmlFile, user, writer: session.writer, known: knownPaths(mirror), localMd5: localMd5(session.root, session.index), hints, tmpDir, signal }),
+      pushCollection({ remote, xmlFile, user, writer: session.writer, known: () => knownPaths(mirror), localMd5: localMd5(session.root, session.index), hints, tmpDir, signal }),
     );
     warn(io, problems);
     if (ctx.global.json) {

@@ -59,6 +59,14 @@ export interface RewriteStats {
   bytesOut: number;
 }
 
+/** One replaced value: absolute [start, end) of the raw value in the input, its new text, and that text's UTF-8 length. */
+interface Edit {
+  start: number;
+  end: number;
+  value: string;
+  bytes: number;
+}
+
 const NEEDS_ESCAPE = /[&"<>']/;
 
 /** Escapes a value for an attribute the way Rekordbox writes it. */
@@ -88,8 +96,8 @@ export async function rewriteCollection(
   const moved: Array<{ raw: string; value: string }> = [];
   let byRaw: Map<string, string> | undefined;
   let byPath: Map<string, string> | undefined;
-  /** Replacements not yet written: absolute [start, end) of a raw value, and its new bytes. */
-  const edits: Array<{ start: number; end: number; value: Buffer }> = [];
+  /** Replacements not yet written: absolute [start, end) of a raw value, its new text and that text's UTF-8 length. */
+  const edits: Edit[] = [];
   const path: string[] = [];
   let keyType1 = false;
   const keyTypes: boolean[] = [];
@@ -122,7 +130,9 @@ export async function rewriteCollection(
 
   const replace = (tag: XmlTag, attr: string, value: string) => {
     const span = tag.span(attr);
-    if (span !== undefined) edits.push({ start: span[0], end: span[1], value: Buffer.from(xmlEscape(value), 'utf8') });
+    if (span === undefined) return;
+    const text = xmlEscape(value);
+    edits.push({ start: span[0], end: span[1], value: text, bytes: Buffer.byteLength(text) });
   };
 
   const open = (tag: XmlTag) => {
@@ -163,13 +173,25 @@ export async function rewriteCollection(
   let pending: Buffer[] = [];
   let flushed = 0;
 
-  /** Writes the input up to absolute offset `upTo`, with the edits that lie before it. */
+  /**
+   * Writes the input up to absolute offset `upTo`, with the edits that lie
+   * before it, assembled in one buffer: no object per piece (a collection
+   * has a piece or two per track).
+   */
   const emit = async (upTo: number) => {
     if (upTo <= flushed) return;
-    const pieces: Buffer[] = [];
+    let e = 0;
+    let size = upTo - flushed;
+    for (; e < edits.length; e++) {
+      const edit = edits[e] as Edit;
+      if (edit.end > upTo) break;
+      size += edit.bytes - (edit.end - edit.start);
+    }
+    const out = Buffer.allocUnsafe(size);
+    let pos = 0;
     let k = 0; // pending[k] starts at absolute `start`
     let start = flushed;
-    /** Appends input [from, to) to pieces; from never goes back. */
+    /** Copies input [from, to) to out; from never goes back. */
     const copy = (from: number, to: number) => {
       while (from < to) {
         let b = pending[k] as Buffer;
@@ -178,17 +200,15 @@ export async function rewriteCollection(
           b = pending[++k] as Buffer;
         }
         const end = Math.min(to, start + b.length);
-        pieces.push(b.subarray(from - start, end - start));
+        pos += b.copy(out, pos, from - start, end - start);
         from = end;
       }
     };
     let at = flushed;
-    let e = 0;
-    for (; e < edits.length; e++) {
-      const edit = edits[e] as { start: number; end: number; value: Buffer };
-      if (edit.end > upTo) break;
+    for (let i = 0; i < e; i++) {
+      const edit = edits[i] as Edit;
       copy(at, edit.start);
-      pieces.push(edit.value);
+      pos += out.write(edit.value, pos);
       at = edit.end;
     }
     edits.splice(0, e);
@@ -198,7 +218,6 @@ export async function rewriteCollection(
     pending = pending.slice(k);
     if (pending.length > 0) pending[0] = (pending[0] as Buffer).subarray(upTo - start);
     flushed = upTo;
-    const out = Buffer.concat(pieces);
     stats.bytesOut += out.length;
     if (!output.write(out)) await once(output as NodeJS.EventEmitter, 'drain');
   };
