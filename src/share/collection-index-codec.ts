@@ -10,7 +10,8 @@ import { promisify } from 'node:util';
 import { z } from 'zod';
 import type { PlaylistNode } from './rekordbox/collection-reader.js';
 import { CratesyncError, describe } from '../errors.js';
-import { INDEX_KIND, type CollectionIndex } from './collection-index.js';
+import { fieldPath } from '../core/field-path.js';
+import { INDEX_KIND, type CollectionIndex, type IndexedTrack } from './collection-index.js';
 
 /** Inflated size past which an index is refused: far above a 50,000-track collection's, far below a bomb's. */
 export const MAX_INDEX_BYTES = 256 * 1024 * 1024;
@@ -66,7 +67,8 @@ const indexSchema = z.strictObject({
   at: z.number().nonnegative(),
   xml: xmlSchema,
   roots: z.array(text(4096)).max(1000),
-  tracks: z.array(trackSchema).max(MAX_TRACKS),
+  // Checked one by one (decodeIndex): a parse of the whole array would copy every track.
+  tracks: z.array(z.unknown()).max(MAX_TRACKS),
   playlists: nodeSchema,
 });
 
@@ -173,11 +175,16 @@ export async function decodeIndex(buf: Buffer, key: string): Promise<CollectionI
   if (shape.nodes > MAX_NODES || shape.depth > MAX_DEPTH) {
     throw new CratesyncError(`${key}: collection index: playlist tree past ${MAX_NODES} nodes or ${MAX_DEPTH} levels; ignored`);
   }
+  const bad = (issue: z.core.$ZodIssue | undefined, at: Array<string | number> = []): never => {
+    throw new CratesyncError(`${key}: collection index: ${fieldPath([...at, ...(issue?.path ?? [])])}: ${issue?.message ?? 'malformed'}; ignored`);
+  };
   const r = indexSchema.safeParse(doc);
-  if (!r.success) {
-    const issue = r.error.issues[0];
-    const where = issue?.path.length ? issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '') : 'document';
-    throw new CratesyncError(`${key}: collection index: ${where}: ${issue?.message ?? 'malformed'}; ignored`);
+  if (!r.success) return bad(r.error.issues[0]);
+  // Each track is checked as it stands and kept as parsed (strict: nothing but the known fields).
+  const tracks = (doc as { tracks: unknown[] }).tracks;
+  for (let i = 0; i < tracks.length; i++) {
+    const t = trackSchema.safeParse(tracks[i]);
+    if (!t.success) bad(t.error.issues[0], ['tracks', i]);
   }
-  return r.data as CollectionIndex;
+  return { ...(r.data as Omit<CollectionIndex, 'tracks'>), tracks: tracks as IndexedTrack[] };
 }

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { CratesyncError } from '../errors.js';
+import { fieldPath } from '../core/field-path.js';
 
 /** What the shapes depend on, given by catalog-codec.ts (which imports this module lazily, not the other way). */
 export interface SchemaFacts {
@@ -98,6 +99,6 @@ export function check(schema: z.ZodType, doc: unknown, what: string): unknown {
   const r = schema.safeParse(doc);
   if (r.success) return r.data;
   const issue = r.error.issues[0];
-  const where = issue?.path.length ? issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '') : 'document';
+  const where = fieldPath(issue?.path ?? []);
   throw new CratesyncError(`${what}: ${where}: ${issue?.message ?? 'malformed'}; skipped`);
 }
