@@ -30,7 +30,7 @@ import { readTags } from '../src/library/tags.js';
 import { ALBUM_FOLDER, type LibraryFile, type LibrarySet } from './library.js';
 import type { BenchPaths } from './paths.js';
 import { runPhase, type PhaseContext } from './phase.js';
-import type { ChangeRow, ChangeScenario, SetInfo } from './report.js';
+import type { ChangeRow, ChangeScenario, SetInfo } from './results.js';
 import type { Tool } from './tools.js';
 import { faults, judge, listPrefix, MUSIC_PREFIX, type ExpectedFile } from './verify.js';
 

@@ -7,7 +7,7 @@
  *   grow with the file beyond the index.
  * Wall times are reported, not judged.
  */
-import type { CollectionPhase, CollectionScenario, Target } from './report.js';
+import type { CollectionPhase, CollectionScenario, Target } from './results.js';
 import { cpu, sec, table } from './tables.js';
 
 export const REWRITE_MS = 1500;

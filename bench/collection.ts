@@ -35,7 +35,7 @@ import { bigTrack, fixtureLocation, writeBigCollection, xmlAttr } from '../test/
 import { forEachLimit } from '../src/core/concurrency.js';
 import type { BenchPaths } from './paths.js';
 import { round, runPhase, type PhaseContext } from './phase.js';
-import type { CollectionPull, CollectionPush, CollectionScenario, PhaseResult } from './report.js';
+import type { CollectionPull, CollectionPush, CollectionScenario, PhaseResult } from './results.js';
 import { baseEnv, type Checked, type Tool } from './tools.js';
 import { checkRewritten, countTrackTags } from './collection-check.js';
 

@@ -23,7 +23,7 @@ import type { CountingProxy } from './counting-proxy.js';
 import { timed } from './measure.js';
 import type { BenchPaths } from './paths.js';
 import { runPhase, type PhaseContext } from './phase.js';
-import type { CountedPhase, JoinPull, JoinScenario } from './report.js';
+import type { CountedPhase, JoinPull, JoinScenario } from './results.js';
 import { baseEnv, type Tool } from './tools.js';
 import { listPrefix, MUSIC_PREFIX } from './verify.js';
 

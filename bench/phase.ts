@@ -6,7 +6,7 @@
  */
 import { join } from 'node:path';
 import { cpuSeconds, measure, type Command, type Measured } from './measure.js';
-import type { PhaseResult } from './report.js';
+import type { PhaseResult } from './results.js';
 import type { Expect, Tool } from './tools.js';
 
 export interface PhaseContext {

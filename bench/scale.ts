@@ -12,7 +12,7 @@ import type { LibrarySet, SetSpec } from './library.js';
 import { SCALE_AWS_MAX, type BenchOptions } from './options.js';
 import type { BenchPaths } from './paths.js';
 import type { PhaseContext } from './phase.js';
-import type { ScaleScenario } from './report.js';
+import type { ScaleScenario } from './results.js';
 import { describeSet, runSet } from './set-run.js';
 import type { Tool } from './tools.js';
 

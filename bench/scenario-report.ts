@@ -17,10 +17,10 @@
  *   idle under {@link IDLE_RSS_MB} MB (decimal);
  * - collection: those of collection-report.ts.
  */
-import type { CollectionScenario, JoinScenario } from './report.js';
+import type { CollectionScenario, JoinScenario } from './results.js';
 import { collectionTargets } from './collection-report.js';
 import { SCALE_AWS_MAX } from './options.js';
-import type { ChangeRow, ChangeScenario, Comparison, ScaleScenario, ServiceScenario, Target } from './report.js';
+import type { ChangeRow, ChangeScenario, Comparison, ScaleScenario, ServiceScenario, Target } from './results.js';
 import { cpu, describe, rss, sec, setTable, size, table } from './tables.js';
 
 export const NOOP_AT_SCALE_SPEEDUP = 10;

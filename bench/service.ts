@@ -35,7 +35,7 @@ import type { LibrarySet } from './library.js';
 import { cpuSeconds } from './measure.js';
 import type { BenchPaths } from './paths.js';
 import { round, runPhase, type PhaseContext } from './phase.js';
-import type { ServiceBurst, ServiceIdle, ServiceLatency, ServiceScenario } from './report.js';
+import type { ServiceBurst, ServiceIdle, ServiceLatency, ServiceScenario } from './results.js';
 import { procMemory, startService, writeServiceConfig, type BenchService } from './service-process.js';
 import { baseEnv, type Tool } from './tools.js';
 import { faults, judge, listPrefix, MUSIC_PREFIX } from './verify.js';

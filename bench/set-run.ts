@@ -11,7 +11,7 @@ import { statTree, warmCache, type LibrarySet } from './library.js';
 import { timed } from './measure.js';
 import type { BenchPaths } from './paths.js';
 import { round, runPhase, type PhaseContext } from './phase.js';
-import type { RunRow, SetRow } from './report.js';
+import type { RunRow, SetRow } from './results.js';
 import type { Tool } from './tools.js';
 import { faults, judge, listPrefix, MUSIC_PREFIX, rewritten, storeSnapshot } from './verify.js';
 

@@ -2,7 +2,7 @@
  * Text tables and number formats for the human report, and the table of the
  * push-and-re-push scenario (the main sets and the scale sets share it).
  */
-import type { PhaseResult, RunRow, SetInfo, SetRow } from './report.js';
+import type { PhaseResult, RunRow, SetInfo, SetRow } from './results.js';
 
 /**
  * setTable renders one row per set (its stat floor) followed by one per run

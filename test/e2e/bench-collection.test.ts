@@ -16,7 +16,7 @@ import { checkRewritten, decodeLocationValue } from '../../bench/collection-chec
 import { renderCollection } from '../../bench/collection-report.js';
 import { scenarioTargets } from '../../bench/scenario-report.js';
 import { parseOptions } from '../../bench/options.js';
-import type { CollectionScenario } from '../../bench/report.js';
+import type { CollectionScenario } from '../../bench/results.js';
 
 const TRACKS = 500;
 let tmp: string;
