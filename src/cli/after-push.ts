@@ -22,14 +22,25 @@ export function userNameSource(ctx: Context): string {
   return 'the login name (set one with --user)';
 }
 
-/** afterPush registers this machine and sends the upload notification; never rejects. */
-export async function afterPush(ctx: Context, io: Io, session: LibrarySession, remote: Remote, result: SyncResult, version?: string): Promise<void> {
-  const warn = (s: string) => io.stderr.write(`warning: ${printable(s)}\n`);
+/**
+ * startRegistration registers this machine again in the users registry, at
+ * the same time as the push it goes with (its requests then cost the push
+ * no time). Resolves to a warning, or undefined; never rejects.
+ */
+export async function startRegistration(ctx: Context, session: LibrarySession, remote: Remote, version?: string): Promise<string | undefined> {
   try {
     await registerMachine(remote, checkUserName(userName(ctx), userNameSource(ctx)), thisMachine(session, version));
+    return undefined;
   } catch (err) {
-    warn(`users registry not updated: ${describe(err)}`);
+    return `users registry not updated: ${describe(err)}`;
   }
+}
+
+/** afterPush waits for the registration started with the push and sends the upload notification; never rejects. */
+export async function afterPush(ctx: Context, io: Io, session: LibrarySession, result: SyncResult, registering: Promise<string | undefined>): Promise<void> {
+  const warn = (s: string) => io.stderr.write(`warning: ${printable(s)}\n`);
+  const problem = await registering;
+  if (problem) warn(problem);
   const paths = uploadedPaths(result);
   if (paths.length === 0) return;
   try {
