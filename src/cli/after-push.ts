@@ -9,7 +9,7 @@ import type { Io } from './io.js';
 import type { Remote } from '../remote/remote.js';
 import type { LibrarySession } from '../sync/library-session.js';
 import type { SyncResult } from '../sync/engine.js';
-import { checkUserName, registerMachine, thisMachine } from '../share/user-registry.js';
+import { checkUserName, prepareRegistration, thisMachine, type PreparedRegistration } from '../share/user-registry.js';
 import { notifyUploads, uploadedPaths, webhookFrom } from '../share/notify.js';
 import { describe } from '../errors.js';
 import { userName } from './context.js';
@@ -22,25 +22,32 @@ export function userNameSource(ctx: Context): string {
   return 'the login name (set one with --user)';
 }
 
+/** A registration under way beside a push: ready to be written, or why it cannot be. */
+export type Registering = Promise<PreparedRegistration | { problem: string }>;
+
+const notUpdated = (err: unknown) => ({ problem: `users registry not updated: ${describe(err)}` });
+
 /**
- * startRegistration registers this machine again in the users registry, at
- * the same time as the push it goes with (its requests then cost the push
- * no time). Resolves to a warning, or undefined; never rejects.
+ * startRegistration reads this machine's entry in the users registry at the
+ * same time as the push it goes with (its requests then cost the push no
+ * time); afterPush writes it. Never rejects.
  */
-export async function startRegistration(ctx: Context, session: LibrarySession, remote: Remote, version?: string): Promise<string | undefined> {
-  try {
-    await registerMachine(remote, checkUserName(userName(ctx), userNameSource(ctx)), thisMachine(session, version));
-    return undefined;
-  } catch (err) {
-    return `users registry not updated: ${describe(err)}`;
-  }
+export function startRegistration(ctx: Context, session: LibrarySession, remote: Remote, version?: string): Registering {
+  // A bad user name is a warning of this push, not its failure: checked inside the promise.
+  return (async () => prepareRegistration(remote, checkUserName(userName(ctx), userNameSource(ctx)), thisMachine(session, version)))().catch(notUpdated);
 }
 
-/** afterPush waits for the registration started with the push and sends the upload notification; never rejects. */
-export async function afterPush(ctx: Context, io: Io, session: LibrarySession, result: SyncResult, registering: Promise<string | undefined>): Promise<void> {
+/**
+ * afterPush writes the registration started with the push — when the push
+ * did anything, or the entry is stale: a no-op push writes nothing — and
+ * sends the upload notification. Never rejects.
+ */
+export async function afterPush(ctx: Context, io: Io, session: LibrarySession, result: SyncResult, registering: Registering): Promise<void> {
   const warn = (s: string) => io.stderr.write(`warning: ${printable(s)}\n`);
-  const problem = await registering;
-  if (problem) warn(problem);
+  const reg = await registering;
+  const didWork = (result.exec?.done.length ?? 0) > 0;
+  if ('problem' in reg) warn(reg.problem);
+  else if (reg.stale || didWork) await reg.commit().catch((err: unknown) => warn(notUpdated(err).problem));
   const paths = uploadedPaths(result);
   if (paths.length === 0) return;
   try {

@@ -241,23 +241,41 @@ export async function readUser(remote: Remote, name: string, problems: Problem[]
   return parsed;
 }
 
+/** A machine's entry unchanged but for its lastSeen is written again only when it is older than this (see prepareRegistration). */
+export const REFRESH_AFTER_MS = 10 * 60 * 1000;
+
+/** A registration read and made ready: written by commit(), when the caller decides it should be. */
+export interface PreparedRegistration {
+  /** The user's object as it will be written. */
+  user: UserEntry;
+  /**
+   * True when writing it changes more than a recent lastSeen: this machine is
+   * new there, its OS, root or version changed, or it was last seen more
+   * than REFRESH_AFTER_MS ago.
+   */
+  stale: boolean;
+  commit(): Promise<UserEntry>;
+}
+
 /**
- * registerMachine adds this machine to `name`'s object, or refreshes its
- * entry (lastSeen, os, root, version; firstSeen kept), and writes the object
- * back. Other machines' entries are kept, at most MAX_MACHINES in all (the
- * least recently seen dropped). An existing object that is invalid is
- * replaced. Two machines of one user registering at the same moment may lose
- * one entry: the next push of that machine puts it back.
+ * prepareRegistration reads `name`'s object and makes, without writing it,
+ * the object with this machine added or refreshed (lastSeen, os, root,
+ * version; firstSeen kept). Other machines' entries are kept, at most
+ * MAX_MACHINES in all (the least recently seen dropped). An existing object
+ * that is invalid is replaced. Two machines of one user registering at the
+ * same moment may lose one entry: the next push of that machine puts it
+ * back. A push commits it when it did anything or it is stale, so that a
+ * no-op push writes nothing.
  *
  * Throws UsageError for a bad name or a root that cannot be registered (see
  * {@link rootProblem}), and the remote's errors.
  */
-export async function registerMachine(
+export async function prepareRegistration(
   remote: Remote,
   name: string,
   me: { id: string; os: string; root: string; version?: string },
   now: Date = new Date(),
-): Promise<UserEntry> {
+): Promise<PreparedRegistration> {
   const nfc = checkUserName(name);
   const at = now.toISOString();
   const existing = await readUser(remote, nfc, []);
@@ -272,6 +290,31 @@ export async function registerMachine(
   // This machine always stays, whatever the others' clocks said.
   const machines = sortMachines([entry, ...sortMachines(others).slice(0, MAX_MACHINES - 1)]);
   const user: UserEntry = { name: nfc, machines };
-  await remote.put(userKey(nfc), { data: Buffer.from(`${JSON.stringify({ v: 1, ...user }, null, 2)}\n`) });
-  return user;
+  const stale =
+    prev === undefined ||
+    prev.os !== me.os ||
+    prev.root !== me.root ||
+    prev.version !== me.version ||
+    !(now.getTime() - Date.parse(prev.lastSeen) < REFRESH_AFTER_MS);
+  return {
+    user,
+    stale,
+    commit: async () => {
+      await remote.put(userKey(nfc), { data: Buffer.from(`${JSON.stringify({ v: 1, ...user }, null, 2)}\n`) });
+      return user;
+    },
+  };
+}
+
+/**
+ * registerMachine adds this machine to `name`'s object, or refreshes its
+ * entry, and writes the object back at once (see prepareRegistration).
+ */
+export async function registerMachine(
+  remote: Remote,
+  name: string,
+  me: { id: string; os: string; root: string; version?: string },
+  now: Date = new Date(),
+): Promise<UserEntry> {
+  return (await prepareRegistration(remote, name, me, now)).commit();
 }
