@@ -7,8 +7,6 @@
  */
 import { createGunzip, createGzip, gunzip } from 'node:zlib';
 import { promisify } from 'node:util';
-import { z } from 'zod';
-import type { PlaylistNode } from './rekordbox/collection-reader.js';
 import { CratesyncError, describe } from '../errors.js';
 import { fieldPath } from '../core/field-path.js';
 import { INDEX_KIND, type CollectionIndex, type IndexedTrack } from './collection-index.js';
@@ -32,45 +30,10 @@ export function unsafeLibraryPath(p: string): string | undefined {
   return undefined;
 }
 
-const text = (max: number) => z.string().max(max);
-const libraryPath = z.string().superRefine((p, ctx) => {
-  const why = unsafeLibraryPath(p);
-  if (why) ctx.addIssue({ code: 'custom', message: `path ${JSON.stringify(p.slice(0, 80))} ${why}` });
-});
-
-const xmlSchema = z.strictObject({ md5: z.string().regex(/^[0-9a-f]{32}$/), size: z.int().nonnegative(), etag: text(128).optional() });
-
-const trackSchema = z.strictObject({
-  id: text(64),
-  path: libraryPath.optional(),
-  by: z.enum(['root', 'name', 'hash']).optional(),
-  location: text(4096).optional(),
-  why: text(512).optional(),
-  size: z.int().nonnegative().optional(),
-  name: text(1024).optional(),
-  artist: text(1024).optional(),
-  time: z.number().nonnegative().optional(),
-});
-
-const nodeSchema: z.ZodType<PlaylistNode> = z.lazy(() =>
-  z.discriminatedUnion('type', [
-    z.strictObject({ type: z.literal('folder'), name: text(1024), children: z.array(nodeSchema) }),
-    z.strictObject({ type: z.literal('playlist'), name: text(1024), keyType: z.union([z.literal(0), z.literal(1)]), tracks: z.array(text(64)) }),
-  ]),
-) as z.ZodType<PlaylistNode>;
-
-const indexSchema = z.strictObject({
-  v: z.literal(1),
-  kind: z.literal(INDEX_KIND),
-  user: text(64),
-  writer: text(256),
-  at: z.number().nonnegative(),
-  xml: xmlSchema,
-  roots: z.array(text(4096)).max(1000),
-  // Checked one by one (decodeIndex): a parse of the whole array would copy every track.
-  tracks: z.array(z.unknown()).max(MAX_TRACKS),
-  playlists: nodeSchema,
-});
+/** The index's zod schemas, loaded on first use (see collection-index-schema.ts). */
+let schemas: Promise<ReturnType<(typeof import('./collection-index-schema.js'))['makeIndexSchemas']>> | undefined;
+const loadSchemas = () =>
+  (schemas ??= import('./collection-index-schema.js').then((m) => m.makeIndexSchemas({ kind: INDEX_KIND, maxTracks: MAX_TRACKS, unsafeLibraryPath })));
 
 /** Nodes and depth of a playlist tree, counted without recursion (a forged tree may be deeper than the stack). */
 function treeShape(root: unknown): { nodes: number; depth: number } {
@@ -119,6 +82,7 @@ export async function decodeIndexXml(buf: Buffer): Promise<CollectionIndex['xml'
   });
   const m = /"xml":(\{[^{}]{0,512}\})/.exec(head);
   if (!m?.[1]) return undefined;
+  const { xmlSchema } = await loadSchemas();
   try {
     const r = xmlSchema.safeParse(JSON.parse(m[1]));
     return r.success ? r.data : undefined;
@@ -175,7 +139,8 @@ export async function decodeIndex(buf: Buffer, key: string): Promise<CollectionI
   if (shape.nodes > MAX_NODES || shape.depth > MAX_DEPTH) {
     throw new CratesyncError(`${key}: collection index: playlist tree past ${MAX_NODES} nodes or ${MAX_DEPTH} levels; ignored`);
   }
-  const bad = (issue: z.core.$ZodIssue | undefined, at: Array<string | number> = []): never => {
+  const { indexSchema, trackSchema } = await loadSchemas();
+  const bad = (issue: { path: PropertyKey[]; message: string } | undefined, at: Array<string | number> = []): never => {
     throw new CratesyncError(`${key}: collection index: ${fieldPath([...at, ...(issue?.path ?? [])])}: ${issue?.message ?? 'malformed'}; ignored`);
   };
   const r = indexSchema.safeParse(doc);

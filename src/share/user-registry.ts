@@ -14,7 +14,6 @@
  * bounded before reading, every field is checked (zod), and an object that
  * fails is skipped with a Problem naming its key, never used.
  */
-import { z } from 'zod';
 import type { Remote } from '../remote/remote.js';
 import type { Problem } from '../core/problem.js';
 import { forEachLimit } from '../core/concurrency.js';
@@ -53,29 +52,6 @@ export const MAX_USERS = 1000;
 const MAX_ROOT_CHARS = 4096;
 /** User objects read at once. */
 const READ_CONCURRENCY = 8;
-
-const isoTime = z.iso.datetime({ offset: true });
-
-const machineSchema = z.object({
-  id: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be 1–64 letters, digits, dots, dashes or underscores'),
-  os: z.string().regex(/^[a-z0-9_-]{1,32}$/, 'must be a short lowercase OS name'),
-  root: z.string().superRefine((s, ctx) => {
-    const why = rootProblem(s);
-    if (why) ctx.addIssue({ code: 'custom', message: why });
-  }),
-  firstSeen: isoTime,
-  lastSeen: isoTime,
-  version: z.string().regex(/^[A-Za-z0-9.+-]{1,64}$/, 'must be a version like 1.2.3').optional(),
-});
-
-const userSchema = z.object({
-  v: z.literal(1),
-  name: z.string().superRefine((s, ctx) => {
-    const why = userNameProblem(s);
-    if (why) ctx.addIssue({ code: 'custom', message: why });
-  }),
-  machines: z.array(machineSchema).max(MAX_MACHINES),
-});
 
 /**
  * rootProblem returns why `root` cannot be a registered library root, or
@@ -137,7 +113,12 @@ function nameOfKey(key: string): string | undefined {
 }
 
 /** parseUser checks one object's bytes; returns the entry or a Problem's message. */
-function parseUser(key: string, name: string, buf: Buffer): UserEntry | string {
+/** The registry's zod schemas, loaded on first use (see user-schema.ts). */
+let schemas: Promise<ReturnType<(typeof import('./user-schema.js'))['makeSchemas']>> | undefined;
+const loadSchema = () => (schemas ??= import('./user-schema.js').then((m) => m.makeSchemas({ maxMachines: MAX_MACHINES, rootProblem })));
+
+async function parseUser(key: string, name: string, buf: Buffer): Promise<UserEntry | string> {
+  const { userSchema } = await loadSchema();
   let raw: unknown;
   try {
     raw = JSON.parse(buf.toString('utf8'));
@@ -154,7 +135,7 @@ function parseUser(key: string, name: string, buf: Buffer): UserEntry | string {
   return { name: r.data.name, machines: sortMachines(r.data.machines.map(stripUndefined)) };
 }
 
-function stripUndefined(m: z.infer<typeof machineSchema>): MachineEntry {
+function stripUndefined(m: { id: string; os: string; root: string; firstSeen: string; lastSeen: string; version?: string | undefined }): MachineEntry {
   return { id: m.id, os: m.os, root: m.root, firstSeen: m.firstSeen, lastSeen: m.lastSeen, ...(m.version !== undefined ? { version: m.version } : {}) };
 }
 
@@ -198,7 +179,7 @@ export async function readRegistry(remote: Remote, problems: Problem[], signal?:
         return;
       }
       // The listing's size may be stale: checked again on what was read.
-      const parsed = buf.length > MAX_USER_OBJECT_BYTES ? tooBig(buf.length) : parseUser(key, name, buf);
+      const parsed = buf.length > MAX_USER_OBJECT_BYTES ? tooBig(buf.length) : await parseUser(key, name, buf);
       if (typeof parsed === 'string') problems.push({ path: key, message: parsed });
       else users.push(parsed);
     },
@@ -233,7 +214,7 @@ export async function readUser(remote: Remote, name: string, problems: Problem[]
     if (err instanceof NotFoundError) return undefined;
     throw err;
   }
-  const parsed = buf.length > MAX_USER_OBJECT_BYTES ? tooBig(buf.length) : parseUser(key, nfc, buf);
+  const parsed = buf.length > MAX_USER_OBJECT_BYTES ? tooBig(buf.length) : await parseUser(key, nfc, buf);
   if (typeof parsed === 'string') {
     problems.push({ path: key, message: parsed });
     return undefined;
@@ -281,6 +262,7 @@ export async function prepareRegistration(
   const existing = await readUser(remote, nfc, []);
   const prev = existing?.machines.find((m) => m.id === me.id);
   const entry: MachineEntry = { id: me.id, os: me.os, root: me.root, firstSeen: prev?.firstSeen ?? at, lastSeen: at, ...(me.version ? { version: me.version } : {}) };
+  const { machineSchema } = await loadSchema();
   const checked = machineSchema.safeParse(entry);
   if (!checked.success) {
     const issue = checked.error.issues[0];
