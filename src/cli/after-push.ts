@@ -9,7 +9,7 @@ import type { Io } from './io.js';
 import type { Remote } from '../remote/remote.js';
 import type { LibrarySession } from '../sync/library-session.js';
 import type { SyncResult } from '../sync/engine.js';
-import { checkUserName, prepareRegistration, thisMachine, type PreparedRegistration } from '../share/user-registry.js';
+import { checkUserName, registerMachine, thisMachine } from '../share/user-registry.js';
 import { notifyUploads, uploadedPaths, webhookFrom } from '../share/notify.js';
 import { describe } from '../errors.js';
 import { userName } from './context.js';
@@ -22,32 +22,20 @@ export function userNameSource(ctx: Context): string {
   return 'the login name (set one with --user)';
 }
 
-/** A registration under way beside a push: ready to be written, or why it cannot be. */
-export type Registering = Promise<PreparedRegistration | { problem: string }>;
-
-const notUpdated = (err: unknown) => ({ problem: `users registry not updated: ${describe(err)}` });
-
 /**
- * startRegistration reads this machine's entry in the users registry at the
- * same time as the push it goes with (its requests then cost the push no
- * time); afterPush writes it. Never rejects.
+ * afterPush, after a push or sync that changed anything, registers this
+ * machine again in the users registry (a no-op push costs the registry
+ * nothing: the requests are a noticeable share of one), then sends the
+ * upload notification. Never rejects: a failure is a warning line.
  */
-export function startRegistration(ctx: Context, session: LibrarySession, remote: Remote, version?: string): Registering {
-  // A bad user name is a warning of this push, not its failure: checked inside the promise.
-  return (async () => prepareRegistration(remote, checkUserName(userName(ctx), userNameSource(ctx)), thisMachine(session, version)))().catch(notUpdated);
-}
-
-/**
- * afterPush writes the registration started with the push — when the push
- * did anything, or the entry is stale: a no-op push writes nothing — and
- * sends the upload notification. Never rejects.
- */
-export async function afterPush(ctx: Context, io: Io, session: LibrarySession, result: SyncResult, registering: Registering): Promise<void> {
+export async function afterPush(ctx: Context, io: Io, session: LibrarySession, remote: Remote, result: SyncResult, version?: string): Promise<void> {
   const warn = (s: string) => io.stderr.write(`warning: ${printable(s)}\n`);
-  const reg = await registering;
-  const didWork = (result.exec?.done.length ?? 0) > 0;
-  if ('problem' in reg) warn(reg.problem);
-  else if (reg.stale || didWork) await reg.commit().catch((err: unknown) => warn(notUpdated(err).problem));
+  if ((result.exec?.done.length ?? 0) === 0) return;
+  try {
+    await registerMachine(remote, checkUserName(userName(ctx), userNameSource(ctx)), thisMachine(session, version));
+  } catch (err) {
+    warn(`users registry not updated: ${describe(err)}`);
+  }
   const paths = uploadedPaths(result);
   if (paths.length === 0) return;
   try {

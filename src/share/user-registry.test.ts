@@ -20,8 +20,6 @@ import {
   readRegistry,
   readUser,
   registerMachine,
-  prepareRegistration,
-  REFRESH_AFTER_MS,
   registryRoot,
   rootProblem,
   userKey,
@@ -55,25 +53,6 @@ const remotes: Array<[string, () => Promise<Remote>]> = [
 ];
 
 describe.each(remotes)('users registry on the %s remote', (_kind, open) => {
-  it('a registration is stale (to be written by a no-op push) only when more than lastSeen changed, or lastSeen is old', async () => {
-    const remote = await open();
-    try {
-      await registerMachine(remote, 'stale', me, T0);
-      const soon = new Date(T0.getTime() + REFRESH_AFTER_MS - 1000);
-      expect((await prepareRegistration(remote, 'stale', me, soon)).stale).toBe(false);
-      expect((await prepareRegistration(remote, 'stale', { ...me, root: '/elsewhere' }, soon)).stale).toBe(true);
-      expect((await prepareRegistration(remote, 'stale', { ...me, id: 'other-000001' }, soon)).stale).toBe(true);
-      const late = await prepareRegistration(remote, 'stale', me, new Date(T0.getTime() + REFRESH_AFTER_MS + 1000));
-      expect(late.stale).toBe(true);
-      // Nothing is written before commit().
-      expect((await readUser(remote, 'stale', []))?.machines[0]?.lastSeen).toBe(T0.toISOString());
-      await late.commit();
-      expect((await readUser(remote, 'stale', []))?.machines[0]?.lastSeen).not.toBe(T0.toISOString());
-    } finally {
-      await remote.close();
-    }
-  });
-
   it('registering twice moves lastSeen and keeps firstSeen; a second machine is added beside', async () => {
     const remote = await open();
     try {

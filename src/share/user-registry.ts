@@ -11,7 +11,7 @@
  * collection paths are rewritten from. No secrets are kept here.
  *
  * Everything read back comes from a shared bucket and is untrusted: sizes are
- * bounded before reading, every field is checked (zod), and an object that
+ * bounded before reading, every field is checked (user-schema.ts), and an object that
  * fails is skipped with a Problem naming its key, never used.
  */
 import type { Remote } from '../remote/remote.js';
@@ -19,6 +19,7 @@ import type { Problem } from '../core/problem.js';
 import { forEachLimit } from '../core/concurrency.js';
 import { META_PREFIX } from '../sync/layout.js';
 import { userNameProblem } from '../config/user-name.js';
+import { checkMachine, checkUserObject } from './user-schema.js';
 import { describe, NotFoundError, UsageError } from '../errors.js';
 
 export interface MachineEntry {
@@ -113,30 +114,20 @@ function nameOfKey(key: string): string | undefined {
 }
 
 /** parseUser checks one object's bytes; returns the entry or a Problem's message. */
-/** The registry's zod schemas, loaded on first use (see user-schema.ts). */
-let schemas: Promise<ReturnType<(typeof import('./user-schema.js'))['makeSchemas']>> | undefined;
-const loadSchema = () => (schemas ??= import('./user-schema.js').then((m) => m.makeSchemas({ maxMachines: MAX_MACHINES, rootProblem })));
+/** What user-schema.ts checks against. */
+const FACTS = { maxMachines: MAX_MACHINES, rootProblem: (root: string) => rootProblem(root) };
 
-async function parseUser(key: string, name: string, buf: Buffer): Promise<UserEntry | string> {
-  const { userSchema } = await loadSchema();
+function parseUser(key: string, name: string, buf: Buffer): UserEntry | string {
   let raw: unknown;
   try {
     raw = JSON.parse(buf.toString('utf8'));
   } catch {
     return 'not a user object: not valid JSON';
   }
-  const r = userSchema.safeParse(raw);
-  if (!r.success) {
-    const issue = r.error.issues[0];
-    const at = issue && issue.path.length > 0 ? `${issue.path.join('.')}: ` : '';
-    return `not a user object: ${at}${issue?.message ?? 'invalid'}`;
-  }
-  if (r.data.name !== name) return `not a user object: its name ${JSON.stringify(r.data.name)} is not the one its key names (${key})`;
-  return { name: r.data.name, machines: sortMachines(r.data.machines.map(stripUndefined)) };
-}
-
-function stripUndefined(m: { id: string; os: string; root: string; firstSeen: string; lastSeen: string; version?: string | undefined }): MachineEntry {
-  return { id: m.id, os: m.os, root: m.root, firstSeen: m.firstSeen, lastSeen: m.lastSeen, ...(m.version !== undefined ? { version: m.version } : {}) };
+  const r = checkUserObject(raw, FACTS);
+  if (!('value' in r)) return `not a user object: ${r.path ? `${r.path}: ` : ''}${r.message}`;
+  if (r.value.name !== name) return `not a user object: its name ${JSON.stringify(r.value.name)} is not the one its key names (${key})`;
+  return { name: r.value.name, machines: sortMachines(r.value.machines) };
 }
 
 /** Most recently seen first; ties by id, so the order is stable. */
@@ -179,7 +170,7 @@ export async function readRegistry(remote: Remote, problems: Problem[], signal?:
         return;
       }
       // The listing's size may be stale: checked again on what was read.
-      const parsed = buf.length > MAX_USER_OBJECT_BYTES ? tooBig(buf.length) : await parseUser(key, name, buf);
+      const parsed = buf.length > MAX_USER_OBJECT_BYTES ? tooBig(buf.length) : parseUser(key, name, buf);
       if (typeof parsed === 'string') problems.push({ path: key, message: parsed });
       else users.push(parsed);
     },
@@ -214,7 +205,7 @@ export async function readUser(remote: Remote, name: string, problems: Problem[]
     if (err instanceof NotFoundError) return undefined;
     throw err;
   }
-  const parsed = buf.length > MAX_USER_OBJECT_BYTES ? tooBig(buf.length) : await parseUser(key, nfc, buf);
+  const parsed = buf.length > MAX_USER_OBJECT_BYTES ? tooBig(buf.length) : parseUser(key, nfc, buf);
   if (typeof parsed === 'string') {
     problems.push({ path: key, message: parsed });
     return undefined;
@@ -222,75 +213,16 @@ export async function readUser(remote: Remote, name: string, problems: Problem[]
   return parsed;
 }
 
-/** A machine's entry unchanged but for its lastSeen is written again only when it is older than this (see prepareRegistration). */
-export const REFRESH_AFTER_MS = 10 * 60 * 1000;
-
-/** A registration read and made ready: written by commit(), when the caller decides it should be. */
-export interface PreparedRegistration {
-  /** The user's object as it will be written. */
-  user: UserEntry;
-  /**
-   * True when writing it changes more than a recent lastSeen: this machine is
-   * new there, its OS, root or version changed, or it was last seen more
-   * than REFRESH_AFTER_MS ago.
-   */
-  stale: boolean;
-  commit(): Promise<UserEntry>;
-}
-
 /**
- * prepareRegistration reads `name`'s object and makes, without writing it,
- * the object with this machine added or refreshed (lastSeen, os, root,
- * version; firstSeen kept). Other machines' entries are kept, at most
- * MAX_MACHINES in all (the least recently seen dropped). An existing object
- * that is invalid is replaced. Two machines of one user registering at the
- * same moment may lose one entry: the next push of that machine puts it
- * back. A push commits it when it did anything or it is stale, so that a
- * no-op push writes nothing.
+ * registerMachine adds this machine to `name`'s object, or refreshes its
+ * entry (lastSeen, os, root, version; firstSeen kept), and writes the object
+ * back. Other machines' entries are kept, at most MAX_MACHINES in all (the
+ * least recently seen dropped). An existing object that is invalid is
+ * replaced. Two machines of one user registering at the same moment may lose
+ * one entry: the next push of that machine puts it back.
  *
  * Throws UsageError for a bad name or a root that cannot be registered (see
  * {@link rootProblem}), and the remote's errors.
- */
-export async function prepareRegistration(
-  remote: Remote,
-  name: string,
-  me: { id: string; os: string; root: string; version?: string },
-  now: Date = new Date(),
-): Promise<PreparedRegistration> {
-  const nfc = checkUserName(name);
-  const at = now.toISOString();
-  const existing = await readUser(remote, nfc, []);
-  const prev = existing?.machines.find((m) => m.id === me.id);
-  const entry: MachineEntry = { id: me.id, os: me.os, root: me.root, firstSeen: prev?.firstSeen ?? at, lastSeen: at, ...(me.version ? { version: me.version } : {}) };
-  const { machineSchema } = await loadSchema();
-  const checked = machineSchema.safeParse(entry);
-  if (!checked.success) {
-    const issue = checked.error.issues[0];
-    throw new UsageError(`cannot register machine ${JSON.stringify(me.id)}: ${issue?.path.join('.') ?? 'entry'}: ${issue?.message ?? 'invalid'}`);
-  }
-  const others = (existing?.machines ?? []).filter((m) => m.id !== me.id);
-  // This machine always stays, whatever the others' clocks said.
-  const machines = sortMachines([entry, ...sortMachines(others).slice(0, MAX_MACHINES - 1)]);
-  const user: UserEntry = { name: nfc, machines };
-  const stale =
-    prev === undefined ||
-    prev.os !== me.os ||
-    prev.root !== me.root ||
-    prev.version !== me.version ||
-    !(now.getTime() - Date.parse(prev.lastSeen) < REFRESH_AFTER_MS);
-  return {
-    user,
-    stale,
-    commit: async () => {
-      await remote.put(userKey(nfc), { data: Buffer.from(`${JSON.stringify({ v: 1, ...user }, null, 2)}\n`) });
-      return user;
-    },
-  };
-}
-
-/**
- * registerMachine adds this machine to `name`'s object, or refreshes its
- * entry, and writes the object back at once (see prepareRegistration).
  */
 export async function registerMachine(
   remote: Remote,
@@ -298,5 +230,17 @@ export async function registerMachine(
   me: { id: string; os: string; root: string; version?: string },
   now: Date = new Date(),
 ): Promise<UserEntry> {
-  return (await prepareRegistration(remote, name, me, now)).commit();
+  const nfc = checkUserName(name);
+  const at = now.toISOString();
+  const existing = await readUser(remote, nfc, []);
+  const prev = existing?.machines.find((m) => m.id === me.id);
+  const entry: MachineEntry = { id: me.id, os: me.os, root: me.root, firstSeen: prev?.firstSeen ?? at, lastSeen: at, ...(me.version ? { version: me.version } : {}) };
+  const checked = checkMachine(entry, FACTS);
+  if (!('value' in checked)) throw new UsageError(`cannot register machine ${JSON.stringify(me.id)}: ${checked.path || 'entry'}: ${checked.message}`);
+  const others = (existing?.machines ?? []).filter((m) => m.id !== me.id);
+  // This machine always stays, whatever the others' clocks said.
+  const machines = sortMachines([entry, ...sortMachines(others).slice(0, MAX_MACHINES - 1)]);
+  const user: UserEntry = { name: nfc, machines };
+  await remote.put(userKey(nfc), { data: Buffer.from(`${JSON.stringify({ v: 1, ...user }, null, 2)}\n`) });
+  return user;
 }

@@ -1,40 +1,75 @@
 /**
- * The shape of a users-registry object (user-registry.ts), checked with zod.
- * Loaded only when an object is read or written: most commands never do, and
- * zod is a noticeable share of a command's start-up.
+ * The shape of a users-registry object (user-registry.ts), checked by hand,
+ * field by field. The object is read on every push, to refresh this
+ * machine's entry: loading zod for it cost a no-op push a tenth of a second.
  */
-import { z } from 'zod';
 import { userNameProblem } from '../config/user-name.js';
 
-/** What the shapes depend on, given by user-registry.ts (which loads this module lazily, not the other way). */
+/** What the shape depends on, given by user-registry.ts. */
 export interface UserFacts {
   maxMachines: number;
   rootProblem(root: string): string | undefined;
 }
 
-/** makeSchemas builds the validators of a user object and of one machine's entry. */
-export function makeSchemas({ maxMachines: MAX_MACHINES, rootProblem }: UserFacts) {
-  const isoTime = z.iso.datetime({ offset: true });
+/** One machine's entry, as checked. */
+export interface CheckedMachine {
+  id: string;
+  os: string;
+  root: string;
+  firstSeen: string;
+  lastSeen: string;
+  version?: string;
+}
 
-  const machineSchema = z.object({
-    id: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be 1–64 letters, digits, dots, dashes or underscores'),
-    os: z.string().regex(/^[a-z0-9_-]{1,32}$/, 'must be a short lowercase OS name'),
-    root: z.string().superRefine((s, ctx) => {
-      const why = rootProblem(s);
-      if (why) ctx.addIssue({ code: 'custom', message: why });
-    }),
-    firstSeen: isoTime,
-    lastSeen: isoTime,
-    version: z.string().regex(/^[A-Za-z0-9.+-]{1,64}$/, 'must be a version like 1.2.3').optional(),
-  });
+/** A failed check: where (`machines.0.root`) and why. */
+export interface Refusal {
+  path: string;
+  message: string;
+}
 
-  const userSchema = z.object({
-    v: z.literal(1),
-    name: z.string().superRefine((s, ctx) => {
-      const why = userNameProblem(s);
-      if (why) ctx.addIssue({ code: 'custom', message: why });
-    }),
-    machines: z.array(machineSchema).max(MAX_MACHINES),
-  });
-  return { machineSchema, userSchema };
+const ID = /^[A-Za-z0-9._-]{1,64}$/;
+const OS = /^[a-z0-9_-]{1,32}$/;
+const VERSION = /^[A-Za-z0-9.+-]{1,64}$/;
+/** An ISO 8601 date and time with a zone: what toISOString writes, and offsets. */
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
+
+const isString = (v: unknown): v is string => typeof v === 'string';
+
+/** checkMachine checks one machine's entry; `at` prefixes the path of a refusal. */
+export function checkMachine(m: unknown, facts: UserFacts, at = ''): { value: CheckedMachine } | Refusal {
+  const no = (field: string, message: string): Refusal => ({ path: `${at}${field}`, message });
+  if (typeof m !== 'object' || m === null || Array.isArray(m)) return no('', 'must be an object');
+  const o = m as Record<string, unknown>;
+  if (!isString(o.id) || !ID.test(o.id)) return no('id', 'must be 1–64 letters, digits, dots, dashes or underscores');
+  if (!isString(o.os) || !OS.test(o.os)) return no('os', 'must be a short lowercase OS name');
+  if (!isString(o.root)) return no('root', 'must be a string');
+  const why = facts.rootProblem(o.root);
+  if (why) return no('root', why);
+  for (const f of ['firstSeen', 'lastSeen'] as const) {
+    const t = o[f];
+    if (!isString(t) || !ISO_TIME.test(t) || Number.isNaN(Date.parse(t))) return no(f, 'must be an ISO date and time like 2026-11-30T12:00:00.000Z');
+  }
+  if (o.version !== undefined && (!isString(o.version) || !VERSION.test(o.version))) return no('version', 'must be a version like 1.2.3');
+  const value: CheckedMachine = { id: o.id, os: o.os, root: o.root, firstSeen: o.firstSeen as string, lastSeen: o.lastSeen as string };
+  if (isString(o.version)) value.version = o.version;
+  return { value };
+}
+
+/** checkUserObject checks a parsed user object: `{ v: 1, name, machines: [...] }` (other fields are ignored). */
+export function checkUserObject(raw: unknown, facts: UserFacts): { value: { name: string; machines: CheckedMachine[] } } | Refusal {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return { path: '', message: 'must be an object' };
+  const o = raw as Record<string, unknown>;
+  if (o.v !== 1) return { path: 'v', message: 'must be 1' };
+  if (!isString(o.name)) return { path: 'name', message: 'must be a string' };
+  const why = userNameProblem(o.name);
+  if (why) return { path: 'name', message: why };
+  if (!Array.isArray(o.machines)) return { path: 'machines', message: 'must be an array' };
+  if (o.machines.length > facts.maxMachines) return { path: 'machines', message: `must hold at most ${facts.maxMachines} machines` };
+  const machines: CheckedMachine[] = [];
+  for (const [i, m] of o.machines.entries()) {
+    const r = checkMachine(m, facts, `machines.${i}.`);
+    if (!('value' in r)) return r;
+    machines.push(r.value);
+  }
+  return { value: { name: o.name, machines } };
 }

@@ -20,7 +20,7 @@ import type { RunRequest } from '../../service/control.js';
 import type { ServiceClient } from '../service-client.js';
 import { exitOf, runViaService, serviceOf } from '../via-service.js';
 import { printable } from '../format.js';
-import { afterPush, startRegistration } from '../after-push.js';
+import { afterPush } from '../after-push.js';
 
 export interface SyncFlags {
   include?: string[];
@@ -85,8 +85,6 @@ export async function syncCommand(
   return withSession(ctx, { library, remote: remoteArg, transfers, readOnly, createRoot }, async ({ session, remote }) => {
     const root = session.root;
     const display = makeDisplay(io.stderr, { quiet: json, verbose: Boolean(ctx.global.verbose) });
-    // A push refreshes this machine's entry in the users registry, alongside the run.
-    const registering = !readOnly && (command === 'push' || command === 'sync') ? startRegistration(ctx, session, remote, version) : undefined;
     let result: SyncResult;
     try {
       result = await runSync(session, {
@@ -121,8 +119,9 @@ export async function syncCommand(
     } else {
       io.stdout.write(`${summaryLine(command, summarize(command, result))}\n`);
     }
-    if (registering && result.exec && !signal.aborted && !result.exec.fatal) await afterPush(ctx, io, session, result, registering);
-    else await registering;
+    if (result.exec && (command === 'push' || command === 'sync') && !signal.aborted && !result.exec.fatal) {
+      await afterPush(ctx, io, session, remote, result, version);
+    }
     if (signal.aborted) return ExitCode.Interrupted;
     if (result.exec?.fatal) return ExitCode.Failed;
     const failed = (result.exec?.failed.length ?? 0) + (flags.dryRun ? result.plan.actions.filter((a) => a.kind === 'error').length : 0);
