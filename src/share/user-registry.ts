@@ -19,22 +19,9 @@ import type { Problem } from '../core/problem.js';
 import { forEachLimit } from '../core/concurrency.js';
 import { META_PREFIX } from '../sync/layout.js';
 import { userNameProblem } from '../config/user-name.js';
+import type { MachineEntry } from './user-schema.js';
 import { checkMachine, checkUserObject } from './user-schema.js';
 import { describe, NotFoundError, UsageError } from '../errors.js';
-
-export interface MachineEntry {
-  /** The machine's id in its library state (state/machine.ts). */
-  id: string;
-  /** `windows`, `macos`, `linux`, or another `process.platform`. */
-  os: string;
-  /** Absolute library root, '/'-separated (see {@link registryRoot}). */
-  root: string;
-  /** ISO 8601 times of the first and the latest registration. */
-  firstSeen: string;
-  lastSeen: string;
-  /** The cratesync version that registered last, when it said. */
-  version?: string;
-}
 
 export interface UserEntry {
   name: string;

@@ -11,13 +11,18 @@ export interface UserFacts {
   rootProblem(root: string): string | undefined;
 }
 
-/** One machine's entry, as checked. */
-export interface CheckedMachine {
+/** One machine's entry in a user's object. */
+export interface MachineEntry {
+  /** The machine's id in its library state (state/machine.ts). */
   id: string;
+  /** `windows`, `macos`, `linux`, or another `process.platform`. */
   os: string;
+  /** Absolute library root, '/'-separated (see registryRoot in user-registry.ts). */
   root: string;
+  /** ISO 8601 times of the first and the latest registration. */
   firstSeen: string;
   lastSeen: string;
+  /** The cratesync version that registered last, when it said. */
   version?: string;
 }
 
@@ -36,7 +41,7 @@ const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2
 const isString = (v: unknown): v is string => typeof v === 'string';
 
 /** checkMachine checks one machine's entry; `at` prefixes the path of a refusal. */
-export function checkMachine(m: unknown, facts: UserFacts, at = ''): { value: CheckedMachine } | Refusal {
+export function checkMachine(m: unknown, facts: UserFacts, at = ''): { value: MachineEntry } | Refusal {
   const no = (field: string, message: string): Refusal => ({ path: `${at}${field}`, message });
   if (typeof m !== 'object' || m === null || Array.isArray(m)) return no('', 'must be an object');
   const o = m as Record<string, unknown>;
@@ -50,13 +55,13 @@ export function checkMachine(m: unknown, facts: UserFacts, at = ''): { value: Ch
     if (!isString(t) || !ISO_TIME.test(t) || Number.isNaN(Date.parse(t))) return no(f, 'must be an ISO date and time like 2026-11-30T12:00:00.000Z');
   }
   if (o.version !== undefined && (!isString(o.version) || !VERSION.test(o.version))) return no('version', 'must be a version like 1.2.3');
-  const value: CheckedMachine = { id: o.id, os: o.os, root: o.root, firstSeen: o.firstSeen as string, lastSeen: o.lastSeen as string };
+  const value: MachineEntry = { id: o.id, os: o.os, root: o.root, firstSeen: o.firstSeen as string, lastSeen: o.lastSeen as string };
   if (isString(o.version)) value.version = o.version;
   return { value };
 }
 
 /** checkUserObject checks a parsed user object: `{ v: 1, name, machines: [...] }` (other fields are ignored). */
-export function checkUserObject(raw: unknown, facts: UserFacts): { value: { name: string; machines: CheckedMachine[] } } | Refusal {
+export function checkUserObject(raw: unknown, facts: UserFacts): { value: { name: string; machines: MachineEntry[] } } | Refusal {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return { path: '', message: 'must be an object' };
   const o = raw as Record<string, unknown>;
   if (o.v !== 1) return { path: 'v', message: 'must be 1' };
@@ -65,7 +70,7 @@ export function checkUserObject(raw: unknown, facts: UserFacts): { value: { name
   if (why) return { path: 'name', message: why };
   if (!Array.isArray(o.machines)) return { path: 'machines', message: 'must be an array' };
   if (o.machines.length > facts.maxMachines) return { path: 'machines', message: `must hold at most ${facts.maxMachines} machines` };
-  const machines: CheckedMachine[] = [];
+  const machines: MachineEntry[] = [];
   for (const [i, m] of o.machines.entries()) {
     const r = checkMachine(m, facts, `machines.${i}.`);
     if (!('value' in r)) return r;
