@@ -14,3 +14,19 @@ export interface Tags {
   comment?: string;
   durationSec?: number;
 }
+
+/**
+ * What a media player knows of a song beyond its file: its own view of the
+ * tags, and what only a player keeps (rating, play count). Published in the
+ * catalog beside the object it describes, even when the file did not change.
+ */
+export interface PlayerMeta {
+  /** The player it came from: `strawberry`. */
+  source: string;
+  /** 0–100, whatever the player's own scale. */
+  rating?: number;
+  playCount?: number;
+  /** ms since the epoch. */
+  lastPlayed?: number;
+  tags?: Omit<Tags, 'rating' | 'comment' | 'bpm'>;
+}
