@@ -16,6 +16,7 @@ import { addCatalogCommands } from './commands/catalog.js';
 import { addServiceCommands } from './commands/service.js';
 import { addCollectionCommands } from './commands/collection.js';
 import { addUserCommands } from './commands/user.js';
+import { addPlayerCommands } from './commands/players.js';
 import { CratesyncError, describe, ExitCode } from '../errors.js';
 import { printable } from './format.js';
 
@@ -83,6 +84,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
   addServiceCommands(program, deps, deps.version);
   addUserCommands(program, deps);
   addCollectionCommands(program, deps);
+  addPlayerCommands(program, deps);
   for (const cmd of program.commands) cmd.exitOverride().configureOutput(program.configureOutput());
 
   try {

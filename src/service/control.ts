@@ -62,6 +62,23 @@ export interface ServiceStatus {
   /** When the last run ended without a fatal error (ms since the epoch). */
   lastSyncAt?: number;
   watcher: { state: 'watching' | 'polling' | 'off'; warning?: string };
+  /** The media players attached to the library (cratesync attach). */
+  players: PlayerStatus[];
+}
+
+/** An attached player as the service status shows it. */
+export interface PlayerStatus {
+  name: string;
+  database: string;
+  health: 'ok' | 'repaired' | 'missing' | 'error';
+  /** What the last check found or did. */
+  note?: string;
+  songs: number;
+  lastChange?: number;
+  lastSync?: number;
+  /** Songs outside the library, unreadable entries…: how many, and the first few. */
+  problems: number;
+  firstProblems: Array<{ path: string; message: string }>;
 }
 
 /** A run asked for by a client (`cratesync push` while the service runs). */

@@ -21,6 +21,8 @@ export type ServiceEventBody =
   /** The watcher could not do all it should (watch limit, overflow): periodic scans stand in. */
   | { type: 'watcher'; state: 'watching' | 'polling' | 'off'; warning?: string }
   | { type: 'config'; file: string }
+  /** A player's changes were taken in and published, or its check repaired something (`repaired`), or it failed (`error`). */
+  | { type: 'player'; player: string; songs: number; playlists: number; repaired?: string; error?: string }
   | { type: 'stopping' };
 
 /** A run event as it travels as JSON: a failure's `cause` is not sent. */

@@ -40,6 +40,10 @@ import { LibraryFeed } from './library-feed.js';
 import { UploadNotifier } from './upload-notifier.js';
 import { notifyUploads, uploadedPaths } from '../share/notify.js';
 import { checkUserName, registerMachine, thisMachine } from '../share/user-registry.js';
+import { PlayerFeed } from './player-feed.js';
+import { PlayerState } from '../state/player-state.js';
+import { takeIntake } from '../player/player-intake.js';
+import { pushPlayers } from '../sync/player-push.js';
 
 /** What the config file sets for the service; reread by reload(). */
 export interface ServiceSettings {
@@ -133,6 +137,10 @@ export class Service implements ServiceControl {
   private readonly totals: ServiceStatus['totals'] = { runs: 0, uploaded: 0, downloaded: 0, moved: 0, trashed: 0, failed: 0, bytes: 0 };
   private lastSyncAt: number | undefined;
   private readonly notifier: UploadNotifier;
+  private readonly players: PlayerFeed;
+  private readonly playerState: PlayerState;
+  /** Songs' metadata waits for their files to be sent: published again after the next run that sends some. */
+  private playersWaiting = false;
 
   private constructor(private readonly o: ServiceOptions) {
     this.settings = o.settings;
@@ -146,6 +154,8 @@ export class Service implements ServiceControl {
     });
     this.filter = makeFilter(o.settings.filter);
     this.queue = new WorkQueue(o.session.db);
+    this.players = new PlayerFeed(o.session.db, () => this.poke());
+    this.playerState = new PlayerState(o.session.db);
     this.aggregator = new ChangeAggregator(aggregatorOptions(o.settings));
     this.feed = new LibraryFeed({
       root: o.session.root,
@@ -171,6 +181,7 @@ export class Service implements ServiceControl {
     const s = new Service(o);
     if (o.settings.webhookProblem) o.log.warn(o.settings.webhookProblem);
     await s.feed.subscribe();
+    s.players.start();
     s.emitQueue();
     s.loopDone = s.loop();
     return s;
@@ -205,6 +216,17 @@ export class Service implements ServiceControl {
       totals: { ...this.totals },
       ...(this.lastSyncAt !== undefined ? { lastSyncAt: this.lastSyncAt } : {}),
       watcher: this.feed.status,
+      players: this.playerState.list().map((p) => ({
+        name: p.name,
+        database: p.dbPath,
+        health: p.health,
+        ...(p.note !== undefined ? { note: p.note } : {}),
+        songs: this.playerState.songCount(p.name),
+        ...(p.lastChange !== undefined ? { lastChange: p.lastChange } : {}),
+        ...(p.lastSync !== undefined ? { lastSync: p.lastSync } : {}),
+        problems: p.problems.length,
+        firstProblems: p.problems.slice(0, 5),
+      })),
     };
   }
 
@@ -228,6 +250,7 @@ export class Service implements ServiceControl {
 
   rescan(): void {
     this.fullDue = true;
+    this.players.checkAll();
     if (this.blocked) this.blocked.retryAt = 0;
     this.log.info('full rescan asked for');
     this.poke();
@@ -275,6 +298,7 @@ export class Service implements ServiceControl {
     this.events.emit({ type: 'stopping' });
     this.current?.abort();
     this.poke();
+    this.players.stop();
     await this.feed.close();
     // A request the server does not answer would hold the stop until its
     // timeout: past a grace period the remote's connections are closed, which
@@ -340,6 +364,8 @@ export class Service implements ServiceControl {
     const now = Date.now();
     if (this.blocked && now < this.blocked.retryAt) return this.sleep(this.blocked.retryAt - now);
     if (this.fullDue || now >= this.rescanAt()) return this.runFull();
+    // Before the queue: a tag edit in a player is published without waiting for files queued earlier.
+    if (this.players.pending) return this.runPlayers();
     const due = this.queue.due(now, SCOPE_LIMIT + 1);
     if (due.some((d) => d.path === WHOLE_LIBRARY) || due.length > SCOPE_LIMIT) return this.runFull();
     if (due.length > 0) return this.runScoped(due);
@@ -540,6 +566,7 @@ export class Service implements ServiceControl {
     for (const f of result.exec?.failed ?? []) failed.set(f.path, f.message);
     this.queue.settle(k.taken, failed);
     this.emitQueue();
+    if (this.playersWaiting && summary.tally.uploaded > 0) await this.pushPlayers();
     this.lastSyncAt = Date.now();
     if (this.blocked) {
       this.log.info('runs go through again');
@@ -551,6 +578,55 @@ export class Service implements ServiceControl {
       { runId, direction: k.direction, scoped: result.scoped, uploaded: t.uploaded, downloaded: t.downloaded, moved: t.moved, trashed: t.trashed, failed: summary.failed, bytes: summary.bytes, ms: Math.round(summary.elapsedMs) },
       'run ended',
     );
+  }
+
+  /**
+   * runPlayers takes in what the attached players changed (checking their
+   * triggers when a check is due): their files go to the queue like the
+   * watcher's, and their metadata and playlists are published at once.
+   */
+  private async runPlayers(): Promise<void> {
+    const due = this.players.take();
+    const intakes = await takeIntake(this.o.session.db, this.o.session.root, { check: due.check, ...(due.check ? {} : { names: due.names }) });
+    const paths = new Set<string>();
+    for (const i of intakes) {
+      for (const p of i.paths) paths.add(p);
+      if (i.repaired) this.log.warn({ player: i.player }, i.repaired);
+      const failed = i.problems.find((p) => p.path === this.playerState.get(i.player)?.dbPath);
+      if (failed) this.tracker.error(`(${i.player})`, failed.message);
+      if (i.songs + i.playlists > 0 || i.repaired || failed) {
+        this.events.emit({ type: 'player', player: i.player, songs: i.songs, playlists: i.playlists, ...(i.repaired ? { repaired: i.repaired } : {}), ...(failed ? { error: failed.message } : {}) });
+      }
+    }
+    if (paths.size > 0) {
+      this.queue.add([...paths], 'player', Date.now());
+      this.emitQueue();
+    }
+    if (intakes.some((i) => i.songs + i.playlists > 0) || this.playersWaiting) await this.pushPlayers();
+  }
+
+  /** pushPlayers publishes the players' metadata and playlists; a failure is logged and tried again after the next change. */
+  private async pushPlayers(): Promise<void> {
+    const ac = new AbortController();
+    this.current = ac;
+    try {
+      const user = this.o.user ?? this.o.session.writer.slice(0, this.o.session.writer.lastIndexOf('@'));
+      const r = await pushPlayers(this.o.session, this.o.remote, user, ac.signal);
+      this.playersWaiting = r.waiting > 0;
+      for (const p of r.problems) this.tracker.error(p.path, p.message);
+      const now = Date.now();
+      for (const p of this.playerState.list()) this.playerState.update(p.name, { lastSync: now });
+      if (r.meta + r.playlistsPut + r.playlistsRemoved > 0) {
+        this.log.info({ meta: r.meta, waiting: r.waiting, playlistsPut: r.playlistsPut, playlistsRemoved: r.playlistsRemoved }, 'players published');
+      }
+    } catch (err) {
+      if (ac.signal.aborted) return;
+      this.playersWaiting = true;
+      this.log.warn({ err: describe(err) }, 'the players could not be published');
+      this.tracker.error('(players)', describe(err));
+    } finally {
+      this.current = undefined;
+    }
   }
 
   /** register adds or refreshes this machine in the users registry; a failure is a warning. */

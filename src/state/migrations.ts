@@ -148,4 +148,63 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX work_queue_due ON work_queue(due_at);
     `,
   },
+  {
+    version: 9,
+    name: 'media players',
+    sql: `
+      -- Media players attached to this library (cratesync attach): where their
+      -- library is, how their paths map to this machine, and what the last
+      -- check and sync found.
+      CREATE TABLE players (
+        name        TEXT PRIMARY KEY,      -- the adapter: strawberry, mediamonkey…
+        kind        TEXT NOT NULL,         -- sqlite (triggers) or xml (diffed)
+        db_path     TEXT NOT NULL,         -- its database or main library file
+        maps        TEXT NOT NULL,         -- JSON [{from, to}]: player paths to this machine's
+        attached_at INTEGER NOT NULL,
+        identity    TEXT,                  -- the file's device:inode when last seen (a replaced database)
+        version     TEXT,                  -- an XML library's size:mtime when last read
+        last_change INTEGER,               -- when a change of the player was last taken
+        last_sync   INTEGER,               -- when its changes last reached the remote
+        last_check  INTEGER,               -- when its triggers were last checked
+        health      TEXT NOT NULL,         -- ok, repaired, missing, error
+        note        TEXT,                  -- what the last check found or did
+        problems    TEXT NOT NULL DEFAULT '[]' -- JSON [{path, message}] of the last sync
+      ) WITHOUT ROWID;
+
+      -- The songs of each player as last read, by the player's own path.
+      CREATE TABLE player_songs (
+        player  TEXT NOT NULL,
+        path    TEXT NOT NULL,             -- as the player has it (identity: players reuse ids)
+        id      TEXT NOT NULL,             -- the player's id of the row
+        local   TEXT,                      -- library path (NFC, '/'), NULL when outside the library
+        meta    TEXT NOT NULL,             -- JSON of its fields (PlayerSong without id and path)
+        PRIMARY KEY (player, path)
+      ) WITHOUT ROWID;
+      CREATE INDEX player_songs_id ON player_songs(player, id);
+      CREATE INDEX player_songs_local ON player_songs(local);
+
+      -- The playlists of each player as last read.
+      CREATE TABLE player_playlists (
+        player   TEXT NOT NULL,
+        id       TEXT NOT NULL,
+        name     TEXT NOT NULL,            -- with its folders, '/'-separated
+        smart    INTEGER NOT NULL,
+        rule     TEXT,                     -- JSON SmartRule, for contents cratesync evaluates
+        paths    TEXT NOT NULL,            -- JSON [player path] in order, as read
+        position INTEGER,
+        PRIMARY KEY (player, id)
+      ) WITHOUT ROWID;
+
+      -- What of it was last published to each remote: a song's metadata by
+      -- library path, a playlist by player and id (with the name it has there).
+      CREATE TABLE player_published (
+        remote  TEXT NOT NULL,
+        kind    TEXT NOT NULL,             -- song or playlist
+        ref     TEXT NOT NULL,             -- library path, or player + ':' + id
+        digest  TEXT NOT NULL,
+        name    TEXT,                      -- a playlist's name on the remote
+        PRIMARY KEY (remote, kind, ref)
+      ) WITHOUT ROWID;
+    `,
+  },
 ];

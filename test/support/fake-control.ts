@@ -35,6 +35,7 @@ export function fakeControl(): FakeControl {
     lastErrors: [],
     totals: { runs: 0, uploaded: 0, downloaded: 0, moved: 0, trashed: 0, failed: 0, bytes: 0 },
     watcher: { state: 'watching' },
+    players: [],
   };
   const events = new EventLog();
   const control: ServiceControl = {

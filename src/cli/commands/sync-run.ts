@@ -21,6 +21,9 @@ import type { ServiceClient } from '../service-client.js';
 import { exitOf, runViaService, serviceOf } from '../via-service.js';
 import { printable } from '../format.js';
 import { afterPush } from '../after-push.js';
+import { PlayerState } from '../../state/player-state.js';
+import { takeIntake } from '../../player/player-intake.js';
+import { publishPlayers } from '../player-output.js';
 
 export interface SyncFlags {
   include?: string[];
@@ -84,6 +87,9 @@ export async function syncCommand(
   }
   return withSession(ctx, { library, remote: remoteArg, transfers, readOnly, createRoot }, async ({ session, remote }) => {
     const root = session.root;
+    // Without a service, a push or sync takes the attached players' queues: their files are in this run's walk.
+    const players = !readOnly && command !== 'pull' && new PlayerState(session.db).count() > 0;
+    const intakes = players ? await takeIntake(session.db, root) : [];
     const display = makeDisplay(io.stderr, { quiet: json, verbose: Boolean(ctx.global.verbose) });
     let result: SyncResult;
     try {
@@ -119,13 +125,15 @@ export async function syncCommand(
     } else {
       io.stdout.write(`${summaryLine(command, summarize(command, result))}\n`);
     }
+    let playerCode: number = ExitCode.Ok;
     if (result.exec && (command === 'push' || command === 'sync') && !signal.aborted && !result.exec.fatal) {
+      if (players) playerCode = await publishPlayers(ctx, io, signal, session, remote, intakes);
       await afterPush(ctx, io, session, remote, result, version);
     }
     if (signal.aborted) return ExitCode.Interrupted;
     if (result.exec?.fatal) return ExitCode.Failed;
     const failed = (result.exec?.failed.length ?? 0) + (flags.dryRun ? result.plan.actions.filter((a) => a.kind === 'error').length : 0);
-    return failed > 0 || result.problems.length > 0 ? ExitCode.Partial : ExitCode.Ok;
+    return failed > 0 || result.problems.length > 0 || playerCode !== ExitCode.Ok ? ExitCode.Partial : ExitCode.Ok;
   });
 }
 

@@ -1,0 +1,171 @@
+/**
+ * Publishing what the attached players know to a remote, after the engine
+ * has sent their files: each song's metadata (the player's tags, rating,
+ * play count) into the catalog beside its object, and each playlist as an
+ * M3U8 under `playlists/<user>/`. What was published is recorded per remote
+ * (player_published), so only what changed since goes out; a song whose
+ * file is not on the remote yet waits for the run that sends it.
+ *
+ * Smart playlists with a rule are evaluated here, over the songs the state
+ * holds, every time: no trigger sees every change that moves a song in or
+ * out of one, and an evaluation that gives the same list publishes nothing.
+ */
+import { createHash } from 'node:crypto';
+import type { Remote } from '../remote/remote.js';
+import type { LibrarySession } from './library-session.js';
+import type { Problem } from '../core/problem.js';
+import type { PlayerMeta } from '../core/tags.js';
+import type { M3uEntry } from '../share/m3u8.js';
+import type { PlayerSong, SmartRule } from '../player/player-model.js';
+import { PlayerState, type StoredPlaylist } from '../state/player-state.js';
+import { storedSong } from '../player/player-intake.js';
+import { evaluateRule } from '../player/smart-rule.js';
+import { recordPlayerMeta } from './player-meta.js';
+import { putPlaylist, removePlaylist } from './playlist-publish.js';
+import { describe } from '../errors.js';
+
+export interface PlayerPush {
+  /** Songs whose metadata reached the catalog. */
+  meta: number;
+  /** Songs whose metadata waits for their file to reach the remote. */
+  waiting: number;
+  /** Playlists uploaded (new, changed or renamed) and moved to the remote trash. */
+  playlistsPut: number;
+  playlistsRemoved: number;
+  problems: Problem[];
+}
+
+/** metaOf is what the catalog keeps of a song from player `source`. */
+export function metaOf(source: string, s: PlayerSong): PlayerMeta {
+  const tags = {
+    ...(s.title !== undefined ? { title: s.title } : {}),
+    ...(s.artist !== undefined ? { artist: s.artist } : {}),
+    ...(s.album !== undefined ? { album: s.album } : {}),
+    ...(s.albumArtist !== undefined ? { albumArtist: s.albumArtist } : {}),
+    ...(s.genre !== undefined ? { genre: s.genre } : {}),
+    ...(s.year !== undefined ? { year: s.year } : {}),
+    ...(s.track !== undefined ? { track: s.track } : {}),
+    ...(s.disc !== undefined ? { disc: s.disc } : {}),
+    ...(s.durationSec !== undefined ? { durationSec: s.durationSec } : {}),
+  };
+  return {
+    source,
+    ...(s.rating !== undefined ? { rating: s.rating } : {}),
+    ...(s.playCount !== undefined ? { playCount: s.playCount } : {}),
+    ...(s.lastPlayed !== undefined ? { lastPlayed: s.lastPlayed } : {}),
+    tags,
+  };
+}
+
+/**
+ * pushPlayers publishes to `remote` what changed in the players' state since
+ * the last publish to it, as `user`, then writes the catalog log. A playlist
+ * or song that fails is a problem; the rest goes on. Rejects only when the
+ * catalog log cannot be written (what was recorded stays pending).
+ */
+export async function pushPlayers(session: LibrarySession, remote: Remote, user: string, signal?: AbortSignal): Promise<PlayerPush> {
+  const state = new PlayerState(session.db);
+  const { catalog } = session.forRemote(remote);
+  const out: PlayerPush = { meta: 0, waiting: 0, playlistsPut: 0, playlistsRemoved: 0, problems: [] };
+
+  for (const s of state.unpublishedSongs(remote.url)) {
+    const song = { ...(JSON.parse(s.meta) as Omit<PlayerSong, 'id' | 'path'>), id: '', path: '' };
+    const r = recordPlayerMeta(catalog, s.local, metaOf(s.player, song));
+    if (r === 'unknown') {
+      out.waiting++;
+      continue;
+    }
+    if (r === 'recorded') out.meta++;
+    state.markPublished(remote.url, 'song', s.local, s.digest);
+  }
+
+  const ctx = { remote, catalog, user };
+  const published = new Map(state.publishedPlaylists(remote.url).map((p) => [p.ref, p]));
+  const live = new Set<string>();
+  const taken = new Map<string, string>(); // remote name → ref holding it
+  for (const p of published.values()) if (p.name !== undefined) taken.set(p.name, p.ref);
+  for (const player of state.list()) {
+    const songs = state.songs(player.name);
+    const byPath = new Map(songs.map((s) => [s.path, s]));
+    let all: PlayerSong[] | undefined;
+    for (const list of state.playlists(player.name)) {
+      signal?.throwIfAborted();
+      const ref = `${player.name}:${list.id}`;
+      live.add(ref);
+      const paths = list.rule ? evaluateRule(JSON.parse(list.rule) as SmartRule, (all ??= songs.map(storedSong)), Date.now(), seeded(ref)) : list.paths;
+      const entries = playlistEntries(paths, byPath, list, out.problems);
+      const digest = digestOf(list, entries);
+      const before = published.get(ref);
+      if (before?.digest === digest) continue;
+      // Two players' playlists of one name: the later one is told apart by its player.
+      let name = list.name;
+      const holder = taken.get(name);
+      if (holder !== undefined && holder !== ref) name = `${list.name} (${player.name})`;
+      try {
+        await putPlaylist(ctx, { name, player: player.name, smart: list.smart, ...(list.position !== undefined ? { position: list.position } : {}), entries }, before?.name);
+        if (before?.name !== undefined && before.name !== name) taken.delete(before.name);
+        taken.set(name, ref);
+        state.markPublished(remote.url, 'playlist', ref, digest, name);
+        out.playlistsPut++;
+      } catch (err) {
+        if (signal?.aborted) throw err;
+        out.problems.push({ path: list.name, message: `${player.name} playlist not published: ${describe(err)}` });
+      }
+    }
+  }
+  // Playlists deleted in their player (not those of a detached player: detaching keeps what was published).
+  const attached = new Set(state.list().map((p) => p.name));
+  for (const p of published.values()) {
+    const player = p.ref.slice(0, p.ref.indexOf(':'));
+    if (live.has(p.ref) || !attached.has(player) || p.name === undefined) continue;
+    try {
+      if (await removePlaylist(ctx, p.name)) out.playlistsRemoved++;
+      state.forgetPublished(remote.url, 'playlist', p.ref);
+    } catch (err) {
+      if (signal?.aborted) throw err;
+      out.problems.push({ path: p.name, message: `${player} playlist not moved to trash: ${describe(err)}` });
+    }
+  }
+  if (catalog.pendingCount() > 0) await catalog.publish(signal);
+  return out;
+}
+
+/** The M3U8 entries of a playlist's songs (paths relative to `music/`); a song outside the library is left out, and said. */
+function playlistEntries(paths: readonly string[], byPath: Map<string, { local?: string; meta: string }>, list: StoredPlaylist, problems: Problem[]): M3uEntry[] {
+  const entries: M3uEntry[] = [];
+  let outside = 0;
+  for (const p of paths) {
+    const s = byPath.get(p);
+    if (s?.local === undefined) {
+      outside++;
+      continue;
+    }
+    const m = JSON.parse(s.meta) as Partial<PlayerSong>;
+    entries.push({
+      path: s.local,
+      ...(m.durationSec !== undefined ? { durationSec: m.durationSec } : {}),
+      ...(m.artist !== undefined ? { artist: m.artist } : {}),
+      ...(m.title !== undefined ? { title: m.title } : {}),
+    });
+  }
+  if (outside > 0) problems.push({ path: list.name, message: `${outside} of its songs are not in the library (or not in the player); left out of the playlist` });
+  return entries;
+}
+
+function digestOf(list: StoredPlaylist, entries: readonly M3uEntry[]): string {
+  return createHash('sha256')
+    .update(JSON.stringify({ name: list.name, smart: list.smart, position: list.position ?? null, entries }))
+    .digest('hex');
+}
+
+/** A random source seeded by `seed`: a smart playlist in random order keeps its order until its songs change. */
+function seeded(seed: string): () => number {
+  let h = createHash('sha256').update(seed).digest().readUInt32LE(0) || 1;
+  return () => {
+    // xorshift32
+    h ^= h << 13;
+    h ^= h >>> 17;
+    h ^= h << 5;
+    return (h >>> 0) / 2 ** 32;
+  };
+}
