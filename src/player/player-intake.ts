@@ -117,7 +117,11 @@ async function sqliteIntake(state: PlayerState, p: AttachedPlayer, adapter: Sqli
   let whole = o.whole === true;
   const db = openPlayerDb(p.dbPath, adapter);
   try {
-    if (o.check || identity !== p.identity) {
+    // Any change of the player's schema (an upgrade rebuilding a table drops
+    // its triggers with it) changes schema_version: checked then, not only
+    // at the periodic check.
+    const schema = String(db.pragma('schema_version', { simple: true }));
+    if (o.check || identity !== p.identity || schema !== p.version) {
       const health = queueHealth(db, adapter);
       if (health.state !== 'attached') {
         const why =
@@ -132,7 +136,7 @@ async function sqliteIntake(state: PlayerState, p: AttachedPlayer, adapter: Sqli
         intake.repaired = `${why}: re-attached and reconciled`;
         whole = true;
       }
-      if (identity !== p.identity) state.update(p.name, { identity });
+      state.update(p.name, { identity, version: String(db.pragma('schema_version', { simple: true })) });
     }
     const changes = await withBusyRetry(() => takeChanges(db));
     if (whole) {

@@ -162,7 +162,7 @@ export const MIGRATIONS: readonly Migration[] = [
         maps        TEXT NOT NULL,         -- JSON [{from, to}]: player paths to this machine's
         attached_at INTEGER NOT NULL,
         identity    TEXT,                  -- the file's device:inode when last seen (a replaced database)
-        version     TEXT,                  -- an XML library's size:mtime when last read
+        version     TEXT,                  -- what was last read: an XML library's size:mtime, a database's schema_version
         last_change INTEGER,               -- when a change of the player was last taken
         last_sync   INTEGER,               -- when its changes last reached the remote
         last_check  INTEGER,               -- when its triggers were last checked
