@@ -81,6 +81,25 @@ function songSelect(spec: QtPlayerSpec): string {
   );
 }
 
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * A URL column's value as text: Clementine binds QUrl::toEncoded() (a
+ * QByteArray), so its URLs are BLOBs of UTF-8; Strawberry's are TEXT.
+ * Undefined when it is neither or not UTF-8.
+ */
+export function urlText(v: unknown): string | undefined {
+  if (typeof v === 'string') return v;
+  if (v instanceof Uint8Array) {
+    try {
+      return UTF8.decode(v);
+    } catch {
+      return undefined;
+    }
+  }
+  return undefined;
+}
+
 function text(v: unknown): string | undefined {
   if (typeof v !== 'string') return undefined;
   const t = v.trim();
@@ -134,10 +153,12 @@ function songsFrom(rows: SongRow[]): { songs: PlayerSong[]; problems: Problem[] 
   const problems: Problem[] = [];
   const seen = new Map<string, number>();
   for (const r of rows) {
-    if (typeof r.url !== 'string' || !isFileUrl(r.url)) continue;
-    const p = fileUrlToPath(r.url);
+    const url = urlText(r.url);
+    if (url === undefined && r.url !== null) problems.push({ path: `song ${r.id}`, message: 'its URL is not UTF-8 text' });
+    if (url === undefined || !isFileUrl(url)) continue;
+    const p = fileUrlToPath(url);
     if ('error' in p) {
-      problems.push({ path: r.url, message: `song ${r.id}: ${p.error}` });
+      problems.push({ path: url, message: `song ${r.id}: ${p.error}` });
       continue;
     }
     songs.push(toSong(r, p.path));
@@ -202,15 +223,18 @@ export function qtReadPlaylists(
   const problems: Problem[] = [];
   for (const r of rows) {
     const name = playlistName(r);
+    // Items read one playlist at a time, each statement run to its end: no read transaction is held between them.
     const paths: string[] = [];
     for (const it of items.all({ playlist: r.id }) as { item: number; url: unknown }[]) {
-      if (typeof it.url !== 'string') {
-        problems.push({ path: name, message: `playlist item ${it.item} names no song the player still has` });
+      const url = urlText(it.url);
+      if (url === undefined) {
+        const why = it.url === null ? 'names no song the player still has' : 'has a URL that is not UTF-8 text';
+        problems.push({ path: name, message: `playlist item ${it.item} ${why}` });
         continue;
       }
-      if (!isFileUrl(it.url)) continue;
-      const p = fileUrlToPath(it.url);
-      if ('error' in p) problems.push({ path: it.url, message: `playlist ${name}: ${p.error}` });
+      if (!isFileUrl(url)) continue;
+      const p = fileUrlToPath(url);
+      if ('error' in p) problems.push({ path: url, message: `playlist ${name}: ${p.error}` });
       else paths.push(p.path);
     }
     // Dynamic playlists are smart ones whose rules live in the player's
