@@ -1,6 +1,13 @@
 import type Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
-import { copyPlayerFixture, openAsPlayer, schemaOf, type QueueFixture } from '../../test/fixtures/players/queue-db.js';
+import {
+  copyPlayerFixture,
+  openAsPlayer,
+  playerHoldingLock,
+  playerWriting,
+  schemaOf,
+  type QueueFixture,
+} from '../../test/fixtures/players/queue-db.js';
 import { clementine } from './adapters/clementine.js';
 import { strawberry } from './adapters/strawberry.js';
 import { openPlayerDb, withBusyRetry } from './player-db.js';
@@ -275,5 +282,51 @@ describe.each(CASES)('change queue in $fixture', (c) => {
     const { file, db } = setup();
     expect(() => takeChanges(db)).toThrow(file);
     expect(queueLength(db)).toBe(0);
+  });
+});
+
+describe.each(CASES)('the player and cratesync at once, in $fixture', (c) => {
+  it('a synchronous takeChanges waits (busy timeout) while the player, in another thread, holds its write', async () => {
+    const file = copyPlayerFixture(c.fixture);
+    const db = track(openPlayerDb(file, c.adapter));
+    attachQueue(db, c.adapter);
+    const player = track(openAsPlayer(file));
+    saveSongRow(player, 1, { playcount: 1 });
+    player.close();
+    const p = await playerHoldingLock(file, 'UPDATE songs SET playcount = 42 WHERE ROWID = 2');
+    try {
+      // The lock is really held: without waiting, taking fails.
+      const impatient = track(openPlayerDb(file, c.adapter, { busyTimeoutMs: 0 }));
+      expect(() => takeChanges(impatient)).toThrow(expect.objectContaining({ code: 'SQLITE_BUSY' }));
+      // The worker commits on its own thread once asked; this thread then
+      // blocks in SQLite's busy wait inside takeChanges until that commit.
+      p.release();
+      expect(takeChanges(db)).toEqual({ songs: ['1', '2'], playlists: [] });
+      await p.committed;
+    } finally {
+      await p.worker.terminate();
+    }
+  });
+
+  it("the player's writes, with its own short busy timeout, never meet SQLITE_BUSY while cratesync reads and takes", async () => {
+    const file = copyPlayerFixture(c.fixture);
+    const db = track(openPlayerDb(file, c.adapter));
+    attachQueue(db, c.adapter);
+    const w = playerWriting(file, 200, 200);
+    let rounds = 0;
+    try {
+      while (Atomics.load(w.running, 0) === 1) {
+        c.adapter.readAll(db);
+        const got = takeChanges(db);
+        c.adapter.readSongs(db, got.songs);
+        ackChanges(db);
+        rounds++;
+      }
+      expect(await w.done).toEqual([]);
+    } finally {
+      await w.worker.terminate();
+    }
+    expect(rounds).toBeGreaterThan(0);
+    expect(c.adapter.readSongs(db, ['1']).songs[0]?.playCount).toBe(200);
   });
 });
