@@ -67,7 +67,7 @@ async function setup(): Promise<Setup> {
   const lib = join(await tmp('lib'), 'Music');
   for (const [i, s] of SONGS.entries()) {
     await mkdir(join(lib, s.file, '..'), { recursive: true });
-    await writeFile(join(lib, s.file), makeMp3({ title: s.title, artist: s.artist, track: i + 1, frames: 20 + i }));
+    await writeFile(join(lib, s.file), makeMp3({ title: s.title, artist: s.artist, track: i + 1, seed: i }));
   }
   const db = join(await tmp('player'), 'strawberry.db');
   await copyFile(fixture, db);
