@@ -23,7 +23,8 @@
  * commit; callers wrap them in withBusyRetry (player-db.ts), each being one
  * transaction safe to run again.
  */
-import { FileError } from '../errors.js';
+import { CratesyncError, FileError } from '../errors.js';
+import { isBusyError } from './player-db.js';
 import type { PlayerDb, SqlitePlayerAdapter, WatchedTable } from './sqlite-adapter.js';
 
 /** Every object cratesync adds to a player's database starts with it. */
@@ -152,6 +153,11 @@ function shortWrite<T>(db: PlayerDb, fn: () => T): T {
       db.pragma('busy_timeout = 0');
       return result;
     }).immediate();
+  } catch (err) {
+    // Busy is for the caller to retry; anything else (a read-only file or
+    // folder, a full disk, a corrupt page) is a fact about this file.
+    if (isBusyError(err) || err instanceof CratesyncError) throw err;
+    throw new FileError(db.name, `cannot write cratesync's change queue: ${(err as Error).message}`, { cause: err });
   } finally {
     db.pragma(`busy_timeout = ${timeout}`);
   }
