@@ -21,6 +21,7 @@ import type { ServiceClient } from '../service-client.js';
 import { exitOf, runViaService, serviceOf } from '../via-service.js';
 import { printable } from '../format.js';
 import { afterPush } from '../after-push.js';
+import { afterPull } from '../after-pull.js';
 
 export interface SyncFlags {
   include?: string[];
@@ -101,6 +102,9 @@ export async function syncCommand(
       });
     } finally {
       display.close();
+    }
+    if (result.exec && (command === 'pull' || command === 'sync') && !signal.aborted && !result.exec.fatal) {
+      await afterPull(io, session, remote, result, json, signal);
     }
     const brief = service && command === 'status' ? await serviceBrief(service) : undefined;
     const where = { library: root, remote: remote.url, ...(brief ? { service: brief } : {}) };
