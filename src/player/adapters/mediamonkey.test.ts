@@ -1,6 +1,5 @@
-import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { copyMediaMonkeyDb, MEDIAMONKEY_FIXTURE } from '../../../test/fixtures/players/mediamonkey-db.js';
+import { copyMediaMonkeyDb, MEDIAMONKEY_FIXTURE, openAsMediaMonkey } from '../../../test/fixtures/players/mediamonkey-db.js';
 import { FileError } from '../../errors.js';
 import type { PlayerDb } from '../sqlite-adapter.js';
 import { evaluateRule } from '../smart-rule.js';
@@ -11,21 +10,21 @@ const DIR = 'C:\\Users\\testuser\\Desktop\\songs\\';
 const CLEMENTINE = MEDIAMONKEY_FIXTURE.replace('mediamonkey4-sample.db', 'clementine-1.4.db');
 
 let file: string;
-let cleanup: () => Promise<void>;
+let cleanup: () => void;
 let db: PlayerDb;
 
 beforeEach(async () => {
-  ({ file, cleanup } = await copyMediaMonkeyDb());
+  ({ file, cleanup } = copyMediaMonkeyDb());
   db = openPlayerDb(file, mediamonkey);
 });
 afterEach(async () => {
   db.close();
-  await cleanup();
+  cleanup();
 });
 
 /** A write as MediaMonkey would make it, on its own connection (sqlite3 CLI semantics: no cratesync code). */
 function playerWrite(sql: string): void {
-  const player = new Database(file);
+  const player = openAsMediaMonkey(file);
   try {
     player.exec(sql);
   } finally {
