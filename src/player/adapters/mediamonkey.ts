@@ -177,7 +177,8 @@ function playlistNames(rows: readonly PlaylistRow[]): Map<number, string> {
 function readPlaylistRows(db: PlayerDb, ids: readonly string[] | undefined, songs?: readonly PlayerSong[]): { playlists: PlayerPlaylist[]; problems: Problem[] } {
   const all = db.prepare('SELECT IDPlaylist, PlaylistName, ParentPlaylist, IsAutoPlaylist, QueryData FROM Playlists ORDER BY IDPlaylist').all() as PlaylistRow[];
   const names = playlistNames(all);
-  const wanted = ids === undefined ? all : all.filter((r) => ids.includes(String(r.IDPlaylist)));
+  const wantedIds = ids === undefined ? undefined : new Set(ids);
+  const wanted = wantedIds === undefined ? all : all.filter((r) => wantedIds.has(String(r.IDPlaylist)));
   const problems: Problem[] = [];
   if (wanted.length === 0) return { playlists: [], problems };
 
@@ -191,15 +192,21 @@ function readPlaylistRows(db: PlayerDb, ids: readonly string[] | undefined, song
   const pathOf = new Map<string, string>();
   const known = songs ?? readSongRows(db, [...new Set(items.map((i) => String(i.IDSong)))]).songs;
   for (const s of known) pathOf.set(s.id, s.path);
+  // a song gone from Songs (MediaMonkey's delete trigger removes its items too) is skipped
+  const itemsOf = new Map<number, string[]>();
+  for (const i of items) {
+    const path = pathOf.get(String(i.IDSong));
+    if (path === undefined) continue;
+    const list = itemsOf.get(i.IDPlaylist);
+    if (list) list.push(path);
+    else itemsOf.set(i.IDPlaylist, [path]);
+  }
 
   let library = songs;
   const playlists: PlayerPlaylist[] = [];
   for (const r of wanted) {
     const name = names.get(r.IDPlaylist) ?? String(r.IDPlaylist);
-    const stored = items
-      .filter((i) => i.IDPlaylist === r.IDPlaylist)
-      .map((i) => pathOf.get(String(i.IDSong)))
-      .filter((p): p is string => p !== undefined);
+    const stored = itemsOf.get(r.IDPlaylist) ?? [];
     const playlist: PlayerPlaylist = { id: String(r.IDPlaylist), name, smart: r.IsAutoPlaylist === 1, paths: stored };
     if (playlist.smart) {
       const t = translateQueryData(r.QueryData ?? '');
