@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { PlayerSong, SmartRule } from './player-model.js';
-import { evaluateRule } from './smart-rule.js';
+import { evaluateRule, stableRandom } from './smart-rule.js';
 
 const NOW = Date.UTC(2026, 10, 30);
 const DAY = 86_400_000;
@@ -13,7 +13,7 @@ const songs: PlayerSong[] = [
   { id: '5', path: '/m/é.mp3', title: 'Épsilon', artist: 'M83', genre: 'Electronic', rating: 90, playCount: 3, lastPlayed: NOW - 30 * DAY, addedAt: NOW - 100 * DAY, durationSec: 150, year: 2013 },
 ];
 
-const run = (rule: SmartRule, random?: () => number): string[] => evaluateRule(rule, songs, NOW, random);
+const run = (rule: SmartRule, random?: (song: PlayerSong) => number): string[] => evaluateRule(rule, songs, NOW, random);
 
 describe('evaluateRule', () => {
   it('keeps every song, in the given order, for a rule without conditions', () => {
@@ -83,5 +83,21 @@ describe('evaluateRule', () => {
     expect(run({ match: 'all', conditions: [], order: [{ field: 'random', desc: false }] }, random)).toEqual([
       '/m/b.mp3', '/m/d.mp3', '/m/a.mp3', '/m/é.mp3', '/m/c.mp3',
     ]);
+  });
+});
+
+describe('stableRandom', () => {
+  const rule: SmartRule = { match: 'all', conditions: [], order: [{ field: 'random', desc: false }] };
+  it('gives the same order on every evaluation, another for another seed', () => {
+    const once = run(rule, stableRandom('mediamonkey:4'));
+    expect(run(rule, stableRandom('mediamonkey:4'))).toEqual(once);
+    expect([...once].sort()).toEqual(songs.map((s) => s.path).sort());
+    const seeds = Array.from({ length: 20 }, (_, i) => run(rule, stableRandom(`p${i}`)).join());
+    expect(new Set(seeds).size).toBeGreaterThan(1);
+  });
+  it('places a new song without moving the others', () => {
+    const before = run(rule, stableRandom('x'));
+    const after = evaluateRule(rule, [...songs, { id: '6', path: '/m/new.mp3' }], NOW, stableRandom('x'));
+    expect(after.filter((p) => p !== '/m/new.mp3')).toEqual(before);
   });
 });

@@ -90,15 +90,15 @@ function orderBy(a: Value, b: Value): number {
  * order (ties and no order at all keep the order of `songs`), cut at its
  * `limit` songs and `limitSec` seconds. Text compares case-insensitively;
  * `withinDays` counts back from `now`; a `random` order draws one key per
- * song from `random`.
+ * song from `random` (given the song: see {@link stableRandom}).
  */
-export function evaluateRule(rule: SmartRule, songs: readonly PlayerSong[], now = Date.now(), random: () => number = Math.random): string[] {
+export function evaluateRule(rule: SmartRule, songs: readonly PlayerSong[], now = Date.now(), random: (song: PlayerSong) => number = Math.random): string[] {
   const test = (s: PlayerSong): boolean =>
     rule.conditions.length === 0 ||
     (rule.match === 'any' ? rule.conditions.some((c) => meets(s, c, now)) : rule.conditions.every((c) => meets(s, c, now)));
   const hits = songs.filter(test).map((song, index) => ({ song, index, key: 0 }));
   const order = rule.order ?? [];
-  if (order.some((o) => o.field === 'random')) for (const h of hits) h.key = random();
+  if (order.some((o) => o.field === 'random')) for (const h of hits) h.key = random(h.song);
   if (order.length > 0) {
     hits.sort((x, y) => {
       for (const o of order) {
@@ -119,4 +119,23 @@ export function evaluateRule(rule: SmartRule, songs: readonly PlayerSong[], now 
     out.push(song.path);
   }
   return out;
+}
+
+/**
+ * stableRandom is a random order that stays put: each song's key is a hash
+ * of `seed` (a playlist's identity) and its path, so evaluating a random
+ * smart playlist again gives the same list until its songs change, and
+ * cratesync, which pushes a playlist only when it differs, does not push it
+ * on every evaluation. A new song takes a place without moving the others.
+ */
+export function stableRandom(seed: string): (song: PlayerSong) => number {
+  return (song) => {
+    // FNV-1a, 32 bits: spread enough for an order, and the same on every machine
+    let h = 0x811c9dc5;
+    for (const ch of `${seed}\u0000${song.path}`) {
+      h ^= ch.codePointAt(0) as number;
+      h = Math.imul(h, 0x01000193) >>> 0;
+    }
+    return h / 2 ** 32;
+  };
 }

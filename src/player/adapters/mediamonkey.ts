@@ -16,7 +16,7 @@ import { join, win32 } from 'node:path';
 import type { Problem } from '../../core/problem.js';
 import type { PlayerPlaylist, PlayerSnapshot, PlayerSong } from '../player-model.js';
 import type { PlayerDb, SqlitePlayerAdapter } from '../sqlite-adapter.js';
-import { evaluateRule } from '../smart-rule.js';
+import { evaluateRule, stableRandom } from '../smart-rule.js';
 import { translateQueryData } from './mediamonkey-query.js';
 
 /** OLE Automation dates count days from 1899-12-30; the Unix epoch is day 25569. */
@@ -213,7 +213,7 @@ function readPlaylistRows(db: PlayerDb, ids: readonly string[] | undefined, song
       if ('rule' in t) {
         library ??= readSongRows(db).songs;
         playlist.rule = t.rule;
-        playlist.paths = evaluateRule(t.rule, library);
+        playlist.paths = evaluateRule(t.rule, library, Date.now(), stableRandom(`mediamonkey:${r.IDPlaylist}`));
       } else {
         problems.push({
           path: name,
