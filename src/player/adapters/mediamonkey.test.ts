@@ -1,10 +1,13 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { copyMediaMonkeyDb, MEDIAMONKEY_FIXTURE, openAsMediaMonkey } from '../../../test/fixtures/players/mediamonkey-db.js';
 import { FileError } from '../../errors.js';
 import type { PlayerDb } from '../sqlite-adapter.js';
 import { evaluateRule } from '../smart-rule.js';
 import { openPlayerDb } from '../player-db.js';
-import { decodeSongPath, mediamonkey, oleDateToMs } from './mediamonkey.js';
+import { decodeSongPath, mediamonkey, oleDateToMs, wslDatabases } from './mediamonkey.js';
 
 const DIR = 'C:\\Users\\testuser\\Desktop\\songs\\';
 const CLEMENTINE = MEDIAMONKEY_FIXTURE.replace('mediamonkey4-sample.db', 'clementine-1.4.db');
@@ -200,5 +203,23 @@ describe('mediamonkey: paths and dates', () => {
     ]);
     expect(mediamonkey.defaultPaths({}, 'C:\\Users\\me', 'win32')[1]).toBe('C:\\Users\\me\\AppData\\Roaming\\MediaMonkey\\MM.DB');
     expect(mediamonkey.defaultPaths({}, '/Users/me', 'darwin')).toEqual([]);
+  });
+  it('wslDatabases: the databases that exist under each Windows profile', () => {
+    const users = mkdtempSync(join(tmpdir(), 'cratesync-users-'));
+    try {
+      for (const f of ['ann/AppData/Roaming/MediaMonkey/MM.DB', 'bob/AppData/Roaming/MediaMonkey5/MM5.DB', 'bob/AppData/Roaming/MediaMonkey/MM.DB']) {
+        mkdirSync(dirname(join(users, f)), { recursive: true });
+        writeFileSync(join(users, f), '');
+      }
+      mkdirSync(join(users, 'Public'));
+      expect(wslDatabases(users).map((p) => p.slice(users.length + 1)).sort()).toEqual([
+        'ann/AppData/Roaming/MediaMonkey/MM.DB',
+        'bob/AppData/Roaming/MediaMonkey/MM.DB',
+        'bob/AppData/Roaming/MediaMonkey5/MM5.DB',
+      ]);
+      expect(wslDatabases(join(users, 'nobody'))).toEqual([]);
+    } finally {
+      rmSync(users, { recursive: true, force: true });
+    }
   });
 });

@@ -226,9 +226,11 @@ function readPlaylistRows(db: PlayerDb, ids: readonly string[] | undefined, song
   return { playlists, problems };
 }
 
-/** The MediaMonkey databases under each Windows user's profile on a WSL machine's C: drive. */
-function wslPaths(): string[] {
-  const users = '/mnt/c/Users';
+/**
+ * The MediaMonkey databases (MM5 then MM4) that exist under each Windows
+ * user's profile in `users`: on WSL, `/mnt/c/Users`.
+ */
+export function wslDatabases(users = '/mnt/c/Users'): string[] {
   let names: string[];
   try {
     names = readdirSync(users);
@@ -249,7 +251,7 @@ export const mediamonkey: SqlitePlayerAdapter = {
       const appData = env.APPDATA ?? win32.join(home, 'AppData', 'Roaming');
       return [win32.join(appData, 'MediaMonkey5', 'MM5.DB'), win32.join(appData, 'MediaMonkey', 'MM.DB')];
     }
-    return platform === 'linux' ? wslPaths() : [];
+    return platform === 'linux' ? wslDatabases() : [];
   },
   recognize(db) {
     const tables = new Set(
