@@ -117,7 +117,10 @@ export function queueObjects(adapter: SqlitePlayerAdapter): QueueObject[] {
     trigger('del', `AFTER DELETE ON ${t}`, [enqueue(w.kind, rowRef('OLD', w.ref))]);
     if (w.columns !== undefined && w.columns.length > 0) {
       const cols = [...new Set([...w.columns, w.ref])];
-      const when = cols.map((c) => `${rowRef('OLD', c)} IS NOT ${rowRef('NEW', c)}`).join(' OR ');
+      // COLLATE BINARY: a column's own collation may ignore case (MediaMonkey's
+      // IUNICODE), and an edit of the case alone is still a change; it also
+      // keeps the trigger from needing a collation only the player registers.
+      const when = cols.map((c) => `${rowRef('OLD', c)} IS NOT ${rowRef('NEW', c)} COLLATE BINARY`).join(' OR ');
       const refMoved = `${rowRef('OLD', w.ref)} IS NOT ${rowRef('NEW', w.ref)}`;
       // When the ref itself changes, the old one is gone and the new one is new: queue both.
       const old = enqueue(w.kind, rowRef('OLD', w.ref)).replace(' WHERE ', ` WHERE ${refMoved} AND `);
