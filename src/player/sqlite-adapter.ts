@@ -24,6 +24,13 @@ export interface WatchedTable {
    */
   ref: string;
   /**
+   * Text the queued ref starts with, when two tables of the same kind number
+   * their rows independently (Banshee's static and smart playlists): the
+   * trigger queues `'<refPrefix>' || NEW.<ref>`, so smart playlist 12 is `s12`
+   * while static playlist 12 stays `12`. Letters only. Absent: the bare value.
+   */
+  refPrefix?: string;
+  /**
    * Columns whose change matters on UPDATE (`WHEN old.x IS NOT new.x OR …`):
    * players rewrite every column on each save. Absent: the table's rows
    * only ever matter when added or removed (playlist items).
