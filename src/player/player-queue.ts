@@ -109,15 +109,18 @@ export function queueObjects(adapter: SqlitePlayerAdapter): QueueObject[] {
         sql: `CREATE TRIGGER ${quoteId(name)} ${head} FOR EACH ROW\n${wrapWhen(body)}`,
       });
     };
-    trigger('ins', `AFTER INSERT ON ${t}`, [enqueue(w.kind, rowRef('NEW', w.ref))]);
-    trigger('del', `AFTER DELETE ON ${t}`, [enqueue(w.kind, rowRef('OLD', w.ref))]);
+    // The queued value: the ref, after the table's refPrefix when it has one (`'s' || NEW."SmartPlaylistID"`).
+    const value = (row: 'NEW' | 'OLD'): string =>
+      w.refPrefix === undefined ? rowRef(row, w.ref) : `${sqlString(w.refPrefix)} || ${rowRef(row, w.ref)}`;
+    trigger('ins', `AFTER INSERT ON ${t}`, [enqueue(w.kind, value('NEW'))]);
+    trigger('del', `AFTER DELETE ON ${t}`, [enqueue(w.kind, value('OLD'))]);
     if (w.columns !== undefined && w.columns.length > 0) {
       const cols = [...new Set([...w.columns, w.ref])];
       const when = cols.map((c) => `${rowRef('OLD', c)} IS NOT ${rowRef('NEW', c)}`).join(' OR ');
       const refMoved = `${rowRef('OLD', w.ref)} IS NOT ${rowRef('NEW', w.ref)}`;
       // When the ref itself changes, the old one is gone and the new one is new: queue both.
-      const old = enqueue(w.kind, rowRef('OLD', w.ref)).replace(' WHERE ', ` WHERE ${refMoved} AND `);
-      trigger('upd', `AFTER UPDATE ON ${t}`, [`WHEN ${when}`, old, enqueue(w.kind, rowRef('NEW', w.ref))]);
+      const old = enqueue(w.kind, value('OLD')).replace(' WHERE ', ` WHERE ${refMoved} AND `);
+      trigger('upd', `AFTER UPDATE ON ${t}`, [`WHEN ${when}`, old, enqueue(w.kind, value('NEW'))]);
     }
   }
   return out;

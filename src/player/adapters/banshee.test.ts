@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { makeBansheeDb, sampleBanshee, type BansheeIds } from '../../../test/fixtures/players/banshee-db.js';
+import { openPlayerDb } from '../player-db.js';
+import { attachQueue, detachQueue, queueHealth, takeChanges, ackChanges } from '../player-queue.js';
 import { banshee } from './banshee.js';
 
 let dir: string;
@@ -102,5 +104,94 @@ describe('banshee adapter', () => {
 
   it('builds its fixture with the real schema version row', () => {
     expect(db.prepare("SELECT Value FROM CoreConfiguration WHERE Key = 'DatabaseVersion'").get()).toEqual({ Value: '45' });
+  });
+});
+
+/** sqlite_master as a comparable list. */
+function schema(d: Database.Database): unknown[] {
+  return d.prepare('SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY type, name').all();
+}
+
+/**
+ * Saves a track the way Banshee's DatabaseTrackInfo.Save does: one UPDATE that
+ * rewrites every column, with `changes` applied over the current values.
+ */
+function saveTrack(d: Database.Database, trackId: number, changes: Record<string, unknown>): void {
+  const row = d.prepare('SELECT * FROM CoreTracks WHERE TrackID = ?').get(trackId) as Record<string, unknown>;
+  const cols = Object.keys(row).filter((c) => c !== 'TrackID');
+  const values = cols.map((c) => (c in changes ? changes[c] : row[c]));
+  d.prepare(`UPDATE CoreTracks SET ${cols.map((c) => `${c} = ?`).join(', ')} WHERE TrackID = ?`).run(...values, trackId);
+}
+
+describe('banshee change queue', () => {
+  let player: Database.Database;
+  beforeEach(() => {
+    player = openPlayerDb(file, banshee);
+    attachQueue(player, banshee);
+  });
+  afterEach(() => player.close());
+
+  it('attaches a trigger set per watched table and detaches to the schema Banshee made', () => {
+    const pristine = join(dir, 'pristine.db');
+    makeBansheeDb(pristine, sampleBanshee(root));
+    const fresh = new Database(pristine);
+    const before = schema(fresh);
+    fresh.close();
+    expect(queueHealth(player, banshee)).toEqual({ state: 'attached' });
+    const triggers = player.prepare("SELECT tbl_name FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'cratesync%'").pluck().all();
+    expect(new Set(triggers)).toEqual(new Set(banshee.watched.map((w) => w.table)));
+    detachQueue(player);
+    expect(schema(player)).toEqual(before);
+  });
+
+  it('a full-row save that changes the Rating queues that one song; one that changes nothing watched queues none', () => {
+    const track = ids.trackIds[1]!;
+    saveTrack(db, track, { DateUpdatedStamp: 1_800_000_000, Score: 50, SkipCount: 3, LastSyncedStamp: 1_800_000_000 });
+    expect(takeChanges(player)).toEqual({ songs: [], playlists: [] });
+    saveTrack(db, track, { Rating: 4, DateUpdatedStamp: 1_800_000_001 });
+    expect(takeChanges(player)).toEqual({ songs: [String(track)], playlists: [] });
+    ackChanges(player);
+    expect(banshee.readSongs(player, [String(track)]).songs[0]?.rating).toBe(80);
+  });
+
+  it('a playlist save that deletes and re-inserts its entries queues that one playlist', () => {
+    const list = ids.playlistIds[0]!;
+    db.transaction(() => {
+      db.prepare('DELETE FROM CorePlaylistEntries WHERE PlaylistID = ?').run(list);
+      [0, 1, 2].forEach((i, order) => db.prepare('INSERT INTO CorePlaylistEntries (PlaylistID, TrackID, ViewOrder) VALUES (?, ?, ?)').run(list, ids.trackIds[i], order));
+    })();
+    expect(takeChanges(player)).toEqual({ songs: [], playlists: [String(list)] });
+    ackChanges(player);
+    expect(banshee.readPlaylists(player, [String(list)]).playlists[0]?.paths).toEqual([`${root}/Björk/Homogenic/01 Hunter.mp3`, `${root}/Björk/Homogenic/02 Jóga.flac`, `${root}/Various/Mix 100% #1/03 Track.mp3`]);
+  });
+
+  it('a smart playlist refresh queues it as s<id>, apart from the static playlist with the same number', () => {
+    const smart = ids.smartIds[0]!;
+    expect(smart).toBe(ids.playlistIds[0]);
+    // SmartPlaylistSource.RefreshAndReload: delete the entries and insert the new matches.
+    db.exec(`DELETE FROM CoreSmartPlaylistEntries WHERE SmartPlaylistID = ${String(smart)};
+      INSERT INTO CoreSmartPlaylistEntries (EntryID, SmartPlaylistID, TrackID)
+        SELECT null, ${String(smart)}, TrackID FROM CoreTracks WHERE Rating >= 3 AND PrimarySourceID = 1 ORDER BY Rating DESC`);
+    // SmartPlaylistSource.Update rewrites every column; only CachedCount changed.
+    db.prepare('UPDATE CoreSmartPlaylists SET Name = Name, Condition = Condition, OrderBy = OrderBy, CachedCount = 3 WHERE SmartPlaylistID = ?').run(smart);
+    expect(takeChanges(player)).toEqual({ songs: [], playlists: [`s${String(smart)}`] });
+    ackChanges(player);
+    const [p] = banshee.readPlaylists(player, [`s${String(smart)}`]).playlists;
+    expect(p).toMatchObject({ smart: true, name: 'Favourites' });
+    expect(p?.paths).toHaveLength(3);
+    db.prepare("UPDATE CoreSmartPlaylists SET Name = 'Best' WHERE SmartPlaylistID = ?").run(smart);
+    db.prepare("UPDATE CorePlaylists SET Name = 'Trip' WHERE PlaylistID = ?").run(ids.playlistIds[0]);
+    expect(takeChanges(player)).toEqual({ songs: [], playlists: [`s${String(smart)}`, String(ids.playlistIds[0])] });
+  });
+
+  it('a removed track queues the song, which is then gone', () => {
+    const track = ids.trackIds[3]!;
+    // DatabaseTrackInfo removal: the row goes, CoreRemovedTracks keeps a note.
+    db.transaction(() => {
+      db.prepare('INSERT INTO CoreRemovedTracks (TrackID, Uri, DateRemovedStamp) SELECT TrackID, Uri, 1800000000 FROM CoreTracks WHERE TrackID = ?').run(track);
+      db.prepare('DELETE FROM CoreTracks WHERE TrackID = ?').run(track);
+    })();
+    expect(takeChanges(player).songs).toEqual([String(track)]);
+    expect(banshee.readSongs(player, [String(track)]).songs).toEqual([]);
   });
 });
