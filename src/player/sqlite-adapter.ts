@@ -31,6 +31,15 @@ export interface WatchedTable {
    */
   refPrefix?: string;
   /**
+   * Set when a change of this table's row is a change of the rows of another
+   * table that point at it: Banshee keeps an album's artist in CoreAlbums and
+   * updates it there in place, which changes every CoreTracks row with that
+   * AlbumID. Then only an UPDATE trigger is made (under `columns`), and it
+   * queues `through.ref` of each row of `through.table` whose
+   * `through.column` equals this row's `ref` (NEW, and OLD when `ref` moved).
+   */
+  through?: { table: string; column: string; ref: string };
+  /**
    * Columns whose change matters on UPDATE (`WHEN old.x IS NOT new.x OR …`):
    * players rewrite every column on each save. Absent: the table's rows
    * only ever matter when added or removed (playlist items).

@@ -154,6 +154,19 @@ describe('banshee change queue', () => {
     expect(banshee.readSongs(player, [String(track)]).songs[0]?.rating).toBe(80);
   });
 
+  it("an album's or artist's name changed in place queues every library track pointing at it", () => {
+    const album = db.prepare('SELECT AlbumID FROM CoreTracks WHERE TrackID = ?').pluck().get(ids.trackIds[0]) as number;
+    // What DatabaseAlbumInfo.Save writes: every column, only ArtistName different.
+    db.prepare("UPDATE CoreAlbums SET Title = Title, ArtistName = 'BJÖRK', ArtistNameLowered = 'björk', Rating = 0 WHERE AlbumID = ?").run(album);
+    expect(takeChanges(player)).toEqual({ songs: [id(0), id(1)], playlists: [] });
+    ackChanges(player);
+    expect(banshee.readSongs(player, [id(0)]).songs[0]?.albumArtist).toBe('BJÖRK');
+    db.prepare('UPDATE CoreAlbums SET Rating = 3, Duration = 560 WHERE AlbumID = ?').run(album);
+    expect(takeChanges(player)).toEqual({ songs: [], playlists: [] });
+    db.prepare("UPDATE CoreArtists SET Name = 'SOMEONE' WHERE Name = 'Someone'").run();
+    expect(takeChanges(player)).toEqual({ songs: [id(2)], playlists: [] });
+  });
+
   it('a playlist save that deletes and re-inserts its entries queues that one playlist', () => {
     const list = ids.playlistIds[0]!;
     db.transaction(() => {

@@ -98,6 +98,10 @@ export const banshee: SqlitePlayerAdapter = {
       ref: 'TrackID',
       columns: ['PrimarySourceID', 'Uri', 'Title', 'ArtistID', 'AlbumID', 'Genre', 'Year', 'TrackNumber', 'Disc', 'Duration', 'Rating', 'PlayCount', 'LastPlayedStamp', 'DateAddedStamp'],
     },
+    // Banshee updates an album's or artist's row in place when only the case of its name changed
+    // (DatabaseAlbumInfo.FindOrCreate): a change of every track pointing at it.
+    { table: 'CoreAlbums', kind: 'song', ref: 'AlbumID', columns: ['Title', 'ArtistName'], through: { table: 'CoreTracks', column: 'AlbumID', ref: 'TrackID' } },
+    { table: 'CoreArtists', kind: 'song', ref: 'ArtistID', columns: ['Name'], through: { table: 'CoreTracks', column: 'ArtistID', ref: 'TrackID' } },
     { table: 'CorePlaylists', kind: 'playlist', ref: 'PlaylistID', columns: ['Name', 'PrimarySourceID', 'IsTemporary'] },
     { table: 'CorePlaylistEntries', kind: 'playlist', ref: 'PlaylistID', columns: ['PlaylistID', 'TrackID', 'ViewOrder'] },
     { table: 'CoreSmartPlaylists', kind: 'playlist', ref: 'SmartPlaylistID', refPrefix: SMART, columns: ['Name', 'PrimarySourceID', 'IsTemporary'] },
