@@ -80,9 +80,28 @@ function enqueue(kind: WatchedTable['kind'], value: string): string {
 }
 
 /**
+ * The statement a trigger on a `through` table runs: queue the refs of the
+ * rows of `through.table` that point at `row`'s ref, each unless an untaken
+ * row for it is already waiting.
+ */
+function enqueueThrough(w: WatchedTable & { through: NonNullable<WatchedTable['through']> }, row: 'NEW' | 'OLD'): string {
+  const q = quoteId(QUEUE_TABLE);
+  const x = `"${QUEUE_PREFIX}x"`;
+  const col = isRowid(w.through.ref) ? `${x}.${w.through.ref}` : `${x}.${quoteId(w.through.ref)}`;
+  const value = w.refPrefix === undefined ? col : `${sqlString(w.refPrefix)} || ${col}`;
+  const ref = `CAST(${value} AS TEXT)`;
+  return (
+    `INSERT INTO ${q}("kind", "ref") SELECT ${sqlString(w.kind)}, ${ref} FROM ${quoteId(w.through.table)} AS ${x} ` +
+    `WHERE ${x}.${quoteId(w.through.column)} = ${rowRef(row, w.ref)} AND ${value} IS NOT NULL AND NOT EXISTS ` +
+    `(SELECT 1 FROM ${q} WHERE "kind" = ${sqlString(w.kind)} AND "ref" = ${ref} AND "taken" = 0);`
+  );
+}
+
+/**
  * queueObjects lists what attachQueue makes for `adapter`, in creation order:
  * the queue table, its index, then for each watched table its INSERT, DELETE
- * and (when it has `columns`) UPDATE triggers. Their `sql` is what
+ * and (when it has `columns`) UPDATE triggers (a `through` table: its UPDATE
+ * trigger only). Their `sql` is what
  * `sqlite_master` then holds, so queueHealth compares text.
  */
 export function queueObjects(adapter: SqlitePlayerAdapter): QueueObject[] {
@@ -113,8 +132,21 @@ export function queueObjects(adapter: SqlitePlayerAdapter): QueueObject[] {
         sql: `CREATE TRIGGER ${quoteId(name)} ${head} FOR EACH ROW\n${wrapWhen(body)}`,
       });
     };
-    trigger('ins', `AFTER INSERT ON ${t}`, [enqueue(w.kind, rowRef('NEW', w.ref))]);
-    trigger('del', `AFTER DELETE ON ${t}`, [enqueue(w.kind, rowRef('OLD', w.ref))]);
+    if (w.through !== undefined) {
+      const via = { ...w, through: w.through };
+      if (w.columns === undefined || w.columns.length === 0) continue;
+      const cols = [...new Set([...w.columns, w.ref])];
+      const when = cols.map((c) => `${rowRef('OLD', c)} IS NOT ${rowRef('NEW', c)}`).join(' OR ');
+      const refMoved = `${rowRef('OLD', w.ref)} IS NOT ${rowRef('NEW', w.ref)}`;
+      const old = enqueueThrough(via, 'OLD').replace(' WHERE ', ` WHERE ${refMoved} AND `);
+      trigger('upd', `AFTER UPDATE ON ${t}`, [`WHEN ${when}`, old, enqueueThrough(via, 'NEW')]);
+      continue;
+    }
+    // The queued value: the ref, after the table's refPrefix when it has one (`'s' || NEW."SmartPlaylistID"`).
+    const value = (row: 'NEW' | 'OLD'): string =>
+      w.refPrefix === undefined ? rowRef(row, w.ref) : `${sqlString(w.refPrefix)} || ${rowRef(row, w.ref)}`;
+    trigger('ins', `AFTER INSERT ON ${t}`, [enqueue(w.kind, value('NEW'))]);
+    trigger('del', `AFTER DELETE ON ${t}`, [enqueue(w.kind, value('OLD'))]);
     if (w.columns !== undefined && w.columns.length > 0) {
       const cols = [...new Set([...w.columns, w.ref])];
       // COLLATE BINARY: a column's own collation may ignore case (MediaMonkey's
@@ -123,8 +155,8 @@ export function queueObjects(adapter: SqlitePlayerAdapter): QueueObject[] {
       const when = cols.map((c) => `${rowRef('OLD', c)} IS NOT ${rowRef('NEW', c)} COLLATE BINARY`).join(' OR ');
       const refMoved = `${rowRef('OLD', w.ref)} IS NOT ${rowRef('NEW', w.ref)}`;
       // When the ref itself changes, the old one is gone and the new one is new: queue both.
-      const old = enqueue(w.kind, rowRef('OLD', w.ref)).replace(' WHERE ', ` WHERE ${refMoved} AND `);
-      trigger('upd', `AFTER UPDATE ON ${t}`, [`WHEN ${when}`, old, enqueue(w.kind, rowRef('NEW', w.ref))]);
+      const old = enqueue(w.kind, value('OLD')).replace(' WHERE ', ` WHERE ${refMoved} AND `);
+      trigger('upd', `AFTER UPDATE ON ${t}`, [`WHEN ${when}`, old, enqueue(w.kind, value('NEW'))]);
     }
   }
   return out;
