@@ -180,7 +180,7 @@ describe('XmlScanner', () => {
     const runs = (doc: string, size: number, options: XmlScannerOptions = {}) => {
       const out: string[] = [];
       const buf = Buffer.from(doc);
-      const s = new XmlScanner({ open: (t) => out.push(`<${t.name} L${t.line}>`), close: (n) => out.push(`</${n}>`), text: (v) => out.push(JSON.stringify(v)) }, 'doc.xml', options);
+      const s = new XmlScanner({ open: (t) => out.push(`<${t.name} L${t.line}>`), close: (n) => out.push(`</${n}>`), text: (v) => out.push(JSON.stringify(v.value())) }, 'doc.xml', options);
       for (let i = 0; i < buf.length; i += size) s.write(buf.subarray(i, i + size));
       s.end();
       expect(s.settled).toBe(buf.length);

@@ -60,13 +60,31 @@ export interface XmlHandler {
   /** An end tag, or the end of an empty-element tag. */
   close?(name: string): void;
   /**
-   * Character data inside the root element, decoded (references replaced,
-   * line ends normalised to LF): one call per run of text between two pieces
-   * of markup, whatever the chunking, including runs of mere whitespace; a
-   * CDATA section is a run of its own. Without this handler text is only
-   * checked, never decoded, and CDATA is skipped.
+   * Character data inside the root element: one call per run of text
+   * between two pieces of markup, whatever the chunking, including runs of
+   * mere whitespace; a CDATA section is a run of its own. The run is decoded
+   * only when asked (`value()`), so runs a reader ignores cost no string.
+   * Without this handler text is only checked, and CDATA is skipped.
    */
-  text?(value: string): void;
+  text?(run: XmlText): void;
+}
+
+/** A run of character data. The scanner reuses one object: it is valid only during the text() call that receives it. */
+export interface XmlText {
+  /** The text, decoded: references replaced, line ends normalised to LF. */
+  value(): string;
+}
+
+class Text implements XmlText {
+  buf: Buffer = Buffer.alloc(0);
+  start = 0;
+  end = 0;
+  cdata = false;
+
+  value(): string {
+    const raw = this.buf.toString('utf8', this.start, this.end);
+    return this.cdata ? raw.replace(/\r\n?/g, '\n') : decodeText(raw);
+  }
 }
 
 /** What a scanner accepts beyond strict XML without a DTD. */
@@ -436,9 +454,20 @@ export class XmlScanner {
         this.line = line;
         return -(pos + 1);
       }
-      this.handler.text?.(decodeText(buf.toString('utf8', pos, i)));
+      this.emitText(buf, pos, i, false);
     }
     return i;
+  }
+
+  private readonly textRun = new Text();
+
+  private emitText(buf: Buffer, start: number, end: number, cdata: boolean): void {
+    const t = this.textRun;
+    t.buf = buf;
+    t.start = start;
+    t.end = end;
+    t.cdata = cdata;
+    this.handler.text?.(t);
   }
 
   /** Checks the entity reference at `amp` (which must end before `limit`); returns the position after its ';',
@@ -625,7 +654,7 @@ export class XmlScanner {
       const close = comment === 1 ? '-->' : ']]>';
       const end = buf.indexOf(close, pos + (comment === 1 ? 4 : 9), 'latin1');
       if (end < 0) return -1;
-      if (cdata === 1) this.handler.text?.(buf.toString('utf8', pos + 9, end).replace(/\r\n?/g, '\n'));
+      if (cdata === 1 && this.handler.text !== undefined) this.emitText(buf, pos + 9, end, true);
       this.countLines(buf, pos, end);
       return end + 3;
     }
