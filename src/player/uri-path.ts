@@ -8,6 +8,9 @@
 /** A location that names no usable local file; the message says why, without the value. */
 export class UriPathError extends Error {}
 
+/** After a '/': an empty, '.' or '..' segment (a trailing '/' included). */
+const BAD_SEGMENT = /\/(?:\.\.?)?(?:\/|$)/;
+
 /**
  * uriToPath decodes `uri` into the absolute path it names, as the player's
  * OS spells it: `file:///home/me/a%20b.mp3` → `/home/me/a b.mp3`,
@@ -44,8 +47,7 @@ export function uriToPath(uri: string): string {
   } else if (path.startsWith('//')) {
     windows = true; // \\server\share
   }
-  const segments = (windows && !path.startsWith('//') ? path.slice(2) : path).split('/').slice(1);
-  if (path.startsWith('//')) segments.splice(0, 1);
-  if (segments.some((s) => s === '' || s === '.' || s === '..')) throw new UriPathError('an empty, "." or ".." segment in the path');
+  const tail = path.startsWith('//') ? path.slice(1) : windows ? path.slice(2) : path;
+  if (BAD_SEGMENT.test(tail)) throw new UriPathError('an empty, "." or ".." segment in the path');
   return windows ? path.replace(/\//g, '\\') : path;
 }

@@ -33,24 +33,24 @@ export async function scanXmlFile(file: string, handler: XmlHandler, options: Xm
 
 /** Text of one element, gathered over the runs a scanner reports (a comment splits a run). */
 export class TextBuffer {
-  private parts: string[] = [];
+  private value = '';
   on = false;
 
   start(): void {
-    this.parts.length = 0;
+    this.value = '';
     this.on = true;
   }
 
   /** Gathers `run` when started (decoding it only then). */
   add(run: XmlText): void {
-    if (this.on) this.parts.push(run.value());
+    if (this.on) this.value = this.value === '' ? run.value() : this.value + run.value();
   }
 
   /** The text since start(), and stops gathering. */
   take(): string {
     this.on = false;
-    const s = this.parts.length === 1 ? (this.parts[0] as string) : this.parts.join('');
-    this.parts.length = 0;
+    const s = this.value;
+    this.value = '';
     return s;
   }
 }
