@@ -2,7 +2,7 @@ import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { rbEntryXml, rhythmdbXml, sampleRhythmbox, writeBigRhythmdb, writeRhythmbox } from '../../../test/fixtures/players/rhythmbox-xml.js';
+import { rbEntryXml, rbQuery, rhythmboxPlaylistsXml, rhythmdbXml, sampleRhythmbox, writeBigRhythmdb, writeRhythmbox } from '../../../test/fixtures/players/rhythmbox-xml.js';
 import { FileError } from '../../errors.js';
 import type { PlayerSnapshot } from '../player-model.js';
 import { rhythmbox } from './rhythmbox.js';
@@ -65,6 +65,26 @@ describe('rhythmbox adapter', () => {
       limit: 25,
       order: ['artist', 'album', 'disc', 'track'].map((field) => ({ field, desc: false })),
     });
+  });
+
+  it('generates entries and playlists in the element order and escaping the real Rhythmbox wrote', async () => {
+    const real = await readFile(new URL('rhythmdb.xml', REAL), 'utf8');
+    const realEntry = real.slice(real.indexOf('  <entry type="song">'), real.indexOf('  </entry>') + 11);
+    const made = rbEntryXml({ path: '/tmp/x.mp3', title: 'Ágætis Dreams', genre: 'Electronic', artist: 'Sigur Rós', album: 'Static Lights', track: 1, disc: 1, fileSize: 16369, year: 2023, albumArtist: 'Sigur Rós' });
+    const names = (xml: string) => [...xml.matchAll(/^ {4}<([a-z-]+)>/gm)].map((m) => m[1] ?? '');
+    const common = (a: string[], b: string[]) => a.filter((n) => b.includes(n));
+    expect(common(names(made), names(realEntry))).toEqual(common(names(realEntry), names(made)));
+    expect(common(names(made), names(realEntry)).length).toBeGreaterThan(10);
+    for (const line of ['    <title>&#xC1;g&#xE6;tis Dreams</title>', '    <artist>Sigur R&#xF3;s</artist>', '    <date>738521</date>']) {
+      expect(realEntry).toContain(line);
+      expect(made).toContain(line);
+    }
+    const playlists = await readFile(new URL('playlists.xml', REAL), 'utf8');
+    const query = rbQuery(['<equals prop="genre">Rock</equals>', '<like prop="genre-folded">ambient</like>'], true);
+    expect(playlists).toContain(query);
+    expect(playlists).toContain(rhythmboxPlaylistsXml([{ name: 'Play Queue', type: 'queue', paths: [] }]).split('\n')[2]);
+    expect(playlists.startsWith('<?xml version="1.0"?>\n<rhythmdb-playlists>\n')).toBe(true);
+    expect(real.startsWith('<?xml version="1.0" standalone="yes"?>\n<rhythmdb version="2.0">\n')).toBe(true);
   });
 
   it('reads a generated library: fields, escaping, paths, ratings; skips other entry types and hidden entries', async () => {
