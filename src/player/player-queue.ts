@@ -68,13 +68,17 @@ function sqlString(s: string): string {
   return `'${s.replaceAll("'", "''")}'`;
 }
 
-/** The statement a trigger runs: queue (kind, ref) unless an untaken row for it is already waiting. */
-function enqueue(kind: WatchedTable['kind'], value: string): string {
+/**
+ * The statement a trigger runs: queue (kind, ref) unless the ref is NULL (the
+ * queue's NOT NULL would fail the player's write) or an untaken row for it
+ * is already waiting; `when` adds a condition.
+ */
+function enqueue(kind: WatchedTable['kind'], value: string, when?: string): string {
   const ref = `CAST(${value} AS TEXT)`;
   const q = quoteId(QUEUE_TABLE);
   return (
     `INSERT INTO ${q}("kind", "ref") SELECT ${sqlString(kind)}, ${ref} ` +
-    `WHERE ${value} IS NOT NULL AND NOT EXISTS ` +
+    `WHERE ${when === undefined ? '' : `${when} AND `}${value} IS NOT NULL AND NOT EXISTS ` +
     `(SELECT 1 FROM ${q} WHERE "kind" = ${sqlString(kind)} AND "ref" = ${ref} AND "taken" = 0);`
   );
 }
@@ -120,7 +124,7 @@ export function queueObjects(adapter: SqlitePlayerAdapter): QueueObject[] {
       const when = cols.map((c) => `${rowRef('OLD', c)} IS NOT ${rowRef('NEW', c)}`).join(' OR ');
       const refMoved = `${rowRef('OLD', w.ref)} IS NOT ${rowRef('NEW', w.ref)}`;
       // When the ref itself changes, the old one is gone and the new one is new: queue both.
-      const old = enqueue(w.kind, rowRef('OLD', w.ref)).replace(' WHERE ', ` WHERE ${refMoved} AND `);
+      const old = enqueue(w.kind, rowRef('OLD', w.ref), refMoved);
       trigger('upd', `AFTER UPDATE ON ${t}`, [`WHEN ${when}`, old, enqueue(w.kind, rowRef('NEW', w.ref))]);
     }
   }
