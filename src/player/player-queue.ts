@@ -108,13 +108,14 @@ export function queueObjects(adapter: SqlitePlayerAdapter): QueueObject[] {
   ];
   for (const w of adapter.watched) {
     const t = quoteId(w.table);
-    const trigger = (suffix: string, head: string, body: string[]): void => {
+    const trigger = (suffix: string, head: string, body: string[], when?: string): void => {
       const name = `${QUEUE_PREFIX}${w.table}_${suffix}`;
+      const stmts = body.map((b) => `  ${b}\n`).join('');
       out.push({
         type: 'trigger',
         name,
         tbl_name: w.table,
-        sql: `CREATE TRIGGER ${quoteId(name)} ${head} FOR EACH ROW\n${wrapWhen(body)}`,
+        sql: `CREATE TRIGGER ${quoteId(name)} ${head} FOR EACH ROW\n${when === undefined ? '' : `WHEN ${when}\n`}BEGIN\n${stmts}END`,
       });
     };
     trigger('ins', `AFTER INSERT ON ${t}`, [enqueue(w.kind, rowRef('NEW', w.ref))]);
@@ -125,18 +126,10 @@ export function queueObjects(adapter: SqlitePlayerAdapter): QueueObject[] {
       const refMoved = `${rowRef('OLD', w.ref)} IS NOT ${rowRef('NEW', w.ref)}`;
       // When the ref itself changes, the old one is gone and the new one is new: queue both.
       const old = enqueue(w.kind, rowRef('OLD', w.ref), refMoved);
-      trigger('upd', `AFTER UPDATE ON ${t}`, [`WHEN ${when}`, old, enqueue(w.kind, rowRef('NEW', w.ref))]);
+      trigger('upd', `AFTER UPDATE ON ${t}`, [old, enqueue(w.kind, rowRef('NEW', w.ref))], when);
     }
   }
   return out;
-}
-
-/** The trigger body: an optional leading `WHEN …` line, then BEGIN statements END. */
-function wrapWhen(lines: string[]): string {
-  const [first, ...rest] = lines;
-  const when = first?.startsWith('WHEN ') ? `${first}\n` : '';
-  const stmts = when ? rest : lines;
-  return `${when}BEGIN\n${stmts.map((s) => `  ${s}`).join('\n')}\nEND`;
 }
 
 /**
