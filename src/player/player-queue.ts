@@ -68,33 +68,43 @@ function sqlString(s: string): string {
   return `'${s.replaceAll("'", "''")}'`;
 }
 
-/** The statement a trigger runs: queue (kind, ref) unless an untaken row for it is already waiting. */
-function enqueue(kind: WatchedTable['kind'], value: string): string {
+/**
+ * The statement a trigger runs: queue (kind, ref) unless the ref is NULL (the
+ * queue's NOT NULL would fail the player's write) or an untaken row for it
+ * is already waiting; `when` adds a condition.
+ */
+function enqueue(kind: WatchedTable['kind'], value: string, when?: string): string {
   const ref = `CAST(${value} AS TEXT)`;
   const q = quoteId(QUEUE_TABLE);
   return (
     `INSERT INTO ${q}("kind", "ref") SELECT ${sqlString(kind)}, ${ref} ` +
-    `WHERE ${value} IS NOT NULL AND NOT EXISTS ` +
+    `WHERE ${when === undefined ? '' : `${when} AND `}${value} IS NOT NULL AND NOT EXISTS ` +
     `(SELECT 1 FROM ${q} WHERE "kind" = ${sqlString(kind)} AND "ref" = ${ref} AND "taken" = 0);`
   );
 }
 
 /**
  * The statement a trigger on a `through` table runs: queue the refs of the
- * rows of `through.table` that point at `row`'s ref, each unless an untaken
- * row for it is already waiting.
+ * rows of `through.table` that point at `row`'s ref, each unless it is NULL
+ * or an untaken row for it is already waiting; `when` adds a condition.
  */
-function enqueueThrough(w: WatchedTable & { through: NonNullable<WatchedTable['through']> }, row: 'NEW' | 'OLD'): string {
+function enqueueThrough(w: WatchedTable, through: NonNullable<WatchedTable['through']>, row: 'NEW' | 'OLD', when?: string): string {
   const q = quoteId(QUEUE_TABLE);
-  const x = `"${QUEUE_PREFIX}x"`;
-  const col = isRowid(w.through.ref) ? `${x}.${w.through.ref}` : `${x}.${quoteId(w.through.ref)}`;
-  const value = w.refPrefix === undefined ? col : `${sqlString(w.refPrefix)} || ${col}`;
+  const x = quoteId(`${QUEUE_PREFIX}x`);
+  const col = isRowid(through.ref) ? `${x}.${through.ref}` : `${x}.${quoteId(through.ref)}`;
+  const value = prefixed(w, col);
   const ref = `CAST(${value} AS TEXT)`;
   return (
-    `INSERT INTO ${q}("kind", "ref") SELECT ${sqlString(w.kind)}, ${ref} FROM ${quoteId(w.through.table)} AS ${x} ` +
-    `WHERE ${x}.${quoteId(w.through.column)} = ${rowRef(row, w.ref)} AND ${value} IS NOT NULL AND NOT EXISTS ` +
+    `INSERT INTO ${q}("kind", "ref") SELECT ${sqlString(w.kind)}, ${ref} FROM ${quoteId(through.table)} AS ${x} ` +
+    `WHERE ${when === undefined ? '' : `${when} AND `}${x}.${quoteId(through.column)} = ${rowRef(row, w.ref)} ` +
+    `AND ${value} IS NOT NULL AND NOT EXISTS ` +
     `(SELECT 1 FROM ${q} WHERE "kind" = ${sqlString(w.kind)} AND "ref" = ${ref} AND "taken" = 0);`
   );
+}
+
+/** The queued value of `value`: after the table's refPrefix when it has one (`'s' || NEW."SmartPlaylistID"`). */
+function prefixed(w: WatchedTable, value: string): string {
+  return w.refPrefix === undefined ? value : `${sqlString(w.refPrefix)} || ${value}`;
 }
 
 /**
@@ -123,30 +133,21 @@ export function queueObjects(adapter: SqlitePlayerAdapter): QueueObject[] {
   ];
   for (const w of adapter.watched) {
     const t = quoteId(w.table);
-    const trigger = (suffix: string, head: string, body: string[]): void => {
+    const trigger = (suffix: string, head: string, body: string[], when?: string): void => {
       const name = `${QUEUE_PREFIX}${w.table}_${suffix}`;
+      const stmts = body.map((b) => `  ${b}\n`).join('');
       out.push({
         type: 'trigger',
         name,
         tbl_name: w.table,
-        sql: `CREATE TRIGGER ${quoteId(name)} ${head} FOR EACH ROW\n${wrapWhen(body)}`,
+        sql: `CREATE TRIGGER ${quoteId(name)} ${head} FOR EACH ROW\n${when === undefined ? '' : `WHEN ${when}\n`}BEGIN\n${stmts}END`,
       });
     };
-    if (w.through !== undefined) {
-      const via = { ...w, through: w.through };
-      if (w.columns === undefined || w.columns.length === 0) continue;
-      const cols = [...new Set([...w.columns, w.ref])];
-      const when = cols.map((c) => `${rowRef('OLD', c)} IS NOT ${rowRef('NEW', c)}`).join(' OR ');
-      const refMoved = `${rowRef('OLD', w.ref)} IS NOT ${rowRef('NEW', w.ref)}`;
-      const old = enqueueThrough(via, 'OLD').replace(' WHERE ', ` WHERE ${refMoved} AND `);
-      trigger('upd', `AFTER UPDATE ON ${t}`, [`WHEN ${when}`, old, enqueueThrough(via, 'NEW')]);
-      continue;
+    const through = w.through;
+    if (through === undefined) {
+      trigger('ins', `AFTER INSERT ON ${t}`, [enqueue(w.kind, prefixed(w, rowRef('NEW', w.ref)))]);
+      trigger('del', `AFTER DELETE ON ${t}`, [enqueue(w.kind, prefixed(w, rowRef('OLD', w.ref)))]);
     }
-    // The queued value: the ref, after the table's refPrefix when it has one (`'s' || NEW."SmartPlaylistID"`).
-    const value = (row: 'NEW' | 'OLD'): string =>
-      w.refPrefix === undefined ? rowRef(row, w.ref) : `${sqlString(w.refPrefix)} || ${rowRef(row, w.ref)}`;
-    trigger('ins', `AFTER INSERT ON ${t}`, [enqueue(w.kind, value('NEW'))]);
-    trigger('del', `AFTER DELETE ON ${t}`, [enqueue(w.kind, value('OLD'))]);
     if (w.columns !== undefined && w.columns.length > 0) {
       const cols = [...new Set([...w.columns, w.ref])];
       // COLLATE BINARY: a column's own collation may ignore case (MediaMonkey's
@@ -155,19 +156,14 @@ export function queueObjects(adapter: SqlitePlayerAdapter): QueueObject[] {
       const when = cols.map((c) => `${rowRef('OLD', c)} IS NOT ${rowRef('NEW', c)} COLLATE BINARY`).join(' OR ');
       const refMoved = `${rowRef('OLD', w.ref)} IS NOT ${rowRef('NEW', w.ref)}`;
       // When the ref itself changes, the old one is gone and the new one is new: queue both.
-      const old = enqueue(w.kind, value('OLD')).replace(' WHERE ', ` WHERE ${refMoved} AND `);
-      trigger('upd', `AFTER UPDATE ON ${t}`, [`WHEN ${when}`, old, enqueue(w.kind, value('NEW'))]);
+      const body =
+        through === undefined
+          ? [enqueue(w.kind, prefixed(w, rowRef('OLD', w.ref)), refMoved), enqueue(w.kind, prefixed(w, rowRef('NEW', w.ref)))]
+          : [enqueueThrough(w, through, 'OLD', refMoved), enqueueThrough(w, through, 'NEW')];
+      trigger('upd', `AFTER UPDATE ON ${t}`, body, when);
     }
   }
   return out;
-}
-
-/** The trigger body: an optional leading `WHEN …` line, then BEGIN statements END. */
-function wrapWhen(lines: string[]): string {
-  const [first, ...rest] = lines;
-  const when = first?.startsWith('WHEN ') ? `${first}\n` : '';
-  const stmts = when ? rest : lines;
-  return `${when}BEGIN\n${stmts.map((s) => `  ${s}`).join('\n')}\nEND`;
 }
 
 /**
