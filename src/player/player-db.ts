@@ -46,7 +46,9 @@ export function openPlayerDb(file: string, adapter: SqlitePlayerAdapter, o: Open
     db.prepare('SELECT count(*) FROM sqlite_master').pluck().get();
   } catch (err) {
     db.close();
-    throw new FileError(file, `not an SQLite database (${adapter.label}): ${firstLine(err)}`, { cause: err });
+    const code = (err as { code?: unknown }).code;
+    const what = code === 'SQLITE_NOTADB' ? 'not an SQLite database' : `cannot read ${adapter.label} database`;
+    throw new FileError(file, `${what}: ${firstLine(err)}`, { cause: err });
   }
   let why: string | undefined;
   try {
