@@ -5,7 +5,8 @@ import { copyPlayerFixture } from '../../test/fixtures/players/queue-db.js';
 import { FileError } from '../errors.js';
 import { clementine } from './adapters/clementine.js';
 import { strawberry } from './adapters/strawberry.js';
-import { openPlayerDb, withBusyRetry } from './player-db.js';
+import Database from 'better-sqlite3';
+import { allInChunks, openPlayerDb, withBusyRetry } from './player-db.js';
 import { attachQueue, detachQueue } from './player-queue.js';
 
 function fileErrorOf(fn: () => unknown): FileError {
@@ -92,5 +93,31 @@ describe('withBusyRetry', () => {
       ),
     ).rejects.toThrow('SQLITE_BUSY');
     expect(n).toBe(3);
+  });
+});
+
+describe('allInChunks', () => {
+  it('reads every row in key order, chunk by chunk, with no lock held between chunks', () => {
+    const file = copyPlayerFixture('clementine-1.4.db');
+    const db = openPlayerDb(file, clementine);
+    const player = new Database(file);
+    player.pragma('busy_timeout = 0');
+    const stmt = db.prepare('SELECT ROWID AS id FROM songs WHERE ROWID > :after AND ROWID <> :skip ORDER BY ROWID LIMIT :limit');
+    let between = 0;
+    const rows = allInChunks<{ id: number }>(
+      stmt,
+      { skip: 2 },
+      (r) => {
+        // Called between chunks: the player can take an exclusive lock at once.
+        player.exec('BEGIN EXCLUSIVE; COMMIT;');
+        between++;
+        return r.id;
+      },
+      1,
+    );
+    expect(rows.map((r) => r.id)).toEqual([1, 3, 4]);
+    expect(between).toBe(3);
+    player.close();
+    db.close();
   });
 });

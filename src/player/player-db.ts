@@ -6,6 +6,7 @@
  * the file is the change queue of player-queue.ts, nothing else.
  */
 import Database from 'better-sqlite3';
+import type { Statement } from 'better-sqlite3';
 import { FileError } from '../errors.js';
 import type { PlayerDb, SqlitePlayerAdapter } from './sqlite-adapter.js';
 
@@ -46,7 +47,9 @@ export function openPlayerDb(file: string, adapter: SqlitePlayerAdapter, o: Open
     db.prepare('SELECT count(*) FROM sqlite_master').pluck().get();
   } catch (err) {
     db.close();
-    throw new FileError(file, `not an SQLite database (${adapter.label}): ${firstLine(err)}`, { cause: err });
+    const code = (err as { code?: unknown }).code;
+    const what = code === 'SQLITE_NOTADB' ? 'not an SQLite database' : `cannot read ${adapter.label} database`;
+    throw new FileError(file, `${what}: ${firstLine(err)}`, { cause: err });
   }
   let why: string | undefined;
   try {
@@ -91,4 +94,33 @@ export async function withBusyRetry<T>(fn: () => T, o: { tries?: number } = {}):
 function firstLine(err: unknown): string {
   const msg = err instanceof Error ? err.message : String(err);
   return msg.split('\n')[0] ?? msg;
+}
+
+/** Rows one statement of {@link allInChunks} reads. */
+export const READ_CHUNK_ROWS = 500;
+
+/**
+ * allInChunks reads a large table in chunks by key, each chunk its own
+ * statement run to its end: the read lock is held for one chunk, never for
+ * the whole library, so a player's commit waits at most one chunk. `stmt`
+ * must filter with `> :after` on the key, ORDER BY it and `LIMIT :limit`;
+ * `params` are its other named parameters. Rows changed by the player
+ * between chunks are queued by the triggers: a reader reconciles with the
+ * queue, not with one consistent snapshot.
+ */
+export function allInChunks<T>(
+  stmt: Statement,
+  params: Record<string, unknown>,
+  keyOf: (row: T) => number,
+  size = READ_CHUNK_ROWS,
+): T[] {
+  const out: T[] = [];
+  let after = Number.MIN_SAFE_INTEGER;
+  for (;;) {
+    const rows = stmt.all({ ...params, after, limit: size }) as T[];
+    for (const r of rows) out.push(r);
+    const last = rows.at(-1);
+    if (last === undefined || rows.length < size) return out;
+    after = keyOf(last);
+  }
 }

@@ -18,6 +18,7 @@
  */
 import type { Problem } from '../../core/problem.js';
 import { fileUrlToPath, isFileUrl } from '../file-url.js';
+import { allInChunks } from '../player-db.js';
 import type { PlayerPlaylist, PlayerSnapshot, PlayerSong } from '../player-model.js';
 import type { PlayerDb, WatchedTable } from '../sqlite-adapter.js';
 
@@ -177,11 +178,9 @@ function idList(ids: readonly string[]): string {
 }
 
 export function qtReadSongs(db: PlayerDb, spec: QtPlayerSpec, ids?: readonly string[]): { songs: PlayerSong[]; problems: Problem[] } {
-  const sql = songSelect(spec);
-  const rows =
-    ids === undefined
-      ? (db.prepare(`${sql} ORDER BY ROWID`).all() as SongRow[])
-      : (db.prepare(`${sql} WHERE ROWID IN (SELECT value FROM json_each(?)) ORDER BY ROWID`).all(idList(ids)) as SongRow[]);
+  const only = ids === undefined ? '' : 'AND ROWID IN (SELECT value FROM json_each(:ids))';
+  const stmt = db.prepare(`${songSelect(spec)} WHERE ROWID > :after ${only} ORDER BY ROWID LIMIT :limit`);
+  const rows = allInChunks<SongRow>(stmt, ids === undefined ? {} : { ids: idList(ids) }, (r) => r.id);
   return songsFrom(rows);
 }
 
@@ -219,14 +218,15 @@ export function qtReadPlaylists(
     ids === undefined
       ? (db.prepare(`${PLAYLIST_SELECT} ORDER BY ROWID`).all() as PlaylistRow[])
       : (db.prepare(`${PLAYLIST_SELECT} WHERE ROWID IN (SELECT value FROM json_each(?)) ORDER BY ROWID`).all(idList(ids)) as PlaylistRow[]);
-  // All the items in one statement: playlist_items has no index on
+  // The items of all the playlists asked for in one pass by ROWID (which is
+  // also their order in each playlist): playlist_items has no index on
   // `playlist`, so one scan for all beats one scan per playlist.
-  const order = 'ORDER BY p.playlist, p.ROWID';
-  const itemRows = (
-    ids === undefined
-      ? db.prepare(`${spec.itemsSelect} ${order}`).all()
-      : db.prepare(`${spec.itemsSelect} WHERE p.playlist IN (SELECT value FROM json_each(?)) ${order}`).all(idList(rows.map((r) => String(r.id))))
-  ) as { playlist: number; item: number; url: unknown }[];
+  const only = ids === undefined ? '' : 'AND p.playlist IN (SELECT value FROM json_each(:ids))';
+  const itemRows = allInChunks<{ playlist: number; item: number; url: unknown }>(
+    db.prepare(`${spec.itemsSelect} WHERE p.ROWID > :after ${only} ORDER BY p.ROWID LIMIT :limit`),
+    ids === undefined ? {} : { ids: idList(rows.map((r) => String(r.id))) },
+    (r) => r.item,
+  );
   const itemsOf = new Map<number, { item: number; url: unknown }[]>();
   for (const it of itemRows) {
     const list = itemsOf.get(it.playlist);

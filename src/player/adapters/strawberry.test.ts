@@ -131,6 +131,20 @@ describe('strawberry adapter', () => {
     ]);
   });
 
+  it('a library larger than one read chunk is read whole and in order, playlists too', () => {
+    const { db, player } = setup();
+    const ids = player.transaction(() => {
+      const out: number[] = [];
+      for (let i = 0; i < 1234; i++) out.push(Number(addSong(player, { url: `file:///m/${i}.flac` })));
+      for (const id of out) player.prepare('INSERT INTO playlist_items (playlist, type, collection_id, url) SELECT 1, 2, ROWID, url FROM songs WHERE ROWID = ?').run(id);
+      return out;
+    })();
+    const snap = strawberry.readAll(db);
+    expect(snap.songs.map((s) => Number(s.id))).toEqual([1, 2, 3, ...ids]);
+    expect(snap.playlists[0]?.paths).toEqual(ids.map((_, i) => `/m/${i}.flac`));
+    expect(strawberry.readSongs(db, ids.map(String).reverse()).songs).toHaveLength(ids.length);
+  });
+
   it('recognises its own database only', () => {
     const { db } = setup();
     expect(strawberry.recognize(db)).toBeUndefined();
