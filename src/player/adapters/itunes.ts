@@ -29,7 +29,7 @@ import { scanXmlFile, TextBuffer } from '../xml-file.js';
 type Ctx = 'plist' | 'top' | 'tracks' | 'track' | 'playlists' | 'playlist' | 'items' | 'item' | 'skip';
 
 type Value = string | boolean;
-type Record = Map<string, Value>;
+type Fields = Map<string, Value>;
 
 /** The keys read of a track, a playlist and a playlist item; the values of all others are never decoded. */
 const WANTED: { [ctx in Ctx]?: ReadonlySet<string> } = {
@@ -45,7 +45,7 @@ function quoted(s: Value | undefined): string {
   return typeof s !== 'string' ? '' : ` ${JSON.stringify(s.length > 80 ? s.slice(0, 80) + '…' : s)}`;
 }
 
-function str(r: Record, k: string): string | undefined {
+function str(r: Fields, k: string): string | undefined {
   const v = r.get(k);
   return typeof v === 'string' && v !== '' ? v : undefined;
 }
@@ -56,7 +56,7 @@ export async function readItunes(file: string): Promise<PlayerSnapshot> {
   const problems: Problem[] = [];
   /** Track ID → path, for playlist items. */
   const paths = new Map<string, string>();
-  const playlists: Array<{ r: Record; items: string[]; line: number }> = [];
+  const playlists: Array<{ r: Fields; items: string[]; line: number }> = [];
   const text = new TextBuffer();
   const stack: Ctx[] = [];
   let key: string | undefined;
@@ -67,7 +67,7 @@ export async function readItunes(file: string): Promise<PlayerSnapshot> {
 
   const problem = (message: string) => problems.push({ path: file, message });
 
-  const endTrack = (r: Record, line: number) => {
+  const endTrack = (r: Fields, line: number) => {
     const id = str(r, 'Track ID');
     const type = str(r, 'Track Type');
     if (type !== undefined && type !== 'File') return;
@@ -152,7 +152,7 @@ export async function readItunes(file: string): Promise<PlayerSnapshot> {
   };
 
   /** The record (key → value) each open container gathers: tracks, playlists and their items do. */
-  const records: Array<Record | undefined> = [];
+  const records: Array<Fields | undefined> = [];
   const lines: number[] = [];
   await scanXmlFile(
     file,
@@ -224,16 +224,16 @@ export async function readItunes(file: string): Promise<PlayerSnapshot> {
  * The synced playlists, named by their folders, with their items as paths
  * in order; folders, the library, hidden and built-in playlists left out.
  */
-function buildPlaylists(read: Array<{ r: Record; items: string[]; line: number }>, paths: Map<string, string>, problem: (m: string) => void): PlayerPlaylist[] {
-  const byPid = new Map<string, Record>();
+function buildPlaylists(read: Array<{ r: Fields; items: string[]; line: number }>, paths: Map<string, string>, problem: (m: string) => void): PlayerPlaylist[] {
+  const byPid = new Map<string, Fields>();
   for (const { r } of read) {
     const pid = str(r, 'Playlist Persistent ID');
     if (pid !== undefined) byPid.set(pid, r);
   }
   /** The folder path above `r`, or undefined when its chain of parents loops or names a missing folder. */
-  const folders = (r: Record): string[] | undefined => {
+  const folders = (r: Fields): string[] | undefined => {
     const out: string[] = [];
-    const seen = new Set<Record>([r]);
+    const seen = new Set<Fields>([r]);
     for (let parent = str(r, 'Parent Persistent ID'); parent !== undefined; ) {
       const p = byPid.get(parent);
       if (p === undefined || seen.has(p)) return undefined;
