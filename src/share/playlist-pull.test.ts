@@ -107,7 +107,17 @@ describe('pullPlaylists', () => {
     expect(targets).toEqual([join(root, 'House/A - One.mp3'), join(root, 'Techno/B - Two.flac')]);
     for (const t of targets) await stat(t); // they exist
 
-    expect(await pull(bob, remote, root)).toEqual({ written: 0, unchanged: 1, removed: 0, problems: [] });
+    // Pulled again: the object is the version written before, so it is not even read.
+    let reads = 0;
+    const counting = new Proxy(remote, {
+      get: (t, p) => (p === 'read' ? (...a: Parameters<Remote['read']>) => (reads++, t.read(...a)) : Reflect.get(t, p, t)),
+    });
+    expect(await pull(bob, counting, root)).toEqual({ written: 0, unchanged: 1, removed: 0, problems: [] });
+    expect(reads).toBe(0);
+    // Once the file is gone from the library, it is written again.
+    await rm(file);
+    expect(await pull(bob, counting, root)).toEqual({ written: 1, unchanged: 0, removed: 0, problems: [] });
+    expect(reads).toBe(1);
   });
 
   it('leaves this machine’s own playlists alone, and moves one removed on the remote to the local trash', async () => {

@@ -13,6 +13,7 @@
  * library's file as it was.
  */
 import { join } from 'node:path';
+import { stat } from 'node:fs/promises';
 import type { Remote } from '../remote/remote.js';
 import type { Db } from '../state/state-db.js';
 import type { Problem } from '../core/problem.js';
@@ -79,16 +80,24 @@ export async function pullPlaylists(ctx: PullPlaylistsContext, problems: Problem
     claimed.set(file, o.key);
     if (o.writer !== ctx.self) todo.push({ o, file });
   }
+  const before = new Map(pulled.all().map((p) => [p.file, p]));
   await forEachLimit(
     todo,
     READ_AHEAD,
     async ({ o, file }) => {
+      // Written from this very version before, and still there: nothing to read.
+      const version = versionOf(o);
+      const last = before.get(file);
+      if (version !== undefined && last?.key === o.key && last.version === version && (await exists(join(ctx.root, ...file.split('/'))))) {
+        count.unchanged++;
+        return;
+      }
       const tracks = await fetchPlaylist(ctx, o.key, problems, signal);
       if (!tracks) return;
       try {
         if (await writePlaylist(ctx.root, file, tracks)) count.written++;
         else count.unchanged++;
-        pulled.note(file, o.key);
+        pulled.note({ file, key: o.key, version: version ?? '' });
       } catch (err) {
         problems.push({ path: file, message: `playlist not written: ${describe(err)}` });
       }
@@ -96,7 +105,7 @@ export async function pullPlaylists(ctx: PullPlaylistsContext, problems: Problem
     signal,
   );
   const stamp = trashStamp();
-  for (const { file } of pulled.all()) {
+  for (const file of before.keys()) {
     if (claimed.has(file)) continue;
     try {
       if (await trashLocal(ctx.root, stamp, file, join(ctx.root, ...file.split('/')))) count.removed++;
@@ -106,6 +115,23 @@ export async function pullPlaylists(ctx: PullPlaylistsContext, problems: Problem
     }
   }
   return count;
+}
+
+/**
+ * versionOf names what the mirror knows of an object's content (a file
+ * written from the same version need not be read again); undefined when it
+ * knows nothing that tells versions apart.
+ */
+function versionOf(o: PlaylistObject): string | undefined {
+  if (!o.etag && !o.md5 && !o.mtime) return undefined;
+  return `${o.size}:${o.etag ?? ''}:${o.md5 ?? ''}:${o.mtime?.getTime() ?? ''}`;
+}
+
+async function exists(abs: string): Promise<boolean> {
+  return stat(abs).then(
+    () => true,
+    () => false,
+  );
 }
 
 /**

@@ -177,6 +177,7 @@ export const MIGRATIONS: readonly Migration[] = [
         remote TEXT NOT NULL,
         file   TEXT NOT NULL,          -- library path: Playlists/<user>/<name>.m3u8
         key    TEXT NOT NULL,
+        version TEXT NOT NULL,         -- the object's size, ETag and MD5 when it was written: unchanged, not read again
         PRIMARY KEY (remote, file)
       ) WITHOUT ROWID;
     `,

@@ -126,21 +126,31 @@ export class PlaylistMirror {
   }
 }
 
-/** The playlist files a pull wrote into a library from one remote: library path → the object's key. */
+/** A playlist file a pull wrote: its library path, the object it came from, and that object's version then. */
+export interface PulledFile {
+  file: string;
+  key: string;
+  version: string;
+}
+
+/** The playlist files a pull wrote into a library from one remote. */
 export class PulledPlaylists {
   constructor(
     private readonly db: Db,
     readonly remote: string,
   ) {}
 
-  /** Every file written, with the key it came from. */
-  all(): Array<{ file: string; key: string }> {
-    return cached(this.db, 'SELECT file, key FROM pulled_playlists WHERE remote = ? ORDER BY file').all(this.remote) as Array<{ file: string; key: string }>;
+  /** Every file written, by library path. */
+  all(): PulledFile[] {
+    return cached(this.db, 'SELECT file, key, version FROM pulled_playlists WHERE remote = ? ORDER BY file').all(this.remote) as PulledFile[];
   }
 
-  /** Notes that library file `file` holds playlist object `key`. */
-  note(file: string, key: string): void {
-    cached(this.db, 'INSERT INTO pulled_playlists (remote, file, key) VALUES (?, ?, ?) ON CONFLICT(remote, file) DO UPDATE SET key = excluded.key').run(this.remote, file, key);
+  /** Notes that library file `file` holds playlist object `key` as it was at `version`. */
+  note(f: PulledFile): void {
+    cached(
+      this.db,
+      'INSERT INTO pulled_playlists (remote, file, key, version) VALUES (?, ?, ?, ?) ON CONFLICT(remote, file) DO UPDATE SET key = excluded.key, version = excluded.version',
+    ).run(this.remote, f.file, f.key, f.version);
   }
 
   forget(file: string): void {

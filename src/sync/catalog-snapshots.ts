@@ -100,7 +100,8 @@ export async function readNewestSnapshot(
  * objects were deleted), the logs it names as folded in are marked read, and
  * the cursor moves up to the log it covers. Entries dated in the future are
  * dropped, with one problem for the snapshot. Its playlists go to
- * `playlists` by the same rules.
+ * `playlists` by the same rules, when it has any to say (a snapshot without
+ * the field removes none).
  */
 export function foldSnapshot(
   mirror: RemoteMirror,
@@ -140,7 +141,9 @@ export function foldSnapshot(
       heldLists.add(e.key);
       foldPlaylistPut(playlists, { ...playlistEntryObject(e, e.writer, e.log), writtenAt: e.at, logKey: e.log });
     }
-    for (const r of playlists.logged(doc.covers)) {
+    // A snapshot of an older cratesync has no `playlists` (it skipped their
+    // logs): it says nothing of them, least of all that they are gone.
+    for (const r of doc.playlists ? playlists.logged(doc.covers) : []) {
       if (heldLists.has(r.key) || !r.logKey) continue;
       if (r.logKey < windowStart || named.has(r.logKey)) playlists.remove(r.key);
     }
@@ -195,7 +198,8 @@ export async function writeSnapshot(
   let after = '';
   // Playlists are few: they go whole in the head, in a field a music-only reader ignores.
   const lists = playlists.logged(covers).flatMap((r) => playlistSnapshotEntry(r) ?? []);
-  const head = { v: 1 as const, kind: 'snapshot' as const, writer: who.writer, covers, logs, ...(lists.length > 0 ? { playlists: lists } : {}) };
+  // Always there, even empty: its absence marks a snapshot of a cratesync that knows no playlists (see foldSnapshot).
+  const head = { v: 1 as const, kind: 'snapshot' as const, writer: who.writer, covers, logs, playlists: lists };
   const data = await encodeSnapshotPaged(head, () => {
     for (;;) {
       const rows = mirror.loggedPage(covers, after, SNAPSHOT_PAGE);

@@ -144,6 +144,23 @@ describe('player metadata in the catalog', () => {
     expect([...c.mirror.lean()].map((o) => o.key)).toEqual(['music/one.mp3']);
   });
 
+  it('a snapshot of an older cratesync (no playlists field) removes no playlist the mirror knows', async () => {
+    const remote = await bucket();
+    const a = machine(remote, 'alice');
+    await upload(a, remote, 'one.mp3', 'one');
+    await putPlaylist({ remote, catalog: a.catalog, user: 'alice' }, { name: 'Mix', player: 'strawberry', smart: false, entries: [{ path: 'one.mp3' }] });
+    await a.catalog.publish();
+    const written = await writeSnapshot(remote, a.mirror, a.catalog.playlists, new CatalogState(a.db, remote.url), { writer: 'alice@alice-m', machine: 'alice-m' });
+    const doc = decodeSnapshot(await remote.read(written!.key), written!.key);
+    expect(doc.playlists).toHaveLength(1);
+    const { playlists: _gone, ...old } = doc;
+    // Covered logs are named in it: a snapshot with the field would drop what it lacks.
+    foldSnapshot(a.mirror, a.catalog.playlists, new CatalogState(a.db, remote.url), { key: written!.key, doc: old }, { problems: [], now: Date.now() });
+    expect(a.catalog.playlists.all().map((p) => p.key)).toEqual(['playlists/alice/Mix.m3u8']);
+    foldSnapshot(a.mirror, a.catalog.playlists, new CatalogState(a.db, remote.url), { key: written!.key, doc: { ...old, playlists: [] } }, { problems: [], now: Date.now() });
+    expect(a.catalog.playlists.all()).toEqual([]);
+  });
+
   it('an older cratesync still reads the music log (a harmless re-put) and the snapshot, and skips only the playlists log', async () => {
     const remote = await bucket();
     const a = machine(remote, 'alice');
