@@ -12,7 +12,7 @@
  * pushed. Detach leaves both databases' schemas exactly as they were.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { copyFile, mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, win32 } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -162,6 +162,17 @@ describe('MediaMonkey (a real MM.DB, Windows paths)', () => {
     expect(players.json.players).toHaveLength(1);
     expect(players.json.players[0]).toMatchObject({ name: 'mediamonkey', songs: 76, queue: 0, triggers: 'attached' });
     expect(players.json.players[0].problems.map((p: { path: string }) => p.path).sort()).toEqual(['Accessible Tracks', 'Favorites - 1 MP3 CD Worth (650 MB)', 'Favorites - Top 50']);
+
+    // Another machine pulls them: a child playlist in its folder, its entries relative to it, pointing at the files.
+    const libB = join(await tmp('libB'), 'Music');
+    const pulled = await cli({ home: await tmp('homeB'), env: { ...e.env } }, '--user', 'bob', 'pull', libB, url);
+    expect(pulled.code, pulled.stderr).toBe(0);
+    const ksp = (await readFile(join(libB, 'Playlists', 'alice', 'Imported playlists', 'KSP.m3u8'), 'utf8')).split('\n').filter((l) => l && !l.startsWith('#'));
+    const kspIds = mm.prepare('SELECT IDSong FROM PlaylistSongs WHERE IDPlaylist = 14 ORDER BY SongOrder').pluck().all() as number[];
+    expect(ksp).toEqual(kspIds.map((id) => `../../../songs/${fileOf(id)}`));
+    const last = (await readFile(join(libB, 'Playlists', 'alice', 'Last 50 played.m3u8'), 'utf8')).split('\n').filter((l) => l && !l.startsWith('#'));
+    expect(last).toEqual([`../../songs/${fileOf(3)}`, `../../songs/${fileOf(10)}`]);
+    for (const rel of last) await expect(readFile(join(libB, 'Playlists', 'alice', rel))).resolves.toBeInstanceOf(Buffer);
 
     const detached = await cli(e, '--user', 'alice', 'detach', 'mediamonkey', '--library', lib);
     expect(detached.code, detached.stderr).toBe(0);
