@@ -93,10 +93,13 @@ export async function pushPlayers(session: LibrarySession, remote: Remote, user:
       const ref = `${player.name}:${list.id}`;
       live.add(ref);
       const paths = list.rule ? evaluateRule(JSON.parse(list.rule) as SmartRule, (all ??= songs.map(storedSong)), Date.now(), stableRandom(ref)) : list.paths;
-      const entries = playlistEntries(paths, byPath, list, out.problems);
+      const left: Problem[] = [];
+      const entries = playlistEntries(paths, byPath, list, left);
       const digest = digestOf(list, entries);
       const before = published.get(ref);
+      // What was left out is said when the playlist goes out, not on every run after (a run with nothing to do succeeds).
       if (before?.digest === digest) continue;
+      out.problems.push(...left);
       // Two players' playlists of one name: the later one is told apart by its player.
       let name = list.name;
       const holder = taken.get(name);
