@@ -88,9 +88,13 @@ export async function pushPlayers(session: LibrarySession, remote: Remote, user:
     const songs = state.songs(player.name);
     const byPath = new Map(songs.map((s) => [s.path, s]));
     let all: PlayerSong[] | undefined;
-    for (const list of state.playlists(player.name)) {
+    const lists = state.playlists(player.name);
+    // A playlist that only holds others (a folder in the player's tree) is no playlist of its own.
+    const folders = new Set(lists.flatMap((l) => l.name.split('/').slice(0, -1).map((_, i, parts) => parts.slice(0, i + 1).join('/'))));
+    for (const list of lists) {
       signal?.throwIfAborted();
       const ref = `${player.name}:${list.id}`;
+      if (!list.smart && list.paths.length === 0 && folders.has(list.name)) continue;
       live.add(ref);
       const paths = list.rule ? evaluateRule(JSON.parse(list.rule) as SmartRule, (all ??= songs.map(storedSong)), Date.now(), stableRandom(ref)) : list.paths;
       const left: Problem[] = [];
