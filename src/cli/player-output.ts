@@ -48,7 +48,9 @@ export async function publishPlayers(ctx: Context, io: Io, signal: AbortSignal, 
 /** pushLine says what publishing the players' metadata and playlists did. */
 export function pushLine(p: PlayerPush): string {
   const parts = [`metadata of ${formatCount(p.meta)} ${p.meta === 1 ? 'song' : 'songs'} published`];
-  if (p.waiting) parts.push(`${formatCount(p.waiting)} waiting for their files`);
+  const missing = p.missing ? `${formatCount(p.missing)} not in the library (the player lists files that are gone)` : '';
+  const waiting = p.waiting - p.missing ? `${formatCount(p.waiting - p.missing)} waiting for their files to be sent` : '';
+  parts.push(...[missing, waiting].filter(Boolean));
   parts.push(`${formatCount(p.playlistsPut)} ${p.playlistsPut === 1 ? 'playlist' : 'playlists'} uploaded`);
   if (p.playlistsRemoved) parts.push(`${formatCount(p.playlistsRemoved)} moved to trash`);
   return parts.join(', ');

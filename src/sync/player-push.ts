@@ -11,6 +11,8 @@
  * out of one, and an evaluation that gives the same list publishes nothing.
  */
 import { createHash } from 'node:crypto';
+import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Remote } from '../remote/remote.js';
 import type { LibrarySession } from './library-session.js';
 import type { Problem } from '../core/problem.js';
@@ -29,6 +31,8 @@ export interface PlayerPush {
   meta: number;
   /** Songs whose metadata waits for their file to reach the remote. */
   waiting: number;
+  /** Of those, songs whose file is not in the library at all (the player lists a file that is gone). */
+  missing: number;
   /** Playlists uploaded (new, changed or renamed) and moved to the remote trash. */
   playlistsPut: number;
   playlistsRemoved: number;
@@ -66,13 +70,14 @@ export function metaOf(source: string, s: PlayerSong): PlayerMeta {
 export async function pushPlayers(session: LibrarySession, remote: Remote, user: string, signal?: AbortSignal): Promise<PlayerPush> {
   const state = new PlayerState(session.db);
   const { catalog } = session.forRemote(remote);
-  const out: PlayerPush = { meta: 0, waiting: 0, playlistsPut: 0, playlistsRemoved: 0, problems: [] };
+  const out: PlayerPush = { meta: 0, waiting: 0, missing: 0, playlistsPut: 0, playlistsRemoved: 0, problems: [] };
 
   for (const s of state.unpublishedSongs(remote.url)) {
     const song = { ...(JSON.parse(s.meta) as Omit<PlayerSong, 'id' | 'path'>), id: '', path: '' };
     const r = recordPlayerMeta(catalog, s.local, metaOf(s.player, song));
     if (r === 'unknown') {
       out.waiting++;
+      if (!(await exists(join(session.root, ...s.local.split('/'))))) out.missing++;
       continue;
     }
     if (r === 'recorded') out.meta++;
@@ -164,3 +169,8 @@ function digestOf(list: StoredPlaylist, entries: readonly M3uEntry[]): string {
     .update(JSON.stringify({ name: list.name, smart: list.smart, position: list.position ?? null, entries }))
     .digest('hex');
 }
+
+const exists = (abs: string): Promise<boolean> => stat(abs).then(
+  () => true,
+  () => false,
+);

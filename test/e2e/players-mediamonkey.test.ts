@@ -94,7 +94,7 @@ describe('MediaMonkey (a real MM.DB, Windows paths)', () => {
     // partly: three auto-playlists cannot be translated (said, and left as MediaMonkey stored them)
     expect(attached.code, attached.stderr).toBe(1);
     expect(attached.stdout).toMatch(/attach: push: 5 uploaded/);
-    expect(attached.stdout).toMatch(/metadata of 5 songs published, 71 waiting for their files, 9 playlists uploaded/);
+    expect(attached.stdout).toMatch(/metadata of 5 songs published, 71 not in the library \(the player lists files that are gone\), 9 playlists uploaded/);
     expect(attached.stderr).toMatch(/Accessible Tracks: MediaMonkey auto-playlist not translated/);
     expect([...(await listObjects(s3, b, 'dj/music/')).keys()].sort()).toEqual(HERE.map((id) => `dj/${key(id)}`).sort());
 
@@ -125,7 +125,7 @@ describe('MediaMonkey (a real MM.DB, Windows paths)', () => {
     // Nothing changed: nothing goes out, no playlist either.
     const idle = await cli(e, '--user', 'alice', 'push', lib, url);
     expect(idle.code, idle.stderr).toBe(0);
-    expect(idle.stdout).toMatch(/metadata of 0 songs published, 71 waiting for their files, 0 playlists uploaded/);
+    expect(idle.stdout).toMatch(/metadata of 0 songs published, 71 not in the library \(the player lists files that are gone\), 0 playlists uploaded/);
 
     // MediaMonkey rates One Way Glass four stars, then plays Django and, later, Suntoucher.
     mm.prepare('UPDATE Songs SET Rating = 80 WHERE ID = ?').run(55);
@@ -141,7 +141,7 @@ describe('MediaMonkey (a real MM.DB, Windows paths)', () => {
     expect(edited.code, edited.stderr).toBe(0);
     expect(edited.stdout).toMatch(/push: 0 uploaded/);
     // the three songs; "Last 50 played", "Favorites - Not Heard Recently" and "Favorites - 1 Audio CD Worth"
-    expect(edited.stdout).toMatch(/metadata of 3 songs published, 71 waiting for their files, 3 playlists uploaded/);
+    expect(edited.stdout).toMatch(/metadata of 3 songs published, 71 not in the library \(the player lists files that are gone\), 3 playlists uploaded/);
     const after = await catalogMeta(b);
     expect(after.get(key(55))).toMatchObject({ source: 'mediamonkey', rating: 80, playCount: 0 });
     expect(after.get(key(3))).toMatchObject({ playCount: 1, lastPlayed: t0 });
@@ -154,7 +154,7 @@ describe('MediaMonkey (a real MM.DB, Windows paths)', () => {
     // Played again (Django, now the latest): the order of "Last 50 played" follows.
     play(3, t0 + 600_000);
     const again = await cli(e, '--user', 'alice', 'push', lib, url);
-    expect(again.stdout).toMatch(/metadata of 1 song published, 71 waiting for their files, 1 playlist uploaded/);
+    expect(again.stdout).toMatch(/metadata of 1 song published, 71 not in the library \(the player lists files that are gone\), 1 playlist uploaded/);
     expect(await m3uEntries(b, 'dj/playlists/alice/Last 50 played.m3u8')).toEqual([`songs/${fileOf(3)}`, `songs/${fileOf(10)}`]);
     expect((await catalogMeta(b)).get(key(3))).toMatchObject({ playCount: 2 });
 
