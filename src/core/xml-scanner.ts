@@ -428,40 +428,37 @@ export class XmlScanner {
    *  because the chunk ends first: at an entity reference the chunk ends inside, or, with a text handler, at
    *  `pos` itself, so that a run of text always reaches the handler whole. */
   private text(buf: Buffer, pos: number, n: number): number {
-    if (this.stack.length === 0) {
-      let i = pos;
-      for (; i < n; i++) {
-        const c = buf[i] as number;
-        if (c === LT) break;
-        if (c === LF) this.line++;
-        else if (c !== SP && c !== TAB && c !== CR) this.fail(this.line, this.rootClosed ? 'text after the root element' : 'text before the root element');
-      }
-      return i;
-    }
-    // Inside the root: native searches find the end of the run, its references and its line ends.
-    const want = this.handler.text !== undefined;
+    const inRoot = this.stack.length > 0;
+    const want = inRoot && this.handler.text !== undefined;
     const line = this.line;
-    let lt = buf.indexOf(LT, pos);
-    if (lt < 0 || lt > n) lt = n;
-    let from = pos;
-    for (let a = buf.indexOf(AMP, pos); a >= 0 && a < lt; a = buf.indexOf(AMP, a + 1)) {
-      this.countLines(buf, from, a);
-      from = a;
-      const end = this.reference(buf, a, n, n, true);
-      if (end < 0) {
-        if (!want) return -(a + 1);
+    // One pass over the bytes: native searches (indexOf) would look past the run for the next '&' or line end,
+    // which a file with few of them makes cost the rest of the chunk for every run.
+    let i = pos;
+    for (; i < n; i++) {
+      const c = buf[i] as number;
+      if (c === LT) break;
+      if (c === LF) {
+        this.line++;
+      } else if (c === AMP && inRoot) {
+        const end = this.reference(buf, i, n, n, true);
+        if (end < 0) {
+          if (!want) return -(i + 1);
+          this.line = line;
+          return -(pos + 1);
+        }
+        i = end - 1;
+      } else if (!inRoot && c !== SP && c !== TAB && c !== CR) {
+        this.fail(this.line, this.rootClosed ? 'text after the root element' : 'text before the root element');
+      }
+    }
+    if (want) {
+      if (i === n) {
         this.line = line;
         return -(pos + 1);
       }
-      a = end - 1;
+      this.emitText(buf, pos, i, false);
     }
-    if (want && lt === n) {
-      this.line = line;
-      return -(pos + 1);
-    }
-    this.countLines(buf, from, lt);
-    if (want) this.emitText(buf, pos, lt, false);
-    return lt;
+    return i;
   }
 
   private readonly textRun = new Text();
