@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { uriToPath } from './uri-path.js';
+import { isFileUri, uriToPath } from './uri-path.js';
 
 describe('uriToPath', () => {
   it('decodes the forms players write, keeping the player OS’s spelling', () => {
@@ -8,6 +8,20 @@ describe('uriToPath', () => {
     expect(uriToPath('file://localhost/C:/Users/me/Music/a%20b.mp3')).toBe('C:\\Users\\me\\Music\\a b.mp3');
     expect(uriToPath('file:///D:/DJ/x.flac')).toBe('D:\\DJ\\x.flac');
     expect(uriToPath('FILE://LOCALHOST//nas/share/x.mp3')).toBe('\\\\nas\\share\\x.mp3');
+    expect(uriToPath('file:///tmp/music/ArtistA/Album1/01%20First.wav')).toBe('/tmp/music/ArtistA/Album1/01 First.wav');
+    expect(uriToPath('file://localhost/home/bob/x%23y%3F.mp3')).toBe('/home/bob/x#y?.mp3');
+  });
+
+  it('reads a host as a Windows share only when asked (Qt players write shares so)', () => {
+    expect(uriToPath('file://nas/share/x%20y.mp3', { hostIsShare: true })).toBe('\\\\nas\\share\\x y.mp3');
+    expect(() => uriToPath('file://nas/share/x.mp3')).toThrow(/host nas is not this machine/);
+    expect(() => uriToPath('file://n%41s/share/x.mp3', { hostIsShare: true })).toThrow(/host/);
+    expect(() => uriToPath('file://nas/share/../x.mp3', { hostIsShare: true })).toThrow(/segment/);
+  });
+
+  it('tells file URIs from streams', () => {
+    expect(isFileUri('File:///x')).toBe(true);
+    expect(isFileUri('https://x')).toBe(false);
   });
 
   const refused: Array<[string, RegExp]> = [

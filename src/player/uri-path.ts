@@ -5,6 +5,11 @@
  * plain absolute local path instead of guessing.
  */
 
+/** True when `uri` is a file: URI (any case); other schemes are streams or services, not files. */
+export function isFileUri(uri: string): boolean {
+  return /^file:/i.test(uri);
+}
+
 /** A location that names no usable local file; the message says why, without the value. */
 export class UriPathError extends Error {}
 
@@ -16,12 +21,14 @@ const BAD_SEGMENT = /\/(?:\.\.?)?(?:\/|$)/;
  * OS spells it: `file:///home/me/a%20b.mp3` → `/home/me/a b.mp3`,
  * `file://localhost/C:/Music/x.mp3` or `file:///C:/Music/x.mp3` →
  * `C:\Music\x.mp3`, `file://localhost//nas/share/x.mp3` (a Windows share) →
- * `\\nas\share\x.mp3`. The host must be empty or `localhost`.
+ * `\\nas\share\x.mp3`. The host must be empty or `localhost`, unless
+ * `hostIsShare` (Qt writes a Windows share as `file://nas/share/x.mp3`):
+ * then it names the share's server.
  * Throws UriPathError for another scheme, another host, malformed
  * percent-encoding or invalid UTF-8, NUL, a backslash (encoded), or a
  * `.`/`..`/empty segment.
  */
-export function uriToPath(uri: string): string {
+export function uriToPath(uri: string, o: { hostIsShare?: boolean } = {}): string {
   const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):/.exec(uri)?.[1];
   if (scheme === undefined) throw new UriPathError('not a URI');
   if (scheme.toLowerCase() !== 'file') throw new UriPathError(`scheme ${scheme}: is not a local file`);
@@ -29,11 +36,12 @@ export function uriToPath(uri: string): string {
   if (!rest.startsWith('//')) throw new UriPathError('not of the form file:///<absolute path>');
   const slash = rest.indexOf('/', 2);
   const host = rest.slice(2, slash < 0 ? undefined : slash);
-  if (host !== '' && host.toLowerCase() !== 'localhost') throw new UriPathError(`host ${host} is not this machine`);
+  const share = host !== '' && host.toLowerCase() !== 'localhost';
+  if (share && !(o.hostIsShare && /^[A-Za-z0-9.-]+$/.test(host))) throw new UriPathError(`host ${host} is not this machine`);
   if (slash < 0) throw new UriPathError('no path');
   let path: string;
   try {
-    path = decodeURIComponent(rest.slice(slash));
+    path = (share ? `//${host}` : '') + decodeURIComponent(rest.slice(slash));
   } catch {
     throw new UriPathError('malformed percent-encoding or invalid UTF-8');
   }

@@ -17,7 +17,7 @@
  * - A rating of 0 is a rating (zero stars); only a negative or NULL one is unrated.
  */
 import type { Problem } from '../../core/problem.js';
-import { fileUrlToPath, isFileUrl } from '../file-url.js';
+import { isFileUri, uriToPath, UriPathError } from '../uri-path.js';
 import { allInChunks } from '../player-db.js';
 import type { PlayerPlaylist, PlayerSnapshot, PlayerSong } from '../player-model.js';
 import type { PlayerDb, WatchedTable } from '../sqlite-adapter.js';
@@ -157,7 +157,7 @@ function songsFrom(rows: SongRow[]): { songs: PlayerSong[]; problems: Problem[] 
   for (const r of rows) {
     const url = urlText(r.url);
     if (url === undefined && r.url !== null) problems.push({ path: `song ${r.id}`, message: 'its URL is not UTF-8 text' });
-    if (url === undefined || !isFileUrl(url)) continue;
+    if (url === undefined || !isFileUri(url)) continue;
     const p = fileUrlToPath(url);
     if ('error' in p) {
       problems.push({ path: url, message: `song ${r.id}: ${p.error}` });
@@ -245,7 +245,7 @@ export function qtReadPlaylists(
         problems.push({ path: name, message: `playlist item ${it.item} ${why}` });
         continue;
       }
-      if (!isFileUrl(url)) continue;
+      if (!isFileUri(url)) continue;
       const p = fileUrlToPath(url);
       if ('error' in p) problems.push({ path: url, message: `playlist ${name}: ${p.error}` });
       else paths.push(p.path);
@@ -264,4 +264,14 @@ export function qtReadAll(db: PlayerDb, spec: QtPlayerSpec): PlayerSnapshot {
   const s = qtReadSongs(db, spec);
   const p = qtReadPlaylists(db, spec);
   return { songs: s.songs, playlists: p.playlists, problems: [...s.problems, ...p.problems] };
+}
+
+/** The path of a player's file URL (Qt writes a Windows share with its server as the host), or why there is none. */
+function fileUrlToPath(url: string): { path: string } | { error: string } {
+  try {
+    return { path: uriToPath(url, { hostIsShare: true }) };
+  } catch (err) {
+    if (err instanceof UriPathError) return { error: err.message };
+    throw err;
+  }
 }
