@@ -15,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import type { Problem } from '../../core/problem.js';
 import type { PlayerPlaylist, PlayerSong } from '../player-model.js';
 import type { PlayerDb, SqlitePlayerAdapter } from '../sqlite-adapter.js';
+import { makeSong, positive, text } from '../song-fields.js';
 
 /** CorePrimarySources.StringID of the music library (PrimarySource.UniqueId of MusicLibrarySource). */
 const MUSIC_LIBRARY = 'MusicLibrarySource-Library';
@@ -207,37 +208,25 @@ function uriPath(uri: string | null, id: number, problems: Problem[]): string | 
   return undefined;
 }
 
-/** A positive number, or undefined for Banshee's 0/NULL that mean "not set". */
-function positive(n: number | null): number | undefined {
-  return n !== null && n > 0 ? n : undefined;
-}
-
-function text(s: string | null): string | undefined {
-  return s !== null && s !== '' ? s : undefined;
-}
-
 function toSong(r: TrackRow, path: string): PlayerSong {
-  const song: PlayerSong = { id: String(r.id), path };
-  const set = <K extends keyof PlayerSong>(k: K, v: PlayerSong[K] | undefined): void => {
-    if (v !== undefined) song[k] = v;
-  };
-  set('title', text(r.title));
-  set('artist', text(r.artist));
-  set('album', text(r.album));
-  set('albumArtist', text(r.albumArtist));
-  set('genre', text(r.genre));
-  set('year', positive(r.year));
-  set('track', positive(r.track));
-  set('disc', positive(r.disc));
   const ms = positive(r.duration);
-  set('durationSec', ms === undefined ? undefined : ms / 1000);
   // Stars 0–5, 0 meaning unrated.
   const stars = positive(r.rating);
-  set('rating', stars === undefined ? undefined : Math.min(5, stars) * 20);
-  set('playCount', r.playCount ?? undefined);
   const played = positive(r.lastPlayed);
-  set('lastPlayed', played === undefined ? undefined : played * 1000);
   const added = positive(r.added);
-  set('addedAt', added === undefined ? undefined : added * 1000);
-  return song;
+  return makeSong(String(r.id), path, {
+    title: text(r.title),
+    artist: text(r.artist),
+    album: text(r.album),
+    albumArtist: text(r.albumArtist),
+    genre: text(r.genre),
+    year: positive(r.year),
+    track: positive(r.track),
+    disc: positive(r.disc),
+    durationSec: ms === undefined ? undefined : ms / 1000,
+    rating: stars === undefined ? undefined : Math.min(5, stars) * 20,
+    playCount: r.playCount ?? undefined,
+    lastPlayed: played === undefined ? undefined : played * 1000,
+    addedAt: added === undefined ? undefined : added * 1000,
+  });
 }

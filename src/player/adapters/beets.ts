@@ -19,6 +19,7 @@ import { dirname, join } from 'node:path';
 import type { Problem } from '../../core/problem.js';
 import type { PlayerSong } from '../player-model.js';
 import type { PlayerDb, SqlitePlayerAdapter } from '../sqlite-adapter.js';
+import { makeSong, positive, text } from '../song-fields.js';
 
 export interface BeetsOptions {
   /**
@@ -171,14 +172,6 @@ function itemPath(r: ItemRow, directory: () => string | undefined, problems: Pro
   return join(base, path);
 }
 
-function text(s: string | null): string | undefined {
-  return s !== null && s !== '' ? s : undefined;
-}
-
-function positive(n: number | null): number | undefined {
-  return n !== null && n > 0 ? n : undefined;
-}
-
 /** A flexible attribute's text as a finite number, or undefined. */
 function flexNumber(v: string | null): number | undefined {
   if (v === null || v.trim() === '') return undefined;
@@ -187,27 +180,28 @@ function flexNumber(v: string | null): number | undefined {
 }
 
 function toSong(r: ItemRow, path: string, problems: Problem[]): PlayerSong {
-  const song: PlayerSong = { id: String(r.id), path };
-  const set = <K extends keyof PlayerSong>(k: K, v: PlayerSong[K] | undefined): void => {
-    if (v !== undefined) song[k] = v;
-  };
-  set('title', text(r.title));
-  set('artist', text(r.artist));
-  set('album', text(r.album));
-  set('albumArtist', text(r.albumartist));
-  set('genre', text(r.genre));
-  set('year', positive(r.year));
-  set('track', positive(r.track));
-  set('disc', positive(r.disc));
-  set('durationSec', positive(r.length));
   const added = positive(r.added);
-  set('addedAt', added === undefined ? undefined : Math.round(added * 1000));
-  const rating = flexNumber(r.rating);
-  if (rating !== undefined && rating >= 0 && rating <= 1) song.rating = Math.round(rating * 100);
-  else if (r.rating !== null) problems.push({ path, message: `beets rating ${JSON.stringify(r.rating)} is not on mpdstats' 0–1 scale: left out` });
+  let rating = flexNumber(r.rating);
+  if (rating !== undefined && rating >= 0 && rating <= 1) rating = Math.round(rating * 100);
+  else {
+    if (r.rating !== null) problems.push({ path, message: `beets rating ${JSON.stringify(r.rating)} is not on mpdstats' 0–1 scale: left out` });
+    rating = undefined;
+  }
   const plays = flexNumber(r.play_count);
-  if (plays !== undefined && plays >= 0) song.playCount = Math.floor(plays);
   const played = flexNumber(r.last_played);
-  if (played !== undefined && played > 0) song.lastPlayed = Math.round(played * 1000);
-  return song;
+  return makeSong(String(r.id), path, {
+    title: text(r.title),
+    artist: text(r.artist),
+    album: text(r.album),
+    albumArtist: text(r.albumartist),
+    genre: text(r.genre),
+    year: positive(r.year),
+    track: positive(r.track),
+    disc: positive(r.disc),
+    durationSec: positive(r.length),
+    addedAt: added === undefined ? undefined : Math.round(added * 1000),
+    rating,
+    playCount: plays !== undefined && plays >= 0 ? Math.floor(plays) : undefined,
+    lastPlayed: played !== undefined && played > 0 ? Math.round(played * 1000) : undefined,
+  });
 }

@@ -18,6 +18,7 @@ import type { PlayerPlaylist, PlayerSnapshot, PlayerSong } from '../player-model
 import type { PlayerDb, SqlitePlayerAdapter } from '../sqlite-adapter.js';
 import { evaluateRule, stableRandom } from '../smart-rule.js';
 import { translateQueryData } from './mediamonkey-query.js';
+import { makeSong, text } from '../song-fields.js';
 
 /** OLE Automation dates count days from 1899-12-30; the Unix epoch is day 25569. */
 const OLE_EPOCH_DAYS = 25569;
@@ -60,13 +61,6 @@ const SELECT_SONGS =
   'SELECT s.ID, s.SongTitle, s.Artist, s.Album, s.AlbumArtist, s.Genre, s.Year, s.TrackNumber, s.DiscNumber, ' +
   's.SongLength, s.Rating, s.PlayCounter, s.LastTimePlayed, s.DateAdded, s.SongPath, s.IDMedia, m.DriveLetter ' +
   'FROM Songs s LEFT JOIN Medias m ON m.IDMedia = s.IDMedia';
-
-/** Text, or undefined when empty. */
-function text(v: unknown): string | undefined {
-  if (v === null || v === undefined) return undefined;
-  const s = String(v).trim();
-  return s === '' ? undefined : s;
-}
 
 /** A positive integer at the start of MediaMonkey's text (`02`, `3/12`); undefined otherwise. */
 function leadingInt(v: unknown): number | undefined {
@@ -112,25 +106,22 @@ function toSong(r: SongRow, problems: Problem[]): PlayerSong | undefined {
     });
     return undefined;
   }
-  const song: PlayerSong = { id: String(r.ID), path };
-  const set = <K extends keyof PlayerSong>(k: K, v: PlayerSong[K] | undefined): void => {
-    if (v !== undefined) song[k] = v;
-  };
-  set('title', text(r.SongTitle));
-  set('artist', text(r.Artist));
-  set('album', text(r.Album));
-  set('albumArtist', text(r.AlbumArtist));
-  set('genre', text(r.Genre));
-  set('year', year(r.Year));
-  set('track', leadingInt(r.TrackNumber));
-  set('disc', leadingInt(r.DiscNumber));
-  if (typeof r.SongLength === 'number' && r.SongLength > 0) song.durationSec = r.SongLength / 1000;
-  // -1 is unrated; MediaMonkey's scale is already 0–100
-  if (typeof r.Rating === 'number' && r.Rating >= 0) song.rating = Math.min(100, r.Rating);
-  if (typeof r.PlayCounter === 'number' && r.PlayCounter >= 0) song.playCount = r.PlayCounter;
-  set('lastPlayed', oleDateToMs(r.LastTimePlayed));
-  set('addedAt', oleDateToMs(r.DateAdded));
-  return song;
+  return makeSong(String(r.ID), path, {
+    title: text(r.SongTitle),
+    artist: text(r.Artist),
+    album: text(r.Album),
+    albumArtist: text(r.AlbumArtist),
+    genre: text(r.Genre),
+    year: year(r.Year),
+    track: leadingInt(r.TrackNumber),
+    disc: leadingInt(r.DiscNumber),
+    durationSec: typeof r.SongLength === 'number' && r.SongLength > 0 ? r.SongLength / 1000 : undefined,
+    // -1 is unrated; MediaMonkey's scale is already 0–100
+    rating: typeof r.Rating === 'number' && r.Rating >= 0 ? Math.min(100, r.Rating) : undefined,
+    playCount: typeof r.PlayCounter === 'number' && r.PlayCounter >= 0 ? r.PlayCounter : undefined,
+    lastPlayed: oleDateToMs(r.LastTimePlayed),
+    addedAt: oleDateToMs(r.DateAdded),
+  });
 }
 
 /** Rows whose integer key is in `ids` (text ids that are not integers match nothing). */

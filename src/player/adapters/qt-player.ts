@@ -21,6 +21,7 @@ import { isFileUri, uriToPath, UriPathError } from '../uri-path.js';
 import { allInChunks } from '../player-db.js';
 import type { PlayerPlaylist, PlayerSnapshot, PlayerSong } from '../player-model.js';
 import type { PlayerDb, WatchedTable } from '../sqlite-adapter.js';
+import { finite, makeSong, text } from '../song-fields.js';
 
 export interface QtPlayerSpec {
   /** The songs table's column holding the file:// URL: `url` (Strawberry), `filename` (Clementine). */
@@ -102,17 +103,6 @@ export function urlText(v: unknown): string | undefined {
   return undefined;
 }
 
-function text(v: unknown): string | undefined {
-  if (typeof v !== 'string') return undefined;
-  const t = v.trim();
-  return t === '' ? undefined : t;
-}
-
-function finite(v: unknown): number | undefined {
-  if (typeof v === 'bigint') v = Number(v);
-  return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
-}
-
 /** year/track/disc: -1 (or 0, or anything not a positive integer) is unset. */
 function positiveInt(v: unknown): number | undefined {
   const n = finite(v);
@@ -127,27 +117,24 @@ export function qtRating(v: unknown): number | undefined {
 }
 
 function toSong(r: SongRow, path: string): PlayerSong {
-  const s: PlayerSong = { id: String(r.id), path };
-  const put = <K extends keyof PlayerSong>(k: K, v: PlayerSong[K] | undefined): void => {
-    if (v !== undefined) s[k] = v;
-  };
-  put('title', text(r.title));
-  put('artist', text(r.artist));
-  put('album', text(r.album));
-  put('albumArtist', text(r.albumartist));
-  put('genre', text(r.genre));
-  put('year', positiveInt(r.year));
-  put('track', positiveInt(r.track));
-  put('disc', positiveInt(r.disc));
   const ns = finite(r.length);
-  // Nanoseconds; kept to the millisecond.
-  put('durationSec', ns !== undefined && ns > 0 ? Math.round(ns / 1e6) / 1000 : undefined);
-  put('rating', qtRating(r.rating));
   const plays = finite(r.playcount);
-  put('playCount', plays !== undefined && plays >= 0 ? Math.floor(plays) : undefined);
   const last = finite(r.lastplayed);
-  put('lastPlayed', last !== undefined && last > 0 ? Math.round(last * 1000) : undefined);
-  return s;
+  return makeSong(String(r.id), path, {
+    title: text(r.title),
+    artist: text(r.artist),
+    album: text(r.album),
+    albumArtist: text(r.albumartist),
+    genre: text(r.genre),
+    year: positiveInt(r.year),
+    track: positiveInt(r.track),
+    disc: positiveInt(r.disc),
+    // Nanoseconds; kept to the millisecond.
+    durationSec: ns !== undefined && ns > 0 ? Math.round(ns / 1e6) / 1000 : undefined,
+    rating: qtRating(r.rating),
+    playCount: plays !== undefined && plays >= 0 ? Math.floor(plays) : undefined,
+    lastPlayed: last !== undefined && last > 0 ? Math.round(last * 1000) : undefined,
+  });
 }
 
 function songsFrom(rows: SongRow[]): { songs: PlayerSong[]; problems: Problem[] } {
