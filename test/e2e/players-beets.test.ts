@@ -123,13 +123,12 @@ describe('beets (a library made by the real beet)', () => {
     expect(existsSync(join(lib.music, moved))).toBe(false);
     const mv = await cli(e, '--user', 'alice', 'push', lib.music, url);
     expect(mv.code, mv.stderr).toBe(0);
-    expect(mv.stdout).toMatch(/push: 0 uploaded/);
-    expect(mv.stdout).toMatch(/1 moved/);
+    expect(mv.stdout).toMatch(/push: 0 uploaded \(0 B\), 1 moved or copied without a transfer, 3 unchanged/);
     expect(mv.stdout).toMatch(/metadata of 1 song published, 0 playlists uploaded/);
     const afterMove = [modified, removed, kept, movedRel].map((f) => `dj/${key(f)}`).sort();
     expect(await musicKeys(b)).toEqual(afterMove);
     const metaMoved = await catalogMeta(b);
-    expect(metaMoved.get(key(movedRel))).toMatchObject({ source: 'beets', tags: { title: /^.+$/ } });
+    expect(metaMoved.get(key(movedRel))).toMatchObject({ source: 'beets', tags: { title: /^\d\d (.+)\.(?:mp3|flac)$/.exec(moved.split('/')[2]!)![1] } });
     expect(metaMoved.has(key(moved))).toBe(false);
 
     // beet rm -d: the file is deleted; push --delete moves the object to the remote trash.
@@ -137,7 +136,8 @@ describe('beets (a library made by the real beet)', () => {
     expect(existsSync(join(lib.music, removed))).toBe(false);
     const rm = await cli(e, '--user', 'alice', 'push', '--delete', lib.music, url);
     expect(rm.code, rm.stdout + rm.stderr).toBe(0);
-    expect(rm.stdout).toMatch(/push: 0 uploaded/);
+    expect(rm.stdout).toMatch(/push: 0 uploaded \(0 B\), 3 unchanged, 1 moved to trash/);
+    expect(rm.stdout).toMatch(/metadata of 0 songs published, 0 playlists uploaded/);
     expect(await musicKeys(b)).toEqual([modified, kept, movedRel].map((f) => `dj/${key(f)}`).sort());
     const trash = [...(await listObjects(s3, b, 'dj/.cratesync/trash/')).keys()];
     expect(trash).toHaveLength(1);
