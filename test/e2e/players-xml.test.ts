@@ -120,15 +120,8 @@ async function rhythmboxSetup(): Promise<RbSetup> {
   return { bucket: b, url, e, lib, db: join(dir, 'rhythmdb.xml') };
 }
 
-/** The location of a fixture song as it appears (XML-escaped) in rhythmdb.xml. */
-const rbLocationXml = (k: keyof typeof RB) =>
-  'file:///tmp/rb/music/My%20Music%20&amp;%20%231%20100%25/' +
-  RB[k]
-    .split('/')
-    .map((s) => encodeURIComponent(s).replace(/%28/g, '(').replace(/%29/g, ')'))
-    .join('/')
-    .replace(/\(/g, '(')
-    .replace(/'/g, "'");
+/** The location of a fixture song as it stands (XML-escaped) in rhythmdb.xml; its names need no escape beyond encodeURIComponent's. */
+const rbLocationXml = (k: keyof typeof RB) => 'file:///tmp/rb/music/My%20Music%20&amp;%20%231%20100%25/' + RB[k].split('/').map(encodeURIComponent).join('/');
 
 /**
  * Saves rhythmdb.xml the way Rhythmbox does (rhythmdb_tree_save: the whole
@@ -221,6 +214,14 @@ describe('Rhythmbox (a real rhythmdb.xml and playlists.xml, written by Rhythmbox
     expect(players.json.players).toHaveLength(1);
     expect(players.json.players[0]).toMatchObject({ name: 'rhythmbox', songs: 5 });
     expect(players.json.players[0].problems).toEqual([]);
+
+    // cratesync never writes a player's XML: detach only forgets it.
+    const dbBefore = await readFile(s.db);
+    const detached = await cli(s.e, '--user', 'alice', 'detach', 'rhythmbox', '--library', s.lib);
+    expect(detached.code, detached.stderr).toBe(0);
+    expect((await cliJson(s.e, '--user', 'alice', 'players', '--library', s.lib)).json.players).toEqual([]);
+    expect(await readFile(s.db)).toEqual(dbBefore);
+    expect(await readFile(join(dirname(s.db), 'playlists.xml'))).toEqual(await readFile(join(RB_FIXTURE, 'playlists.xml')));
   }, 180_000);
 
   it('with the service running: rhythmdb.xml saved with a new rating reaches the catalog', async () => {
