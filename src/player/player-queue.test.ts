@@ -298,7 +298,8 @@ describe.each(CASES)('change queue in $fixture', (c) => {
 describe.each(CASES)('the player and cratesync at once, in $fixture', (c) => {
   it('a synchronous takeChanges waits (busy timeout) while the player, in another thread, holds its write', async () => {
     const file = copyPlayerFixture(c.fixture);
-    const db = track(openPlayerDb(file, c.adapter));
+    // A long busy timeout: on a loaded machine the worker's commit may take a while to be scheduled.
+    const db = track(openPlayerDb(file, c.adapter, { busyTimeoutMs: 30_000 }));
     attachQueue(db, c.adapter);
     const player = track(openAsPlayer(file));
     saveSongRow(player, 1, { playcount: 1 });
