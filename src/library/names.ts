@@ -199,3 +199,15 @@ export class SkippedPaths {
     if (this.rest > 0) problems.push({ path: '(remote)', message: `${this.rest} more remote objects skipped: names a library never holds` });
   }
 }
+
+/**
+ * fileName makes one name from elsewhere (a playlist's, a folder's) a safe
+ * file name component on every OS (Windows rules, the strictest): it can
+ * never climb out of its folder.
+ */
+export function fileName(name: string): string {
+  let s = name.normalize('NFC').replace(/[<>:"/\\|?*\u0000-\u001f]/g, '_').replace(/[. ]+$/, '');
+  if (/^(con|prn|aux|nul|com[1-9]|lpt[1-9])(\..*)?$/i.test(s)) s = `_${s}`;
+  while (Buffer.byteLength(s) > 200) s = s.slice(0, -1);
+  return s === '' || s === '.' || s === '..' ? '_' : s;
+}

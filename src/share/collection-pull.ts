@@ -18,7 +18,7 @@ import type { FoundCollection } from './collection-store.js';
 import { rewriteCollection, type RewriteStats } from './rekordbox/collection-rewriter.js';
 import { toLocationPath } from './rekordbox/location.js';
 import { downloadCollection } from './collection-store.js';
-import { fileName } from './playlist-files.js';
+import { fileName } from '../library/names.js';
 import { PLAYLISTS_DIR } from '../library/filter.js';
 import { trashLocal } from '../sync/trash.js';
 import { trashStamp } from '../sync/layout.js';

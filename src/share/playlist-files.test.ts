@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { mkdtemp, readFile, readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileName, playlistFilePath, writePlaylist } from './playlist-files.js';
+import { playlistFilePath, writePlaylist } from './playlist-files.js';
+import { fileName } from '../library/names.js';
 
 describe('playlist files', () => {
   it('makes every playlist name a file name that cannot climb out of its folder', () => {

@@ -10,17 +10,10 @@ import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { PLAYLISTS_DIR } from '../library/filter.js';
-import { renderM3u8, playlistRelative, type M3uEntry } from './m3u8.js';
+import { fileName } from '../library/names.js';
+import { renderM3u8, playlistRelative, type M3uEntry } from '../core/m3u8.js';
 import { trashLocal } from '../sync/trash.js';
 import { trashStamp } from '../sync/layout.js';
-
-/** fileName makes one playlist or folder name a safe file name component (Windows rules, the strictest). */
-export function fileName(name: string): string {
-  let s = name.normalize('NFC').replace(/[<>:"/\\|?*\u0000-\u001f]/g, '_').replace(/[. ]+$/, '');
-  if (/^(con|prn|aux|nul|com[1-9]|lpt[1-9])(\..*)?$/i.test(s)) s = `_${s}`;
-  while (Buffer.byteLength(s) > 200) s = s.slice(0, -1);
-  return s === '' || s === '.' || s === '..' ? '_' : s;
-}
 
 /** The library path of the M3U8 of playlist `playlistPath` ('Sets/Peak Time') of `user`. */
 export function playlistFilePath(user: string, playlistPath: string): string {

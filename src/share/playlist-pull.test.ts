@@ -18,7 +18,7 @@ import { loadCodec } from '../sync/catalog-codec.js';
 import { putPlaylist, removePlaylist } from '../sync/playlist-publish.js';
 import { LOCAL_TRASH_DIR } from '../sync/layout.js';
 import { entryProblem, libraryFile, MAX_PLAYLIST_BYTES, pullPlaylists } from './playlist-pull.js';
-import { parseM3u8 } from './m3u8.js';
+import { parseM3u8 } from '../core/m3u8.js';
 import { startS3rver, type S3rver } from '../../test/support/s3rver.js';
 import type { Remote } from '../remote/remote.js';
 import type { Problem } from '../core/problem.js';

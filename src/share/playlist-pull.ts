@@ -20,7 +20,7 @@ import type { Problem } from '../core/problem.js';
 import type { RemoteCatalog } from '../sync/catalog.js';
 import type { PlaylistObject } from '../state/remote-playlists.js';
 import { PulledPlaylists } from '../state/remote-playlists.js';
-import { parseM3u8 } from './m3u8.js';
+import { parseM3u8 } from '../core/m3u8.js';
 import { playlistFilePath, writePlaylist, type PlaylistTrack } from './playlist-files.js';
 import { PLAYLISTS_PREFIX, trashStamp } from '../sync/layout.js';
 import { trashLocal } from '../sync/trash.js';

@@ -17,7 +17,7 @@ import type { Remote } from '../remote/remote.js';
 import type { LibrarySession } from './library-session.js';
 import type { Problem } from '../core/problem.js';
 import type { PlayerMeta } from '../core/tags.js';
-import type { M3uEntry } from '../share/m3u8.js';
+import type { M3uEntry } from '../core/m3u8.js';
 import type { PlayerSong, SmartRule } from '../player/player-model.js';
 import { PlayerState, type StoredPlaylist } from '../state/player-state.js';
 import { storedSong } from '../player/player-intake.js';

@@ -17,7 +17,7 @@ import { openStateDb } from '../../src/state/state-db.js';
 import { RemoteMirror } from '../../src/state/remote-mirror.js';
 import { RemoteCatalog } from '../../src/sync/catalog.js';
 import { putPlaylist } from '../../src/sync/playlist-publish.js';
-import { parseM3u8 } from '../../src/share/m3u8.js';
+import { parseM3u8 } from '../../src/core/m3u8.js';
 
 const CREDS = { AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER', AWS_REGION: 'us-east-1', AWS_PROFILE: undefined };
 const dirs: string[] = [];
