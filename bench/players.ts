@@ -317,8 +317,8 @@ export function sampleFigures(samples: readonly number[]): SampleFigures {
   };
 }
 
-/** The player thread (player-worker.ts), as the scenario drives it. */
-class PlayerThread {
+/** The player thread (player-worker.ts), as the scenario drives it: start it, start its play counts, ask for saves, stop it for its figures. */
+export class PlayerThread {
   private readonly waiting = new Map<number, (r: Extract<PlayerReply, { type: 'saved' }>) => void>();
   private stopped?: (r: Extract<PlayerReply, { type: 'stopped' }>) => void;
   private failure?: Error;
