@@ -186,6 +186,10 @@ function renderServiceStatus(s: ServiceStatus): string {
   lines.push(`  queue    ${formatCount(s.queue.length)} waiting${s.queue.failing ? `, ${formatCount(s.queue.failing)} failing` : ''}`);
   for (const f of s.queue.failures) lines.push(`    ${printable(f.path)}: ${printable(f.reason)} (attempt ${f.attempts}, again in ${formatDuration(Math.max(0, f.retryAt - Date.now()))})`);
   lines.push(`  watcher  ${s.watcher.state}${s.watcher.warning ? `: ${printable(s.watcher.warning)}` : ''}`);
+  for (const p of s.players ?? []) {
+    const problems = p.problems ? `, ${formatCount(p.problems)} problems (cratesync players)` : '';
+    lines.push(`  player   ${p.name}: ${p.health}, ${formatCount(p.songs)} songs${problems}${p.note ? ` — ${printable(p.note)}` : ''}`);
+  }
   if (s.run) {
     const r = s.run;
     lines.push(`  run      ${r.direction} ${r.runId}, ${r.phase}: ${formatCount(r.files.done)} of ${formatCount(r.files.total)} files, ${formatBytes(r.bytes.done)} of ${formatBytes(r.bytes.total)}`);
