@@ -56,7 +56,13 @@ export interface SmartRule {
   match: 'all' | 'any';
   conditions: RuleCondition[];
   order?: { field: SongField | 'random'; desc: boolean }[];
+  /** At most this many songs, the first in `order`. */
   limit?: number;
+  /**
+   * At most this many seconds of music: songs are taken in `order` until the
+   * next would pass it (MediaMonkey's "74 min" CD, Rhythmbox's time limit).
+   */
+  limitSec?: number;
 }
 
 /** One playlist as the player knows it. */

@@ -4,6 +4,7 @@ import {
   copyPlayerFixture,
   openAsPlayer,
   playerHoldingLock,
+  playerReadingThenWriting,
   playerWriting,
   schemaOf,
   type QueueFixture,
@@ -278,6 +279,15 @@ describe.each(CASES)('change queue in $fixture', (c) => {
     exclusiveNow();
   });
 
+  it('a database cratesync may not write: FileError naming the file, the player untouched', () => {
+    const { file, db } = setup();
+    const before = schemaOf(file);
+    // Stands for a read-only file or folder (root ignores file modes).
+    db.pragma('query_only = 1');
+    expect(() => attachQueue(db, c.adapter)).toThrow(expect.objectContaining({ name: 'FileError', path: file }));
+    expect(schemaOf(file)).toEqual(before);
+  });
+
   it('takeChanges on a database without the queue says so, naming the file', () => {
     const { file, db } = setup();
     expect(() => takeChanges(db)).toThrow(file);
@@ -312,14 +322,17 @@ describe.each(CASES)('the player and cratesync at once, in $fixture', (c) => {
     const file = copyPlayerFixture(c.fixture);
     const db = track(openPlayerDb(file, c.adapter));
     attachQueue(db, c.adapter);
-    const w = playerWriting(file, 200, 200);
+    const w = playerWriting(file, 100, 200);
     let rounds = 0;
     try {
+      // cratesync retries as it does in production (withBusyRetry): a player
+      // writing in a tight loop may keep the lock past our busy timeout; what
+      // must never happen is the player's write failing.
       while (Atomics.load(w.running, 0) === 1) {
-        c.adapter.readAll(db);
-        const got = takeChanges(db);
-        c.adapter.readSongs(db, got.songs);
-        ackChanges(db);
+        await withBusyRetry(() => c.adapter.readAll(db), { tries: 20 });
+        const got = await withBusyRetry(() => takeChanges(db), { tries: 20 });
+        await withBusyRetry(() => c.adapter.readSongs(db, got.songs), { tries: 20 });
+        await withBusyRetry(() => ackChanges(db), { tries: 20 });
         rounds++;
       }
       expect(await w.done).toEqual([]);
@@ -327,6 +340,55 @@ describe.each(CASES)('the player and cratesync at once, in $fixture', (c) => {
       await w.worker.terminate();
     }
     expect(rounds).toBeGreaterThan(0);
-    expect(c.adapter.readSongs(db, ['1']).songs[0]?.playCount).toBe(200);
+    expect(c.adapter.readSongs(db, ['1']).songs[0]?.playCount).toBe(100);
+  });
+
+  it("cratesync never waits while holding the write lock: a player transaction that read first can still write", async () => {
+    const file = copyPlayerFixture(c.fixture);
+    const db = track(openPlayerDb(file, c.adapter));
+    attachQueue(db, c.adapter);
+    const player = track(openAsPlayer(file));
+    saveSongRow(player, 1, { playcount: 1 });
+    player.close();
+    const p = await playerReadingThenWriting(file, 'UPDATE songs SET playcount = 77 WHERE ROWID = 2', 50);
+    try {
+      // The player writes a moment after cratesync starts taking. Had we kept
+      // our lock while waiting for the player's read to end, its write would
+      // fail at once (SQLite's answer to two connections each waiting for the
+      // other), whatever its busy timeout.
+      p.write();
+      expect(() => takeChanges(db)).toThrow(expect.objectContaining({ code: 'SQLITE_BUSY' }));
+      expect(await p.done).toBeNull();
+    } finally {
+      await p.worker.terminate();
+    }
+    expect(await withBusyRetry(() => takeChanges(db))).toEqual({ songs: ['1', '2'], playlists: [] });
+    expect(await withBusyRetry(() => ackChanges(db))).toBeUndefined();
+    expect(queueLength(db)).toBe(0);
+  });
+
+  it('with nothing to mark or delete, takeChanges and ackChanges write nothing: they pass a player holding its write lock', async () => {
+    const file = copyPlayerFixture(c.fixture);
+    const db = track(openPlayerDb(file, c.adapter, { busyTimeoutMs: 0 }));
+    attachQueue(db, c.adapter);
+    const player = track(openAsPlayer(file));
+    saveSongRow(player, 1, { playcount: 1 });
+    expect(takeChanges(db)).toEqual({ songs: ['1'], playlists: [] });
+    player.exec('BEGIN IMMEDIATE');
+    try {
+      // Rows taken but not acknowledged (a crash) are read again without writing.
+      expect(takeChanges(db)).toEqual({ songs: ['1'], playlists: [] });
+      expect(() => ackChanges(db)).toThrow(expect.objectContaining({ code: 'SQLITE_BUSY' }));
+    } finally {
+      player.exec('COMMIT');
+    }
+    ackChanges(db);
+    player.exec('BEGIN IMMEDIATE');
+    try {
+      ackChanges(db);
+      expect(takeChanges(db)).toEqual({ songs: [], playlists: [] });
+    } finally {
+      player.exec('COMMIT');
+    }
   });
 });

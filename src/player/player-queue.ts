@@ -13,14 +13,18 @@
  * - No AUTOINCREMENT: it creates `sqlite_sequence`, which can never be
  *   dropped; detachQueue leaves `sqlite_master` as it was before attachQueue.
  * - Every object cratesync adds starts with {@link QUEUE_PREFIX}.
- * - Our transactions are short and IMMEDIATE (no lock upgrade that could
- *   deadlock with the player); an empty queue is checked with a read only.
+ * - Our writes are short IMMEDIATE transactions that never wait while
+ *   holding the write lock (see shortWrite), and happen only when there is
+ *   something to write: polling an idle queue is reads only.
  *
- * The functions are synchronous: each waits for the player's lock up to the
- * connection's busy timeout, then throws SQLITE_BUSY; callers wrap them in
- * withBusyRetry (player-db.ts), each being one transaction safe to run again.
+ * The functions are synchronous: each waits for the player's write lock up
+ * to the connection's busy timeout, and throws SQLITE_BUSY (having changed
+ * nothing) when the lock stays taken or a reader is in the way of our
+ * commit; callers wrap them in withBusyRetry (player-db.ts), each being one
+ * transaction safe to run again.
  */
-import { FileError } from '../errors.js';
+import { CratesyncError, FileError } from '../errors.js';
+import { isBusyError } from './player-db.js';
 import type { PlayerDb, SqlitePlayerAdapter, WatchedTable } from './sqlite-adapter.js';
 
 /** Every object cratesync adds to a player's database starts with it. */
@@ -76,9 +80,28 @@ function enqueue(kind: WatchedTable['kind'], value: string): string {
 }
 
 /**
+ * The statement a trigger on a `through` table runs: queue the refs of the
+ * rows of `through.table` that point at `row`'s ref, each unless an untaken
+ * row for it is already waiting.
+ */
+function enqueueThrough(w: WatchedTable & { through: NonNullable<WatchedTable['through']> }, row: 'NEW' | 'OLD'): string {
+  const q = quoteId(QUEUE_TABLE);
+  const x = `"${QUEUE_PREFIX}x"`;
+  const col = isRowid(w.through.ref) ? `${x}.${w.through.ref}` : `${x}.${quoteId(w.through.ref)}`;
+  const value = w.refPrefix === undefined ? col : `${sqlString(w.refPrefix)} || ${col}`;
+  const ref = `CAST(${value} AS TEXT)`;
+  return (
+    `INSERT INTO ${q}("kind", "ref") SELECT ${sqlString(w.kind)}, ${ref} FROM ${quoteId(w.through.table)} AS ${x} ` +
+    `WHERE ${x}.${quoteId(w.through.column)} = ${rowRef(row, w.ref)} AND ${value} IS NOT NULL AND NOT EXISTS ` +
+    `(SELECT 1 FROM ${q} WHERE "kind" = ${sqlString(w.kind)} AND "ref" = ${ref} AND "taken" = 0);`
+  );
+}
+
+/**
  * queueObjects lists what attachQueue makes for `adapter`, in creation order:
  * the queue table, its index, then for each watched table its INSERT, DELETE
- * and (when it has `columns`) UPDATE triggers. Their `sql` is what
+ * and (when it has `columns`) UPDATE triggers (a `through` table: its UPDATE
+ * trigger only). Their `sql` is what
  * `sqlite_master` then holds, so queueHealth compares text.
  */
 export function queueObjects(adapter: SqlitePlayerAdapter): QueueObject[] {
@@ -109,15 +132,31 @@ export function queueObjects(adapter: SqlitePlayerAdapter): QueueObject[] {
         sql: `CREATE TRIGGER ${quoteId(name)} ${head} FOR EACH ROW\n${wrapWhen(body)}`,
       });
     };
-    trigger('ins', `AFTER INSERT ON ${t}`, [enqueue(w.kind, rowRef('NEW', w.ref))]);
-    trigger('del', `AFTER DELETE ON ${t}`, [enqueue(w.kind, rowRef('OLD', w.ref))]);
-    if (w.columns !== undefined && w.columns.length > 0) {
+    if (w.through !== undefined) {
+      const via = { ...w, through: w.through };
+      if (w.columns === undefined || w.columns.length === 0) continue;
       const cols = [...new Set([...w.columns, w.ref])];
       const when = cols.map((c) => `${rowRef('OLD', c)} IS NOT ${rowRef('NEW', c)}`).join(' OR ');
       const refMoved = `${rowRef('OLD', w.ref)} IS NOT ${rowRef('NEW', w.ref)}`;
+      const old = enqueueThrough(via, 'OLD').replace(' WHERE ', ` WHERE ${refMoved} AND `);
+      trigger('upd', `AFTER UPDATE ON ${t}`, [`WHEN ${when}`, old, enqueueThrough(via, 'NEW')]);
+      continue;
+    }
+    // The queued value: the ref, after the table's refPrefix when it has one (`'s' || NEW."SmartPlaylistID"`).
+    const value = (row: 'NEW' | 'OLD'): string =>
+      w.refPrefix === undefined ? rowRef(row, w.ref) : `${sqlString(w.refPrefix)} || ${rowRef(row, w.ref)}`;
+    trigger('ins', `AFTER INSERT ON ${t}`, [enqueue(w.kind, value('NEW'))]);
+    trigger('del', `AFTER DELETE ON ${t}`, [enqueue(w.kind, value('OLD'))]);
+    if (w.columns !== undefined && w.columns.length > 0) {
+      const cols = [...new Set([...w.columns, w.ref])];
+      // COLLATE BINARY: a column's own collation may ignore case (MediaMonkey's
+      // IUNICODE), and an edit of the case alone is still a change; it also
+      // keeps the trigger from needing a collation only the player registers.
+      const when = cols.map((c) => `${rowRef('OLD', c)} IS NOT ${rowRef('NEW', c)} COLLATE BINARY`).join(' OR ');
+      const refMoved = `${rowRef('OLD', w.ref)} IS NOT ${rowRef('NEW', w.ref)}`;
       // When the ref itself changes, the old one is gone and the new one is new: queue both.
-      const old = enqueue(w.kind, rowRef('OLD', w.ref)).replace(' WHERE ', ` WHERE ${refMoved} AND `);
-      trigger('upd', `AFTER UPDATE ON ${t}`, [`WHEN ${when}`, old, enqueue(w.kind, rowRef('NEW', w.ref))]);
+      const old = enqueue(w.kind, value('OLD')).replace(' WHERE ', ` WHERE ${refMoved} AND `);
+      trigger('upd', `AFTER UPDATE ON ${t}`, [`WHEN ${when}`, old, enqueue(w.kind, value('NEW'))]);
     }
   }
   return out;
@@ -129,6 +168,34 @@ function wrapWhen(lines: string[]): string {
   const when = first?.startsWith('WHEN ') ? `${first}\n` : '';
   const stmts = when ? rest : lines;
   return `${when}BEGIN\n${stmts.map((s) => `  ${s}`).join('\n')}\nEND`;
+}
+
+/**
+ * Runs `fn` in a short IMMEDIATE transaction that never waits while holding
+ * the write lock. Waiting for the lock (BEGIN IMMEDIATE, busy timeout) holds
+ * nothing; but a commit that waited for a player's read to end would hold
+ * our lock meanwhile, and a player transaction that read first and then
+ * writes gets SQLITE_BUSY at once from SQLite when another connection holds
+ * that lock, whatever its busy timeout: the player's save would fail. So the
+ * commit does not wait: when a reader is in the way it throws SQLITE_BUSY
+ * having rolled back (nothing changed), and withBusyRetry runs it again.
+ */
+function shortWrite<T>(db: PlayerDb, fn: () => T): T {
+  const timeout = db.pragma('busy_timeout', { simple: true }) as number;
+  try {
+    return db.transaction(() => {
+      const result = fn();
+      db.pragma('busy_timeout = 0');
+      return result;
+    }).immediate();
+  } catch (err) {
+    // Busy is for the caller to retry; anything else (a read-only file or
+    // folder, a full disk, a corrupt page) is a fact about this file.
+    if (isBusyError(err) || err instanceof CratesyncError) throw err;
+    throw new FileError(db.name, `cannot write cratesync's change queue: ${(err as Error).message}`, { cause: err });
+  } finally {
+    db.pragma(`busy_timeout = ${timeout}`);
+  }
 }
 
 /** The objects with our prefix present in the database. */
@@ -172,13 +239,13 @@ export function queueHealth(db: PlayerDb, adapter: SqlitePlayerAdapter): QueueHe
  * made first, so triggers left from a lost queue work again at once.
  *
  * Throws FileError naming the database when a watched table is missing;
- * SQLITE_BUSY when the player holds its lock past the busy timeout (nothing
- * was changed; retry with withBusyRetry).
+ * SQLITE_BUSY when the player holds its lock past the busy timeout or reads
+ * at our commit (nothing was changed; retry with withBusyRetry).
  */
 export function attachQueue(db: PlayerDb, adapter: SqlitePlayerAdapter): void {
   const expected = queueObjects(adapter);
   const wanted = new Set(expected.map((o) => o.name));
-  db.transaction(() => {
+  shortWrite(db, () => {
     const byName = new Map(presentObjects(db).map((o) => [o.name, o]));
     for (const o of byName.values()) {
       if (!wanted.has(o.name) && o.type === 'trigger') db.exec(`DROP TRIGGER ${quoteId(o.name)}`);
@@ -195,7 +262,7 @@ export function attachQueue(db: PlayerDb, adapter: SqlitePlayerAdapter): void {
         throw err;
       }
     }
-  }).immediate();
+  });
 }
 
 /**
@@ -206,13 +273,13 @@ export function attachQueue(db: PlayerDb, adapter: SqlitePlayerAdapter): void {
  */
 export function detachQueue(db: PlayerDb): void {
   const order = { trigger: 0, view: 1, index: 2, table: 3 } as Record<string, number>;
-  db.transaction(() => {
+  shortWrite(db, () => {
     const present = presentObjects(db).sort((a, b) => (order[a.type] ?? 9) - (order[b.type] ?? 9));
     for (const o of present) {
       // An index goes with its table; drop it explicitly only while the table is still there.
       db.exec(`DROP ${o.type.toUpperCase()} IF EXISTS ${quoteId(o.name)}`);
     }
-  }).immediate();
+  });
 }
 
 /**
@@ -236,7 +303,7 @@ function hasQueue(db: PlayerDb): boolean {
 /**
  * takeChanges marks every queued row taken and returns the distinct refs of
  * all taken rows, songs and playlists apart, in the order first queued. One
- * short IMMEDIATE transaction; when nothing waits, a read only. Rows taken
+ * short IMMEDIATE transaction; when no new row waits, a read only. Rows taken
  * before and not acknowledged (a crash between take and ack) are returned
  * again. A change saved after this call is a new untaken row: never lost.
  *
@@ -246,13 +313,21 @@ export function takeChanges(db: PlayerDb): { songs: string[]; playlists: string[
   if (!hasQueue(db)) throw new FileError(db.name, 'the change queue of cratesync is missing (attach the player again)');
   const q = quoteId(QUEUE_TABLE);
   const out = { songs: [] as string[], playlists: [] as string[] };
-  if (db.prepare(`SELECT EXISTS (SELECT 1 FROM ${q})`).pluck().get() === 0) return out;
-  const rows = db.transaction(() => {
-    db.prepare(`UPDATE ${q} SET "taken" = 1 WHERE "taken" = 0`).run();
-    return db
+  const readTaken = () =>
+    db
       .prepare(`SELECT "kind", "ref" FROM ${q} WHERE "taken" = 1 GROUP BY "kind", "ref" ORDER BY min("seq")`)
       .all() as { kind: string; ref: string }[];
-  }).immediate();
+  // Each write transaction of ours is a moment in which a player's own
+  // transaction that read first cannot start writing (SQLite answers it
+  // SQLITE_BUSY at once, whatever its busy timeout): write only when
+  // there is something to mark.
+  const untaken = db.prepare(`SELECT EXISTS (SELECT 1 FROM ${q} WHERE "taken" = 0)`).pluck().get() === 1;
+  const rows = untaken
+    ? shortWrite(db, () => {
+        db.prepare(`UPDATE ${q} SET "taken" = 1 WHERE "taken" = 0`).run();
+        return readTaken();
+      })
+    : readTaken();
   for (const r of rows) {
     if (r.kind === 'song') out.songs.push(r.ref);
     else if (r.kind === 'playlist') out.playlists.push(r.ref);
@@ -263,11 +338,14 @@ export function takeChanges(db: PlayerDb): { songs: string[]; playlists: string[
 /**
  * ackChanges deletes the rows takeChanges marked taken: call it once the
  * changes it returned were handled. Rows queued since stay. Does nothing
- * when the queue table is missing.
+ * (and writes nothing) when no row is taken or the queue table is missing.
  */
 export function ackChanges(db: PlayerDb): void {
   if (!hasQueue(db)) return;
-  db.prepare(`DELETE FROM ${quoteId(QUEUE_TABLE)} WHERE "taken" = 1`).run();
+  const q = quoteId(QUEUE_TABLE);
+  // As in takeChanges: no write transaction when there is nothing to delete.
+  if (db.prepare(`SELECT EXISTS (SELECT 1 FROM ${q} WHERE "taken" = 1)`).pluck().get() === 0) return;
+  shortWrite(db, () => db.prepare(`DELETE FROM ${q} WHERE "taken" = 1`).run());
 }
 
 /** queueLength counts the rows not yet acknowledged (taken or not); 0 when there is no queue. */

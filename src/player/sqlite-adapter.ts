@@ -24,6 +24,22 @@ export interface WatchedTable {
    */
   ref: string;
   /**
+   * Text the queued ref starts with, when two tables of the same kind number
+   * their rows independently (Banshee's static and smart playlists): the
+   * trigger queues `'<refPrefix>' || NEW.<ref>`, so smart playlist 12 is `s12`
+   * while static playlist 12 stays `12`. Letters only. Absent: the bare value.
+   */
+  refPrefix?: string;
+  /**
+   * Set when a change of this table's row is a change of the rows of another
+   * table that point at it: Banshee keeps an album's artist in CoreAlbums and
+   * updates it there in place, which changes every CoreTracks row with that
+   * AlbumID. Then only an UPDATE trigger is made (under `columns`), and it
+   * queues `through.ref` of each row of `through.table` whose
+   * `through.column` equals this row's `ref` (NEW, and OLD when `ref` moved).
+   */
+  through?: { table: string; column: string; ref: string };
+  /**
    * Columns whose change matters on UPDATE (`WHEN old.x IS NOT new.x OR …`):
    * players rewrite every column on each save. Absent: the table's rows
    * only ever matter when added or removed (playlist items).

@@ -39,3 +39,50 @@ export function playlistRelative(playlistAbs: string, fileAbs: string): string {
   const rel = relative(dirname(playlistAbs), fileAbs);
   return sep === '\\' ? rel.replace(/\\/g, '/') : rel;
 }
+
+/** One entry of a parsed playlist, with the line its path is on (1-based), for messages. */
+export interface ParsedM3uEntry extends M3uEntry {
+  line: number;
+}
+
+/**
+ * parseM3u8 reads an M3U or M3U8 text: a path per line, each optionally
+ * preceded by `#EXTINF:<seconds>,<label>` (a label `Artist - Title` gives
+ * both; otherwise it is the title). Other `#` lines and blank lines are
+ * skipped; a leading BOM and CR line ends are accepted. Paths are returned
+ * exactly as written (a file name may begin or end with a blank) and unchecked: the caller decides
+ * what a path may be (the text may come from anyone).
+ */
+export function parseM3u8(text: string): ParsedM3uEntry[] {
+  const out: ParsedM3uEntry[] = [];
+  let info: Omit<M3uEntry, 'path'> | undefined;
+  const lines = text.replace(/^\uFEFF/, '').split(/\r?\n|\r/);
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i] ?? '';
+    const bare = line.trim();
+    if (bare === '') continue;
+    if (bare.startsWith('#')) {
+      const m = /^#EXTINF:\s*(-?[0-9.]+)?[^,]*,(.*)$/i.exec(bare);
+      if (m) info = extinf(m[1], m[2] ?? '');
+      continue;
+    }
+    out.push({ path: line, ...info, line: i + 1 });
+    info = undefined;
+  }
+  return out;
+}
+
+function extinf(secs: string | undefined, label: string): Omit<M3uEntry, 'path'> {
+  const e: Omit<M3uEntry, 'path'> = {};
+  const n = secs === undefined ? NaN : Number(secs);
+  if (Number.isFinite(n) && n >= 0) e.durationSec = n;
+  const l = label.trim();
+  const dash = l.indexOf(' - ');
+  if (dash > 0) {
+    e.artist = l.slice(0, dash).trim();
+    e.title = l.slice(dash + 3).trim();
+  } else if (l !== '') {
+    e.title = l;
+  }
+  return e;
+}

@@ -24,6 +24,7 @@ export class CatalogState {
   private readonly allPending: Database.Statement;
   private readonly countPending: Database.Statement;
   private readonly dropPending: Database.Statement;
+  private readonly dropOne: Database.Statement;
 
   constructor(
     private readonly db: Db,
@@ -40,6 +41,7 @@ export class CatalogState {
     this.allPending = db.prepare('SELECT seq, entry FROM catalog_pending WHERE remote = ? ORDER BY seq');
     this.countPending = db.prepare('SELECT COUNT(*) AS n FROM catalog_pending WHERE remote = ?');
     this.dropPending = db.prepare('DELETE FROM catalog_pending WHERE remote = ? AND seq <= ?');
+    this.dropOne = db.prepare('DELETE FROM catalog_pending WHERE remote = ? AND seq = ?');
   }
 
   /** True when log object `key` was folded in (or written) by this machine. */
@@ -90,6 +92,14 @@ export class CatalogState {
   /** Forgets the queued entries up to `seq` (written to a log). */
   dropPendingThrough(seq: number): void {
     this.dropPending.run(this.remote, seq);
+  }
+
+  /** Forgets the queued entries `seqs` (written to a log; entries of one kind go to logs of their own). */
+  dropPendingSeqs(seqs: readonly number[]): void {
+    const one = this.dropOne;
+    this.db.transaction(() => {
+      for (const seq of seqs) one.run(this.remote, seq);
+    })();
   }
 
   /** Runs `fn` in one transaction. */

@@ -149,6 +149,39 @@ export const MIGRATIONS: readonly Migration[] = [
     `,
   },
   {
+    version: 8,
+    name: 'player metadata and playlists in the catalog',
+    sql: `
+      -- What a media player knows of a song (JSON of a PlayerMeta), as the catalog says.
+      ALTER TABLE remote_objects ADD COLUMN player TEXT;
+
+      -- The mirror of each remote's playlists/ (see sync/playlist-publish.ts),
+      -- apart from remote_objects so that the music planner never sees them.
+      CREATE TABLE remote_playlists (
+        remote     TEXT NOT NULL,
+        key        TEXT NOT NULL,      -- playlists/<user>/<name>.m3u8
+        size       INTEGER NOT NULL,
+        etag       TEXT,
+        mtime_ms   REAL,
+        md5        TEXT,
+        meta       TEXT,               -- JSON of a PlaylistMeta, when the catalog says
+        writer     TEXT,
+        written_at INTEGER,
+        log_key    TEXT,
+        PRIMARY KEY (remote, key)
+      ) WITHOUT ROWID;
+
+      -- The playlist files a pull wrote into the library, and from which object:
+      -- a playlist removed on the remote moves its file to the local trash.
+      CREATE TABLE pulled_playlists (
+        remote TEXT NOT NULL,
+        file   TEXT NOT NULL,          -- library path: Playlists/<user>/<name>.m3u8
+        key    TEXT NOT NULL,
+        PRIMARY KEY (remote, file)
+      ) WITHOUT ROWID;
+    `,
+  },
+  {
     version: 9,
     name: 'media players',
     sql: `

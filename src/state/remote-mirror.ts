@@ -9,7 +9,7 @@
 import type Database from 'better-sqlite3';
 import { cached, type Db } from './state-db.js';
 import type { RemoteObject } from '../core/remote-object.js';
-import type { Tags } from '../core/tags.js';
+import type { PlayerMeta, Tags } from '../core/tags.js';
 import { Batcher } from './batcher.js';
 
 export interface MirrorState {
@@ -27,6 +27,8 @@ export interface MirrorObject extends RemoteObject {
   md5?: string;
   audioHash?: string;
   tags?: Tags;
+  /** What a media player knows of it, when the catalog says. */
+  player?: PlayerMeta;
   /** Who wrote it (`user@machine`), when the catalog says. */
   writer?: string;
   /** When it was written (ms), when the catalog says. */
@@ -46,6 +48,7 @@ export interface MirrorRow {
   writer: string | null;
   written_at: number | null;
   log_key: string | null;
+  player: string | null;
 }
 
 /** mirrorObject makes an object of a `remote_objects` row (see LEAN_COLUMNS for the lean form). */
@@ -59,19 +62,20 @@ export function mirrorObject(r: MirrorRow): MirrorObject {
   if (r.writer) o.writer = r.writer;
   if (r.written_at !== null) o.writtenAt = r.written_at;
   if (r.log_key) o.logKey = r.log_key;
+  if (r.player) o.player = JSON.parse(r.player) as PlayerMeta;
   return o;
 }
 
 type Write = { put: MirrorObject } | { remove: string };
 
-const COLUMNS = 'key, size, etag, mtime_ms, md5, audio_hash, tags, writer, written_at, log_key';
+const COLUMNS = 'key, size, etag, mtime_ms, md5, audio_hash, tags, writer, written_at, log_key, player';
 
 /**
  * What planning reads of an object: no tags, no log bookkeeping. The mtime
  * matters only where there is no ETag to tell versions apart (folders).
  */
 export const LEAN_COLUMNS =
-  'key, size, etag, CASE WHEN etag IS NULL THEN mtime_ms END AS mtime_ms, md5, audio_hash, NULL AS tags, NULL AS writer, NULL AS written_at, NULL AS log_key';
+  'key, size, etag, CASE WHEN etag IS NULL THEN mtime_ms END AS mtime_ms, md5, audio_hash, NULL AS tags, NULL AS writer, NULL AS written_at, NULL AS log_key, NULL AS player';
 
 export class RemoteMirror {
   private readonly upsert: Database.Statement;
@@ -88,10 +92,14 @@ export class RemoteMirror {
     readonly remote: string,
   ) {
     this.upsert = db.prepare(
-      `INSERT INTO remote_objects (remote, ${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+      // A put that says nothing of a player (a machine without one re-uploaded
+      // the file) keeps what was known, as long as the content is the same.
+      `INSERT INTO remote_objects (remote, ${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT(remote, key) DO UPDATE SET size = excluded.size, etag = excluded.etag, mtime_ms = excluded.mtime_ms,
          md5 = excluded.md5, audio_hash = excluded.audio_hash, tags = excluded.tags, writer = excluded.writer,
-         written_at = excluded.written_at, log_key = excluded.log_key`,
+         written_at = excluded.written_at, log_key = excluded.log_key,
+         player = CASE WHEN excluded.player IS NOT NULL THEN excluded.player
+                       WHEN excluded.md5 IS NOT NULL AND excluded.md5 = remote_objects.md5 THEN remote_objects.player END`,
     );
     this.del = db.prepare('DELETE FROM remote_objects WHERE remote = ? AND key = ?');
     this.one = db.prepare(`SELECT ${COLUMNS} FROM remote_objects WHERE remote = ? AND key = ?`);
@@ -158,7 +166,7 @@ export class RemoteMirror {
    */
   *listed(): Iterable<MirrorObject> {
     this.flush();
-    const rows = cached(this.db, 'SELECT key, size, etag, mtime_ms, md5, NULL AS audio_hash, NULL AS tags, NULL AS writer, written_at, NULL AS log_key FROM remote_objects WHERE remote = ?')
+    const rows = cached(this.db, 'SELECT key, size, etag, mtime_ms, md5, NULL AS audio_hash, NULL AS tags, NULL AS writer, written_at, NULL AS log_key, NULL AS player FROM remote_objects WHERE remote = ?')
       .iterate(this.remote) as Iterable<MirrorRow>;
     for (const r of rows) yield mirrorObject(r);
   }
@@ -246,6 +254,7 @@ export class RemoteMirror {
       o.writer ?? null,
       o.writtenAt ?? null,
       o.logKey ?? null,
+      o.player ? JSON.stringify(o.player) : null,
     );
   }
 

@@ -36,7 +36,11 @@ describe('decodeLog', () => {
 
   it.each([
     ['a key that is not a string', entry({ key: 5 }), /entries\[0\]\.key/],
-    ['a key outside music/', entry({ key: '.cratesync/x' }), /entries\[0\]\.key: not under music\//],
+    ['a key outside music/ and playlists/', entry({ key: '.cratesync/x' }), /entries\[0\]\.key: neither under music\/ nor a playlist key/],
+    ['a playlist key that climbs out', entry({ key: 'playlists/alice/../../x.m3u8' }), /entries\[0\]\.key/],
+    ['a playlist key with no user folder', entry({ key: 'playlists/x.m3u8' }), /entries\[0\]\.key/],
+    ['a playlist key that is no M3U8', entry({ key: 'playlists/alice/x.xml' }), /entries\[0\]\.key/],
+    ['a playlist key with a control character', entry({ key: 'playlists/alice/a\u0007b.m3u8' }), /entries\[0\]\.key/],
     ['a time of 1e400 (Infinity once parsed)', '1e400', /entries\[0\]\.at/],
     ['a negative time', entry({ at: -1 }), /entries\[0\]\.at/],
     ['an MD5 that is not 32 hex digits', entry({ md5: 'g'.repeat(32) }), /entries\[0\]\.md5: not an MD5/],

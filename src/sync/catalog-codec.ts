@@ -9,9 +9,10 @@
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { createGzip, gunzipSync, gzipSync } from 'node:zlib';
-import type { Tags } from '../core/tags.js';
+import type { PlayerMeta, Tags } from '../core/tags.js';
+import type { PlaylistMeta } from '../core/playlist-meta.js';
 import { CratesyncError, describe } from '../errors.js';
-import { META_PREFIX, MUSIC_PREFIX } from './layout.js';
+import { META_PREFIX, MUSIC_PREFIX, PLAYLISTS_PREFIX } from './layout.js';
 
 export const CATALOG_PREFIX = `${META_PREFIX}catalog/`;
 export const LOG_PREFIX = `${CATALOG_PREFIX}log/`;
@@ -36,7 +37,13 @@ export const MAX_SNAPSHOT_BYTES = 256 * 1024 * 1024;
 /** Objects a snapshot may hold: ten times the library size cratesync is built for. */
 export const MAX_SNAPSHOT_ENTRIES = 1_000_000;
 
-/** An object stored (uploaded, copied or restored) at `key`. */
+/**
+ * An object stored (uploaded, copied or restored) at `key`: an audio file
+ * under `music/`, or a playlist under `playlists/` (see layout.ts). A log
+ * holds entries of one kind only (catalog-publisher.ts): a cratesync that
+ * knows only `music/` refuses a log with any other key, whole, and so loses
+ * only the playlists' logs.
+ */
 export interface CatalogPut {
   op: 'put';
   key: string;
@@ -46,6 +53,14 @@ export interface CatalogPut {
   etag?: string;
   audioHash?: string;
   tags?: Tags;
+  /**
+   * What a media player knows of the song (music only). A put without it of
+   * unchanged content (same MD5) keeps what was known: a machine with no
+   * player re-uploading a file does not erase another's ratings.
+   */
+  player?: PlayerMeta;
+  /** What the playlist is (playlists only). */
+  playlist?: PlaylistMeta;
   /** When the change was made (ms since the epoch). */
   at: number;
 }
@@ -87,6 +102,12 @@ export interface SnapshotDoc {
    * `covers`: a reader marks them read instead of fetching them again.
    */
   logs: string[];
+  /**
+   * The playlists (keys under `playlists/`), apart from `entries`: a reader
+   * that knows only music ignores this field (zod strips unknown keys) and
+   * still takes the snapshot.
+   */
+  playlists?: SnapshotEntry[];
   entries: SnapshotEntry[];
 }
 
@@ -182,7 +203,7 @@ export function decodeSnapshot(buf: Buffer, key: string): SnapshotDoc {
   const doc = codec().check(codec().schemas.snapshot, inflate(buf, what, MAX_SNAPSHOT_BYTES, MAX_SNAPSHOT_ENTRIES), what) as SnapshotDoc;
   const bad = (why: string) => new CratesyncError(`${what}: ${why}; skipped`);
   if (logTime(key) !== logTime(doc.covers)) throw bad(`its name does not match the log it says it covers (${doc.covers})`);
-  const late = doc.entries.find((e) => e.log > doc.covers) ?? doc.logs.find((l) => l > doc.covers);
+  const late = doc.entries.find((e) => e.log > doc.covers) ?? doc.playlists?.find((e) => e.log > doc.covers) ?? doc.logs.find((l) => l > doc.covers);
   if (late) throw bad(`names a log after the one it covers`);
   return doc;
 }
@@ -227,7 +248,7 @@ let loaded: Codec | undefined;
 export async function loadCodec(): Promise<void> {
   if (loaded) return;
   const m = await import('./catalog-schema.js');
-  const facts = { musicPrefix: MUSIC_PREFIX, logPrefix: LOG_PREFIX, logTime, maxLogEntries: MAX_LOG_ENTRIES, maxSnapshotEntries: MAX_SNAPSHOT_ENTRIES };
+  const facts = { musicPrefix: MUSIC_PREFIX, playlistsPrefix: PLAYLISTS_PREFIX, logPrefix: LOG_PREFIX, logTime, maxLogEntries: MAX_LOG_ENTRIES, maxSnapshotEntries: MAX_SNAPSHOT_ENTRIES };
   loaded ??= { check: m.check, schemas: m.makeSchemas(facts) };
 }
 

@@ -12,6 +12,7 @@ import type { Db } from '../state/state-db.js';
 import type { Problem } from '../core/problem.js';
 import { CatalogState } from '../state/catalog-state.js';
 import { RemoteMirror } from '../state/remote-mirror.js';
+import { PlaylistMirror } from '../state/remote-playlists.js';
 import { logTime } from './catalog-codec.js';
 import { LOG_WINDOW_MS } from './catalog-fold.js';
 import { listLogs, readLogs } from './catalog-reader.js';
@@ -48,18 +49,19 @@ export async function compactCatalog(
   const signal = o.signal;
   const mirror = new RemoteMirror(db, remote.url);
   const state = new CatalogState(db, remote.url);
+  const playlists = new PlaylistMirror(db, remote.url);
   const read = { problems: o.problems, now, ...(signal ? { signal } : {}) };
   const snaps = await listSnapshots(remote, signal);
   learnSnapshots(state, snaps, now);
   let newest: LoadedSnapshot | undefined = await readNewestSnapshot(remote, snaps, read);
-  if (newest) foldSnapshot(mirror, state, newest, read);
+  if (newest) foldSnapshot(mirror, playlists, state, newest, read);
   const after = await listLogs(remote, mirror.state().logCursor, signal);
-  const logsRead = await readLogs(after, { remote, mirror, state, ...read });
+  const logsRead = await readLogs(after, { remote, mirror, playlists, state, ...read });
   const result: CompactResult = { wrote: false, objects: 0, logsRead, logsRemoved: [], snapshotsRemoved: [], logsKept: 0 };
 
   const cursor = mirror.state().logCursor;
   if (cursor && (!newest || cursor > newest.doc.covers)) {
-    const written = await writeSnapshot(remote, mirror, state, o);
+    const written = await writeSnapshot(remote, mirror, playlists, state, o);
     if (written) {
       // Read back as any reader would: logs go only once a valid snapshot holds them.
       newest = await readNewestSnapshot(remote, [written.key], read);

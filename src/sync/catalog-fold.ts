@@ -4,6 +4,7 @@
  * Shared by the log reader and the snapshot reader.
  */
 import type { MirrorObject, RemoteMirror } from '../state/remote-mirror.js';
+import type { PlaylistMirror, PlaylistObject } from '../state/remote-playlists.js';
 import type { CatalogPut } from './catalog-codec.js';
 import { parseEtag } from '../core/etag.js';
 
@@ -33,6 +34,18 @@ export function entryObject(e: Omit<CatalogPut, 'op'>, writer: string, logKey: s
   if (e.etag) o.etag = e.etag;
   if (honest && e.audioHash) o.audioHash = e.audioHash;
   if (honest && e.tags) o.tags = e.tags;
+  if (honest && e.player) o.player = e.player;
+  return o;
+}
+
+/** playlistEntryObject is what a put entry of log `logKey` says of a playlist object (see entryObject). */
+export function playlistEntryObject(e: Omit<CatalogPut, 'op'>, writer: string, logKey: string): PlaylistObject & { logKey: string; writtenAt: number } {
+  const o: PlaylistObject & { logKey: string; writtenAt: number } = { key: e.key, size: e.size, writer, writtenAt: e.at, logKey };
+  const plain = parseEtag(e.etag).md5;
+  const md5 = plain ?? e.md5;
+  if (md5) o.md5 = md5;
+  if (e.etag) o.etag = e.etag;
+  if (e.playlist && (!plain || !e.md5 || plain === e.md5)) o.playlist = e.playlist;
   return o;
 }
 
@@ -42,7 +55,7 @@ export function entryObject(e: Omit<CatalogPut, 'op'>, writer: string, logKey: s
  * already (an earlier log read late), nor when a listing saw the object
  * written later than that (by another tool).
  */
-export function supersedes(row: MirrorObject | undefined, logKey: string, at: number): boolean {
+export function supersedes(row: Pick<MirrorObject, 'logKey' | 'mtime'> | undefined, logKey: string, at: number): boolean {
   if (row?.logKey && row.logKey > logKey) return false;
   if (row && !row.logKey && row.mtime && row.mtime.getTime() > at + LOG_WINDOW_MS) return false;
   return true;
@@ -51,4 +64,9 @@ export function supersedes(row: MirrorObject | undefined, logKey: string, at: nu
 /** Folds one put into the mirror at once (inside a mirror batch) when it supersedes what is there. */
 export function foldPut(mirror: RemoteMirror, o: MirrorObject & { logKey: string; writtenAt: number }): void {
   if (supersedes(mirror.get(o.key), o.logKey, o.writtenAt)) mirror.putNow(o);
+}
+
+/** Folds one playlist put into the playlist mirror (inside a batch) when it supersedes what is there. */
+export function foldPlaylistPut(playlists: PlaylistMirror, o: PlaylistObject & { logKey: string; writtenAt: number }): void {
+  if (supersedes(playlists.get(o.key), o.logKey, o.writtenAt)) playlists.put(o);
 }

@@ -7,11 +7,13 @@
  */
 import type { Remote } from '../remote/remote.js';
 import type { RemoteMirror } from '../state/remote-mirror.js';
-import type { CatalogState } from '../state/catalog-state.js';
+import type { CatalogState, PendingRow } from '../state/catalog-state.js';
+import type { PlaylistMirror } from '../state/remote-playlists.js';
 import type { Problem } from '../core/problem.js';
 import type { CatalogEntry, LogDoc } from './catalog-codec.js';
 import { encodeLog, logKey, logTime } from './catalog-codec.js';
 import { Batcher } from '../state/batcher.js';
+import { isPlaylistKey } from './layout.js';
 import { describe } from '../errors.js';
 
 /** A run publishes its changes at least every this many entries… */
@@ -35,6 +37,7 @@ export class CatalogPublisher {
   constructor(
     private readonly remote: Remote,
     private readonly mirror: RemoteMirror,
+    private readonly playlists: PlaylistMirror,
     private readonly state: CatalogState,
     private readonly who: { writer: string; machine: string },
     /** Reports a background publish that failed, when it fails (the changes stay pending). */
@@ -82,26 +85,38 @@ export class CatalogPublisher {
 
   private async publishNow(signal?: AbortSignal): Promise<void> {
     this.pending.flush();
-    const rows = this.state.pending();
-    for (let i = 0; i < rows.length; i += ENTRIES_PER_LOG) {
-      signal?.throwIfAborted();
-      const chunk = rows.slice(i, i + ENTRIES_PER_LOG);
-      const doc: LogDoc = { v: 1, writer: this.who.writer, entries: chunk.map((r) => JSON.parse(r.entry) as CatalogEntry) };
-      // Never earlier than the newest log seen: keeps a slow clock in order.
-      const cursor = this.mirror.state().logCursor;
-      const at = Math.max(Date.now(), (cursor ? (logTime(cursor) ?? 0) : 0) + 1);
-      const key = logKey(at, this.who.machine);
-      await this.remote.put(key, { data: encodeLog(doc) });
-      const last = chunk[chunk.length - 1]?.seq ?? 0;
-      this.mirror.flush();
-      this.state.transaction(() => {
-        this.state.dropPendingThrough(last);
-        this.state.markSeen(key);
-        // This machine's own rows now carry their log key, so that an earlier
-        // log of another writer, read later, cannot undo them.
-        for (const e of doc.entries) if (e.op === 'put') this.mirror.stamp(e.key, key);
-      });
-      if (!cursor || key > cursor) this.mirror.setState({ logCursor: key });
+    // Entries under playlists/ go to logs of their own: a cratesync that knows
+    // only music/ refuses a log holding any other key, whole, and so loses
+    // none of the music.
+    const music: PendingRow[] = [];
+    const lists: PendingRow[] = [];
+    for (const r of this.state.pending()) (isPlaylistKey((JSON.parse(r.entry) as CatalogEntry).key) ? lists : music).push(r);
+    for (const rows of [music, lists]) {
+      for (let i = 0; i < rows.length; i += ENTRIES_PER_LOG) await this.writeLog(rows.slice(i, i + ENTRIES_PER_LOG), signal);
     }
+  }
+
+  /** Writes `chunk` (pending rows) to one new log object, then forgets them locally. */
+  private async writeLog(chunk: PendingRow[], signal?: AbortSignal): Promise<void> {
+    signal?.throwIfAborted();
+    const doc: LogDoc = { v: 1, writer: this.who.writer, entries: chunk.map((r) => JSON.parse(r.entry) as CatalogEntry) };
+    // Never earlier than the newest log seen: keeps a slow clock in order.
+    const cursor = this.mirror.state().logCursor;
+    const at = Math.max(Date.now(), (cursor ? (logTime(cursor) ?? 0) : 0) + 1);
+    const key = logKey(at, this.who.machine);
+    await this.remote.put(key, { data: encodeLog(doc) });
+    this.mirror.flush();
+    this.state.transaction(() => {
+      this.state.dropPendingSeqs(chunk.map((r) => r.seq));
+      this.state.markSeen(key);
+      // This machine's own rows now carry their log key, so that an earlier
+      // log of another writer, read later, cannot undo them.
+      for (const e of doc.entries) {
+        if (e.op !== 'put') continue;
+        if (isPlaylistKey(e.key)) this.playlists.stamp(e.key, key);
+        else this.mirror.stamp(e.key, key);
+      }
+    });
+    if (!cursor || key > cursor) this.mirror.setState({ logCursor: key });
   }
 }

@@ -8,10 +8,12 @@
 import type { Remote } from '../remote/remote.js';
 import type { MirrorObject, RemoteMirror } from '../state/remote-mirror.js';
 import type { CatalogState } from '../state/catalog-state.js';
+import type { PlaylistMirror } from '../state/remote-playlists.js';
 import type { Problem } from '../core/problem.js';
 import type { LogDoc } from './catalog-codec.js';
 import { decodeLog, loadCodec, LOG_PREFIX, logStamp, logTime, MAX_LOG_BYTES } from './catalog-codec.js';
-import { entryObject, LOG_WINDOW_MS, MAX_CLOCK_SKEW_MS, supersedes } from './catalog-fold.js';
+import { entryObject, foldPlaylistPut, LOG_WINDOW_MS, MAX_CLOCK_SKEW_MS, playlistEntryObject, supersedes } from './catalog-fold.js';
+import { isPlaylistKey } from './layout.js';
 import { ByteBudget } from '../remote/byte-budget.js';
 import { forEachLimit } from '../core/concurrency.js';
 import { describe } from '../errors.js';
@@ -28,6 +30,8 @@ export interface ListedLog {
 export interface ReadLogsInput {
   remote: Remote;
   mirror: RemoteMirror;
+  /** Where entries under `playlists/` go (never into `mirror`, which the music planner reads). */
+  playlists: PlaylistMirror;
   state: CatalogState;
   problems: Problem[];
   /** The reader's clock (ms), for entries dated in the future. */
@@ -136,6 +140,11 @@ function applyLog(doc: LogDoc, key: string, o: ReadLogsInput, suspects: Map<stri
   for (const e of doc.entries) {
     if (e.at > o.now + MAX_CLOCK_SKEW_MS) {
       future++;
+      continue;
+    }
+    if (isPlaylistKey(e.key)) {
+      if (e.op === 'put') foldPlaylistPut(o.playlists, playlistEntryObject(e, doc.writer, key));
+      else if (supersedes(o.playlists.get(e.key), key, e.at)) o.playlists.remove(e.key);
       continue;
     }
     const row = mirror.get(e.key);

@@ -6,8 +6,9 @@
  */
 import type { Remote } from '../remote/remote.js';
 import type { MirrorObject, RemoteMirror } from '../state/remote-mirror.js';
+import type { PlaylistMirror, PlaylistObject } from '../state/remote-playlists.js';
 import { parseEtag } from '../core/etag.js';
-import { MUSIC_PREFIX } from './layout.js';
+import { MUSIC_PREFIX, PLAYLISTS_PREFIX } from './layout.js';
 import { LOG_WINDOW_MS } from './catalog-fold.js';
 
 /**
@@ -42,4 +43,30 @@ export async function reconcile(remote: Remote, mirror: RemoteMirror, o: { now: 
     }
   });
   mirror.setState({ listedAt: o.now });
+}
+
+/**
+ * reconcilePlaylists does for `playlists/` what reconcile does for `music/`,
+ * into the playlist mirror: objects written by other tools are taken as
+ * listed (no metadata); unchanged ones keep what the catalog says.
+ */
+export async function reconcilePlaylists(remote: Remote, playlists: PlaylistMirror, o: { now: number; full: boolean; signal?: AbortSignal }): Promise<void> {
+  const listed: PlaylistObject[] = [];
+  for await (const obj of remote.list(PLAYLISTS_PREFIX, o.signal ? { signal: o.signal } : {})) listed.push(obj);
+  const rows = new Map<string, PlaylistObject>();
+  for (const r of playlists.all()) rows.set(r.key, r);
+  playlists.batch(() => {
+    for (const l of listed) {
+      const r = rows.get(l.key);
+      rows.delete(l.key);
+      const plain = parseEtag(l.etag).md5;
+      const same = r && r.size === l.size && (r.etag && l.etag ? r.etag === l.etag : !r.mtime || !l.mtime || r.mtime.getTime() === l.mtime.getTime());
+      const honest = !plain || !r?.md5 || r.md5 === plain;
+      if (same && honest) playlists.touch(l.key, l.etag, l.mtime);
+      else playlists.put({ key: l.key, size: l.size, ...(l.etag ? { etag: l.etag } : {}), ...(l.mtime ? { mtime: l.mtime } : {}), ...(plain ? { md5: plain } : {}) });
+    }
+    for (const r of rows.values()) {
+      if (o.full || r.writtenAt === undefined || r.writtenAt < o.now - LOG_WINDOW_MS) playlists.remove(r.key);
+    }
+  });
 }

@@ -10,6 +10,7 @@ import { fieldPath } from '../core/field-path.js';
 /** What the shapes depend on, given by catalog-codec.ts (which imports this module lazily, not the other way). */
 export interface SchemaFacts {
   musicPrefix: string;
+  playlistsPrefix: string;
   logPrefix: string;
   logTime(key: string): number | undefined;
   maxLogEntries: number;
@@ -25,6 +26,20 @@ export function makeSchemas(f: SchemaFacts): { log: z.ZodType; snapshot: z.ZodTy
     .min(f.musicPrefix.length + 1)
     .max(1024)
     .refine((k) => k.startsWith(f.musicPrefix), `not under ${f.musicPrefix}`);
+  /**
+   * A playlist's key: `playlists/<user>/<name>.m3u8`, no empty, `.` or `..`
+   * component, no control character (a reader still checks the file name it
+   * makes of it: playlist-pull.ts).
+   */
+  const playlistKey = z
+    .string()
+    .max(1024)
+    .refine((k) => {
+      if (!k.startsWith(f.playlistsPrefix) || !k.endsWith('.m3u8') || /[\u0000-\u001f\u007f\\]/.test(k)) return false;
+      const parts = k.slice(f.playlistsPrefix.length).split('/');
+      return parts.length >= 2 && parts.every((p) => p !== '' && p !== '.' && p !== '..');
+    }, `not a playlist key (${f.playlistsPrefix}<user>/<name>.m3u8)`);
+  const anyKey = z.union([musicKey, playlistKey], { error: `neither under ${f.musicPrefix} nor a playlist key` });
   /** ms since the epoch: a finite, non-negative number (JSON's 1e400 parses as Infinity). */
   const time = z.number().nonnegative();
   const count = (max: number) => z.int().nonnegative().max(max);
@@ -58,19 +73,50 @@ export function makeSchemas(f: SchemaFacts): { log: z.ZodType; snapshot: z.ZodTy
     .optional()
     .catch(undefined);
 
+  /**
+   * A player's metadata is treated like tags: bounded, a bad field dropped
+   * (the whole of it when its source is unusable), never the log.
+   */
+  const playerSchema = z
+    .object({
+      source: text(64),
+      rating: tag(z.number().min(0).max(100)),
+      playCount: tag(z.int().nonnegative().max(Number.MAX_SAFE_INTEGER)),
+      lastPlayed: tag(time),
+      tags: tagsSchema,
+    })
+    .transform((t) => Object.fromEntries(Object.entries(t).filter(([, v]) => v !== undefined)))
+    .optional()
+    .catch(undefined);
+
+  /** What a playlist entry says of it: shown and compared only; out of shape, it is dropped (the object stays). */
+  const playlistSchema = z
+    .object({
+      player: text(64),
+      smart: z.boolean(),
+      name: text(4096),
+      position: tag(z.int().nonnegative().max(Number.MAX_SAFE_INTEGER)),
+      tracks: count(10_000_000),
+    })
+    .transform((t) => Object.fromEntries(Object.entries(t).filter(([, v]) => v !== undefined)))
+    .optional()
+    .catch(undefined);
+
   const putFields = {
-    key: musicKey,
+    key: anyKey,
     size: count(Number.MAX_SAFE_INTEGER),
     md5: md5.optional(),
     etag: text(128).optional(),
     audioHash: z.string().regex(/^[0-9a-f]{64}$/, 'not an audio hash (64 hex digits)').optional(),
     tags: tagsSchema,
+    player: playerSchema,
+    playlist: playlistSchema,
     at: time,
   };
 
   const entrySchema = z.discriminatedUnion('op', [
     z.object({ op: z.literal('put'), ...putFields }),
-    z.object({ op: z.literal('del'), key: musicKey, at: time }),
+    z.object({ op: z.literal('del'), key: anyKey, at: time }),
   ]);
 
   const logSchema = z.object({
@@ -85,7 +131,8 @@ export function makeSchemas(f: SchemaFacts): { log: z.ZodType; snapshot: z.ZodTy
     writer: text(256),
     covers: logKeySchema,
     logs: z.array(logKeySchema).max(f.maxLogEntries),
-    entries: z.array(z.object({ ...putFields, writer: text(256), log: logKeySchema })).max(f.maxSnapshotEntries),
+    playlists: z.array(z.object({ ...putFields, key: playlistKey, writer: text(256), log: logKeySchema })).max(f.maxSnapshotEntries).optional(),
+    entries: z.array(z.object({ ...putFields, key: musicKey, writer: text(256), log: logKeySchema })).max(f.maxSnapshotEntries),
   });
   return { log: logSchema, snapshot: snapshotSchema };
 }

@@ -19,6 +19,7 @@ import { decodeSnapshot, encodeLog, encodeSnapshot, loadCodec, LOG_PREFIX, logKe
 import { LOG_WINDOW_MS } from './catalog-fold.js';
 import { SNAPSHOT_EVERY_LOGS, writeSnapshot } from './catalog-snapshots.js';
 import { CatalogState } from '../state/catalog-state.js';
+import { PlaylistMirror } from '../state/remote-playlists.js';
 import { compactCatalog } from './catalog-compact.js';
 import { foldMusic } from './remote-listing.js';
 
@@ -166,7 +167,7 @@ describe('writeSnapshot', () => {
       m.mirror.putNow({ key: 'music/later.mp3', size: 1, writer: 'w@x', writtenAt: 2, logKey: later }); // after what it covers
     });
     m.mirror.setState({ logCursor: log });
-    const written = await writeSnapshot(remote, m.mirror, new CatalogState(m.db, remote.url), { writer: 'alice@a', machine: 'a' });
+    const written = await writeSnapshot(remote, m.mirror, new PlaylistMirror(m.db, remote.url), new CatalogState(m.db, remote.url), { writer: 'alice@a', machine: 'a' });
     expect(written?.objects).toBe(4500);
     const doc = decodeSnapshot(await remote.read(written!.key), written!.key);
     expect(doc.covers).toBe(log);

@@ -16,6 +16,7 @@
 import type { Remote } from '../remote/remote.js';
 import type { MirrorObject, RemoteMirror } from '../state/remote-mirror.js';
 import type { CatalogState } from '../state/catalog-state.js';
+import type { PlaylistMirror, PlaylistObject } from '../state/remote-playlists.js';
 import type { Problem } from '../core/problem.js';
 import type { SnapshotDoc, SnapshotEntry } from './catalog-codec.js';
 import {
@@ -29,7 +30,7 @@ import {
   SNAP_PREFIX,
   snapshotKey,
 } from './catalog-codec.js';
-import { entryObject, foldPut, LOG_WINDOW_MS, MAX_CLOCK_SKEW_MS } from './catalog-fold.js';
+import { entryObject, foldPlaylistPut, foldPut, LOG_WINDOW_MS, MAX_CLOCK_SKEW_MS, playlistEntryObject } from './catalog-fold.js';
 import { describe } from '../errors.js';
 
 /**
@@ -98,9 +99,16 @@ export async function readNewestSnapshot(
  * later log set), rows set by logs it covers that it lacks are dropped (those
  * objects were deleted), the logs it names as folded in are marked read, and
  * the cursor moves up to the log it covers. Entries dated in the future are
- * dropped, with one problem for the snapshot.
+ * dropped, with one problem for the snapshot. Its playlists go to
+ * `playlists` by the same rules.
  */
-export function foldSnapshot(mirror: RemoteMirror, state: CatalogState, s: LoadedSnapshot, o: { problems: Problem[]; now: number }): void {
+export function foldSnapshot(
+  mirror: RemoteMirror,
+  playlists: PlaylistMirror,
+  state: CatalogState,
+  s: LoadedSnapshot,
+  o: { problems: Problem[]; now: number },
+): void {
   const { doc } = s;
   const windowStart = `${LOG_PREFIX}${logStamp(Math.max(0, (logTime(doc.covers) ?? 0) - LOG_WINDOW_MS))}`;
   const named = new Set(doc.logs);
@@ -123,6 +131,19 @@ export function foldSnapshot(mirror: RemoteMirror, state: CatalogState, s: Loade
       if (r.logKey < windowStart || named.has(r.logKey)) gone.push(r.key);
     }
     for (const key of gone) mirror.removeNow(key);
+    const heldLists = new Set<string>();
+    for (const e of doc.playlists ?? []) {
+      if (e.at > o.now + MAX_CLOCK_SKEW_MS) {
+        future++;
+        continue;
+      }
+      heldLists.add(e.key);
+      foldPlaylistPut(playlists, { ...playlistEntryObject(e, e.writer, e.log), writtenAt: e.at, logKey: e.log });
+    }
+    for (const r of playlists.logged(doc.covers)) {
+      if (heldLists.has(r.key) || !r.logKey) continue;
+      if (r.logKey < windowStart || named.has(r.logKey)) playlists.remove(r.key);
+    }
     for (const l of doc.logs) state.markSeen(l);
     state.markSeen(s.key);
   });
@@ -162,6 +183,7 @@ export function learnSnapshots(state: CatalogState, keys: readonly string[], now
 export async function writeSnapshot(
   remote: Remote,
   mirror: RemoteMirror,
+  playlists: PlaylistMirror,
   state: CatalogState,
   who: { writer: string; machine: string },
 ): Promise<{ key: string; objects: number } | undefined> {
@@ -171,7 +193,10 @@ export async function writeSnapshot(
   const logs = state.seenKeys(`${LOG_PREFIX}${logStamp(Math.max(0, t - LOG_WINDOW_MS))}`, covers, MAX_LOG_ENTRIES);
   let objects = 0;
   let after = '';
-  const data = await encodeSnapshotPaged({ v: 1, kind: 'snapshot', writer: who.writer, covers, logs }, () => {
+  // Playlists are few: they go whole in the head, in a field a music-only reader ignores.
+  const lists = playlists.logged(covers).flatMap((r) => playlistSnapshotEntry(r) ?? []);
+  const head = { v: 1 as const, kind: 'snapshot' as const, writer: who.writer, covers, logs, ...(lists.length > 0 ? { playlists: lists } : {}) };
+  const data = await encodeSnapshotPaged(head, () => {
     for (;;) {
       const rows = mirror.loggedPage(covers, after, SNAPSHOT_PAGE);
       if (rows.length === 0) return [];
@@ -196,5 +221,16 @@ function snapshotEntry(r: MirrorObject): SnapshotEntry | undefined {
   if (r.etag) e.etag = r.etag;
   if (r.audioHash) e.audioHash = r.audioHash;
   if (r.tags) e.tags = r.tags;
+  if (r.player) e.player = r.player;
+  return e;
+}
+
+/** What a snapshot holds of a playlist row a log set (see snapshotEntry). */
+function playlistSnapshotEntry(r: PlaylistObject): SnapshotEntry | undefined {
+  if (!r.logKey || r.writer === undefined || r.writtenAt === undefined) return undefined;
+  const e: SnapshotEntry = { key: r.key, size: r.size, at: r.writtenAt, writer: r.writer, log: r.logKey };
+  if (r.md5) e.md5 = r.md5;
+  if (r.etag) e.etag = r.etag;
+  if (r.playlist) e.playlist = r.playlist;
   return e;
 }

@@ -40,14 +40,15 @@ import type { CatalogEntry } from './catalog-codec.js';
 import { hostname } from 'node:os';
 import { CatalogState } from '../state/catalog-state.js';
 import { RemoteMirror } from '../state/remote-mirror.js';
+import { PlaylistMirror } from '../state/remote-playlists.js';
 import { machineId } from '../state/machine.js';
 import { parseEtag } from '../core/etag.js';
-import { MUSIC_PREFIX } from './layout.js';
+import { isPlaylistKey, MUSIC_PREFIX, PLAYLISTS_PREFIX } from './layout.js';
 import { logStamp, logTime, LOG_PREFIX } from './catalog-codec.js';
 import { LOG_WINDOW_MS } from './catalog-fold.js';
 import { listLogs, readLogs } from './catalog-reader.js';
 import { foldSnapshot, learnSnapshots, listSnapshots, readNewestSnapshot, snapshotDue, writeSnapshot } from './catalog-snapshots.js';
-import { reconcile } from './catalog-reconciler.js';
+import { reconcile, reconcilePlaylists } from './catalog-reconciler.js';
 import { CATALOG_PATH, CatalogPublisher } from './catalog-publisher.js';
 import { describe } from '../errors.js';
 
@@ -86,10 +87,13 @@ export interface CatalogOptions {
 export class RemoteCatalog {
   private readonly state: CatalogState;
   private readonly publisher: CatalogPublisher;
+  /** The mirror of the remote's `playlists/` (apart from `mirror`, which is music only). */
+  readonly playlists: PlaylistMirror;
 
   constructor(
-    private readonly remote: Remote,
-    private readonly mirror: RemoteMirror,
+    readonly remote: Remote,
+    /** The mirror of the remote's `music/`. */
+    readonly mirror: RemoteMirror,
     db: Db,
     /** `user@machine`, recorded in every log this machine writes. */
     readonly writer: string,
@@ -97,7 +101,8 @@ export class RemoteCatalog {
     private readonly options: CatalogOptions = {},
   ) {
     this.state = new CatalogState(db, remote.url);
-    this.publisher = new CatalogPublisher(remote, mirror, this.state, { writer, machine }, options.onProblem);
+    this.playlists = new PlaylistMirror(db, remote.url);
+    this.publisher = new CatalogPublisher(remote, mirror, this.playlists, this.state, { writer, machine }, options.onProblem);
   }
 
   /**
@@ -137,8 +142,12 @@ export class RemoteCatalog {
         logs = logs.filter((l) => l.key > from);
       }
     }
-    const logsRead = await readLogs(logs, { remote: this.remote, mirror: this.mirror, state: this.state, ...read });
-    if (o.full || stale) await reconcile(this.remote, this.mirror, { now, full: o.full, ...(signal ? { signal } : {}) });
+    const logsRead = await readLogs(logs, { remote: this.remote, mirror: this.mirror, playlists: this.playlists, state: this.state, ...read });
+    if (o.full || stale) {
+      const how = { now, full: o.full, ...(signal ? { signal } : {}) };
+      await reconcilePlaylists(this.remote, this.playlists, how);
+      await reconcile(this.remote, this.mirror, how);
+    }
     return { listed: o.full || stale, logsRead: logsRead + (snapshot ? 1 : 0), ...(snapshot ? { snapshot } : {}) };
   }
 
@@ -149,8 +158,15 @@ export class RemoteCatalog {
    * catalog-publisher.ts); its failure goes to onProblem when it happens.
    */
   record(e: CatalogEntry): void {
-    if (e.op === 'put') {
-      const { op: _op, at, ...rest } = e;
+    if (isPlaylistKey(e.key)) {
+      if (e.op === 'put') {
+        const { op: _op, at, tags: _t, player: _p, audioHash: _a, ...rest } = e;
+        this.playlists.put({ ...rest, writer: this.writer, writtenAt: at });
+      } else {
+        this.playlists.remove(e.key);
+      }
+    } else if (e.op === 'put') {
+      const { op: _op, at, playlist: _l, ...rest } = e;
       this.mirror.put({ ...rest, writer: this.writer, writtenAt: at });
     } else {
       this.mirror.remove(e.key);
@@ -185,7 +201,7 @@ export class RemoteCatalog {
       // Another writer may have written one since: ask the remote.
       learnSnapshots(this.state, await listSnapshots(this.remote, signal), Date.now());
       if (!snapshotDue(this.state)) return undefined;
-      return (await writeSnapshot(this.remote, this.mirror, this.state, { writer: this.writer, machine: this.machine }))?.key;
+      return (await writeSnapshot(this.remote, this.mirror, this.playlists, this.state, { writer: this.writer, machine: this.machine }))?.key;
     } catch (err) {
       if (signal?.aborted) return undefined;
       this.options.onProblem?.({ path: CATALOG_PATH, message: `snapshot not written (the next run tries again): ${describe(err)}` });
@@ -200,7 +216,7 @@ export class RemoteCatalog {
     learnSnapshots(this.state, keys, o.now);
     const s = await readNewestSnapshot(this.remote, keys, o);
     if (!s) return undefined;
-    foldSnapshot(this.mirror, this.state, s, o);
+    foldSnapshot(this.mirror, this.playlists, this.state, s, o);
     return s.key;
   }
 }
@@ -212,13 +228,14 @@ export class RemoteCatalog {
  * restore too), for `cratesync trash restore`. Throws what the remote throws.
  */
 export async function recordRestored(remote: Remote, db: Db, user: string, keys: readonly string[]): Promise<void> {
-  const music = keys.filter((k) => k.startsWith(MUSIC_PREFIX));
-  if (music.length === 0) return;
+  // Playlists come back without their metadata (the del forgot it): an object as any tool could have written.
+  const catalogued = keys.filter((k) => k.startsWith(MUSIC_PREFIX) || k.startsWith(PLAYLISTS_PREFIX));
+  if (catalogued.length === 0) return;
   const machine = machineId(db, hostname());
   const mirror = new RemoteMirror(db, remote.url);
   const catalog = new RemoteCatalog(remote, mirror, db, `${user}@${machine}`, machine);
   try {
-    for (const key of music) {
+    for (const key of catalogued) {
       const o = await remote.stat(key);
       const md5 = parseEtag(o.etag).md5;
       catalog.record({ op: 'put', key, size: o.size, ...(md5 ? { md5 } : {}), ...(o.etag ? { etag: o.etag } : {}), at: Date.now() });

@@ -1,10 +1,12 @@
 /**
  * The layout under a remote root, shared with DJ-Tools "beatcloud" buckets:
- * audio at `music/<library path>`; everything cratesync keeps for itself
+ * audio at `music/<library path>`; playlists at `playlists/<user>/<name>.m3u8`; everything cratesync keeps for itself
  * under one hidden prefix, `.cratesync/`.
  */
 export const MUSIC_PREFIX = 'music/';
 export const META_PREFIX = '.cratesync/';
+/** Playlists: `playlists/<user>/<name>.m3u8` (see sync/playlist-publish.ts). Never music. */
+export const PLAYLISTS_PREFIX = 'playlists/';
 export const TRASH_PREFIX = `${META_PREFIX}trash/`;
 
 /** Local trash folder, inside the library root so that moving there is a rename. */
@@ -22,4 +24,9 @@ export function musicKey(path: string): string {
  */
 export function trashStamp(now: Date = new Date()): string {
   return now.toISOString().replace(/:/g, '-');
+}
+
+/** True for a key of a playlist object (under PLAYLISTS_PREFIX), which the music planner must never see. */
+export function isPlaylistKey(key: string): boolean {
+  return key.startsWith(PLAYLISTS_PREFIX);
 }

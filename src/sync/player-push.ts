@@ -19,7 +19,7 @@ import type { M3uEntry } from '../share/m3u8.js';
 import type { PlayerSong, SmartRule } from '../player/player-model.js';
 import { PlayerState, type StoredPlaylist } from '../state/player-state.js';
 import { storedSong } from '../player/player-intake.js';
-import { evaluateRule } from '../player/smart-rule.js';
+import { evaluateRule, stableRandom } from '../player/smart-rule.js';
 import { recordPlayerMeta } from './player-meta.js';
 import { putPlaylist, removePlaylist } from './playlist-publish.js';
 import { describe } from '../errors.js';
@@ -92,7 +92,7 @@ export async function pushPlayers(session: LibrarySession, remote: Remote, user:
       signal?.throwIfAborted();
       const ref = `${player.name}:${list.id}`;
       live.add(ref);
-      const paths = list.rule ? evaluateRule(JSON.parse(list.rule) as SmartRule, (all ??= songs.map(storedSong)), Date.now(), seeded(ref)) : list.paths;
+      const paths = list.rule ? evaluateRule(JSON.parse(list.rule) as SmartRule, (all ??= songs.map(storedSong)), Date.now(), stableRandom(ref)) : list.paths;
       const entries = playlistEntries(paths, byPath, list, out.problems);
       const digest = digestOf(list, entries);
       const before = published.get(ref);
@@ -156,16 +156,4 @@ function digestOf(list: StoredPlaylist, entries: readonly M3uEntry[]): string {
   return createHash('sha256')
     .update(JSON.stringify({ name: list.name, smart: list.smart, position: list.position ?? null, entries }))
     .digest('hex');
-}
-
-/** A random source seeded by `seed`: a smart playlist in random order keeps its order until its songs change. */
-function seeded(seed: string): () => number {
-  let h = createHash('sha256').update(seed).digest().readUInt32LE(0) || 1;
-  return () => {
-    // xorshift32
-    h ^= h << 13;
-    h ^= h >>> 17;
-    h ^= h << 5;
-    return (h >>> 0) / 2 ** 32;
-  };
 }

@@ -10,6 +10,7 @@ import type { Io } from '../io.js';
 import type { LibrarySession } from '../../sync/library-session.js';
 import type { Remote } from '../../remote/remote.js';
 import type { Intake } from '../../player/player-intake.js';
+import type { Problem } from '../../core/problem.js';
 import { stateDbFile } from '../../config/paths.js';
 import { openStateDb, type Db } from '../../state/state-db.js';
 import { PlayerState, type AttachedPlayer } from '../../state/player-state.js';
@@ -87,12 +88,15 @@ export function addPlayerCommands(program: Command, deps: CommandDeps): void {
     .action(async (remoteArg: string | undefined, flags: { library?: string }, cmd: Command) => {
       const ctx = await deps.ctxFor(cmd);
       const out = await withLookSession(ctx, { ...(flags.library !== undefined ? { library: flags.library } : {}), ...(remoteArg !== undefined ? { remote: remoteArg } : {}) }, async ({ session, remote }) => {
-        const { mirror } = session.forRemote(remote);
+        const { catalog } = session.forRemote(remote);
+        const problems: Problem[] = [];
+        await catalog.refresh({ full: false, problems, readOnly: session.readOnly, signal: deps.signal });
+        for (const p of problems) deps.io.stderr.write(`warning: ${printable(p.path)}: ${printable(p.message)}\n`);
         const state = new PlayerState(session.db);
         const local = state.list().flatMap((p) =>
           state.playlists(p.name).map((l) => ({ player: p.name, name: l.name, smart: l.smart, tracks: l.paths.length, remoteName: state.published(remote.url, 'playlist', `${p.name}:${l.id}`)?.name })),
         );
-        return { local, remote: listPlaylists(mirror) };
+        return { local, remote: listPlaylists(catalog) };
       });
       if (ctx.global.json) deps.io.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
       else deps.io.stdout.write(renderPlaylists(out));

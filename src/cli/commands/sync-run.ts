@@ -24,6 +24,7 @@ import { afterPush } from '../after-push.js';
 import { PlayerState } from '../../state/player-state.js';
 import { takeIntake } from '../../player/player-intake.js';
 import { publishPlayers } from '../player-output.js';
+import { afterPull } from '../after-pull.js';
 
 export interface SyncFlags {
   include?: string[];
@@ -107,6 +108,9 @@ export async function syncCommand(
       });
     } finally {
       display.close();
+    }
+    if (result.exec && (command === 'pull' || command === 'sync') && !signal.aborted && !result.exec.fatal) {
+      await afterPull(io, session, remote, result, json, signal);
     }
     const brief = service && command === 'status' ? await serviceBrief(service) : undefined;
     const where = { library: root, remote: remote.url, ...(brief ? { service: brief } : {}) };

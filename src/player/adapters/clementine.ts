@@ -11,11 +11,10 @@ const SPEC: QtPlayerSpec = {
   urlColumn: 'filename',
   // A 'Library' item points at the library's row (library_id); a 'File'
   // item keeps its own `filename`; streams and radio keep `url`.
-  itemsSql:
-    "SELECT p.ROWID AS item, CASE WHEN p.type = 'Library' THEN s.filename " +
+  itemsSelect:
+    "SELECT p.playlist AS playlist, p.ROWID AS item, CASE WHEN p.type = 'Library' THEN s.filename " +
     "ELSE coalesce(nullif(p.filename, ''), nullif(p.url, '')) END AS url FROM playlist_items AS p " +
-    'LEFT JOIN songs AS s ON s.ROWID = p.library_id ' +
-    'WHERE p.playlist = :playlist ORDER BY p.ROWID',
+    'LEFT JOIN songs AS s ON s.ROWID = p.library_id',
 };
 
 export const clementine: SqlitePlayerAdapter = {

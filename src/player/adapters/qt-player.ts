@@ -25,11 +25,12 @@ export interface QtPlayerSpec {
   /** The songs table's column holding the file:// URL: `url` (Strawberry), `filename` (Clementine). */
   urlColumn: string;
   /**
-   * SQL giving, for the items of playlist `:playlist` in order, `item` (the
-   * item's ROWID) and `url` (the song's URL, through the library row when
-   * the item points at one).
+   * `SELECT … FROM playlist_items AS p …` giving for each item `playlist`,
+   * `item` (the item's ROWID) and `url` (the song's URL, through the
+   * library row when the item points at one); qt-player.ts adds the WHERE
+   * on `p.playlist` and the order.
    */
-  itemsSql: string;
+  itemsSelect: string;
 }
 
 /** The song fields whose change matters, beside the URL column. */
@@ -218,14 +219,26 @@ export function qtReadPlaylists(
     ids === undefined
       ? (db.prepare(`${PLAYLIST_SELECT} ORDER BY ROWID`).all() as PlaylistRow[])
       : (db.prepare(`${PLAYLIST_SELECT} WHERE ROWID IN (SELECT value FROM json_each(?)) ORDER BY ROWID`).all(idList(ids)) as PlaylistRow[]);
-  const items = db.prepare(spec.itemsSql);
+  // All the items in one statement: playlist_items has no index on
+  // `playlist`, so one scan for all beats one scan per playlist.
+  const order = 'ORDER BY p.playlist, p.ROWID';
+  const itemRows = (
+    ids === undefined
+      ? db.prepare(`${spec.itemsSelect} ${order}`).all()
+      : db.prepare(`${spec.itemsSelect} WHERE p.playlist IN (SELECT value FROM json_each(?)) ${order}`).all(idList(rows.map((r) => String(r.id))))
+  ) as { playlist: number; item: number; url: unknown }[];
+  const itemsOf = new Map<number, { item: number; url: unknown }[]>();
+  for (const it of itemRows) {
+    const list = itemsOf.get(it.playlist);
+    if (list === undefined) itemsOf.set(it.playlist, [it]);
+    else list.push(it);
+  }
   const playlists: PlayerPlaylist[] = [];
   const problems: Problem[] = [];
   for (const r of rows) {
     const name = playlistName(r);
-    // Items read one playlist at a time, each statement run to its end: no read transaction is held between them.
     const paths: string[] = [];
-    for (const it of items.all({ playlist: r.id }) as { item: number; url: unknown }[]) {
+    for (const it of itemsOf.get(r.id) ?? []) {
       const url = urlText(it.url);
       if (url === undefined) {
         const why = it.url === null ? 'names no song the player still has' : 'has a URL that is not UTF-8 text';
@@ -240,8 +253,8 @@ export function qtReadPlaylists(
     // Dynamic playlists are smart ones whose rules live in the player's
     // settings, beyond what cratesync evaluates: what the DB holds is what they are.
     const pl: PlayerPlaylist = { id: String(r.id), name, smart: isDynamic(r.dynamic), paths };
-    const order = finite(r.ui_order);
-    if (order !== undefined && order >= 0) pl.position = Math.floor(order);
+    const uiOrder = finite(r.ui_order);
+    if (uiOrder !== undefined && uiOrder >= 0) pl.position = Math.floor(uiOrder);
     playlists.push(pl);
   }
   return { playlists, problems };

@@ -12,10 +12,9 @@ const SPEC: QtPlayerSpec = {
   urlColumn: 'url',
   // An item of the collection (collection_id set) follows the collection's
   // row, so a moved file is seen at its new URL; others carry their own URL.
-  itemsSql:
-    'SELECT p.ROWID AS item, coalesce(s.url, nullif(p.url, \'\')) AS url FROM playlist_items AS p ' +
-    'LEFT JOIN songs AS s ON p.collection_id > 0 AND s.ROWID = p.collection_id ' +
-    'WHERE p.playlist = :playlist ORDER BY p.ROWID',
+  itemsSelect:
+    "SELECT p.playlist AS playlist, p.ROWID AS item, coalesce(s.url, nullif(p.url, '')) AS url FROM playlist_items AS p " +
+    'LEFT JOIN songs AS s ON p.collection_id > 0 AND s.ROWID = p.collection_id',
 };
 
 export const strawberry: SqlitePlayerAdapter = {
