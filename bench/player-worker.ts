@@ -15,6 +15,9 @@
  * A write that fails with SQLITE_BUSY or SQLITE_LOCKED is counted, not
  * retried: the player would have lost it.
  *
+ * `split` answers what was measured so far and starts counting afresh (the
+ * writes go on); `stop` answers the same and ends the thread.
+ *
  * Messages in: {@link PlayerCommand}; out: {@link PlayerReply}.
  */
 import { parentPort, workerData } from 'node:worker_threads';
@@ -27,12 +30,25 @@ export interface PlayerWorkerData {
   seed: number;
 }
 
-export type PlayerCommand = { type: 'start' } | { type: 'save'; id: number; rowid: number; rating: number } | { type: 'stop' };
+export type PlayerCommand = { type: 'start' } | { type: 'save'; id: number; rowid: number; rating: number } | { type: 'split' } | { type: 'stop' };
+
+/** What the player's writes measured since it started or since the last split. */
+export interface PlayerStats {
+  playCounts: number;
+  saves: number;
+  /** Every write's time from its start to its commit (or failure), in order. */
+  writeMs: number[];
+  busy: number;
+  errorCount: number;
+  /** The first few errors other than SQLITE_BUSY and SQLITE_LOCKED. */
+  errors: string[];
+}
 
 export type PlayerReply =
   | { type: 'ready'; songs: number }
   | { type: 'saved'; id: number; ok: boolean; committedAt: number; ms: number; error?: string }
-  | { type: 'stopped'; playCounts: number; saves: number; writeMs: number[]; busy: number; errorCount: number; errors: string[] };
+  | ({ type: 'split' } & PlayerStats)
+  | ({ type: 'stopped' } & PlayerStats);
 
 /** now is the time in ms since the epoch with sub-ms precision, comparable across threads. */
 export const now = (): number => performance.timeOrigin + performance.now();
@@ -51,12 +67,20 @@ function main(port: NonNullable<typeof parentPort>, data: PlayerWorkerData): voi
     write.run({ ...row, rating, rowid__: rowid });
   });
 
-  const writeMs: number[] = [];
-  const errors: string[] = [];
+  let writeMs: number[] = [];
+  let errors: string[] = [];
   let busy = 0;
   let errorCount = 0;
   let playCounts = 0;
   let saves = 0;
+  /** taken returns what was measured since the last call and starts afresh. */
+  const taken = (): PlayerStats => {
+    const out = { playCounts, saves, writeMs, busy, errorCount, errors };
+    writeMs = [];
+    errors = [];
+    busy = errorCount = playCounts = saves = 0;
+    return out;
+  };
   let random = data.seed >>> 0 || 1;
   const draw = (n: number): number => {
     // xorshift32: the same songs on every run of the same seed.
@@ -101,11 +125,13 @@ function main(port: NonNullable<typeof parentPort>, data: PlayerWorkerData): voi
       saves++;
       const ms = writeMs[writeMs.length - 1] ?? 0;
       port.postMessage({ type: 'saved', id: m.id, ok: r.ok, committedAt: now(), ms, ...(r.error ? { error: r.error } : {}) } satisfies PlayerReply);
+    } else if (m.type === 'split') {
+      port.postMessage({ type: 'split', ...taken() } satisfies PlayerReply);
     } else {
       stopped = true;
       clearTimeout(timer);
       db.close();
-      port.postMessage({ type: 'stopped', playCounts, saves, writeMs, busy, errorCount, errors } satisfies PlayerReply);
+      port.postMessage({ type: 'stopped', ...taken() } satisfies PlayerReply);
       port.close();
     }
   });

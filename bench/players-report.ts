@@ -60,6 +60,13 @@ export function renderPlayers(p: PlayersScenario): string[] {
     w ? `${w.playCounts.toLocaleString('en-US')} play counts (one every ${w.intervalMs} ms) + ${w.saves} saves; busy timeout ${w.busyTimeoutMs} ms (Strawberry's); ${w.errors} other failures` : '-',
     bad,
   ]);
+  const base = p.baseline;
+  rows.push([
+    "the player's writes alone (baseline)",
+    base ? `${figures(base, (x) => `${ms(x)} ms`)}; ${base.busy} SQLITE_BUSY` : '-',
+    base ? `${base.playCounts.toLocaleString('en-US')} play counts with no cratesync process running, after the attach, before the service; database on ${p.playerDb ?? '?'}` : '-',
+    bad,
+  ]);
   lines.push(...table(head, rows, [0, 1, 2]));
   lines.push('  MB = 10^6 bytes. Edit latency: from the player\'s commit to the new rating read from a new catalog log on s3rver (listing polled');
   lines.push('  every 50 ms). The player is a thread of the bench with its own connection: a play-count UPDATE every 20 ms, and each edit');

@@ -22,11 +22,18 @@
  *   the new rating in a catalog log on the server: the log listing is polled
  *   every {@link POLL_MS} and each new log read (straight from s3rver);
  * - the player's writes: every one timed from its start to its commit; the
- *   largest, p99, and how many failed with SQLITE_BUSY (a player loses them).
+ *   largest, p99, and how many failed with SQLITE_BUSY (a player loses them);
+ *   and, as their baseline, the same writes for {@link BASELINE_MS} with no
+ *   cratesync process running (after the attach, before the service).
+ * The player's database lives on a tmpfs (/dev/shm) when there is one: what
+ * is measured is how long cratesync's locks hold the player up, not how long
+ * this machine's disk takes to sync a commit (tens of ms on a VM's disk, for
+ * every write, with or without cratesync).
  * Measured, never asserted: a run gone wrong is a problem and makes the
  * scenario invalid; the targets are judged in players-report.ts.
  */
-import { copyFile, mkdir, rm, writeFile } from 'node:fs/promises';
+import { statfsSync } from 'node:fs';
+import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -39,8 +46,8 @@ import type { CountingProxy } from './counting-proxy.js';
 import type { LibrarySet } from './library.js';
 import type { BenchPaths } from './paths.js';
 import { round, runPhase, type PhaseContext } from './phase.js';
-import type { PlayerCommand, PlayerReply, PlayerWorkerData } from './player-worker.js';
-import type { PlayersAttach, PlayersScenario, SampleFigures } from './results.js';
+import type { PlayerCommand, PlayerReply, PlayerStats, PlayerWorkerData } from './player-worker.js';
+import type { PlayersAttach, PlayerWrites, PlayersScenario, SampleFigures } from './results.js';
 import { percentile } from './service.js';
 import { procMemory, startService } from './service-process.js';
 import { baseEnv, type Checked, type Tool } from './tools.js';
@@ -58,6 +65,8 @@ export const POLL_MS = 50;
  * unset).
  */
 export const STRAWBERRY_BUSY_TIMEOUT_MS = 5000;
+/** How long the player writes alone (no cratesync process running) before the service starts: the baseline of its writes. */
+export const BASELINE_MS = 2000;
 /** An edit whose rating is not in the catalog within this long is counted as lost, and the next one made. */
 const LATENCY_WAIT_MS = 30_000;
 /** The user the playlists are published as: `playlists/<user>/`. */
@@ -67,6 +76,8 @@ const ROOT = 'dj';
 const LOG_PREFIX = `${ROOT}/.cratesync/catalog/log/`;
 const PLAYLIST_PREFIX = `${ROOT}/playlists/`;
 const MUSIC_PREFIX = `${ROOT}/music/`;
+/** Keys in catalog log entries are relative to the remote root. */
+const CATALOG_MUSIC = 'music/';
 /** The ratings the edits set, in turn (Strawberry keeps 0–1; the catalog 0–100). */
 const RATINGS = [0.2, 0.4, 0.6, 0.8, 1];
 
@@ -107,6 +118,7 @@ async function scenario(set: LibrarySet, edits: number, env: PlayersEnv, out: Pl
   await writeFile(configFile, `${JSON.stringify({ library: set.dir, remote: `s3://${bucket}/${ROOT}`, endpoint: proxy.endpoint, user: PLAYERS_USER }, null, 2)}\n`);
   const penv = await baseEnv(scratch, { CRATESYNC_HOME: home, NO_COLOR: '1' });
   const s3 = new S3Client({ endpoint: server.endpoint, forcePathStyle: true, region: 'us-east-1', credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } });
+  let dbDir: string | undefined;
   try {
     const push = await runPhase(tool, { command: process.execPath, args: [paths.cli, '--config', configFile, 'push', '--json'], env: penv }, 'players', 'push', { transferred: set.count }, scratch, ctx);
     out.push = push.result;
@@ -115,7 +127,9 @@ async function scenario(set: LibrarySet, edits: number, env: PlayersEnv, out: Pl
 
     ctx.log(`players: a Strawberry database of ${set.count} songs…`);
     const t0 = performance.now();
-    const dbFile = join(scratch, 'strawberry.db');
+    dbDir = await playerDbDir(scratch);
+    out.playerDb = dbDir.startsWith(scratch) ? 'the bench\'s scratch folder (no tmpfs)' : `tmpfs (${dbDir})`;
+    const dbFile = join(dbDir, 'strawberry.db');
     const rowids = await makeDatabase(join(paths.root, 'test', 'fixtures', 'players', 'strawberry-1.0.14.db'), dbFile, set, out.playlistSongs);
     out.setupMs = round(performance.now() - t0);
 
@@ -126,7 +140,21 @@ async function scenario(set: LibrarySet, edits: number, env: PlayersEnv, out: Pl
   } finally {
     s3.destroy();
     await rm(join(server.dir, bucket), { recursive: true, force: true });
+    if (dbDir && !dbDir.startsWith(scratch)) await rm(dbDir, { recursive: true, force: true });
   }
+}
+
+/** playerDbDir is a fresh folder for the player's database: on /dev/shm when it is a tmpfs (see the top), else in `scratch`. */
+async function playerDbDir(scratch: string): Promise<string> {
+  try {
+    const TMPFS_MAGIC = 0x01021994;
+    if (statfsSync('/dev/shm').type === TMPFS_MAGIC) return await mkdtemp('/dev/shm/cratesync-bench-player-');
+  } catch {
+    // No /dev/shm: the scratch folder.
+  }
+  const dir = join(scratch, 'player');
+  await mkdir(dir, { recursive: true });
+  return dir;
 }
 
 /**
@@ -249,26 +277,29 @@ async function serviceLatency(
   fail: (p: string) => void,
 ): Promise<void> {
   const { paths, ctx } = env;
-  ctx.log('players: starting the service…');
-  const t0 = performance.now();
-  const service = await startService({ cli: paths.cli, configFile, home, env: penv, timeoutMs: ctx.timeoutMs });
-  let player: PlayerThread | undefined;
+  const player = await PlayerThread.start(paths.playerWorker, { db: dbFile, busyTimeoutMs: STRAWBERRY_BUSY_TIMEOUT_MS, intervalMs: PLAY_INTERVAL_MS, seed: 12 });
+  let service: Awaited<ReturnType<typeof startService>> | undefined;
   const watch = new CatalogWatch(s3, bucket);
   try {
+    ctx.log(`players: the player alone for ${BASELINE_MS / 1000} s (its writes' baseline)…`);
+    player.send({ type: 'start' });
+    await sleep(BASELINE_MS);
+    out.baseline = writesOf(await player.split());
+    ctx.log(`players: baseline: ${out.baseline.playCounts} play counts, longest ${(out.baseline.maxMs ?? 0).toFixed(1)} ms, p99 ${(out.baseline.p99Ms ?? 0).toFixed(1)} ms`);
+    for (const e of out.baseline.firstErrors) fail(`a player write failed: ${e}`);
+    ctx.log('players: starting the service…');
+    const t0 = performance.now();
+    service = await startService({ cli: paths.cli, configFile, home, env: penv, timeoutMs: ctx.timeoutMs });
     const first = await service.waitIdle(ctx.timeoutMs, (s) => s.totals.runs >= 1);
     out.serviceStartupMs = round(performance.now() - t0);
     out.serviceStartupUploaded = first.totals.uploaded;
     if (first.totals.uploaded > 0) fail(`the service's start-up run uploaded ${first.totals.uploaded} files`);
     await watch.start();
-    player = await PlayerThread.start(paths.playerWorker, { db: dbFile, busyTimeoutMs: STRAWBERRY_BUSY_TIMEOUT_MS, intervalMs: PLAY_INTERVAL_MS, seed: 12 });
-    player.send({ type: 'start' });
-    // Let the service meet the player's writes before the first edit.
-    await sleep(1000);
     ctx.log(`players: ${edits} rating edits, one at a time, while the player writes a play count every ${PLAY_INTERVAL_MS} ms…`);
     for (let i = 0; i < edits; i++) {
       const idx = Math.min(set.count - 1, Math.floor(((i + 0.5) * set.count) / edits));
       const rating = RATINGS[i % RATINGS.length]!;
-      const key = `${MUSIC_PREFIX}${set.files[idx]!.path}`;
+      const key = `${CATALOG_MUSIC}${set.files[idx]!.path}`;
       const seen = watch.waitFor(key, Math.round(rating * 100), LATENCY_WAIT_MS);
       const saved = await player.save(i, rowids[idx]!, rating);
       if (!saved.ok) {
@@ -290,17 +321,22 @@ async function serviceLatency(
     out.serviceHwmKiB = procMemory(service.pid)?.hwmKiB;
     if (watch.error) out.warnings.push(`catalog poll: ${watch.error}`);
   } finally {
-    if (player) {
-      const w = await player.stop();
-      out.writes = { ...sampleFigures(w.writeMs.map(round)), playCounts: w.playCounts, saves: w.saves, busy: w.busy, errors: w.errorCount, busyTimeoutMs: STRAWBERRY_BUSY_TIMEOUT_MS, intervalMs: PLAY_INTERVAL_MS };
-      for (const e of w.errors) fail(`a player write failed: ${e}`);
-      ctx.log(`players: ${w.playCounts} play counts and ${w.saves} saves; longest write ${(out.writes.maxMs ?? 0).toFixed(1)} ms, p99 ${(out.writes.p99Ms ?? 0).toFixed(1)} ms, ${w.busy} SQLITE_BUSY`);
-    }
+    const w = await player.stop();
+    out.writes = writesOf(w);
+    for (const e of out.writes.firstErrors) fail(`a player write failed: ${e}`);
+    ctx.log(`players: ${w.playCounts} play counts and ${w.saves} saves; longest write ${(out.writes.maxMs ?? 0).toFixed(1)} ms, p99 ${(out.writes.p99Ms ?? 0).toFixed(1)} ms, ${w.busy} SQLITE_BUSY`);
     watch.stop();
-    await service.stop();
-    for (const f of service.faults()) fail(f);
-    out.warnings.push(...service.warnings());
+    if (service) {
+      await service.stop();
+      for (const f of service.faults()) fail(f);
+      out.warnings.push(...service.warnings());
+    }
   }
+}
+
+/** writesOf sums up what the player thread measured. */
+function writesOf(w: PlayerStats): PlayerWrites {
+  return { ...sampleFigures(w.writeMs.map(round)), playCounts: w.playCounts, saves: w.saves, busy: w.busy, errors: w.errorCount, firstErrors: w.errors, busyTimeoutMs: STRAWBERRY_BUSY_TIMEOUT_MS, intervalMs: PLAY_INTERVAL_MS };
 }
 
 /** sampleFigures sums up samples (ms): nearest-rank p50, p95, p99, largest, smallest, mean. */
@@ -320,18 +356,20 @@ export function sampleFigures(samples: readonly number[]): SampleFigures {
 /** The player thread (player-worker.ts), as the scenario drives it: start it, start its play counts, ask for saves, stop it for its figures. */
 export class PlayerThread {
   private readonly waiting = new Map<number, (r: Extract<PlayerReply, { type: 'saved' }>) => void>();
-  private stopped?: (r: Extract<PlayerReply, { type: 'stopped' }>) => void;
+  private stopped?: (r: PlayerStats) => void;
+  private splits: Array<(r: PlayerStats) => void> = [];
   private failure?: Error;
 
   private constructor(private readonly worker: Worker) {
     worker.on('message', (m: PlayerReply) => {
       if (m.type === 'saved') this.waiting.get(m.id)?.(m);
+      else if (m.type === 'split') this.splits.shift()?.(m);
       else if (m.type === 'stopped') this.stopped?.(m);
     });
     worker.on('error', (err) => {
       this.failure = err;
       for (const w of this.waiting.values()) w({ type: 'saved', id: -1, ok: false, committedAt: 0, ms: 0, error: `the player thread failed: ${err.message}` });
-      this.stopped?.({ type: 'stopped', playCounts: 0, saves: 0, writeMs: [], busy: 0, errorCount: 1, errors: [`the player thread failed: ${err.message}`] });
+      for (const f of [...this.splits.splice(0), ...(this.stopped ? [this.stopped] : [])]) f(failed(err));
     });
   }
 
@@ -360,15 +398,27 @@ export class PlayerThread {
     });
   }
 
-  /** stop ends the player's writes and resolves with what it measured; the thread exits. */
-  async stop(): Promise<Extract<PlayerReply, { type: 'stopped' }>> {
-    const done = new Promise<Extract<PlayerReply, { type: 'stopped' }>>((resolve) => (this.stopped = resolve));
+  /** split resolves with what the player measured so far and has it count afresh; its writes go on. */
+  split(): Promise<PlayerStats> {
+    if (this.failure) return Promise.resolve(failed(this.failure));
+    return new Promise((resolve) => {
+      this.splits.push(resolve);
+      this.send({ type: 'split' });
+    });
+  }
+
+  /** stop ends the player's writes and resolves with what it measured since the last split; the thread exits. */
+  async stop(): Promise<PlayerStats> {
+    const done = this.failure ? Promise.resolve(failed(this.failure)) : new Promise<PlayerStats>((resolve) => (this.stopped = resolve));
     if (!this.failure) this.send({ type: 'stop' });
-    else this.stopped?.({ type: 'stopped', playCounts: 0, saves: 0, writeMs: [], busy: 0, errorCount: 1, errors: [`the player thread failed: ${this.failure.message}`] });
     const r = await done;
     await this.worker.terminate();
     return r;
   }
+}
+
+function failed(err: Error): PlayerStats {
+  return { playCounts: 0, saves: 0, writeMs: [], busy: 0, errorCount: 1, errors: [`the player thread failed: ${err.message}`] };
 }
 
 /**
@@ -404,7 +454,11 @@ class CatalogWatch {
     this.waiters.clear();
   }
 
-  /** waitFor resolves with the time (ms since the epoch) a new log was read that gives `key` `rating`, or undefined after `timeoutMs`. */
+  /**
+   * waitFor resolves with the time (ms since the epoch) a new log was read
+   * that gives `key` (relative to the remote root: `music/…`) `rating`, or
+   * undefined after `timeoutMs`.
+   */
   waitFor(key: string, rating: number, timeoutMs: number): { promise: Promise<number | undefined>; cancel: () => void } {
     let cancel = () => {};
     const promise = new Promise<number | undefined>((resolve) => {
@@ -437,7 +491,7 @@ class CatalogWatch {
         this.newest = key;
         for (const e of entries) {
           if (e.op !== 'put' || !e.player) continue;
-          for (const w of this.waiters) if (w.key === e.key && typeof e.player.rating === 'number' && Math.abs(e.player.rating - w.rating) <= 1) w.done(at);
+          for (const w of this.waiters) if ((e.key === w.key || e.key === `${ROOT}/${w.key}`) && typeof e.player.rating === 'number' && Math.abs(e.player.rating - w.rating) <= 1) w.done(at);
         }
       }
     } catch (err) {

@@ -348,8 +348,9 @@ export interface PlayerWrites extends SampleFigures {
   saves: number;
   /** Writes that failed with SQLITE_BUSY or SQLITE_LOCKED: a player would have lost them. */
   busy: number;
-  /** Writes that failed otherwise (the first few messages in the scenario's problems). */
+  /** Writes that failed otherwise, and the first few messages (also in the scenario's problems). */
   errors: number;
+  firstErrors: string[];
   /** The busy timeout the player's connection had, in ms. */
   busyTimeoutMs: number;
   /** The pause between two play-count writes, in ms. */
@@ -377,7 +378,12 @@ export interface PlayersScenario {
   latency?: SampleFigures;
   /** Edits saved whose rating did not reach the catalog within the wait. */
   lost: number;
+  /** The player's writes while the service ran (from its start to the last edit). */
   writes?: PlayerWrites;
+  /** The same writes with no cratesync process running, just before the service started. */
+  baseline?: PlayerWrites;
+  /** Where the player's database was: a tmpfs, or the scratch folder on disk. */
+  playerDb?: string;
   /** Peak RSS of the service over the scenario (VmHWM at the end). */
   serviceHwmKiB?: number;
   valid: boolean;
