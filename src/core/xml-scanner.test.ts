@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { makeCollectionXml } from '../../test/fixtures/rekordbox.js';
-import { XmlError, XmlScanner, type XmlTag } from './xml-scanner.js';
+import { XmlError, XmlScanner, type XmlScannerOptions, type XmlTag } from './xml-scanner.js';
 
 /** Feeds `doc` in pieces of `size` bytes; returns every event (with the attributes in `attrs`) and the scanner. */
 function events(doc: Buffer, size: number, attrs: string[] = []): string[] {
@@ -173,5 +173,72 @@ describe('XmlScanner', () => {
     expect(() => {
       for (let i = 0; i < 10; i++) s.write(mib);
     }).toThrow(/longer than 8 MiB/);
+  });
+
+  describe('text (opt-in)', () => {
+    /** Every text run and tag, with the document fed in pieces of `size` bytes. */
+    const runs = (doc: string, size: number, options: XmlScannerOptions = {}) => {
+      const out: string[] = [];
+      const buf = Buffer.from(doc);
+      const s = new XmlScanner({ open: (t) => out.push(`<${t.name} L${t.line}>`), close: (n) => out.push(`</${n}>`), text: (v) => out.push(JSON.stringify(v.value())) }, 'doc.xml', options);
+      for (let i = 0; i < buf.length; i += size) s.write(buf.subarray(i, i + size));
+      s.end();
+      expect(s.settled).toBe(buf.length);
+      return out;
+    };
+
+    it('gives each run of text whole and decoded, whatever the chunking', () => {
+      const doc = '<?xml version="1.0"?>\r\n<r>\n  <t>Sigur R\u00f3s &amp; Bj\u00f6rk &#x1F3B5; &lt;3</t>\r\n<u>a\r\nb\rc</u><![CDATA[<raw> & ]]><v/>\n<w>&#65;</w></r>\n';
+      const whole = runs(doc, Infinity);
+      expect(whole).toEqual([
+        '<r L2>', '"\\n  "', '<t L3>', JSON.stringify('Sigur R\u00f3s & Bj\u00f6rk \u{1F3B5} <3'), '</t>', '"\\n"',
+        '<u L4>', '"a\\nb\\nc"', '</u>', '"<raw> & "', '<v L5>', '</v>', '"\\n"', '<w L6>', '"A"', '</w>', '</r>',
+      ]);
+      for (const size of [1, 2, 3, 7, 64]) expect(runs(doc, size), `chunks of ${size}`).toEqual(whole);
+    });
+
+    it('still refuses a bad reference in text, and names the element left open at a cut-off end', () => {
+      expect(() => runs('<r>a &nbsp; b</r>', 3)).toThrow(/entity &nbsp; is not allowed/);
+      expect(() => runs('<r>\n<t>cut off', 4)).toThrow(/doc\.xml: line 2: <t> is never closed/);
+    });
+  });
+
+  describe("doctype: 'skip' (opt-in)", () => {
+    const PLIST = '<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE plist PUBLIC "-//Apple Computer//DTD PLIST 1.0//EN" "http://www.apple.com/DTDs/PropertyList-1.0.dtd">\n<plist version="1.0">\n<dict/>\n</plist>\n';
+
+    it('skips a DOCTYPE without an internal subset, in any chunking, and still counts its lines', () => {
+      for (const size of [Infinity, 1, 9]) {
+        const out: string[] = [];
+        const s = new XmlScanner({ open: (t) => out.push(`${t.name} L${t.line}`) }, 'lib.xml', { doctype: 'skip' });
+        const buf = Buffer.from(PLIST.replace('PUBLIC', '\nPUBLIC'));
+        for (let i = 0; i < buf.length; i += Math.min(size, buf.length)) s.write(buf.subarray(i, i + size));
+        s.end();
+        expect(out).toEqual(['plist L4', 'dict L5']);
+      }
+    });
+
+    it('stays refused by default', () => {
+      expect(() => new XmlScanner({}, 'lib.xml').write(Buffer.from(PLIST))).toThrow(/lib\.xml: line 2: DTD not allowed/);
+    });
+
+    const refused: Array<[string, string, RegExp]> = [
+      ['an internal subset', '<!DOCTYPE x [ <!ENTITY e "boom"> ]>\n<x>&e;</x>', /internal subset is not allowed/],
+      ['an internal subset after an external id', '<!DOCTYPE x SYSTEM "x.dtd" [\n<!ENTITY xxe SYSTEM "file:///etc/passwd">]><x>&xxe;</x>', /internal subset is not allowed/],
+      ['a second DOCTYPE', '<!DOCTYPE x>\n<!DOCTYPE x><x/>', /a second DOCTYPE/],
+      ['a DOCTYPE after the root', '<x><!DOCTYPE x></x>', /a DOCTYPE after the root element/],
+      ['an entity the skipped DOCTYPE cannot declare', '<!DOCTYPE x SYSTEM "x.dtd">\n<x>&e;</x>', /entity &e; is not allowed/],
+    ];
+    for (const [what, doc, message] of refused) {
+      it(`refuses ${what}, in any chunking`, () => {
+        for (const size of [Infinity, 1, 4]) {
+          const buf = Buffer.from(doc);
+          const s = new XmlScanner({ text: () => {} }, 'lib.xml', { doctype: 'skip' });
+          expect(() => {
+            for (let i = 0; i < buf.length; i += Math.min(size, buf.length)) s.write(buf.subarray(i, i + size));
+            s.end();
+          }, `chunks of ${size}`).toThrow(message);
+        }
+      });
+    }
   });
 });

@@ -14,8 +14,14 @@
  * could make a parser do work the input dictates: a DOCTYPE (so no DTD, no
  * external entities, no entity expansion bombs: none is ever processed), an
  * ENTITY declaration, any entity reference but the five predefined ones and
- * character references. Comments, processing instructions and CDATA are
- * skipped. It does not check that the bytes are valid UTF-8.
+ * character references. Comments and processing instructions are skipped;
+ * CDATA is skipped too unless the handler asks for text. It does not check
+ * that the bytes are valid UTF-8.
+ *
+ * Two opt-ins serve formats that need them (Rhythmbox and Apple plists keep
+ * their values in element text; every plist starts with a DOCTYPE): a `text`
+ * handler, and `doctype: 'skip'`, which accepts one DOCTYPE without an
+ * internal subset and never reads what it names. The default stays strict.
  */
 import { CratesyncError } from '../errors.js';
 
@@ -53,6 +59,42 @@ export interface XmlHandler {
   open?(tag: XmlTag): void;
   /** An end tag, or the end of an empty-element tag. */
   close?(name: string): void;
+  /**
+   * Character data inside the root element: one call per run of text
+   * between two pieces of markup, whatever the chunking, including runs of
+   * mere whitespace; a CDATA section is a run of its own. The run is decoded
+   * only when asked (`value()`), so runs a reader ignores cost no string.
+   * Without this handler text is only checked, and CDATA is skipped.
+   */
+  text?(run: XmlText): void;
+}
+
+/** A run of character data. The scanner reuses one object: it is valid only during the text() call that receives it. */
+export interface XmlText {
+  /** The text, decoded: references replaced, line ends normalised to LF. */
+  value(): string;
+}
+
+class Text implements XmlText {
+  buf: Buffer = Buffer.alloc(0);
+  start = 0;
+  end = 0;
+  cdata = false;
+
+  value(): string {
+    const raw = this.buf.toString('utf8', this.start, this.end);
+    return this.cdata ? raw.replace(/\r\n?/g, '\n') : decodeText(raw);
+  }
+}
+
+/** What a scanner accepts beyond strict XML without a DTD. */
+export interface XmlScannerOptions {
+  /**
+   * 'skip': accept one DOCTYPE declaration before the root element when it
+   * has no internal subset (`[...]`), and skip it: what it names is never
+   * read and no entity it could declare exists. Default 'refuse'.
+   */
+  doctype?: 'refuse' | 'skip';
 }
 
 const LT = 0x3c;
@@ -167,6 +209,14 @@ function predefined(buf: Buffer, s: number, e: number): boolean {
   }
 }
 
+/** The value XML gives raw character data of known-valid syntax (line ends normalised, references replaced). */
+function decodeText(raw: string): string {
+  let v = raw;
+  if (v.includes('\r')) v = v.replace(/\r\n?/g, '\n');
+  if (v.includes('&')) v = v.replace(/&([^;]*);/g, (_, body: string) => refValue(body) ?? '');
+  return v;
+}
+
 /** The value XML gives a raw attribute value of known-valid syntax. */
 function decodeValue(raw: string, flags: number): string {
   let v = raw;
@@ -244,10 +294,16 @@ export class XmlScanner {
   private readonly slotGen = new Int32Array(SLOTS);
   private gen = 0;
 
+  private readonly skipDoctype: boolean;
+  private doctypeSeen = false;
+
   constructor(
     private readonly handler: XmlHandler,
     private readonly source: string,
-  ) {}
+    options: XmlScannerOptions = {},
+  ) {
+    this.skipDoctype = options.doctype === 'skip';
+  }
 
   /** Bytes of input before which the scanner holds nothing any more (everything before it was fully scanned):
    *  a rewriter may flush output up to here. */
@@ -343,7 +399,8 @@ export class XmlScanner {
     if (this.ended) return;
     this.ended = true;
     const rest = this.carry;
-    if (rest !== null && this.declAt >= 0) {
+    // A carry that starts with text (held whole for a text handler) ends inside the root: reported below.
+    if (rest !== null && this.declAt >= 0 && (rest[0] === LT || rest[0] === AMP)) {
       const what =
         rest[0] === AMP
           ? 'an unterminated entity reference'
@@ -367,25 +424,55 @@ export class XmlScanner {
     throw new XmlError(this.source, line, what);
   }
 
-  /** Scans character data from `pos`; returns the position of the next '<' or `n`, or -(p+1) to stop at an
-   *  entity reference at p that the chunk ends inside. */
+  /** Scans character data from `pos`; returns the position of the next '<' or `n`, or -(p+1) to stop at p
+   *  because the chunk ends first: at an entity reference the chunk ends inside, or, with a text handler, at
+   *  `pos` itself, so that a run of text always reaches the handler whole. */
   private text(buf: Buffer, pos: number, n: number): number {
-    const inRoot = this.stack.length > 0;
-    let i = pos;
-    for (; i < n; i++) {
-      const c = buf[i] as number;
-      if (c === LT) break;
-      if (c === LF) {
-        this.line++;
-      } else if (c === AMP && inRoot) {
-        const end = this.reference(buf, i, n, n, true);
-        if (end < 0) return -(i + 1);
-        i = end - 1;
-      } else if (!inRoot && c !== SP && c !== TAB && c !== CR) {
-        this.fail(this.line, this.rootClosed ? 'text after the root element' : 'text before the root element');
+    if (this.stack.length === 0) {
+      let i = pos;
+      for (; i < n; i++) {
+        const c = buf[i] as number;
+        if (c === LT) break;
+        if (c === LF) this.line++;
+        else if (c !== SP && c !== TAB && c !== CR) this.fail(this.line, this.rootClosed ? 'text after the root element' : 'text before the root element');
       }
+      return i;
     }
-    return i;
+    // Inside the root: native searches find the end of the run, its references and its line ends.
+    const want = this.handler.text !== undefined;
+    const line = this.line;
+    let lt = buf.indexOf(LT, pos);
+    if (lt < 0 || lt > n) lt = n;
+    let from = pos;
+    for (let a = buf.indexOf(AMP, pos); a >= 0 && a < lt; a = buf.indexOf(AMP, a + 1)) {
+      this.countLines(buf, from, a);
+      from = a;
+      const end = this.reference(buf, a, n, n, true);
+      if (end < 0) {
+        if (!want) return -(a + 1);
+        this.line = line;
+        return -(pos + 1);
+      }
+      a = end - 1;
+    }
+    if (want && lt === n) {
+      this.line = line;
+      return -(pos + 1);
+    }
+    this.countLines(buf, from, lt);
+    if (want) this.emitText(buf, pos, lt, false);
+    return lt;
+  }
+
+  private readonly textRun = new Text();
+
+  private emitText(buf: Buffer, start: number, end: number, cdata: boolean): void {
+    const t = this.textRun;
+    t.buf = buf;
+    t.start = start;
+    t.end = end;
+    t.cdata = cdata;
+    this.handler.text?.(t);
   }
 
   /** Checks the entity reference at `amp` (which must end before `limit`); returns the position after its ';',
@@ -572,15 +659,46 @@ export class XmlScanner {
       const close = comment === 1 ? '-->' : ']]>';
       const end = buf.indexOf(close, pos + (comment === 1 ? 4 : 9), 'latin1');
       if (end < 0) return -1;
+      if (cdata === 1 && this.handler.text !== undefined) this.emitText(buf, pos + 9, end, true);
       this.countLines(buf, pos, end);
       return end + 3;
     }
     const doctype = prefix(buf, pos, n, DOCTYPE);
-    if (doctype === 1) this.fail(this.line, 'DTD not allowed: a collection never needs one');
+    if (doctype === 1) {
+      if (!this.skipDoctype) this.fail(this.line, 'DTD not allowed: a collection never needs one');
+      return this.doctype(buf, pos, n);
+    }
     const entity = prefix(buf, pos, n, ENTITY);
     if (entity === 1) this.fail(this.line, 'entity declarations are not allowed');
     if (comment === -1 || cdata === -1 || doctype === -1 || entity === -1) return -1;
     return this.fail(this.line, "a bad markup declaration after '<!'");
+  }
+
+  /** Skips `<!DOCTYPE name PUBLIC "..." "...">` (opted in): once, before the root, without an internal subset. */
+  private doctype(buf: Buffer, pos: number, n: number): number {
+    if (this.rootSeen) this.fail(this.line, 'a DOCTYPE after the root element');
+    if (this.doctypeSeen) this.fail(this.line, 'a second DOCTYPE');
+    let i = pos + DOCTYPE.length;
+    if (i >= n) return -1;
+    if (!WS[buf[i] as number]) this.fail(this.line, "a bad DOCTYPE: whitespace expected after '<!DOCTYPE'");
+    for (; i < n; i++) {
+      const c = buf[i] as number;
+      if (c === DQ || c === SQ) {
+        const q = buf.indexOf(c, i + 1);
+        if (q < 0) return -1;
+        i = q;
+      } else if (c === 0x5b) {
+        this.fail(this.line, 'a DTD internal subset is not allowed (no entity is ever declared or expanded)');
+      } else if (c === LT) {
+        this.fail(this.line, "'<' inside a DOCTYPE");
+      } else if (c === GT) {
+        this.doctypeSeen = true;
+        this.countLines(buf, pos, i);
+        return i + 1;
+      }
+    }
+    if (n - pos > 4096) this.fail(this.line, 'a DOCTYPE longer than 4 KiB');
+    return -1;
   }
 
   /** Skips a processing instruction; the XML declaration is allowed only at the very start (after a BOM). */

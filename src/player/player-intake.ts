@@ -94,9 +94,10 @@ export async function takeIntake(db: Db, root: string, o: IntakeOptions = {}): P
       // A whole read says every problem there is; a partial one adds to them.
       const problems = intake.whole ? intake.problems : mergeProblems(p.problems, intake.problems);
       state.update(p.name, {
-        health: intake.repaired ? 'repaired' : 'ok',
+        // A repair stays said (with when) until the next one; an error or a missing database clears once read again.
+        health: intake.repaired || p.health === 'repaired' ? 'repaired' : 'ok',
         problems,
-        ...(intake.repaired ? { note: intake.repaired } : {}),
+        ...(intake.repaired ? { note: `${new Date(o.now ?? Date.now()).toISOString()}: ${intake.repaired}` } : p.health === 'repaired' ? {} : { note: '' }),
         ...(o.check ? { lastCheck: o.now ?? Date.now() } : {}),
         ...(first || intake.songs + intake.playlists + intake.paths.length > 0 ? { lastChange: o.now ?? Date.now() } : {}),
       });

@@ -44,6 +44,8 @@ import { PlayerFeed } from './player-feed.js';
 import { PlayerState } from '../state/player-state.js';
 import { takeIntake } from '../player/player-intake.js';
 import { pushPlayers } from '../sync/player-push.js';
+import { pullPlaylists } from '../share/playlist-pull.js';
+import type { Problem } from '../core/problem.js';
 
 /** What the config file sets for the service; reread by reload(). */
 export interface ServiceSettings {
@@ -567,6 +569,7 @@ export class Service implements ServiceControl {
     this.queue.settle(k.taken, failed);
     this.emitQueue();
     if (this.playersWaiting && summary.tally.uploaded > 0) await this.pushPlayers();
+    if (k.direction !== 'push' && k.scope === undefined) await this.pullPlaylists(ac.signal);
     this.lastSyncAt = Date.now();
     if (this.blocked) {
       this.log.info('runs go through again');
@@ -627,6 +630,19 @@ export class Service implements ServiceControl {
     } finally {
       this.current = undefined;
     }
+  }
+
+  /** pullPlaylists writes the remote's playlists of others into the library after a pull or sync; problems are the status's errors. */
+  private async pullPlaylists(signal: AbortSignal): Promise<void> {
+    const problems: Problem[] = [];
+    const { session, remote } = this.o;
+    try {
+      const n = await pullPlaylists({ remote, catalog: session.forRemote(remote).catalog, db: session.db, root: session.root, self: session.writer }, problems, signal);
+      if (n.written + n.removed > 0) this.log.info({ written: n.written, removed: n.removed }, 'playlists pulled');
+    } catch (err) {
+      if (!signal.aborted) problems.push({ path: '(playlists)', message: describe(err) });
+    }
+    for (const p of problems) this.tracker.error(p.path, p.message);
   }
 
   /** register adds or refreshes this machine in the users registry; a failure is a warning. */

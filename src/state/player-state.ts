@@ -74,7 +74,7 @@ const fromPlayerRow = (r: PlayerRow): AttachedPlayer => ({
   ...(r.last_sync !== null ? { lastSync: r.last_sync } : {}),
   ...(r.last_check !== null ? { lastCheck: r.last_check } : {}),
   health: r.health as PlayerHealth,
-  ...(r.note !== null ? { note: r.note } : {}),
+  ...(r.note !== null && r.note !== '' ? { note: r.note } : {}),
   problems: JSON.parse(r.problems) as AttachedPlayer['problems'],
 });
 

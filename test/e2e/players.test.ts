@@ -131,7 +131,7 @@ describe('media players', () => {
     expect(attached.stdout).toMatch(/0 uploaded/);
     expect(attached.stdout).toMatch(/metadata of 3 songs published, 1 playlist uploaded/);
     const meta = await catalogMeta(s.bucket);
-    expect(meta.get('dj/music/ArtistA/Album1/01 First.mp3')).toMatchObject({ source: 'strawberry', tags: { title: 'First' } });
+    expect(meta.get('music/ArtistA/Album1/01 First.mp3')).toMatchObject({ source: 'strawberry', tags: { title: 'First' } });
     const playlists = [...(await listObjects(s3, s.bucket, 'dj/playlists/')).keys()];
     expect(playlists).toEqual(['dj/playlists/alice/Playlist 1.m3u8']);
     const m3u = (await getObject(s3, s.bucket, playlists[0]!)).toString('utf8');
@@ -142,7 +142,7 @@ describe('media players', () => {
     const edit = await cli(s.e, '--user', 'alice', 'push', s.lib, s.url);
     expect(edit.code, edit.stderr).toBe(0);
     expect(edit.stdout).toMatch(/metadata of 1 song published/);
-    expect((await catalogMeta(s.bucket)).get('dj/music/ArtistA/Album1/01 First.mp3')).toMatchObject({ rating: 80, playCount: 7 });
+    expect((await catalogMeta(s.bucket)).get('music/ArtistA/Album1/01 First.mp3')).toMatchObject({ rating: 80, playCount: 7 });
     expect((await listObjects(s3, s.bucket, 'dj/music/')).size).toBe(3);
 
     // A save that changes nothing publishes nothing.
@@ -183,7 +183,7 @@ describe('media players', () => {
     expect(schema(s.player)).toEqual(before);
     expect((await cliJson(s.e, '--user', 'alice', 'players', '--library', s.lib)).json.players).toEqual([]);
     s.player.close();
-  });
+  }, 240_000);
 
   it('with the service running: an edit in the player reaches the catalog; an upgrade that drops the triggers is repaired and said', async () => {
     const s = await setup();
@@ -195,7 +195,7 @@ describe('media players', () => {
     running.push(svc);
 
     saveSong(s.player, url(s, 1), { rating: 0.6 });
-    await waitFor('the rating in the catalog', async () => (await catalogMeta(s.bucket)).get('dj/music/ArtistA/Album1/02 Second.mp3')?.rating === 60);
+    await waitFor('the rating in the catalog', async () => (await catalogMeta(s.bucket)).get('music/ArtistA/Album1/02 Second.mp3')?.rating === 60);
 
     // A player upgrade rebuilds the songs table: its triggers go with it.
     s.player.exec('ALTER TABLE songs RENAME TO songs_old; CREATE TABLE songs AS SELECT * FROM songs_old; DROP TABLE songs_old;');
@@ -206,7 +206,7 @@ describe('media players', () => {
     const status = await cliJson(s.e, '--user', 'alice', '--config', config, 'service', 'status');
     expect(status.json.players?.[0] ?? status.json.status?.players?.[0]).toMatchObject({ name: 'strawberry', health: 'repaired' });
     saveSong(s.player, url(s, 2), { rating: 1 });
-    await waitFor('an edit after the repair', async () => (await catalogMeta(s.bucket)).get(`dj/music/${SONGS[2]!.file}`)?.rating === 100);
+    await waitFor('an edit after the repair', async () => (await catalogMeta(s.bucket)).get(`music/${SONGS[2]!.file}`)?.rating === 100);
     s.player.close();
-  });
+  }, 180_000);
 });
