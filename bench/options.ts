@@ -33,6 +33,10 @@ export interface BenchOptions {
   serviceIdleFiles: number;
   /** Tracks of the collection the collection scenario pushes and pulls; 0 skips it. */
   collectionTracks: number;
+  /** Songs of the players scenario's Strawberry database (and files of its library); 0 skips it. */
+  playersSongs: number;
+  /** Rating edits the players scenario makes through the service. */
+  playersEdits: number;
   /** Extra copy of the results JSON (`.bench/results.json` is always written). */
   jsonFile?: string;
   /** cratesync's --transfers; undefined leaves its default. */
@@ -78,6 +82,12 @@ export const USAGE = `usage: npm run bench -- [flags]
   --collection-tracks N collection scenario: a generated Rekordbox collection XML of N tracks (about
                         1.4 KB each), pushed by one user and pulled, rewritten, by another on a folder
                         remote; cratesync only (default 50000; 0 skips)
+  --players-songs N     players scenario: a Strawberry database of N songs (the files of the scale
+                        set of N, pushed first) attached with cratesync attach; then, the service
+                        running, rating edits in the player timed to the catalog on the server while
+                        the player writes a play count every 20 ms; cratesync only (default 20000;
+                        0 skips)
+  --players-edits N     rating edits of the players scenario, one at a time (default 20)
   --collection-only     run the collection scenario alone: every other scenario's flag is taken
                         as 0 (or empty), whatever is given
   --transfers N         cratesync --transfers (default: cratesync's own default)
@@ -110,6 +120,8 @@ export function parseOptions(argv: string[]): BenchOptions {
       'service-idle-files': { type: 'string' },
       'collection-tracks': { type: 'string' },
       'collection-only': { type: 'boolean' },
+      'players-songs': { type: 'string' },
+      'players-edits': { type: 'string' },
       transfers: { type: 'string' },
       json: { type: 'string' },
       timeout: { type: 'string' },
@@ -142,6 +154,8 @@ export function parseOptions(argv: string[]): BenchOptions {
     serviceIdleS: scenario('--service-idle-s', values['service-idle-s'], '300'),
     serviceIdleFiles: count(values['service-idle-files'] ?? '20000', '--service-idle-files', 1),
     collectionTracks: count(values['collection-tracks'] ?? '50000', '--collection-tracks', 0),
+    playersSongs: scenario('--players-songs', values['players-songs'], '20000'),
+    playersEdits: count(values['players-edits'] ?? '20', '--players-edits', 1),
     ...(scaleTools ? { scaleTools } : {}),
     ...(values.json ? { jsonFile: values.json } : {}),
     ...(transfers !== undefined ? { transfers } : {}),

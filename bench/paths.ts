@@ -33,6 +33,8 @@ export function benchPaths(root = packageRoot()) {
     cli: join(root, 'bin', 'cratesync.js'),
     /** The compiled RSS preload (see rss-preload.ts). */
     preload: join(root, 'dist', 'bench', 'rss-preload.js'),
+    /** The compiled media player of the players scenario (see player-worker.ts). */
+    playerWorker: join(root, 'dist', 'bench', 'player-worker.js'),
   };
 }
 

@@ -138,6 +138,7 @@ export interface BenchResults {
   join?: JoinScenario;
   service?: ServiceScenario;
   collection?: CollectionScenario;
+  players?: PlayersScenario;
   /** Ratios of every scenario (scale rows are named like `scale-20000`). */
   comparisons: Comparison[];
   targets: Target[];
@@ -310,4 +311,83 @@ export interface CollectionScenario {
   /** False when a run failed or the output did not check: the figures do not count. */
   valid: boolean;
   problems: string[];
+}
+
+/** Figures of a set of samples (ms): nearest-rank percentiles, largest, smallest, mean. */
+export interface SampleFigures {
+  count: number;
+  p50Ms?: number;
+  p95Ms?: number;
+  p99Ms?: number;
+  maxMs?: number;
+  minMs?: number;
+  meanMs?: number;
+}
+
+/** `cratesync attach strawberry` on the scenario's database: the phase with what it said and what it sent. */
+export interface PlayersAttach extends PhaseResult {
+  /** Files the attach uploaded, as its own summary line says (0: everything was on the remote). */
+  uploaded?: number;
+  /** Songs whose metadata it published and playlists it uploaded, as it says. */
+  metaPublished?: number;
+  playlistsUploaded?: number;
+  /** Objects stored under `dj/music/` while it ran (the counting proxy): audio sent. */
+  musicStored: number;
+  /** Objects stored under `dj/playlists/` while it ran. */
+  playlistsStored: number;
+  /** Music keys with a `player` entry in the catalog logs on the server afterwards. */
+  catalogPlayerEntries?: number;
+  /** The playlist objects on the server afterwards. */
+  playlistKeys: string[];
+}
+
+/** The player's own writes while the service ran: each timed from its BEGIN (or statement) to its commit. */
+export interface PlayerWrites extends SampleFigures {
+  /** Play-count writes (one statement each) and rating saves (a full-row UPDATE in a transaction). */
+  playCounts: number;
+  saves: number;
+  /** Writes that failed with SQLITE_BUSY or SQLITE_LOCKED: a player would have lost them. */
+  busy: number;
+  /** Writes that failed otherwise, and the first few messages (also in the scenario's problems). */
+  errors: number;
+  firstErrors: string[];
+  /** The busy timeout the player's connection had, in ms. */
+  busyTimeoutMs: number;
+  /** The pause between two play-count writes, in ms. */
+  intervalMs: number;
+}
+
+/** The media-players scenario (bench/players.ts): a big Strawberry database attached, then edits through the service. */
+export interface PlayersScenario {
+  /** Songs in the player's database, each a file of the library (the scale set of that size). */
+  songs: number;
+  /** Songs of the one playlist. */
+  playlistSongs: number;
+  /** Rating edits made through the service. */
+  edits: number;
+  /** Building the player's database (not measured as part of anything). */
+  setupMs: number;
+  /** The push that put the library on the server before the attach. */
+  push?: PhaseResult;
+  attach?: PlayersAttach;
+  /** From the service's spawn to it idle after its start-up run, and what that run uploaded. */
+  serviceStartupMs?: number;
+  serviceStartupUploaded?: number;
+  /** From each rating edit's commit in the player to the new rating in a catalog log on the server, in the order made. */
+  latencySamplesMs: number[];
+  latency?: SampleFigures;
+  /** Edits saved whose rating did not reach the catalog within the wait. */
+  lost: number;
+  /** The player's writes while the service ran (from its start to the last edit). */
+  writes?: PlayerWrites;
+  /** The same writes with no cratesync process running, just before the service started. */
+  baseline?: PlayerWrites;
+  /** Where the player's database was: a tmpfs, or the scratch folder on disk. */
+  playerDb?: string;
+  /** Peak RSS of the service over the scenario (VmHWM at the end). */
+  serviceHwmKiB?: number;
+  valid: boolean;
+  problems: string[];
+  /** Warnings the service logged: shown, but they do not make the scenario invalid. */
+  warnings: string[];
 }

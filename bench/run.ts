@@ -19,7 +19,10 @@
  *   against push, and its CPU and memory while idle (cratesync only);
  * - collection (collection.ts): a big Rekordbox collection pushed by one
  *   user and pulled, rewritten, by another, on a folder remote (cratesync
- *   only; `--collection-only` runs it alone, and then no s3rver is started).
+ *   only; `--collection-only` runs it alone, and then no s3rver is started);
+ * - players (players.ts): a big Strawberry database attached to a library
+ *   already on the remote, then rating edits in the player through the
+ *   service while the player keeps writing (cratesync only).
  * Exits 0 when every run was valid, 1 when some were not (the numbers for
  * those rows do not count), 2 on bad flags.
  */
@@ -36,10 +39,11 @@ import { parseOptions, SCALE_AWS_MAX, USAGE, type BenchOptions } from './options
 import { benchPaths } from './paths.js';
 import type { PhaseContext } from './phase.js';
 import { compare, renderReport } from './report.js';
-import type { BenchResults, ChangeScenario, CollectionScenario, JoinScenario, RunRow, ScaleScenario, ServiceScenario, SetRow } from './results.js';
+import type { BenchResults, ChangeScenario, CollectionScenario, JoinScenario, PlayersScenario, RunRow, ScaleScenario, ServiceScenario, SetRow } from './results.js';
 import { runCollection } from './collection.js';
 import { runScale, scaleLabel, scaleSpec } from './scale.js';
 import { runJoin } from './join.js';
+import { runPlayers } from './players.js';
 import { scenarioTargets } from './scenario-report.js';
 import { describeSet, runSet } from './set-run.js';
 import { BURST_FILE_SIZE, LATENCY_FILE_SIZE, runServiceScenarios, SERVICE_BASE_FILES, type ServicePlan } from './service.js';
@@ -104,11 +108,13 @@ async function main(argv: string[]): Promise<number> {
   if (opts.serviceBurst > 0) servicePlan.burst = await ensure({ name: 'burst', count: opts.serviceBurst, size: BURST_FILE_SIZE });
   if (opts.serviceIdleS > 0) servicePlan.idle = { set: await ensure(scaleSpec(opts.serviceIdleFiles), scaleLabel(opts.serviceIdleFiles)), seconds: opts.serviceIdleS };
   const serviceSets = [servicePlan.base, servicePlan.burst, servicePlan.idle?.set].filter((x): x is LibrarySet => x !== undefined);
+  // The players scenario's library is the scale set of its size (cached, shared with the scale scenario).
+  const playersSet = opts.playersSongs > 0 ? await ensure(scaleSpec(opts.playersSongs), scaleLabel(opts.playersSongs)) : undefined;
 
   const cratesync = available.find((t) => t.name === 'cratesync');
   // Only the collection scenario left (it runs on a folder remote): no server to share the cores with it.
-  const needServer = sets.length > 0 || changes.length > 0 || scaleSets.length > 0 || (cratesync !== undefined && (opts.join > 0 || serviceSets.length > 0));
-  const store = opts.store ?? memoryStore([...sets, ...changes.map((c) => c.set), ...scaleSets, ...serviceSets]);
+  const needServer = sets.length > 0 || changes.length > 0 || scaleSets.length > 0 || (cratesync !== undefined && (opts.join > 0 || serviceSets.length > 0 || playersSet !== undefined));
+  const store = opts.store ?? memoryStore([...sets, ...changes.map((c) => c.set), ...scaleSets, ...serviceSets, ...(playersSet ? [playersSet] : [])]);
   // Deletes in parallel (aws, rclone, cratesync's trash moves) would otherwise meet s3rver's spurious 500s.
   const server = needServer ? await startS3rver({ ...(store ? { parent: store } : {}), fixDeleteRace: true }) : undefined;
   const serverPid = server ? childPid('s3rver-launcher') : undefined;
@@ -121,6 +127,7 @@ async function main(argv: string[]): Promise<number> {
   let join: JoinScenario | undefined;
   let service: ServiceScenario | undefined;
   let collection: CollectionScenario | undefined;
+  let players: PlayersScenario | undefined;
   let proxy: CountingProxy | undefined;
   try {
     if (server) {
@@ -128,7 +135,7 @@ async function main(argv: string[]): Promise<number> {
         setRows.push(await describeSet(set, set.name, log));
         for (const tool of tools) runs.push(await runSet(tool, set, set.name, server, paths, ctx));
       }
-      if (changes.length || (cratesync && (opts.join > 0 || serviceSets.length))) {
+      if (changes.length || (cratesync && (opts.join > 0 || serviceSets.length || playersSet))) {
         proxy = await startCountingProxy(server.endpoint, { metaPrefix: META_PREFIX });
         log(`counting proxy at ${proxy.endpoint}`);
       }
@@ -139,6 +146,7 @@ async function main(argv: string[]): Promise<number> {
       if (scaleSets.length) scale = await runScale(scaleSets, available, opts, server, paths, ctx);
       if (opts.join > 0 && cratesync) join = await runJoin(cratesync, opts.join, { server, proxy: proxy!, paths, ctx });
       if (serviceSets.length && cratesync) service = await runServiceScenarios(servicePlan, { tool: cratesync, server, proxy: proxy!, paths, ctx });
+      if (playersSet && cratesync) players = await runPlayers(playersSet, opts.playersEdits, { tool: cratesync, server, proxy: proxy!, paths, ctx });
     }
     if (opts.collectionTracks > 0 && cratesync) collection = await runCollection(cratesync, opts.collectionTracks, { paths, ctx });
     else if (opts.collectionTracks > 0) log('collection: skipped (cratesync is not among the tools)');
@@ -148,7 +156,7 @@ async function main(argv: string[]): Promise<number> {
   }
 
   const mainFigures = compare(runs, setRows);
-  const scenarioFigures = scenarioTargets({ ...changed, ...(scale ? { scale } : {}), ...(join ? { join } : {}), ...(service ? { service } : {}), ...(collection ? { collection } : {}) });
+  const scenarioFigures = scenarioTargets({ ...changed, ...(scale ? { scale } : {}), ...(join ? { join } : {}), ...(service ? { service } : {}), ...(collection ? { collection } : {}), ...(players ? { players } : {}) });
   const results: BenchResults = {
     startedAt: started.toISOString(),
     durationMs: Math.round(performance.now() - t0),
@@ -182,6 +190,8 @@ async function main(argv: string[]): Promise<number> {
       serviceIdleS: opts.serviceIdleS,
       serviceIdleFiles: opts.serviceIdleS > 0 ? opts.serviceIdleFiles : 0,
       collectionTracks: opts.collectionTracks,
+      playersSongs: opts.playersSongs,
+      playersEdits: opts.playersSongs > 0 ? opts.playersEdits : 0,
     },
     tools: Object.fromEntries(available.map((t) => [t.name, { version: t.version, rssProbe: t.probe }])),
     skippedTools: skipped,
@@ -195,6 +205,7 @@ async function main(argv: string[]): Promise<number> {
     ...(join ? { join } : {}),
     ...(service ? { service } : {}),
     ...(collection ? { collection } : {}),
+    ...(players ? { players } : {}),
     comparisons: [...mainFigures.comparisons, ...scenarioFigures.comparisons],
     targets: [...mainFigures.targets, ...scenarioFigures.targets],
   };
@@ -205,7 +216,7 @@ async function main(argv: string[]): Promise<number> {
   if (opts.jsonFile) await writeFile(resolve(opts.jsonFile), json);
   log(`results written to ${paths.results}${opts.jsonFile ? ` and ${resolve(opts.jsonFile)}` : ''}; total ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   const allRuns = [...runs, ...Object.values(changed).flatMap((c) => c.runs), ...(scale?.runs ?? [])];
-  return allRuns.every((r) => r.valid) && (join?.valid ?? true) && (service?.valid ?? true) && (collection?.valid ?? true) ? 0 : 1;
+  return allRuns.every((r) => r.valid) && (join?.valid ?? true) && (service?.valid ?? true) && (collection?.valid ?? true) && (players?.valid ?? true) ? 0 : 1;
 }
 
 /**

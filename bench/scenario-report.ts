@@ -15,10 +15,13 @@
  *   {@link BURST_OF_PUSH} of push's files/s; idle CPU under
  *   {@link IDLE_CPU_PERCENT}% of one core and the largest VmRSS sampled while
  *   idle under {@link IDLE_RSS_MB} MB (decimal);
- * - collection: those of collection-report.ts.
+ * - collection: those of collection-report.ts;
+ * - players: those of players-report.ts.
  */
 import type { CollectionScenario, JoinScenario } from './results.js';
 import { collectionTargets } from './collection-report.js';
+import { playersTargets } from './players-report.js';
+import type { PlayersScenario } from './results.js';
 import { SCALE_AWS_MAX } from './options.js';
 import type { ChangeRow, ChangeScenario, Comparison, ScaleScenario, ServiceScenario, Target } from './results.js';
 import { cpu, describe, rss, sec, setTable, size, table } from './tables.js';
@@ -156,7 +159,7 @@ function serviceTargets(s: ServiceScenario): Target[] {
 }
 
 /** scenarioTargets works out the comparisons and targets of the scenarios; invalid rows are left out. */
-export function scenarioTargets(r: { rename?: ChangeScenario; scale?: ScaleScenario; join?: JoinScenario; service?: ServiceScenario; collection?: CollectionScenario }): { comparisons: Comparison[]; targets: Target[] } {
+export function scenarioTargets(r: { rename?: ChangeScenario; scale?: ScaleScenario; join?: JoinScenario; service?: ServiceScenario; collection?: CollectionScenario; players?: PlayersScenario }): { comparisons: Comparison[]; targets: Target[] } {
   const comparisons: Comparison[] = [];
   const targets: Target[] = [];
   if (r.rename) {
@@ -192,6 +195,7 @@ export function scenarioTargets(r: { rename?: ChangeScenario; scale?: ScaleScena
   }
   if (r.service) targets.push(...serviceTargets(r.service));
   if (r.collection) targets.push(...collectionTargets(r.collection));
+  if (r.players) targets.push(...playersTargets(r.players));
   return { comparisons, targets };
 }
 
