@@ -19,6 +19,7 @@ import { fileName } from '../library/names.js';
 import { NotFoundError } from '../errors.js';
 import { PLAYLISTS_PREFIX, trashStamp } from './layout.js';
 import { trashRemote } from './trash.js';
+import { withRetry } from '../core/retry.js';
 
 export interface PlaylistContext {
   remote: Remote;
@@ -63,7 +64,8 @@ export async function putPlaylist(ctx: PlaylistContext, p: PlaylistUp, previousN
   const known = ctx.catalog.playlists.get(key);
   let changed = false;
   if (known?.md5 !== md5) {
-    const r = await ctx.remote.put(key, { data }, { expectMd5: md5 });
+    // A playlist is sent whole from memory: a reset connection is simply tried again.
+    const r = await withRetry(() => ctx.remote.put(key, { data }, { expectMd5: md5 }));
     ctx.catalog.record({ op: 'put', key, size: r.size, md5: r.md5, ...(r.etag ? { etag: r.etag } : {}), playlist: meta, at: Date.now() });
     changed = true;
   } else if (!sameMeta(known.playlist, meta)) {
@@ -89,13 +91,14 @@ async function trashPlaylist(ctx: PlaylistContext, key: string): Promise<boolean
   let size = ctx.catalog.playlists.get(key)?.size;
   if (size === undefined) {
     try {
-      size = (await ctx.remote.stat(key)).size;
+      size = (await withRetry(() => ctx.remote.stat(key))).size;
     } catch (err) {
       if (err instanceof NotFoundError) return false;
       throw err;
     }
   }
-  await trashRemote(ctx.remote, trashStamp(), key, size);
+  const stamp = trashStamp();
+  await withRetry(() => trashRemote(ctx.remote, stamp, key, size));
   ctx.catalog.record({ op: 'del', key, at: Date.now() });
   return true;
 }
