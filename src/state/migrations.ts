@@ -215,7 +215,6 @@ export const MIGRATIONS: readonly Migration[] = [
         PRIMARY KEY (player, path)
       ) WITHOUT ROWID;
       CREATE INDEX player_songs_id ON player_songs(player, id);
-      CREATE INDEX player_songs_local ON player_songs(local);
 
       -- The playlists of each player as last read.
       CREATE TABLE player_playlists (

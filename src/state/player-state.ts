@@ -121,6 +121,11 @@ const COLUMNS: Record<keyof PlayerPatch, string> = {
 export class PlayerState {
   constructor(private readonly db: Db) {}
 
+  /** transaction runs `fn` in one transaction of the state database (thousands of small writes commit once). */
+  transaction<T>(fn: () => T): T {
+    return this.db.transaction(fn)();
+  }
+
   list(): AttachedPlayer[] {
     return (cached(this.db, 'SELECT * FROM players ORDER BY name').all() as PlayerRow[]).map(fromPlayerRow);
   }

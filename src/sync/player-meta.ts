@@ -20,17 +20,29 @@ import { musicKey } from './layout.js';
  * catalog's next publish). Moves no file and sends nothing itself.
  */
 export function recordPlayerMeta(catalog: RemoteCatalog, path: string, meta: PlayerMeta, now: number = Date.now()): 'recorded' | 'unchanged' | 'unknown' {
-  const key = musicKey(path);
-  const o = catalog.mirror.get(key);
-  if (!o) return 'unknown';
-  if (o.player && sameMeta(o.player, meta)) return 'unchanged';
-  const e: CatalogPut = { op: 'put', key, size: o.size, player: meta, at: now };
-  if (o.md5) e.md5 = o.md5;
-  if (o.etag) e.etag = o.etag;
-  if (o.audioHash) e.audioHash = o.audioHash;
-  if (o.tags) e.tags = o.tags;
-  catalog.record(e);
-  return 'recorded';
+  return recordPlayerMetas(catalog, [{ path, meta }], now)[0]!;
+}
+
+/**
+ * recordPlayerMetas is recordPlayerMeta for many songs at once, each
+ * answered in order. The mirror is read for all of them before anything is
+ * recorded: a read flushes what was recorded before it, so reads and
+ * records taken in turn would write the mirror one row at a time.
+ */
+export function recordPlayerMetas(catalog: RemoteCatalog, items: ReadonlyArray<{ path: string; meta: PlayerMeta }>, now: number = Date.now()): Array<'recorded' | 'unchanged' | 'unknown'> {
+  const objects = items.map((i) => catalog.mirror.get(musicKey(i.path)));
+  return items.map(({ path, meta }, n) => {
+    const o = objects[n];
+    if (!o) return 'unknown';
+    if (o.player && sameMeta(o.player, meta)) return 'unchanged';
+    const e: CatalogPut = { op: 'put', key: musicKey(path), size: o.size, player: meta, at: now };
+    if (o.md5) e.md5 = o.md5;
+    if (o.etag) e.etag = o.etag;
+    if (o.audioHash) e.audioHash = o.audioHash;
+    if (o.tags) e.tags = o.tags;
+    catalog.record(e);
+    return 'recorded';
+  });
 }
 
 /** True when two metas say the same, whatever the order of their fields. */

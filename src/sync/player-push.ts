@@ -22,7 +22,7 @@ import type { PlayerSong, SmartRule } from '../player/player-model.js';
 import { PlayerState, type StoredPlaylist } from '../state/player-state.js';
 import { storedSong } from '../player/player-intake.js';
 import { evaluateRule, stableRandom } from '../player/smart-rule.js';
-import { recordPlayerMeta } from './player-meta.js';
+import { recordPlayerMetas } from './player-meta.js';
 import { putPlaylist, removePlaylist } from './playlist-publish.js';
 import { describe } from '../errors.js';
 
@@ -40,25 +40,14 @@ export interface PlayerPush {
 }
 
 /** metaOf is what the catalog keeps of a song from player `source`. */
-export function metaOf(source: string, s: PlayerSong): PlayerMeta {
-  const tags = {
-    ...(s.title !== undefined ? { title: s.title } : {}),
-    ...(s.artist !== undefined ? { artist: s.artist } : {}),
-    ...(s.album !== undefined ? { album: s.album } : {}),
-    ...(s.albumArtist !== undefined ? { albumArtist: s.albumArtist } : {}),
-    ...(s.genre !== undefined ? { genre: s.genre } : {}),
-    ...(s.year !== undefined ? { year: s.year } : {}),
-    ...(s.track !== undefined ? { track: s.track } : {}),
-    ...(s.disc !== undefined ? { disc: s.disc } : {}),
-    ...(s.durationSec !== undefined ? { durationSec: s.durationSec } : {}),
-  };
-  return {
-    source,
-    ...(s.rating !== undefined ? { rating: s.rating } : {}),
-    ...(s.playCount !== undefined ? { playCount: s.playCount } : {}),
-    ...(s.lastPlayed !== undefined ? { lastPlayed: s.lastPlayed } : {}),
-    tags,
-  };
+export function metaOf(source: string, s: Omit<PlayerSong, 'id' | 'path'>): PlayerMeta {
+  const { rating, playCount, lastPlayed, addedAt: _added, ...tags } = s as PlayerSong;
+  const { id: _id, path: _path, ...rest } = tags;
+  const meta: PlayerMeta = { source, tags: rest };
+  if (rating !== undefined) meta.rating = rating;
+  if (playCount !== undefined) meta.playCount = playCount;
+  if (lastPlayed !== undefined) meta.lastPlayed = lastPlayed;
+  return meta;
 }
 
 /**
@@ -70,19 +59,25 @@ export function metaOf(source: string, s: PlayerSong): PlayerMeta {
 export async function pushPlayers(session: LibrarySession, remote: Remote, user: string, signal?: AbortSignal): Promise<PlayerPush> {
   const state = new PlayerState(session.db);
   const { catalog } = session.forRemote(remote);
+  let meta = 0;
   const out: PlayerPush = { meta: 0, waiting: 0, missing: 0, playlistsPut: 0, playlistsRemoved: 0, problems: [] };
 
-  for (const s of state.unpublishedSongs(remote.url)) {
-    const song = { ...(JSON.parse(s.meta) as Omit<PlayerSong, 'id' | 'path'>), id: '', path: '' };
-    const r = recordPlayerMeta(catalog, s.local, metaOf(s.player, song));
-    if (r === 'unknown') {
-      out.waiting++;
-      if (!(await exists(join(session.root, ...s.local.split('/'))))) out.missing++;
-      continue;
-    }
-    if (r === 'recorded') out.meta++;
-    state.markPublished(remote.url, 'song', s.local, s.digest);
-  }
+  // One transaction: each song is a few small writes (the mirror, the catalog's pending entries, what was published).
+  const unknown = state.transaction(() => {
+    const rows = state.unpublishedSongs(remote.url);
+    const items = rows.map((s) => ({ path: s.local, meta: metaOf(s.player, JSON.parse(s.meta) as PlayerSong) }));
+    const results = recordPlayerMetas(catalog, items);
+    const waiting: string[] = [];
+    rows.forEach((s, i) => {
+      if (results[i] === 'unknown') return void waiting.push(s.local);
+      if (results[i] === 'recorded') meta++;
+      state.markPublished(remote.url, 'song', s.local, s.digest);
+    });
+    return waiting;
+  });
+  out.meta = meta;
+  out.waiting = unknown.length;
+  for (const local of unknown) if (!(await exists(join(session.root, ...local.split('/'))))) out.missing++;
 
   const ctx = { remote, catalog, user };
   const published = new Map(state.publishedPlaylists(remote.url).map((p) => [p.ref, p]));
