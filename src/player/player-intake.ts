@@ -27,7 +27,7 @@ import { describe } from '../errors.js';
 /** What one player's intake found. */
 export interface Intake {
   player: string;
-  /** Library paths of songs added, changed, moved or removed: the engine looks at these files. */
+  /** Library paths of songs added, moved or removed: the engine looks at these files. */
   paths: string[];
   /** Songs whose fields changed (their metadata to publish; smart playlists to evaluate again). */
   songs: number;
@@ -188,6 +188,10 @@ function applySongs(state: PlayerState, p: AttachedPlayer, root: string, kept: r
     const old = before.get(s.path);
     if (old && old.id === row.id && old.local === row.local && old.meta === row.meta) continue;
     put.push(row);
+    // A song new to the player, or moved: its file is for the engine. An edit
+    // of its fields alone is metadata; if the player wrote the tags into the
+    // file too, the file's change is the watcher's (or the next push's walk).
+    if (old !== undefined && old.local === local && old.id === row.id) continue;
     if (local !== undefined) paths.add(local);
     if (old?.local !== undefined && old.local !== local) paths.add(old.local);
   }

@@ -178,6 +178,12 @@ export class PlayerState {
     return ids.flatMap((id) => (st.all(player, id) as SongRow[]).map(fromSongRow));
   }
 
+  /** The songs of `player` at these player paths (a playlist's), those kept. */
+  songsByPath(player: string, paths: readonly string[]): StoredSong[] {
+    const st = cached(this.db, 'SELECT path, id, local, meta FROM player_songs WHERE player = ? AND path = ?');
+    return paths.flatMap((p) => (st.all(player, p) as SongRow[]).map(fromSongRow));
+  }
+
   songCount(player: string): number {
     return (cached(this.db, 'SELECT COUNT(*) AS n FROM player_songs WHERE player = ?').get(player) as { n: number }).n;
   }

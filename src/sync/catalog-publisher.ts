@@ -15,6 +15,7 @@ import { encodeLog, logKey, logTime } from './catalog-codec.js';
 import { Batcher } from '../state/batcher.js';
 import { isPlaylistKey } from './layout.js';
 import { describe } from '../errors.js';
+import { withRetry } from '../core/retry.js';
 
 /** A run publishes its changes at least every this many entries… */
 const PUBLISH_EVERY_ENTRIES = 1000;
@@ -104,7 +105,11 @@ export class CatalogPublisher {
     const cursor = this.mirror.state().logCursor;
     const at = Math.max(Date.now(), (cursor ? (logTime(cursor) ?? 0) : 0) + 1);
     const key = logKey(at, this.who.machine);
-    await this.remote.put(key, { data: encodeLog(doc) });
+    const data = encodeLog(doc);
+    // A connection the server closed while idle (a service's publishes come
+    // seconds apart) fails the first try: the key is this log's alone, so
+    // putting it again is safe.
+    await withRetry(() => this.remote.put(key, { data }), signal ? { signal } : {});
     this.mirror.flush();
     this.state.transaction(() => {
       this.state.dropPendingSeqs(chunk.map((r) => r.seq));

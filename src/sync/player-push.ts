@@ -19,7 +19,7 @@ import type { Problem } from '../core/problem.js';
 import type { PlayerMeta } from '../core/tags.js';
 import type { M3uEntry } from '../core/m3u8.js';
 import type { PlayerSong, SmartRule } from '../player/player-model.js';
-import { PlayerState, type StoredPlaylist } from '../state/player-state.js';
+import { PlayerState, type StoredPlaylist, type StoredSong } from '../state/player-state.js';
 import { storedSong } from '../player/player-intake.js';
 import { evaluateRule, stableRandom } from '../player/smart-rule.js';
 import { recordPlayerMetas } from './player-meta.js';
@@ -85,9 +85,10 @@ export async function pushPlayers(session: LibrarySession, remote: Remote, user:
   const taken = new Map<string, string>(); // remote name → ref holding it
   for (const p of published.values()) if (p.name !== undefined) taken.set(p.name, p.ref);
   for (const player of state.list()) {
-    const songs = state.songs(player.name);
-    const byPath = new Map(songs.map((s) => [s.path, s]));
+    // Every song is read only for a smart playlist with a rule; the others need their own songs alone.
+    let songs: StoredSong[] | undefined;
     let all: PlayerSong[] | undefined;
+    const allSongs = () => (songs ??= state.songs(player.name));
     const lists = state.playlists(player.name);
     // A playlist that only holds others (a folder in the player's tree) is no playlist of its own.
     const folders = new Set(lists.flatMap((l) => l.name.split('/').slice(0, -1).map((_, i, parts) => parts.slice(0, i + 1).join('/'))));
@@ -96,7 +97,8 @@ export async function pushPlayers(session: LibrarySession, remote: Remote, user:
       const ref = `${player.name}:${list.id}`;
       if (!list.smart && list.paths.length === 0 && folders.has(list.name)) continue;
       live.add(ref);
-      const paths = list.rule ? evaluateRule(JSON.parse(list.rule) as SmartRule, (all ??= songs.map(storedSong)), Date.now(), stableRandom(ref)) : list.paths;
+      const paths = list.rule ? evaluateRule(JSON.parse(list.rule) as SmartRule, (all ??= allSongs().map(storedSong)), Date.now(), stableRandom(ref)) : list.paths;
+      const byPath = new Map((songs ?? state.songsByPath(player.name, paths)).map((s) => [s.path, s]));
       const left: Problem[] = [];
       const entries = playlistEntries(paths, byPath, list, left);
       const digest = digestOf(list, entries);
