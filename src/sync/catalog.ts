@@ -181,10 +181,12 @@ export class RemoteCatalog {
    * SNAPSHOT_EVERY_LOGS logs since the newest snapshot (checked on the
    * remote before writing), it writes a snapshot; a failure of that is
    * reported to onProblem, never thrown (the next run tries again).
+   * `snapshot: false` leaves the snapshot to the next run: a change that
+   * should be seen at once (a player's edit) does not wait for one.
    */
-  async publish(signal?: AbortSignal): Promise<void> {
+  async publish(signal?: AbortSignal, o: { snapshot?: boolean } = {}): Promise<void> {
     await this.publisher.publish(signal);
-    await this.snapshotIfDue(signal);
+    if (o.snapshot !== false) await this.snapshotIfDue(signal);
   }
 
   pendingCount(): number {

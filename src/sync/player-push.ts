@@ -135,7 +135,8 @@ export async function pushPlayers(session: LibrarySession, remote: Remote, user:
       out.problems.push({ path: p.name, message: `${player} playlist not moved to trash: ${describe(err)}` });
     }
   }
-  if (catalog.pendingCount() > 0) await catalog.publish(signal);
+  // The log only: a snapshot of the whole catalog is left to the next run, so an edit is seen at once.
+  if (catalog.pendingCount() > 0) await catalog.publish(signal, { snapshot: false });
   return out;
 }
 
