@@ -12,67 +12,30 @@
  * it, reaches the catalog (stars → 0–100) and the remote playlist, and only
  * then. Detach leaves both databases' schemas exactly as they were.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import Database from 'better-sqlite3';
-import type { S3Client } from '@aws-sdk/client-s3';
-import { startS3rver, type S3rver } from '../support/s3rver.js';
-import { catalogLogs, getObject, listObjects, s3Client } from '../support/s3-objects.js';
-import { cli, cliJson, type CliEnv } from '../support/cli.js';
+import { listObjects } from '../support/s3-objects.js';
+import { usePlayerRemote, schemaOf } from '../support/player-remote.js';
+import { cli, cliJson } from '../support/cli.js';
 import { makeMp3 } from '../fixtures/mp3.js';
 import { makeFlac } from '../fixtures/flac.js';
 import { makeBeetsLib } from '../fixtures/players/beets-lib.js';
 import { makeBansheeDb, sampleBanshee } from '../fixtures/players/banshee-db.js';
 
-const CREDS = { AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER', AWS_REGION: 'us-east-1', AWS_PROFILE: undefined };
 const tmp = (name: string) => mkdtemp(join(tmpdir(), `cs-beets-${name}-`));
+const remote = usePlayerRemote('beets', () => tmp('home'));
+const { catalogMeta, m3uEntries, playlistKeys } = remote;
+const schema = schemaOf;
 
-let server: S3rver;
-let s3: S3Client;
-let buckets = 0;
-
-beforeAll(async () => {
-  server = await startS3rver();
-  s3 = s3Client(server.endpoint);
-});
-afterAll(async () => {
-  s3.destroy();
-  await server.stop();
-});
-
-async function bucket(): Promise<{ bucket: string; url: string; e: CliEnv }> {
-  const name = `beets${++buckets}`;
-  await server.createBucket(name);
-  return { bucket: name, url: `s3://${name}/dj`, e: { home: await tmp('home'), env: { ...CREDS, AWS_ENDPOINT_URL: server.endpoint } } };
-}
-
-const schema = (db: Database.Database) => db.prepare('SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY type, name').all();
-
-/** The newest player metadata the catalog holds per music key (a removed key drops out). */
-async function catalogMeta(name: string): Promise<Map<string, Record<string, unknown>>> {
-  const out = new Map<string, Record<string, unknown>>();
-  for (const log of await catalogLogs(s3, name, 'dj')) {
-    for (const e of log.doc.entries as Array<{ op: string; key: string; player?: Record<string, unknown> }>) {
-      if (e.op === 'put' && e.player) out.set(e.key, e.player);
-      else if (e.op !== 'put') out.delete(e.key);
-    }
-  }
-  return out;
-}
-
-/** The entries (not the #EXT lines) of a playlist on the remote. */
-async function m3uEntries(name: string, key: string): Promise<string[]> {
-  return (await getObject(s3, name, key)).toString('utf8').split('\n').filter((l) => l && !l.startsWith('#'));
-}
-
-const musicKeys = async (name: string) => [...(await listObjects(s3, name, 'dj/music/')).keys()].sort();
+const musicKeys = async (name: string) => [...(await listObjects(remote.s3, name, 'dj/music/')).keys()].sort();
 
 describe('beets (a library made by the real beet)', () => {
   it('attach publishes what beet imported; beet modify, mv -d and rm -d reach the remote without re-sending audio; detach restores the schema', async () => {
-    const { bucket: b, url, e } = await bucket();
+    const { bucket: b, url, e } = await remote.bucket();
     const root = await tmp('lib');
     const lib = await makeBeetsLib(root, { albums: 2, tracksPerAlbum: 2, flacShare: 0.5 });
     // One song imported from outside the music directory (import: copy: no leaves it there).
@@ -139,7 +102,7 @@ describe('beets (a library made by the real beet)', () => {
     expect(rm.stdout).toMatch(/push: 0 uploaded \(0 B\), 3 unchanged, 1 moved to trash/);
     expect(rm.stdout).toMatch(/metadata of 0 songs published, 0 playlists uploaded/);
     expect(await musicKeys(b)).toEqual([modified, kept, movedRel].map((f) => `dj/${key(f)}`).sort());
-    const trash = [...(await listObjects(s3, b, 'dj/.cratesync/trash/')).keys()];
+    const trash = [...(await listObjects(remote.s3, b, 'dj/.cratesync/trash/')).keys()];
     expect(trash).toHaveLength(1);
     expect(trash[0]).toMatch(new RegExp(`^dj/\\.cratesync/trash/[^/]+/${key(removed).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`));
     expect((await catalogMeta(b)).has(key(removed))).toBe(false);
@@ -163,7 +126,7 @@ describe('Banshee (a database with Banshee’s real schema)', () => {
   }
 
   it('attach publishes songs, a static and a smart playlist; a Rating save reaches the catalog and the smart playlist, only then; detach restores the schema', async () => {
-    const { bucket: b, url, e } = await bucket();
+    const { bucket: b, url, e } = await remote.bucket();
     const lib = join(await tmp('lib'), 'Music');
     const fixture = sampleBanshee(lib);
     // The library's files (not the stream, nor the podcast episode kept outside the music).
@@ -198,7 +161,7 @@ describe('Banshee (a database with Banshee’s real schema)', () => {
     expect(meta.get(key(1))).toMatchObject({ source: 'banshee', rating: 60, playCount: 2 });
     expect(meta.get(key(3))).not.toHaveProperty('rating'); // 0 stars: unrated
 
-    expect([...(await listObjects(s3, b, 'dj/playlists/')).keys()].sort()).toEqual(['dj/playlists/alice/Favourites.m3u8', 'dj/playlists/alice/Road Trip.m3u8']);
+    expect([...(await listObjects(remote.s3, b, 'dj/playlists/')).keys()].sort()).toEqual(['dj/playlists/alice/Favourites.m3u8', 'dj/playlists/alice/Road Trip.m3u8']);
     expect(await m3uEntries(b, 'dj/playlists/alice/Road Trip.m3u8')).toEqual([rel(2), rel(0), rel(1)]);
     expect(await m3uEntries(b, 'dj/playlists/alice/Favourites.m3u8')).toEqual([rel(0), rel(2)]);
 

@@ -11,61 +11,23 @@
  * edited the way Clementine writes (rating, play count, a playlist save) and
  * pushed. Detach leaves both databases' schemas exactly as they were.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { copyFile, mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, win32 } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import Database from 'better-sqlite3';
-import type { S3Client } from '@aws-sdk/client-s3';
-import { startS3rver, type S3rver } from '../support/s3rver.js';
-import { catalogLogs, getObject, listObjects, s3Client } from '../support/s3-objects.js';
-import { cli, cliJson, type CliEnv } from '../support/cli.js';
+import { listObjects } from '../support/s3-objects.js';
+import { usePlayerRemote, schemaOf } from '../support/player-remote.js';
+import { cli, cliJson } from '../support/cli.js';
 import { makeMp3 } from '../fixtures/mp3.js';
 import { MEDIAMONKEY_FIXTURE, openAsMediaMonkey } from '../fixtures/players/mediamonkey-db.js';
 
 const CLEMENTINE_FIXTURE = fileURLToPath(new URL('../fixtures/players/clementine-1.4.db', import.meta.url));
-const CREDS = { AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER', AWS_REGION: 'us-east-1', AWS_PROFILE: undefined };
 const tmp = (name: string) => mkdtemp(join(tmpdir(), `cs-mm-${name}-`));
-
-let server: S3rver;
-let s3: S3Client;
-let buckets = 0;
-
-beforeAll(async () => {
-  server = await startS3rver();
-  s3 = s3Client(server.endpoint);
-});
-afterAll(async () => {
-  s3.destroy();
-  await server.stop();
-});
-
-async function bucket(): Promise<{ bucket: string; url: string; e: CliEnv }> {
-  const name = `mm${++buckets}`;
-  await server.createBucket(name);
-  return { bucket: name, url: `s3://${name}/dj`, e: { home: await tmp('home'), env: { ...CREDS, AWS_ENDPOINT_URL: server.endpoint } } };
-}
-
-const schema = (db: Database.Database) => db.prepare('SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY type, name').all();
-
-/** The newest player metadata the catalog holds per music key. */
-async function catalogMeta(name: string): Promise<Map<string, Record<string, unknown>>> {
-  const out = new Map<string, Record<string, unknown>>();
-  for (const log of await catalogLogs(s3, name, 'dj')) {
-    for (const e of log.doc.entries as Array<{ op: string; key: string; player?: Record<string, unknown> }>) {
-      if (e.op === 'put' && e.player) out.set(e.key, e.player);
-    }
-  }
-  return out;
-}
-
-/** The entries (not the #EXT lines) of a playlist on the remote. */
-async function m3uEntries(name: string, key: string): Promise<string[]> {
-  return (await getObject(s3, name, key)).toString('utf8').split('\n').filter((l) => l && !l.startsWith('#'));
-}
-
-const playlistKeys = async (name: string) => [...(await listObjects(s3, name, 'dj/playlists/')).keys()].sort();
+const remote = usePlayerRemote('mm', () => tmp('home'));
+const { catalogMeta, m3uEntries, playlistKeys } = remote;
+const schema = schemaOf;
 
 /** MediaMonkey's dates: OLE Automation days since 1899-12-30. */
 const oleDate = (ms: number) => ms / 86_400_000 + 25569;
@@ -76,7 +38,7 @@ describe('MediaMonkey (a real MM.DB, Windows paths)', () => {
   const HERE = [2, 3, 5, 10, 55];
 
   it('attach --map publishes songs, tags and playlists; a rating and plays reach the catalog and move the auto-playlists, only then; detach restores the schema', async () => {
-    const { bucket: b, url, e } = await bucket();
+    const { bucket: b, url, e } = await remote.bucket();
     const lib = join(await tmp('lib'), 'Music');
     const db = join(await tmp('player'), 'MM.DB');
     await copyFile(MEDIAMONKEY_FIXTURE, db);
@@ -96,7 +58,7 @@ describe('MediaMonkey (a real MM.DB, Windows paths)', () => {
     expect(attached.stdout).toMatch(/attach: push: 5 uploaded/);
     expect(attached.stdout).toMatch(/metadata of 5 songs published, 71 not in the library \(the player lists files that are gone\), 9 playlists uploaded/);
     expect(attached.stderr).toMatch(/Accessible Tracks: MediaMonkey auto-playlist not translated/);
-    expect([...(await listObjects(s3, b, 'dj/music/')).keys()].sort()).toEqual(HERE.map((id) => `dj/${key(id)}`).sort());
+    expect([...(await listObjects(remote.s3, b, 'dj/music/')).keys()].sort()).toEqual(HERE.map((id) => `dj/${key(id)}`).sort());
 
     const meta = await catalogMeta(b);
     expect(meta.size).toBe(5);
@@ -146,7 +108,7 @@ describe('MediaMonkey (a real MM.DB, Windows paths)', () => {
     expect(after.get(key(55))).toMatchObject({ source: 'mediamonkey', rating: 80, playCount: 0 });
     expect(after.get(key(3))).toMatchObject({ playCount: 1, lastPlayed: t0 });
     expect(after.get(key(10))).toMatchObject({ playCount: 1, lastPlayed: t0 + 300_000 });
-    expect((await listObjects(s3, b, 'dj/music/')).size).toBe(5);
+    expect((await listObjects(remote.s3, b, 'dj/music/')).size).toBe(5);
     expect(await m3uEntries(b, 'dj/playlists/alice/Last 50 played.m3u8')).toEqual([`songs/${fileOf(10)}`, `songs/${fileOf(3)}`]);
     expect(await m3uEntries(b, 'dj/playlists/alice/Favorites - Not Heard Recently (1 hr).m3u8')).toEqual([`songs/${fileOf(55)}`]);
     expect(await m3uEntries(b, 'dj/playlists/alice/Favorites - 1 Audio CD Worth (74 min).m3u8')).toEqual([`songs/${fileOf(55)}`]);
@@ -183,7 +145,7 @@ describe('MediaMonkey (a real MM.DB, Windows paths)', () => {
 
 describe('Clementine (a real clementine.db)', () => {
   it('attach publishes songs and a playlist, says the song outside the library; a rating, a play and a playlist save reach the remote; detach restores the schema', async () => {
-    const { bucket: b, url, e } = await bucket();
+    const { bucket: b, url, e } = await remote.bucket();
     const lib = join(await tmp('lib'), 'Music');
     const SONGS = ['ArtistA/Album1/01 First.mp3', 'ArtistA/Album1/02 Second.mp3', 'ArtistA/Album1/03 Third.mp3'];
     for (const [i, rel] of SONGS.entries()) {
@@ -231,7 +193,7 @@ describe('Clementine (a real clementine.db)', () => {
     const after = await catalogMeta(b);
     expect(after.get(`music/${SONGS[1]}`)).toMatchObject({ source: 'clementine', rating: 60 });
     expect(after.get(`music/${SONGS[0]}`)).toMatchObject({ playCount: 1, lastPlayed: now * 1000 });
-    expect((await listObjects(s3, b, 'dj/music/')).size).toBe(3);
+    expect((await listObjects(remote.s3, b, 'dj/music/')).size).toBe(3);
 
     // The playlist saved again, Second added at the top.
     savePlaylist([2, 3, 1, 4]);

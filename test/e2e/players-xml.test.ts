@@ -12,14 +12,13 @@
  * iTunes recomputed). Then Rhythmbox through the running service, which polls
  * the files: a rewrite reaches the catalog.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { copyFile, mkdir, mkdtemp, readFile, rename, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { S3Client } from '@aws-sdk/client-s3';
-import { startS3rver, type S3rver } from '../support/s3rver.js';
-import { catalogLogs, getObject, listObjects, s3Client } from '../support/s3-objects.js';
+import { listObjects } from '../support/s3-objects.js';
+import { usePlayerRemote } from '../support/player-remote.js';
 import { cli, cliJson, type CliEnv } from '../support/cli.js';
 import { startService, waitFor, type ServiceProcess } from '../support/service-process.js';
 import { makeMp3 } from '../fixtures/mp3.js';
@@ -27,52 +26,18 @@ import { makeFlac } from '../fixtures/flac.js';
 import { itunesXml, type ItPlaylist, type ItTrack } from '../fixtures/players/itunes-xml.js';
 
 const RB_FIXTURE = fileURLToPath(new URL('../fixtures/players/rhythmbox-3.4.6/', import.meta.url));
-const CREDS = { AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER', AWS_REGION: 'us-east-1', AWS_PROFILE: undefined };
 const tmp = (name: string) => mkdtemp(join(tmpdir(), `cs-xml-${name}-`));
+const remote = usePlayerRemote('xml', () => tmp('home'));
+const { catalogMeta, m3uEntries, playlistKeys } = remote;
 
-let server: S3rver;
-let s3: S3Client;
-let buckets = 0;
 const running: ServiceProcess[] = [];
 
-beforeAll(async () => {
-  server = await startS3rver();
-  s3 = s3Client(server.endpoint);
-});
-afterAll(async () => {
-  s3.destroy();
-  await server.stop();
-});
 afterEach(async () => {
   for (const s of running.splice(0)) {
     s.child.kill('SIGKILL');
     await s.exited;
   }
 });
-
-async function bucket(): Promise<{ bucket: string; url: string; e: CliEnv }> {
-  const name = `xml${++buckets}`;
-  await server.createBucket(name);
-  return { bucket: name, url: `s3://${name}/dj`, e: { home: await tmp('home'), env: { ...CREDS, AWS_ENDPOINT_URL: server.endpoint } } };
-}
-
-/** The newest player metadata the catalog holds per music key. */
-async function catalogMeta(name: string): Promise<Map<string, Record<string, unknown>>> {
-  const out = new Map<string, Record<string, unknown>>();
-  for (const log of await catalogLogs(s3, name, 'dj')) {
-    for (const e of log.doc.entries as Array<{ op: string; key: string; player?: Record<string, unknown> }>) {
-      if (e.op === 'put' && e.player) out.set(e.key, e.player);
-    }
-  }
-  return out;
-}
-
-/** The entries (not the #EXT lines) of a playlist on the remote. */
-async function m3uEntries(name: string, key: string): Promise<string[]> {
-  return (await getObject(s3, name, key)).toString('utf8').split('\n').filter((l) => l && !l.startsWith('#'));
-}
-
-const playlistKeys = async (name: string) => [...(await listObjects(s3, name, 'dj/playlists/')).keys()].sort();
 
 async function put(file: string, data: Buffer): Promise<void> {
   await mkdir(dirname(file), { recursive: true });
@@ -105,7 +70,7 @@ interface RbSetup {
 }
 
 async function rhythmboxSetup(): Promise<RbSetup> {
-  const { bucket: b, url, e } = await bucket();
+  const { bucket: b, url, e } = await remote.bucket();
   const lib = join(await tmp('lib'), 'Music');
   let seed = 0;
   for (const k of Object.keys(RB) as Array<keyof typeof RB>) {
@@ -155,7 +120,7 @@ describe('Rhythmbox (a real rhythmdb.xml and playlists.xml, written by Rhythmbox
     expect(attached.code, attached.stdout + attached.stderr).toBe(0);
     expect(attached.stdout).toMatch(/attach: push: 5 uploaded/);
     expect(attached.stdout).toMatch(/metadata of 5 songs published, 5 playlists uploaded/);
-    expect([...(await listObjects(s3, s.bucket, 'dj/music/')).keys()].sort()).toEqual((Object.keys(RB) as Array<keyof typeof RB>).map((k) => `dj/${rbKey(k)}`).sort());
+    expect([...(await listObjects(remote.s3, s.bucket, 'dj/music/')).keys()].sort()).toEqual((Object.keys(RB) as Array<keyof typeof RB>).map((k) => `dj/${rbKey(k)}`).sort());
 
     const meta = await catalogMeta(s.bucket);
     expect(meta.size).toBe(5);
@@ -203,7 +168,7 @@ describe('Rhythmbox (a real rhythmdb.xml and playlists.xml, written by Rhythmbox
     expect(played.stdout).toMatch(/metadata of 1 song published, 1 playlist uploaded/);
     expect((await catalogMeta(s.bucket)).get(rbKey('signal'))).toMatchObject({ playCount: 1, lastPlayed: playedAt * 1000 });
     expect((await m3uEntries(s.bucket, 'dj/playlists/alice/Recently Played.m3u8'))[0]).toBe(rbRel('signal'));
-    expect((await listObjects(s3, s.bucket, 'dj/music/')).size).toBe(5);
+    expect((await listObjects(remote.s3, s.bucket, 'dj/music/')).size).toBe(5);
 
     // A save that changes nothing (Rhythmbox saves often) publishes nothing.
     await rhythmboxSave(s.db, 'frost', { rating: 5 });
@@ -271,7 +236,7 @@ describe('iTunes / Music (a Library.xml as iTunes writes it)', () => {
   ];
 
   it('attach --map publishes songs, tags and playlists (a smart one with its items); a rewrite with a new rating and play count reaches the catalog and the smart playlist, only then', async () => {
-    const { bucket: b, url, e } = await bucket();
+    const { bucket: b, url, e } = await remote.bucket();
     const lib = join(await tmp('lib'), 'Music');
     for (const id of Object.keys(SONGS).map(Number) as Id[]) await put(join(lib, SONGS[id]), makeMp3({ title: `file ${id}`, seed: id }));
     const xml = join(await tmp('itunes'), 'iTunes Library.xml');
@@ -317,7 +282,7 @@ describe('iTunes / Music (a Library.xml as iTunes writes it)', () => {
     expect(edited.stdout).toMatch(/metadata of 1 song published, 1 playlist uploaded/);
     expect((await catalogMeta(b)).get(key(203))).toMatchObject({ source: 'itunes', rating: 100, playCount: 2, lastPlayed: playDate });
     expect(await m3uEntries(b, 'dj/playlists/alice/Top Rated.m3u8')).toEqual([SONGS[203], SONGS[201]]);
-    expect((await listObjects(s3, b, 'dj/music/')).size).toBe(3);
+    expect((await listObjects(remote.s3, b, 'dj/music/')).size).toBe(3);
 
     const players = await cliJson(e, '--user', 'alice', 'players', '--library', lib);
     expect(players.json.players[0]).toMatchObject({ name: 'itunes', songs: 4 });

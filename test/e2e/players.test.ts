@@ -7,36 +7,25 @@
  * leaves the database's schema exactly as it was. Then the same through a
  * running service, with a player upgrade that drops the triggers.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { copyFile, mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import Database from 'better-sqlite3';
-import type { S3Client } from '@aws-sdk/client-s3';
-import { startS3rver, type S3rver } from '../support/s3rver.js';
-import { catalogLogs, getObject, listObjects, s3Client } from '../support/s3-objects.js';
+import { getObject, listObjects } from '../support/s3-objects.js';
+import { usePlayerRemote, schemaOf } from '../support/player-remote.js';
 import { cli, cliJson, type CliEnv } from '../support/cli.js';
 import { startService, waitFor, type ServiceProcess } from '../support/service-process.js';
 import { makeMp3 } from '../fixtures/mp3.js';
 
 const fixture = fileURLToPath(new URL('../fixtures/players/strawberry-1.0.14.db', import.meta.url));
-const CREDS = { AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER', AWS_REGION: 'us-east-1', AWS_PROFILE: undefined };
 const tmp = (name: string) => mkdtemp(join(tmpdir(), `cs-players-${name}-`));
-
-let server: S3rver;
-let s3: S3Client;
-let buckets = 0;
+const remote = usePlayerRemote('players', () => tmp('home'));
+const { catalogMeta } = remote;
+const schema = schemaOf;
 const running: ServiceProcess[] = [];
 
-beforeAll(async () => {
-  server = await startS3rver();
-  s3 = s3Client(server.endpoint);
-});
-afterAll(async () => {
-  s3.destroy();
-  await server.stop();
-});
 afterEach(async () => {
   for (const s of running.splice(0)) {
     s.child.kill('SIGKILL');
@@ -62,8 +51,7 @@ interface Setup {
 
 /** A library of real MP3s and a copy of the real Strawberry database pointing at them (plus one song outside the library). */
 async function setup(): Promise<Setup> {
-  const bucket = `players${++buckets}`;
-  await server.createBucket(bucket);
+  const { bucket, url: remoteUrl, e } = await remote.bucket();
   const lib = join(await tmp('lib'), 'Music');
   for (const [i, s] of SONGS.entries()) {
     await mkdir(join(lib, s.file, '..'), { recursive: true });
@@ -83,7 +71,7 @@ async function setup(): Promise<Setup> {
   player.prepare('DELETE FROM playlist_items').run();
   const pl = player.prepare('SELECT ROWID AS id FROM playlists LIMIT 1').get() as { id: number };
   for (const u of [urls[2], urls[0], urls[1]]) player.prepare('INSERT INTO playlist_items (playlist, type, url) VALUES (?, 2, ?)').run(pl.id, u);
-  return { bucket, url: `s3://${bucket}/dj`, lib, db, e: { home: await tmp('home'), env: { ...CREDS, AWS_ENDPOINT_URL: server.endpoint } }, player };
+  return { bucket, url: remoteUrl, lib, db, e, player };
 }
 
 /** What Strawberry does on every save of a song: every column written, one of them changed. */
@@ -101,18 +89,6 @@ function savePlaylist(player: Database.Database, id: number, urls: string[]): vo
   })();
 }
 
-const schema = (player: Database.Database) => player.prepare('SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY type, name').all();
-
-/** The newest player metadata the catalog holds per music key. */
-async function catalogMeta(bucket: string): Promise<Map<string, Record<string, unknown>>> {
-  const out = new Map<string, Record<string, unknown>>();
-  for (const log of await catalogLogs(s3, bucket, 'dj')) {
-    for (const e of log.doc.entries as Array<{ op: string; key: string; player?: Record<string, unknown> }>) {
-      if (e.op === 'put' && e.player) out.set(e.key, e.player);
-    }
-  }
-  return out;
-}
 
 const url = (s: Setup, i: number) => pathToFileURL(join(s.lib, SONGS[i]!.file)).href;
 
@@ -122,7 +98,7 @@ describe('media players', () => {
     const before = schema(s.player);
     const pushed = await cli(s.e, '--user', 'alice', 'push', s.lib, s.url);
     expect(pushed.code, pushed.stderr).toBe(0);
-    const musicPuts = (await listObjects(s3, s.bucket, 'dj/music/')).size;
+    const musicPuts = (await listObjects(remote.s3, s.bucket, 'dj/music/')).size;
     expect(musicPuts).toBe(3);
 
     const attached = await cli(s.e, '--user', 'alice', 'attach', 'strawberry', s.url, '--db', s.db, '--library', s.lib);
@@ -132,9 +108,9 @@ describe('media players', () => {
     expect(attached.stdout).toMatch(/metadata of 3 songs published, 1 playlist uploaded/);
     const meta = await catalogMeta(s.bucket);
     expect(meta.get('music/ArtistA/Album1/01 First.mp3')).toMatchObject({ source: 'strawberry', tags: { title: 'First' } });
-    const playlists = [...(await listObjects(s3, s.bucket, 'dj/playlists/')).keys()];
+    const playlists = [...(await listObjects(remote.s3, s.bucket, 'dj/playlists/')).keys()];
     expect(playlists).toEqual(['dj/playlists/alice/Playlist 1.m3u8']);
-    const m3u = (await getObject(s3, s.bucket, playlists[0]!)).toString('utf8');
+    const m3u = (await getObject(remote.s3, s.bucket, playlists[0]!)).toString('utf8');
     expect(m3u.split('\n').filter((l) => l && !l.startsWith('#'))).toEqual([SONGS[2]!.file, SONGS[0]!.file, SONGS[1]!.file]);
 
     // A rating set in the player: a full-row save. Reaches the catalog; no audio is sent again.
@@ -143,7 +119,7 @@ describe('media players', () => {
     expect(edit.code, edit.stderr).toBe(0);
     expect(edit.stdout).toMatch(/metadata of 1 song published/);
     expect((await catalogMeta(s.bucket)).get('music/ArtistA/Album1/01 First.mp3')).toMatchObject({ rating: 80, playCount: 7 });
-    expect((await listObjects(s3, s.bucket, 'dj/music/')).size).toBe(3);
+    expect((await listObjects(remote.s3, s.bucket, 'dj/music/')).size).toBe(3);
 
     // A save that changes nothing publishes nothing.
     saveSong(s.player, url(s, 0), {});
@@ -153,12 +129,12 @@ describe('media players', () => {
     const pl = (s.player.prepare('SELECT ROWID AS id FROM playlists LIMIT 1').get() as { id: number }).id;
     savePlaylist(s.player, pl, [url(s, 0), url(s, 1), url(s, 2)]);
     expect((await cli(s.e, '--user', 'alice', 'push', s.lib, s.url)).stdout).toMatch(/1 playlist uploaded/);
-    const reordered = (await getObject(s3, s.bucket, 'dj/playlists/alice/Playlist 1.m3u8')).toString('utf8');
+    const reordered = (await getObject(remote.s3, s.bucket, 'dj/playlists/alice/Playlist 1.m3u8')).toString('utf8');
     expect(reordered.split('\n').filter((l) => l && !l.startsWith('#'))).toEqual(SONGS.map((x) => x.file));
     s.player.prepare('UPDATE playlists SET name = ? WHERE ROWID = ?').run('Warm-up', pl);
     expect((await cli(s.e, '--user', 'alice', 'push', s.lib, s.url)).stdout).toMatch(/1 playlist uploaded/);
-    expect([...(await listObjects(s3, s.bucket, 'dj/playlists/')).keys()]).toEqual(['dj/playlists/alice/Warm-up.m3u8']);
-    const trash = [...(await listObjects(s3, s.bucket, 'dj/.cratesync/trash/')).keys()];
+    expect([...(await listObjects(remote.s3, s.bucket, 'dj/playlists/')).keys()]).toEqual(['dj/playlists/alice/Warm-up.m3u8']);
+    const trash = [...(await listObjects(remote.s3, s.bucket, 'dj/.cratesync/trash/')).keys()];
     expect(trash.some((k) => k.endsWith('playlists/alice/Playlist 1.m3u8'))).toBe(true);
 
     const players = await cliJson(s.e, '--user', 'alice', 'players', '--library', s.lib);
