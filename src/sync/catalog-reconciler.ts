@@ -6,7 +6,7 @@
  */
 import type { Remote } from '../remote/remote.js';
 import type { MirrorObject, RemoteMirror } from '../state/remote-mirror.js';
-import type { PlaylistMirror, PlaylistObject } from '../state/remote-playlists.js';
+import type { PlaylistMirror } from '../state/remote-playlists.js';
 import { parseEtag } from '../core/etag.js';
 import { MUSIC_PREFIX, PLAYLISTS_PREFIX } from './layout.js';
 import { LOG_WINDOW_MS } from './catalog-fold.js';
@@ -23,25 +23,14 @@ import { LOG_WINDOW_MS } from './catalog-fold.js';
  * listing is the whole truth.
  */
 export async function reconcile(remote: Remote, mirror: RemoteMirror, o: { now: number; full: boolean; signal?: AbortSignal }): Promise<void> {
-  const listed: MirrorObject[] = [];
-  for await (const obj of remote.list(MUSIC_PREFIX, o.signal ? { signal: o.signal } : {})) listed.push(obj);
-  const rows = new Map<string, MirrorObject>();
-  for (const r of mirror.listed()) rows.set(r.key, r);
-  mirror.batch(() => {
-    for (const l of listed) {
-      const r = rows.get(l.key);
-      rows.delete(l.key);
-      // A plain ETag is the content's MD5: the mirror knows it from now on.
-      const plain = parseEtag(l.etag).md5;
-      const same = r && r.size === l.size && (r.etag && l.etag ? r.etag === l.etag : !r.mtime || !l.mtime || r.mtime.getTime() === l.mtime.getTime());
-      const honest = !plain || !r?.md5 || r.md5 === plain;
-      if (same && honest) mirror.touchNow(l.key, l.etag, l.mtime);
-      else mirror.putNow(plain ? { ...l, md5: plain } : l);
-    }
-    for (const r of rows.values()) {
-      if (o.full || r.writtenAt === undefined || r.writtenAt < o.now - LOG_WINDOW_MS) mirror.removeNow(r.key);
-    }
-  });
+  const listed = await listAll(remote, MUSIC_PREFIX, o.signal);
+  mirror.batch(() =>
+    settle(listed, mirror.listed(), o, {
+      touch: (l) => mirror.touchNow(l.key, l.etag, l.mtime),
+      put: (l, md5) => mirror.putNow(md5 ? { ...l, md5 } : l),
+      remove: (key) => mirror.removeNow(key),
+    }),
+  );
   mirror.setState({ listedAt: o.now });
 }
 
@@ -51,22 +40,49 @@ export async function reconcile(remote: Remote, mirror: RemoteMirror, o: { now: 
  * listed (no metadata); unchanged ones keep what the catalog says.
  */
 export async function reconcilePlaylists(remote: Remote, playlists: PlaylistMirror, o: { now: number; full: boolean; signal?: AbortSignal }): Promise<void> {
-  const listed: PlaylistObject[] = [];
-  for await (const obj of remote.list(PLAYLISTS_PREFIX, o.signal ? { signal: o.signal } : {})) listed.push(obj);
-  const rows = new Map<string, PlaylistObject>();
-  for (const r of playlists.all()) rows.set(r.key, r);
-  playlists.batch(() => {
-    for (const l of listed) {
-      const r = rows.get(l.key);
-      rows.delete(l.key);
-      const plain = parseEtag(l.etag).md5;
-      const same = r && r.size === l.size && (r.etag && l.etag ? r.etag === l.etag : !r.mtime || !l.mtime || r.mtime.getTime() === l.mtime.getTime());
-      const honest = !plain || !r?.md5 || r.md5 === plain;
-      if (same && honest) playlists.touch(l.key, l.etag, l.mtime);
-      else playlists.put({ key: l.key, size: l.size, ...(l.etag ? { etag: l.etag } : {}), ...(l.mtime ? { mtime: l.mtime } : {}), ...(plain ? { md5: plain } : {}) });
-    }
-    for (const r of rows.values()) {
-      if (o.full || r.writtenAt === undefined || r.writtenAt < o.now - LOG_WINDOW_MS) playlists.remove(r.key);
-    }
-  });
+  const listed = await listAll(remote, PLAYLISTS_PREFIX, o.signal);
+  playlists.batch(() =>
+    settle(listed, playlists.all(), o, {
+      touch: (l) => playlists.touch(l.key, l.etag, l.mtime),
+      put: (l, md5) => playlists.put({ key: l.key, size: l.size, ...(l.etag ? { etag: l.etag } : {}), ...(l.mtime ? { mtime: l.mtime } : {}), ...(md5 ? { md5 } : {}) }),
+      remove: (key) => playlists.remove(key),
+    }),
+  );
+}
+
+async function listAll(remote: Remote, prefix: string, signal?: AbortSignal): Promise<MirrorObject[]> {
+  const listed: MirrorObject[] = [];
+  for await (const obj of remote.list(prefix, signal ? { signal } : {})) listed.push(obj);
+  return listed;
+}
+
+/** What a mirror row must say for settle() to judge it against the listing. */
+type Known = Pick<MirrorObject, 'key' | 'size' | 'etag' | 'mtime' | 'md5' | 'writtenAt'>;
+
+/**
+ * settle compares a listing with the rows a mirror holds (see reconcile) and
+ * says, through `act`, which rows are confirmed, replaced by what was listed
+ * (with the MD5 a plain ETag gives), or gone.
+ */
+function settle(
+  listed: readonly MirrorObject[],
+  known: Iterable<Known>,
+  o: { now: number; full: boolean },
+  act: { touch(l: MirrorObject): void; put(l: MirrorObject, md5: string | undefined): void; remove(key: string): void },
+): void {
+  const rows = new Map<string, Known>();
+  for (const r of known) rows.set(r.key, r);
+  for (const l of listed) {
+    const r = rows.get(l.key);
+    rows.delete(l.key);
+    // A plain ETag is the content's MD5: the mirror knows it from now on.
+    const plain = parseEtag(l.etag).md5;
+    const same = r && r.size === l.size && (r.etag && l.etag ? r.etag === l.etag : !r.mtime || !l.mtime || r.mtime.getTime() === l.mtime.getTime());
+    const honest = !plain || !r?.md5 || r.md5 === plain;
+    if (same && honest) act.touch(l);
+    else act.put(l, plain);
+  }
+  for (const r of rows.values()) {
+    if (o.full || r.writtenAt === undefined || r.writtenAt < o.now - LOG_WINDOW_MS) act.remove(r.key);
+  }
 }
