@@ -10,44 +10,14 @@
  * keys are redacted by path, and credentials written into a URL
  * (`https://user:pass@host`) are masked in every string logged.
  */
-import { readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { join } from 'node:path';
 import pino, { type DestinationStream, type Level, type Logger } from 'pino';
 
 export type { Logger } from 'pino';
+import { LOG_FILE_SIZE, LOG_FILES_KEPT } from './log-files.js';
 
 /** Where the log goes: stdout, or rotated files named from `file` (`<dir>/service.log` → service.1.log, service.2.log, …). */
 export type LogTarget = { to: 'stdout' } | { file: string };
-
-/** The rotated log's bounds: a file rolls over at this size, and this many old ones are kept beside the current one. */
-export const LOG_FILE_SIZE = '10m';
-export const LOG_FILES_KEPT = 4;
-
-/** The log file in service folder `dir` as given to createLogger; the files on disk carry a number (see logFiles). */
-export function serviceLogFile(dir: string): string {
-  return join(dir, 'service.log');
-}
-
-/**
- * logFiles lists the service log's files in folder `dir`, oldest first (the
- * last is the one being written); [] when there are none or no folder.
- */
-export function logFiles(dir: string): string[] {
-  let names: string[];
-  try {
-    names = readdirSync(dir);
-  } catch {
-    return [];
-  }
-  return names
-    .flatMap((n) => {
-      const m = /^service\.(\d+)\.log$/.exec(n);
-      return m ? [{ n: Number(m[1]), file: join(dir, n) }] : [];
-    })
-    .sort((a, b) => a.n - b.n)
-    .map((f) => f.file);
-}
 
 /** flushLog writes out what `log` still buffers; call it before the process exits. */
 export function flushLog(log: Logger): void {

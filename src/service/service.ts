@@ -40,10 +40,8 @@ import { LibraryFeed } from './library-feed.js';
 import { UploadNotifier } from './upload-notifier.js';
 import { notifyUploads, uploadedPaths } from '../share/notify.js';
 import { checkUserName, registerMachine, thisMachine } from '../share/user-registry.js';
-import { PlayerFeed } from './player-feed.js';
+import { PlayerLane } from './player-lane.js';
 import { PlayerState } from '../state/player-state.js';
-import { takeIntake } from '../player/player-intake.js';
-import { pushPlayers } from '../sync/player-push.js';
 import { pullPlaylists } from '../share/playlist-pull.js';
 import type { Problem } from '../core/problem.js';
 
@@ -139,10 +137,8 @@ export class Service implements ServiceControl {
   private readonly totals: ServiceStatus['totals'] = { runs: 0, uploaded: 0, downloaded: 0, moved: 0, trashed: 0, failed: 0, bytes: 0 };
   private lastSyncAt: number | undefined;
   private readonly notifier: UploadNotifier;
-  private readonly players: PlayerFeed;
+  private readonly players: PlayerLane;
   private readonly playerState: PlayerState;
-  /** Songs' metadata waits for their files to be sent: published again after the next run that sends some. */
-  private playersWaiting = false;
 
   private constructor(private readonly o: ServiceOptions) {
     this.settings = o.settings;
@@ -156,7 +152,20 @@ export class Service implements ServiceControl {
     });
     this.filter = makeFilter(o.settings.filter);
     this.queue = new WorkQueue(o.session.db);
-    this.players = new PlayerFeed(o.session.db, () => this.poke());
+    this.players = new PlayerLane({
+      session: o.session,
+      remote: o.remote,
+      user: o.user ?? o.session.writer.slice(0, o.session.writer.lastIndexOf('@')),
+      log: o.log,
+      onError: (path, message) => this.tracker.error(path, message),
+      emit: (e) => this.events.emit(e),
+      onPaths: (paths) => {
+        this.queue.add(paths, 'player', Date.now());
+        this.emitQueue();
+        this.poke();
+      },
+      held: () => this.paused || this.stopping || this.blocked?.rootGone === true,
+    });
     this.playerState = new PlayerState(o.session.db);
     this.aggregator = new ChangeAggregator(aggregatorOptions(o.settings));
     this.feed = new LibraryFeed({
@@ -238,6 +247,7 @@ export class Service implements ServiceControl {
     this.log.info('paused');
     // The run under way stops; what it did not carry out stays queued.
     this.current?.abort();
+    this.players.pause();
     this.refreshState();
     this.poke();
   }
@@ -248,6 +258,7 @@ export class Service implements ServiceControl {
     this.log.info('resumed');
     this.refreshState();
     this.poke();
+    this.players.poke();
   }
 
   rescan(): void {
@@ -300,7 +311,7 @@ export class Service implements ServiceControl {
     this.events.emit({ type: 'stopping' });
     this.current?.abort();
     this.poke();
-    this.players.stop();
+    await this.players.stop();
     await this.feed.close();
     // A request the server does not answer would hold the stop until its
     // timeout: past a grace period the remote's connections are closed, which
@@ -366,8 +377,6 @@ export class Service implements ServiceControl {
     const now = Date.now();
     if (this.blocked && now < this.blocked.retryAt) return this.sleep(this.blocked.retryAt - now);
     if (this.fullDue || now >= this.rescanAt()) return this.runFull();
-    // Before the queue: a tag edit in a player is published without waiting for files queued earlier.
-    if (this.players.pending) return this.runPlayers();
     const due = this.queue.due(now, SCOPE_LIMIT + 1);
     if (due.some((d) => d.path === WHOLE_LIBRARY) || due.length > SCOPE_LIMIT) return this.runFull();
     if (due.length > 0) return this.runScoped(due);
@@ -411,6 +420,7 @@ export class Service implements ServiceControl {
       this.blocked = undefined;
       this.fullDue = true;
       await this.feed.subscribe();
+      this.players.poke();
       this.refreshState();
     }
     return true;
@@ -568,7 +578,7 @@ export class Service implements ServiceControl {
     for (const f of result.exec?.failed ?? []) failed.set(f.path, f.message);
     this.queue.settle(k.taken, failed);
     this.emitQueue();
-    if (this.playersWaiting && summary.tally.uploaded > 0) await this.pushPlayers();
+    if (summary.tally.uploaded > 0) this.players.filesSent();
     if (k.direction !== 'push' && k.scope === undefined) await this.pullPlaylists(ac.signal);
     this.lastSyncAt = Date.now();
     if (this.blocked) {
@@ -581,55 +591,6 @@ export class Service implements ServiceControl {
       { runId, direction: k.direction, scoped: result.scoped, uploaded: t.uploaded, downloaded: t.downloaded, moved: t.moved, trashed: t.trashed, failed: summary.failed, bytes: summary.bytes, ms: Math.round(summary.elapsedMs) },
       'run ended',
     );
-  }
-
-  /**
-   * runPlayers takes in what the attached players changed (checking their
-   * triggers when a check is due): their files go to the queue like the
-   * watcher's, and their metadata and playlists are published at once.
-   */
-  private async runPlayers(): Promise<void> {
-    const due = this.players.take();
-    const intakes = await takeIntake(this.o.session.db, this.o.session.root, { check: due.check, ...(due.check ? {} : { names: due.names }) });
-    const paths = new Set<string>();
-    for (const i of intakes) {
-      for (const p of i.paths) paths.add(p);
-      if (i.repaired) this.log.warn({ player: i.player }, i.repaired);
-      const failed = i.problems.find((p) => p.path === this.playerState.get(i.player)?.dbPath);
-      if (failed) this.tracker.error(`(${i.player})`, failed.message);
-      if (i.songs + i.playlists > 0 || i.repaired || failed) {
-        this.events.emit({ type: 'player', player: i.player, songs: i.songs, playlists: i.playlists, ...(i.repaired ? { repaired: i.repaired } : {}), ...(failed ? { error: failed.message } : {}) });
-      }
-    }
-    if (paths.size > 0) {
-      this.queue.add([...paths], 'player', Date.now());
-      this.emitQueue();
-    }
-    if (intakes.some((i) => i.songs + i.playlists > 0) || this.playersWaiting) await this.pushPlayers();
-  }
-
-  /** pushPlayers publishes the players' metadata and playlists; a failure is logged and tried again after the next change. */
-  private async pushPlayers(): Promise<void> {
-    const ac = new AbortController();
-    this.current = ac;
-    try {
-      const user = this.o.user ?? this.o.session.writer.slice(0, this.o.session.writer.lastIndexOf('@'));
-      const r = await pushPlayers(this.o.session, this.o.remote, user, ac.signal);
-      this.playersWaiting = r.waiting > 0;
-      for (const p of r.problems) this.tracker.error(p.path, p.message);
-      const now = Date.now();
-      for (const p of this.playerState.list()) this.playerState.update(p.name, { lastSync: now });
-      if (r.meta + r.playlistsPut + r.playlistsRemoved > 0) {
-        this.log.info({ meta: r.meta, waiting: r.waiting, playlistsPut: r.playlistsPut, playlistsRemoved: r.playlistsRemoved }, 'players published');
-      }
-    } catch (err) {
-      if (ac.signal.aborted) return;
-      this.playersWaiting = true;
-      this.log.warn({ err: describe(err) }, 'the players could not be published');
-      this.tracker.error('(players)', describe(err));
-    } finally {
-      this.current = undefined;
-    }
   }
 
   /** pullPlaylists writes the remote's playlists of others into the library after a pull or sync; problems are the status's errors. */

@@ -24,7 +24,8 @@ export class CatalogState {
   private readonly allPending: Database.Statement;
   private readonly countPending: Database.Statement;
   private readonly dropPending: Database.Statement;
-  private readonly dropOne: Database.Statement;
+  private readonly dropRange: Database.Statement;
+  private readonly lastSeq: Database.Statement;
 
   constructor(
     private readonly db: Db,
@@ -35,13 +36,12 @@ export class CatalogState {
     this.seenAfter = db.prepare('SELECT COUNT(*) AS n FROM catalog_logs WHERE remote = ? AND key > ? AND key < ?');
     this.seenBetween = db.prepare('SELECT key FROM catalog_logs WHERE remote = ? AND key >= ? AND key <= ? ORDER BY key LIMIT ?').pluck();
     this.newestUnder = db.prepare('SELECT MAX(key) AS key FROM catalog_logs WHERE remote = ? AND key >= ? AND key < ?').pluck();
-    this.addOne = db.prepare(
-      'INSERT INTO catalog_pending (remote, seq, entry) VALUES (?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM catalog_pending WHERE remote = ?), ?)',
-    );
+    this.addOne = db.prepare('INSERT INTO catalog_pending (remote, seq, entry) VALUES (?, ?, ?)');
+    this.lastSeq = db.prepare('SELECT MAX(seq) FROM catalog_pending WHERE remote = ?').pluck();
     this.allPending = db.prepare('SELECT seq, entry FROM catalog_pending WHERE remote = ? ORDER BY seq');
     this.countPending = db.prepare('SELECT COUNT(*) AS n FROM catalog_pending WHERE remote = ?');
     this.dropPending = db.prepare('DELETE FROM catalog_pending WHERE remote = ? AND seq <= ?');
-    this.dropOne = db.prepare('DELETE FROM catalog_pending WHERE remote = ? AND seq = ?');
+    this.dropRange = db.prepare('DELETE FROM catalog_pending WHERE remote = ? AND seq BETWEEN ? AND ?');
   }
 
   /** True when log object `key` was folded in (or written) by this machine. */
@@ -76,7 +76,8 @@ export class CatalogState {
   /** Queues entries (JSON each) for the log, in one transaction. */
   addPending(entries: readonly string[]): void {
     this.db.transaction(() => {
-      for (const e of entries) this.addOne.run(this.remote, this.remote, e);
+      let seq = (this.lastSeq.get(this.remote) as number | null) ?? 0;
+      for (const e of entries) this.addOne.run(this.remote, ++seq, e);
     })();
   }
 
@@ -96,9 +97,15 @@ export class CatalogState {
 
   /** Forgets the queued entries `seqs` (written to a log; entries of one kind go to logs of their own). */
   dropPendingSeqs(seqs: readonly number[]): void {
-    const one = this.dropOne;
+    const sorted = [...seqs].sort((a, b) => a - b);
     this.db.transaction(() => {
-      for (const seq of seqs) one.run(this.remote, seq);
+      // A log's entries are mostly one run of seqs: a range each, not a statement per entry.
+      for (let i = 0; i < sorted.length; ) {
+        let j = i;
+        while (j + 1 < sorted.length && sorted[j + 1] === sorted[j]! + 1) j++;
+        this.dropRange.run(this.remote, sorted[i], sorted[j]);
+        i = j + 1;
+      }
     })();
   }
 

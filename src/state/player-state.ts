@@ -118,6 +118,9 @@ const COLUMNS: Record<keyof PlayerPatch, string> = {
   problems: 'problems',
 };
 
+/** Ids bound as one JSON array per statement. */
+const IDS_PER_STATEMENT = 5000;
+
 export class PlayerState {
   constructor(private readonly db: Db) {}
 
@@ -174,8 +177,11 @@ export class PlayerState {
 
   /** The songs of `player` kept under these ids (a song read again after a change). */
   songsById(player: string, ids: readonly string[]): StoredSong[] {
-    const st = cached(this.db, 'SELECT path, id, local, meta FROM player_songs WHERE player = ? AND id = ?');
-    return ids.flatMap((id) => (st.all(player, id) as SongRow[]).map(fromSongRow));
+    // Named: without statistics the planner takes the primary key's (player) prefix instead, a scan of every song.
+    const st = cached(this.db, 'SELECT path, id, local, meta FROM player_songs INDEXED BY player_songs_id WHERE player = ? AND id IN (SELECT value FROM json_each(?))');
+    const out: StoredSong[] = [];
+    for (let i = 0; i < ids.length; i += IDS_PER_STATEMENT) out.push(...(st.all(player, JSON.stringify(ids.slice(i, i + IDS_PER_STATEMENT))) as SongRow[]).map(fromSongRow));
+    return out;
   }
 
   /** The songs of `player` at these player paths (a playlist's), those kept. */

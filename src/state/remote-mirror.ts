@@ -77,12 +77,18 @@ const COLUMNS = 'key, size, etag, mtime_ms, md5, audio_hash, tags, writer, writt
 export const LEAN_COLUMNS =
   'key, size, etag, CASE WHEN etag IS NULL THEN mtime_ms END AS mtime_ms, md5, audio_hash, NULL AS tags, NULL AS writer, NULL AS written_at, NULL AS log_key, NULL AS player';
 
+/** Keys per statement of getMany (a JSON array bound as one parameter). */
+const MANY = 5000;
+
 export class RemoteMirror {
   private readonly upsert: Database.Statement;
   private readonly del: Database.Statement;
   private readonly one: Database.Statement;
   private readonly leanByKey: Database.Statement;
   private readonly stampOne: Database.Statement;
+  private readonly stampSome: Database.Statement;
+  private readonly setPlayerOne: Database.Statement;
+  private readonly some: Database.Statement;
   private readonly loggedUpTo: Database.Statement;
   private readonly loggedAfter: Database.Statement;
   private readonly writes = new Batcher<Write>((batch) => this.commit(batch));
@@ -105,6 +111,13 @@ export class RemoteMirror {
     this.one = db.prepare(`SELECT ${COLUMNS} FROM remote_objects WHERE remote = ? AND key = ?`);
     this.leanByKey = db.prepare(`SELECT ${LEAN_COLUMNS} FROM remote_objects WHERE remote = ? AND key = ?`);
     this.stampOne = db.prepare('UPDATE remote_objects SET log_key = ? WHERE remote = ? AND key = ? AND (log_key IS NULL OR log_key < ?)');
+    this.stampSome = db.prepare(
+      'UPDATE remote_objects SET log_key = ? WHERE remote = ? AND key IN (SELECT value FROM json_each(?)) AND (log_key IS NULL OR log_key < ?)',
+    );
+    this.setPlayerOne = db.prepare(
+      'UPDATE remote_objects SET player = ?, writer = ?, written_at = ?, log_key = ? WHERE remote = ? AND key = ? AND size = ? AND md5 IS ? AND etag IS ?',
+    );
+    this.some = db.prepare(`SELECT ${COLUMNS} FROM remote_objects WHERE remote = ? AND key IN (SELECT value FROM json_each(?))`);
     this.loggedAfter = db.prepare(
       `SELECT ${COLUMNS} FROM remote_objects WHERE remote = ? AND key > ? AND log_key IS NOT NULL AND log_key <= ? ORDER BY key LIMIT ?`,
     );
@@ -198,6 +211,12 @@ export class RemoteMirror {
     this.stampOne.run(logKey, this.remote, key, logKey);
   }
 
+  /** stamp for many keys at once (one statement: a log holds thousands). */
+  stampMany(keys: readonly string[], logKey: string): void {
+    if (keys.length === 0) return;
+    this.stampSome.run(logKey, this.remote, JSON.stringify(keys), logKey);
+  }
+
   /**
    * dropMissing forgets the object at `key` at once: the remote answered "not
    * found" for it, so whatever the catalog or an old listing said, the next
@@ -224,6 +243,16 @@ export class RemoteMirror {
     return r ? mirrorObject(r) : undefined;
   }
 
+  /** The objects at `keys`, in their order (undefined where there is none), read at once. */
+  getMany(keys: readonly string[]): Array<MirrorObject | undefined> {
+    this.flush();
+    const byKey = new Map<string, MirrorObject>();
+    for (let i = 0; i < keys.length; i += MANY) {
+      for (const r of this.some.all(this.remote, JSON.stringify(keys.slice(i, i + MANY))) as MirrorRow[]) byKey.set(r.key, mirrorObject(r));
+    }
+    return keys.map((k) => byKey.get(k));
+  }
+
   /** Runs `fn` in one transaction (many puts and removes at the cost of one commit). */
   batch<T>(fn: () => T): T {
     this.flush();
@@ -233,6 +262,19 @@ export class RemoteMirror {
   /** Records what is known of an object now (this machine's write, or a catalog entry). */
   put(o: MirrorObject): void {
     this.writes.add({ put: o });
+  }
+
+  /**
+   * setPlayers records, for objects that log `logKey` of this machine
+   * (`writer`) describes anew with only a media player's meta changed, that
+   * meta: where the row still holds the object the entry describes (same
+   * size, MD5 and ETag; a run may have replaced it meanwhile), its player,
+   * writer, time and log key change, and nothing else. Writes at once: call
+   * it inside a transaction.
+   */
+  setPlayers(entries: ReadonlyArray<{ key: string; size: number; md5?: string; etag?: string; player: PlayerMeta; at: number }>, writer: string, logKey: string): void {
+    this.flush();
+    for (const e of entries) this.setPlayerOne.run(JSON.stringify(e.player), writer, e.at, logKey, this.remote, e.key, e.size, e.md5 ?? null, e.etag ?? null);
   }
 
   /** Records that `key` is gone, or that its state is unknown (a failed write). */

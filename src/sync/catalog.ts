@@ -36,7 +36,8 @@
 import type { Remote } from '../remote/remote.js';
 import type { Db } from '../state/state-db.js';
 import type { Problem } from '../core/problem.js';
-import type { CatalogEntry } from './catalog-codec.js';
+import type { CatalogEntry, CatalogPut } from './catalog-codec.js';
+import type { PlayerMeta } from '../core/tags.js';
 import { hostname } from 'node:os';
 import { CatalogState } from '../state/catalog-state.js';
 import { RemoteMirror } from '../state/remote-mirror.js';
@@ -172,6 +173,25 @@ export class RemoteCatalog {
       this.mirror.remove(e.key);
     }
     this.publisher.record(e);
+  }
+
+  /**
+   * publishPlayerMetas writes `entries` to the log at once (after what is
+   * pending, see CatalogPublisher.writeNow): puts of objects the mirror
+   * holds as they are (same size, hashes and tags) whose media player
+   * metadata alone is new. Once a log is written, the mirror learns the
+   * metas it holds, and `settled(chunk)` runs in the same transaction.
+   * Throws what the remote throws; entries not written are not recorded.
+   */
+  async publishPlayerMetas<E extends CatalogPut & { player: PlayerMeta }>(entries: readonly E[], settled: (chunk: readonly E[]) => void, signal?: AbortSignal): Promise<void> {
+    await this.publisher.writeNow(
+      entries,
+      (chunk, key) => {
+        this.mirror.setPlayers(chunk, this.writer, key);
+        settled(chunk);
+      },
+      signal,
+    );
   }
 
   /**

@@ -16,7 +16,7 @@ import { PlaylistMirror } from '../state/remote-playlists.js';
 import { RemoteCatalog } from './catalog.js';
 import { decodeSnapshot, loadCodec, LOG_PREFIX, logTime, MAX_LOG_ENTRIES, MAX_SNAPSHOT_ENTRIES, SNAP_PREFIX, type LogDoc, type SnapshotDoc } from './catalog-codec.js';
 import { foldSnapshot, writeSnapshot } from './catalog-snapshots.js';
-import { recordPlayerMeta } from './player-meta.js';
+import { publishPlayerMetas } from './player-meta.js';
 import { putPlaylist } from './playlist-publish.js';
 import { MUSIC_PREFIX } from './layout.js';
 import { startS3rver, type S3rver } from '../../test/support/s3rver.js';
@@ -77,10 +77,16 @@ describe('player metadata in the catalog', () => {
     await a.catalog.publish();
     const before = await remote.stat('music/A/one.mp3');
 
-    expect(recordPlayerMeta(a.catalog, 'A/nothing.mp3', META)).toBe('unknown');
-    expect(recordPlayerMeta(a.catalog, 'A/one.mp3', META)).toBe('recorded');
-    expect(recordPlayerMeta(a.catalog, 'A/one.mp3', { ...META })).toBe('unchanged');
-    await a.catalog.publish();
+    const settled: number[][] = [];
+    const items = [
+      { path: 'A/nothing.mp3', meta: META },
+      { path: 'A/one.mp3', meta: META },
+    ];
+    expect(await publishPlayerMetas(a.catalog, items, { settled: (n) => settled.push([...n]) })).toEqual(['unknown', 'published']);
+    expect(await publishPlayerMetas(a.catalog, [{ path: 'A/one.mp3', meta: { ...META } }], { settled: (n) => settled.push([...n]) })).toEqual(['unchanged']);
+    // The published one when its log was written, then the unchanged one at once; never the unknown one.
+    expect(settled).toEqual([[1], [0]]);
+    expect(a.catalog.pendingCount()).toBe(0);
 
     // The object itself is as it was: same bytes, same ETag, not written again.
     const after = await remote.stat('music/A/one.mp3');
@@ -95,6 +101,44 @@ describe('player metadata in the catalog', () => {
     expect(b.mirror.get('music/A/one.mp3')?.md5).toBe(a.mirror.get('music/A/one.mp3')?.md5);
   });
 
+  it('a log that cannot be written settles and records nothing; one written over a replaced object leaves that object be', async () => {
+    const remote = await bucket();
+    let onLogPut: (() => void) | undefined;
+    // The remote as the catalog sees it: a hook runs when a log is put.
+    const hooked: Remote = Object.assign(Object.create(remote) as Remote, {
+      put: (key: string, body: Parameters<Remote['put']>[1]) => {
+        if (key.startsWith(LOG_PREFIX) && onLogPut) onLogPut();
+        return remote.put(key, body);
+      },
+    });
+    const a = machine(hooked, 'alice');
+    await upload(a, remote, 'one.mp3', 'one');
+    await upload(a, remote, 'two.mp3', 'two');
+    await a.catalog.publish();
+    const logsBefore = (await logs(remote)).length;
+
+    onLogPut = () => {
+      throw new Error('the server is gone');
+    };
+    const settled: number[] = [];
+    await expect(publishPlayerMetas(a.catalog, [{ path: 'one.mp3', meta: META }], { settled: (n) => settled.push(...n) })).rejects.toThrow(/the server is gone/);
+    expect(settled).toEqual([]);
+    expect(a.mirror.get('music/one.mp3')?.player).toBeUndefined();
+    expect(await logs(remote)).toHaveLength(logsBefore);
+
+    // A run replaces two.mp3 while the log is on its way: the log says the old object, the mirror keeps the new one.
+    onLogPut = () => {
+      onLogPut = undefined;
+      a.mirror.put({ key: 'music/two.mp3', size: 9, md5: 'f'.repeat(32), writer: 'alice@alice-m', writtenAt: Date.now() });
+    };
+    expect(await publishPlayerMetas(a.catalog, [{ path: 'one.mp3', meta: META }, { path: 'two.mp3', meta: META }], { settled: (n) => settled.push(...n) })).toEqual(['published', 'published']);
+    expect(settled).toEqual([0, 1]);
+    expect(a.mirror.get('music/one.mp3')?.player).toEqual(META);
+    expect(a.mirror.get('music/one.mp3')?.logKey).toMatch(/^\.cratesync\/catalog\/log\//);
+    expect(a.mirror.get('music/two.mp3')).toMatchObject({ size: 9, md5: 'f'.repeat(32) });
+    expect(a.mirror.get('music/two.mp3')?.player).toBeUndefined();
+  });
+
   it('a re-upload of the same content without a player keeps the meta; other content drops it', async () => {
     const remote = await bucket();
     const a = machine(remote, 'alice');
@@ -102,8 +146,8 @@ describe('player metadata in the catalog', () => {
     await upload(a, remote, 'same.mp3', 'same');
     await upload(a, remote, 'edited.mp3', 'v1');
     await a.catalog.publish();
-    recordPlayerMeta(a.catalog, 'same.mp3', META);
-    recordPlayerMeta(a.catalog, 'edited.mp3', META);
+    await publishPlayerMetas(a.catalog, [{ path: 'same.mp3', meta: META }]);
+    await publishPlayerMetas(a.catalog, [{ path: 'edited.mp3', meta: META }]);
     await a.catalog.publish();
 
     // bob, with no player, sends both again: one with the same bytes, one edited.
@@ -124,7 +168,7 @@ describe('player metadata in the catalog', () => {
     const a = machine(remote, 'alice');
     await upload(a, remote, 'one.mp3', 'one');
     await a.catalog.publish();
-    recordPlayerMeta(a.catalog, 'one.mp3', META);
+    await publishPlayerMetas(a.catalog, [{ path: 'one.mp3', meta: META }]);
     await putPlaylist({ remote, catalog: a.catalog, user: 'alice' }, { name: 'Sets/Peak Time', player: 'strawberry', smart: false, entries: [{ path: 'one.mp3' }] });
     await a.catalog.publish();
     const written = await writeSnapshot(remote, a.mirror, a.catalog.playlists, new CatalogState(a.db, remote.url), { writer: 'alice@alice-m', machine: 'alice-m' });
@@ -166,7 +210,7 @@ describe('player metadata in the catalog', () => {
     const a = machine(remote, 'alice');
     await upload(a, remote, 'one.mp3', 'one');
     await a.catalog.publish();
-    recordPlayerMeta(a.catalog, 'one.mp3', META);
+    await publishPlayerMetas(a.catalog, [{ path: 'one.mp3', meta: META }]);
     await putPlaylist({ remote, catalog: a.catalog, user: 'alice' }, { name: 'Mix', player: 'strawberry', smart: true, entries: [{ path: 'one.mp3' }] });
     await a.catalog.publish();
 

@@ -11,38 +11,54 @@ import type { RemoteCatalog } from './catalog.js';
 import type { CatalogPut } from './catalog-codec.js';
 import { musicKey } from './layout.js';
 
-/**
- * recordPlayerMeta records `meta` for the object of library path `path`
- * (NFC, '/'-separated) in `catalog`: 'unknown' when the mirror holds no such
- * object (not on the remote yet: the song's upload will come first),
- * 'unchanged' when the mirror already holds exactly this meta, else
- * 'recorded' (the mirror learns it at once; the log gets it with the
- * catalog's next publish). Moves no file and sends nothing itself.
- */
-export function recordPlayerMeta(catalog: RemoteCatalog, path: string, meta: PlayerMeta, now: number = Date.now()): 'recorded' | 'unchanged' | 'unknown' {
-  return recordPlayerMetas(catalog, [{ path, meta }], now)[0]!;
-}
+/** What became of a song's metadata: see publishPlayerMetas. */
+export type MetaResult = 'published' | 'unchanged' | 'unknown';
 
 /**
- * recordPlayerMetas is recordPlayerMeta for many songs at once, each
- * answered in order. The mirror is read for all of them before anything is
- * recorded: a read flushes what was recorded before it, so reads and
- * records taken in turn would write the mirror one row at a time.
+ * publishPlayerMetas publishes `meta` of each item, the object at library
+ * path `path` (NFC, '/'-separated), in `catalog`'s log at once, and answers
+ * for each, in order: 'unknown' when the mirror holds no such object (not
+ * on the remote yet: the song's upload comes first), 'unchanged' when the
+ * mirror already holds exactly this meta, else 'published'. `settled(n)`
+ * is called with the indexes of the items settled — unchanged ones first,
+ * then those of each log once it is written, in the transaction that
+ * records it — so that the caller notes them in the same commit. Moves no
+ * file. Throws what the remote throws (the items of logs not written are
+ * not settled, and nothing of them is recorded).
  */
-export function recordPlayerMetas(catalog: RemoteCatalog, items: ReadonlyArray<{ path: string; meta: PlayerMeta }>, now: number = Date.now()): Array<'recorded' | 'unchanged' | 'unknown'> {
-  const objects = items.map((i) => catalog.mirror.get(musicKey(i.path)));
-  return items.map(({ path, meta }, n) => {
+export async function publishPlayerMetas(
+  catalog: RemoteCatalog,
+  items: ReadonlyArray<{ path: string; meta: PlayerMeta }>,
+  o: { settled?: (indexes: readonly number[]) => void; signal?: AbortSignal; now?: number } = {},
+): Promise<MetaResult[]> {
+  const now = o.now ?? Date.now();
+  const objects = catalog.mirror.getMany(items.map((i) => musicKey(i.path)));
+  const results: MetaResult[] = [];
+  const unchanged: number[] = [];
+  const entries: Array<CatalogPut & { player: PlayerMeta }> = [];
+  const indexOf = new Map<object, number>();
+  items.forEach(({ meta }, n) => {
     const o = objects[n];
-    if (!o) return 'unknown';
-    if (o.player && sameMeta(o.player, meta)) return 'unchanged';
-    const e: CatalogPut = { op: 'put', key: musicKey(path), size: o.size, player: meta, at: now };
+    if (!o) return void results.push('unknown');
+    if (o.player && sameMeta(o.player, meta)) {
+      unchanged.push(n);
+      return void results.push('unchanged');
+    }
+    results.push('published');
+    // The object as the mirror knows it, and `player`.
+    const e: CatalogPut & { player: PlayerMeta } = { op: 'put', key: o.key, size: o.size, player: meta, at: now };
     if (o.md5) e.md5 = o.md5;
     if (o.etag) e.etag = o.etag;
     if (o.audioHash) e.audioHash = o.audioHash;
     if (o.tags) e.tags = o.tags;
-    catalog.record(e);
-    return 'recorded';
+    entries.push(e);
+    indexOf.set(e, n);
   });
+  if (unchanged.length > 0) o.settled?.(unchanged);
+  if (entries.length > 0) {
+    await catalog.publishPlayerMetas(entries, (chunk) => o.settled?.(chunk.map((e) => indexOf.get(e)!)), o.signal);
+  }
+  return results;
 }
 
 /** True when two metas say the same, whatever the order of their fields. */

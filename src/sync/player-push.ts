@@ -22,7 +22,7 @@ import type { PlayerSong, SmartRule } from '../player/player-model.js';
 import { PlayerState, type StoredPlaylist, type StoredSong } from '../state/player-state.js';
 import { storedSong } from '../player/player-intake.js';
 import { evaluateRule, stableRandom } from '../player/smart-rule.js';
-import { recordPlayerMetas } from './player-meta.js';
+import { publishPlayerMetas } from './player-meta.js';
 import { putPlaylist, removePlaylist } from './playlist-publish.js';
 import { describe } from '../errors.js';
 
@@ -53,29 +53,24 @@ export function metaOf(source: string, s: Omit<PlayerSong, 'id' | 'path'>): Play
 /**
  * pushPlayers publishes to `remote` what changed in the players' state since
  * the last publish to it, as `user`, then writes the catalog log. A playlist
- * or song that fails is a problem; the rest goes on. Rejects only when the
- * catalog log cannot be written (what was recorded stays pending).
+ * that fails is a problem; the rest goes on. Rejects only when the catalog
+ * log cannot be written: songs' metadata not in a log written goes out with
+ * the next push, and playlists' entries stay pending.
  */
 export async function pushPlayers(session: LibrarySession, remote: Remote, user: string, signal?: AbortSignal): Promise<PlayerPush> {
   const state = new PlayerState(session.db);
   const { catalog } = session.forRemote(remote);
-  let meta = 0;
   const out: PlayerPush = { meta: 0, waiting: 0, missing: 0, playlistsPut: 0, playlistsRemoved: 0, problems: [] };
 
-  // One transaction: each song is a few small writes (the mirror, the catalog's pending entries, what was published).
-  const unknown = state.transaction(() => {
-    const rows = state.unpublishedSongs(remote.url);
-    const items = rows.map((s) => ({ path: s.local, meta: metaOf(s.player, JSON.parse(s.meta) as PlayerSong) }));
-    const results = recordPlayerMetas(catalog, items);
-    const waiting: string[] = [];
-    rows.forEach((s, i) => {
-      if (results[i] === 'unknown') return void waiting.push(s.local);
-      if (results[i] === 'recorded') meta++;
-      state.markPublished(remote.url, 'song', s.local, s.digest);
-    });
-    return waiting;
+  const rows = state.unpublishedSongs(remote.url);
+  const items = rows.map((s) => ({ path: s.local, meta: metaOf(s.player, JSON.parse(s.meta) as PlayerSong) }));
+  // What was published is noted in the commit that records its log.
+  const results = await publishPlayerMetas(catalog, items, {
+    settled: (done) => state.transaction(() => done.forEach((n) => state.markPublished(remote.url, 'song', rows[n]!.local, rows[n]!.digest))),
+    ...(signal ? { signal } : {}),
   });
-  out.meta = meta;
+  const unknown = rows.filter((_, n) => results[n] === 'unknown').map((s) => s.local);
+  out.meta = results.filter((r) => r === 'published').length;
   out.waiting = unknown.length;
   for (const local of unknown) if (!(await exists(join(session.root, ...local.split('/'))))) out.missing++;
 

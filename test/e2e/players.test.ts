@@ -5,7 +5,8 @@
  * delete-and-reinsert of a playlist's items) reach the remote catalog and
  * the playlists under playlists/<user>/; another machine pulls them; detach
  * leaves the database's schema exactly as it was. Then the same through a
- * running service, with a player upgrade that drops the triggers.
+ * running service, with a player upgrade that drops the triggers, and an
+ * edit published while the service's run is stuck in an upload.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { copyFile, mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
@@ -17,6 +18,7 @@ import { getObject, listObjects } from '../support/s3-objects.js';
 import { usePlayerRemote, schemaOf } from '../support/player-remote.js';
 import { cli, cliJson, type CliEnv } from '../support/cli.js';
 import { startService, waitFor, type ServiceProcess } from '../support/service-process.js';
+import { startFaultProxy } from '../support/fault-proxy.js';
 import { makeMp3 } from '../fixtures/mp3.js';
 
 const fixture = fileURLToPath(new URL('../fixtures/players/strawberry-1.0.14.db', import.meta.url));
@@ -184,5 +186,36 @@ describe('media players', () => {
     saveSong(s.player, url(s, 2), { rating: 1 });
     await waitFor('an edit after the repair', async () => (await catalogMeta(s.bucket)).get(`music/${SONGS[2]!.file}`)?.rating === 100);
     s.player.close();
+  }, 180_000);
+  it('with the service in the middle of an upload: an edit in the player reaches the catalog without waiting for it', async () => {
+    const s = await setup();
+    const proxy = await startFaultProxy(remote.server.endpoint);
+    try {
+      const e = { ...s.e, env: { ...s.e.env, AWS_ENDPOINT_URL: proxy.endpoint } };
+      const config = join(e.home, 'config.json');
+      await writeFile(config, JSON.stringify({ library: s.lib, remote: s.url, user: 'alice', service: { quiet: '200ms' } }));
+      await cli(e, '--user', 'alice', '--config', config, 'attach', 'strawberry', '--db', s.db);
+      const svc = await startService(e.home, config, e.env);
+      running.push(svc);
+
+      // A new file, whose upload the server holds: the service's run waits on it.
+      const newFile = 'ArtistC/Single/01 Held.mp3';
+      proxy.rules.push({ method: 'PUT', pathIncludes: `/${s.bucket}/dj/music/${newFile}`, action: 'hold', times: 1 });
+      await mkdir(join(s.lib, newFile, '..'), { recursive: true });
+      await writeFile(join(s.lib, newFile), makeMp3({ title: 'Held', artist: 'Artist C', track: 1, seed: 9 }));
+      const held = () => proxy.requests.find((r) => r.method === 'PUT' && r.path.includes(newFile));
+      await waitFor('the upload held by the server', () => held() !== undefined);
+
+      saveSong(s.player, url(s, 0), { rating: 0.8 });
+      await waitFor('the rating in the catalog', async () => (await catalogMeta(s.bucket)).get(`music/${SONGS[0]!.file}`)?.rating === 80);
+      // …while the upload is still unanswered.
+      expect(held()?.status).toBeUndefined();
+
+      expect(proxy.release()).toBe(1);
+      await waitFor('the held file on the remote', async () => (await listObjects(remote.s3, s.bucket, 'dj/music/')).has(`dj/music/${newFile}`));
+    } finally {
+      s.player.close();
+      await proxy.stop();
+    }
   }, 180_000);
 });

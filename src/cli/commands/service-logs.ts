@@ -9,7 +9,7 @@ import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { serviceDir } from '../../config/paths.js';
 import { ExitCode } from '../../errors.js';
-import { logFiles } from '../../service/logger.js';
+import { logFiles } from '../../service/log-files.js';
 import type { CommandDeps } from '../deps.js';
 import { printable } from '../format.js';
 

@@ -20,7 +20,6 @@ import { ServiceClient } from '../service-client.js';
 import { formatBytes, formatCount, formatDuration, printable } from '../format.js';
 import { addServiceLogsCommand } from './service-logs.js';
 import { addServiceInstallCommands } from './service-install.js';
-import { runService } from './service-run.js';
 
 /** How long `service start` waits for the service to answer. */
 const START_WAIT_MS = 30_000;
@@ -39,6 +38,8 @@ export function addServiceCommands(program: Command, deps: CommandDeps, version:
     .description('run the service in the foreground, logging JSON lines to stdout (what systemd and launchd run)')
     .addOption(hiddenDetached(service))
     .action(async (flags: { detached?: boolean }, cmd: Command) => {
+      // Loaded here: the service's own modules (its HTTP server, logger, watcher) would slow every other command's start.
+      const { runService } = await import('./service-run.js');
       deps.exit(await runService(await deps.ctxFor(cmd), io, deps.signal, { detached: Boolean(flags.detached), version }));
     });
 
