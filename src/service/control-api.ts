@@ -1,13 +1,16 @@
 /**
  * The control API: HTTP on 127.0.0.1 in front of a {@link ServiceControl}.
  * Only the user who can read the service's token file may use it: every
- * request carries `Authorization: Bearer <token>`. A browser page from
+ * request carries `Authorization: Bearer <token>`, or the cookie of a
+ * dashboard session opened by a one-time link that token minted (then a
+ * state-changing request also needs the session's CSRF token and this
+ * service's Origin: dashboard-access-routes.ts). A browser page from
  * elsewhere cannot reach it either: the Host must be a loopback name with the
  * service's port (DNS rebinding) and an Origin, when sent, one of the
  * service's own (cross-site requests). Routes are listed in the README (Control API).
  */
 import { serve, type ServerType } from '@hono/node-server';
-import { Hono, type Context, type MiddlewareHandler } from 'hono';
+import { Hono, type MiddlewareHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { streamSSE } from 'hono/streaming';
 import { createHash, timingSafeEqual } from 'node:crypto';
@@ -19,6 +22,9 @@ import { ConfigError, CratesyncError, describe, UsageError } from '../errors.js'
 import type { RunRequest, ServiceControl } from './control.js';
 import type { EventLog } from './event-log.js';
 import type { ServiceEvent } from './service-events.js';
+import { DashboardAccess } from './dashboard-access.js';
+import { addAccessRoutes, isLoginRequest, sessionIdentity, setIdentity } from './dashboard-access-routes.js';
+import { loginNeededPage, PAGE_HEADERS, refusedPage } from './dashboard-pages.js';
 
 export interface ControlServer {
   port: number;
@@ -32,6 +38,8 @@ export interface ControlAppOptions {
   /** Ended when the server closes: long-polls answer and event streams end. */
   signal?: AbortSignal;
   log?: Logger;
+  /** The dashboard's links and sessions (tests inject one with a clock); a new one when absent. */
+  access?: DashboardAccess;
 }
 
 /** Long-poll timeout in seconds when the client names none, and the most it may ask. */
@@ -39,13 +47,6 @@ const POLL_DEFAULT_S = 30;
 const POLL_MAX_S = 60;
 /** A comment line this often keeps idle event streams open through proxies and lets dead clients be noticed. */
 const KEEP_ALIVE_MS = 15_000;
-
-/**
- * Ways a request may prove it comes from the user. The bearer token is the
- * one today; the dashboard adds a cookie session by adding one here.
- */
-type Authenticator = (c: Context, token: string) => boolean;
-const AUTHENTICATORS: readonly Authenticator[] = [(c, token) => bearerMatches(c.req.header('authorization'), token)];
 
 /** bearerMatches compares `Authorization: Bearer <t>` with the token in constant time. */
 export function bearerMatches(header: string | undefined, token: string): boolean {
@@ -62,8 +63,13 @@ function loopbackHosts(port: number): Set<string> {
   return new Set([`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`]);
 }
 
-/** guard refuses requests with a foreign Host (403) or Origin (403), then those that prove no identity (401). */
-function guard(o: ControlAppOptions): MiddlewareHandler {
+/**
+ * guard refuses requests with a foreign Host (403) or Origin (403), then
+ * those that prove no identity (401): neither the token nor a dashboard
+ * session (whose state-changing requests it checks further, 403). Only
+ * `GET /login/<secret>` passes without either: its secret is its proof.
+ */
+function guard(o: ControlAppOptions, access: DashboardAccess): MiddlewareHandler {
   return async (c, next) => {
     const hosts = loopbackHosts(o.port());
     const host = (c.req.header('host') ?? '').toLowerCase();
@@ -72,8 +78,14 @@ function guard(o: ControlAppOptions): MiddlewareHandler {
     if (origin !== undefined && !hosts.has(originHost(origin))) {
       throw new HTTPException(403, { message: `refused: Origin ${JSON.stringify(origin)} is not this service` });
     }
-    if (!AUTHENTICATORS.some((a) => a(c, o.token))) {
-      throw new HTTPException(401, { message: 'refused: missing or wrong token (Authorization: Bearer <token from the service folder>)' });
+    if (bearerMatches(c.req.header('authorization'), o.token)) {
+      setIdentity(c, { kind: 'bearer' });
+    } else {
+      const session = sessionIdentity(c, access, (other) => hosts.has(originHost(other)));
+      if (session) setIdentity(c, session);
+      else if (!isLoginRequest(c)) {
+        throw new HTTPException(401, { message: 'refused: missing or wrong token (Authorization: Bearer <token from the service folder>), and no dashboard session (cratesync dashboard)' });
+      }
     }
     await next();
   };
@@ -111,13 +123,18 @@ function statusOf(err: unknown): 400 | 401 | 403 | 404 | 409 | 500 {
 /** controlApp builds the routes over `control`; startControlServer serves it (tests may call it directly). */
 export function controlApp(control: ServiceControl, o: ControlAppOptions): Hono {
   const app = new Hono();
+  const access = o.access ?? new DashboardAccess();
   app.onError((err, c) => {
     const status = statusOf(err);
     if (status === 500) o.log?.error({ err }, 'control API: unexpected error');
+    // A browser asking for a page gets a page; API clients get JSON.
+    if ((status === 401 || status === 403) && !c.req.path.startsWith('/api/')) {
+      return c.html(status === 401 ? loginNeededPage() : refusedPage(status, err.message.split('\n')[0] ?? ''), status, PAGE_HEADERS);
+    }
     return c.json({ error: status === 500 ? `internal error: ${describe(err)}` : err.message.split('\n')[0] }, status);
   });
   app.notFound((c) => c.json({ error: `no route ${c.req.method} ${c.req.path}` }, 404));
-  app.use('*', guard(o));
+  app.use('*', guard(o, access));
 
   app.get('/api/health', (c) => c.json({ ok: true }));
   app.get('/api/status', (c) => c.json(control.status()));
@@ -161,6 +178,7 @@ export function controlApp(control: ServiceControl, o: ControlAppOptions): Hono 
     const signal = o.signal ? AbortSignal.any([c.req.raw.signal, o.signal]) : c.req.raw.signal;
     return streamSSE(c, (stream) => streamEvents(control.events, since, types, stream, signal));
   });
+  addAccessRoutes(app, access, o.port);
   return app;
 }
 
