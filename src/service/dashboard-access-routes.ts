@@ -32,7 +32,7 @@ const LOGIN_PREFIX = '/login/';
 
 /** isLoginRequest: `GET /login/<secret>`, which the guard lets through: the secret is its credential. */
 export function isLoginRequest(c: Context): boolean {
-  return c.req.method === 'GET' && c.req.path.startsWith(LOGIN_PREFIX);
+  return c.req.method === 'GET' && /^\/login\/[^/]+$/.test(c.req.path);
 }
 
 /**
