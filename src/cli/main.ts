@@ -17,6 +17,7 @@ import { addServiceCommands } from './commands/service.js';
 import { addCollectionCommands } from './commands/collection.js';
 import { addUserCommands } from './commands/user.js';
 import { addPlayerCommands } from './commands/players.js';
+import { addDashboardCommand } from './commands/dashboard.js';
 import { CratesyncError, describe, ExitCode } from '../errors.js';
 import { printable } from './format.js';
 
@@ -85,6 +86,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
   addUserCommands(program, deps);
   addCollectionCommands(program, deps);
   addPlayerCommands(program, deps);
+  addDashboardCommand(program, deps);
   for (const cmd of program.commands) cmd.exitOverride().configureOutput(program.configureOutput());
 
   try {

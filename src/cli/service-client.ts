@@ -53,6 +53,19 @@ export class ServiceClient {
     return this.request('POST', '/api/runs', req) as Promise<RunAccepted>;
   }
 
+  /**
+   * dashboardLink asks the service for a one-time dashboard login link.
+   * Throws CratesyncError when the answer is not a link to the service's own
+   * address (the link is handed to a browser: nothing else may pass).
+   */
+  async dashboardLink(): Promise<string> {
+    const r = (await this.request('POST', '/api/dashboard/link')) as { url?: unknown };
+    const url = typeof r?.url === 'string' ? r.url : '';
+    const own = new RegExp(`^http://127\\.0\\.0\\.1:${this.info.port}/login/[A-Za-z0-9_-]{16,128}$`);
+    if (!own.test(url)) throw new CratesyncError(`the cratesync service (pid ${this.info.pid}, port ${this.info.port}) answered with no login link`);
+    return url;
+  }
+
   /** Long-polls events from `since`, calling fn for each, until fn returns true or the signal aborts. */
   async follow(since: number, fn: (e: ServiceEvent) => boolean | void, signal?: AbortSignal): Promise<void> {
     let next = since;

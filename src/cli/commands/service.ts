@@ -124,13 +124,14 @@ async function mustFind(ctx: Context): Promise<ServiceClient> {
  * startService starts `service run --detached` in the background with the
  * same config and global flags, and waits until it answers. What it says on
  * stderr before that (a bad config, a library it cannot open) is shown.
+ * `say` gets the line for the user (stdout by default). Throws
+ * CratesyncError when the service does not start or does not answer.
  */
-async function startService(ctx: Context, deps: CommandDeps): Promise<number> {
-  const { io } = deps;
+export async function startService(ctx: Context, deps: CommandDeps, say: (line: string) => void = (line) => deps.io.stdout.write(line)): Promise<number> {
   const dir = serviceDir(ctx.paths, ctx.configFile);
   const running = await ServiceClient.find(dir);
   if (running) {
-    io.stdout.write(`a cratesync service already runs for ${ctx.configFile} (pid ${running.info.pid}, port ${running.info.port})\n`);
+    say(`a cratesync service already runs for ${ctx.configFile} (pid ${running.info.pid}, port ${running.info.port})\n`);
     return ExitCode.Ok;
   }
   ensureServiceDir(dir);
@@ -165,7 +166,7 @@ async function startService(ctx: Context, deps: CommandDeps): Promise<number> {
     if (client && client.info.pid === child.pid) {
       try {
         await client.health();
-        io.stdout.write(`started the cratesync service (pid ${client.info.pid}, port ${client.info.port}); its log: cratesync service logs -f\n`);
+        say(`started the cratesync service (pid ${client.info.pid}, port ${client.info.port}); its log: cratesync service logs -f\n`);
         return ExitCode.Ok;
       } catch {
         // Not listening yet.
