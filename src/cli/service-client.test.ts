@@ -2,6 +2,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fakeControl } from '../../test/support/fake-control.js';
@@ -93,5 +95,44 @@ describe('ServiceClient', () => {
     await expect(c.status()).rejects.toThrow(`the cratesync service (pid ${process.pid}, port ${port}) does not answer: ECONNREFUSED`);
     writeFileSync(join(gone, 'token'), '');
     await expect(ServiceClient.find(gone)).rejects.toThrow(/not a service token/);
+  });
+});
+
+describe('ServiceClient.dashboardLink', () => {
+  it('takes a login link on the service own address, and nothing else', async () => {
+    const f = fakeControl();
+    const dir = mkdtempSync(join(tmpdir(), 'cs-client-'));
+    const server = await startControlServer(f.control, { token: createToken(dir) });
+    writeServiceInfo(dir, { pid: process.pid, port: server.port, startedAt: 1, configFile: '/c.json', library: '/music', version: '0.1.0' });
+    try {
+      const url = await (await ServiceClient.find(dir))!.dashboardLink();
+      expect(url).toMatch(new RegExp(`^http://127\\.0\\.0\\.1:${server.port}/login/[A-Za-z0-9_-]{43}$`));
+    } finally {
+      await server.close();
+    }
+
+    // Something else on a service's port: what it answers never reaches a browser.
+    let answer = '';
+    const other = createServer((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(answer));
+    await new Promise<void>((resolve) => other.listen(0, '127.0.0.1', resolve));
+    const port = (other.address() as AddressInfo).port;
+    writeServiceInfo(dir, { pid: process.pid, port, startedAt: 1, configFile: '/c.json', library: '/music', version: '0.1.0' });
+    try {
+      const c = (await ServiceClient.find(dir))!;
+      for (const url of [
+        `http://evil.example:${port}/login/${'a'.repeat(43)}`,
+        `http://127.0.0.1:${port + 1}/login/${'a'.repeat(43)}`,
+        `http://127.0.0.1:${port}/login/${'a'.repeat(43)} & calc`,
+        `http://127.0.0.1:${port}/elsewhere`,
+        `file:///etc/passwd`,
+      ]) {
+        answer = JSON.stringify({ url });
+        await expect(c.dashboardLink(), url).rejects.toThrow(/answered with no login link/);
+      }
+      answer = JSON.stringify({ url: 42 });
+      await expect(c.dashboardLink()).rejects.toThrow(/answered with no login link/);
+    } finally {
+      await new Promise((resolve) => other.close(resolve));
+    }
   });
 });
