@@ -47,6 +47,9 @@ export function libraryOverview(o: OverviewSources): LibraryOverview {
       where: 'pulled',
     });
   }
+  // Published first, then pulled; by user and name within each.
+  const order = (p: PlaylistSummary) => `${p.where === 'published' ? 0 : 1}\n${p.user ?? ''}\n${p.name}`;
+  playlists.sort((a, b) => (order(a) < order(b) ? -1 : order(a) > order(b) ? 1 : 0));
   return {
     files: totals.files,
     bytes: totals.bytes,
