@@ -173,7 +173,8 @@ export class Service implements ServiceControl {
       held: () => this.paused || this.stopping || this.blocked?.rootGone === true,
     });
     this.playerState = new PlayerState(o.session.db);
-    this.activityLog = new ActivityLog(o.session.db);
+    // The history must never stop a run or the service: a batch it cannot write is said and dropped.
+    this.activityLog = new ActivityLog(o.session.db, { onError: (err) => o.log.warn(`activity history not written: ${describe(err)}`) });
     this.recorder = new ActivityRecorder(this.activityLog);
     this.aggregator = new ChangeAggregator(aggregatorOptions(o.settings));
     this.feed = new LibraryFeed({

@@ -118,6 +118,18 @@ describe('activity log', () => {
     expect(log.query({ limit: 500 }).rows.at(-1)?.bytes).toBe(1000 + 251);
   });
 
+  it('drops a batch it cannot write and tells onError; later rows are written again', () => {
+    const db = openStateDb(':memory:');
+    const errors: unknown[] = [];
+    const log = new ActivityLog(db, { onError: (e) => errors.push(e), delayMs: 60_000 });
+    db.exec(`CREATE TEMP TRIGGER refuse BEFORE INSERT ON activity WHEN NEW.path = 'bad' BEGIN SELECT RAISE(ABORT, 'disk full'); END`);
+    log.add(row(1), row(2, { path: 'bad' }));
+    expect(() => log.flush()).not.toThrow();
+    expect(String(errors[0])).toMatch(/disk full/);
+    log.add(row(3));
+    expect(log.query().rows.map((r) => r.bytes)).toEqual([1003]);
+  });
+
   it('counts done uploads and downloads by reason', () => {
     const { log } = fresh();
     log.add(row(1, { reason: 'tags-changed' }), row(2, { reason: 'tags-changed', kind: 'download' }), row(3, { reason: 'tags-changed', ok: false }));

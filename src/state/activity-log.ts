@@ -69,6 +69,11 @@ export interface ActivityLogOptions {
   pruneBatch?: number;
   /** How long rows wait to be committed together (Batcher). */
   delayMs?: number;
+  /**
+   * Hears a batch that could not be written (its rows are dropped: history,
+   * not data). Without it the error is thrown, from add, flush or a timer.
+   */
+  onError?: (err: unknown) => void;
 }
 
 interface Row {
@@ -113,7 +118,17 @@ export class ActivityLog {
   ) {
     this.keep = Math.max(1, o.keep ?? ACTIVITY_KEEP);
     this.pruneBatch = Math.max(1, o.pruneBatch ?? 5000);
-    this.writes = new Batcher((batch) => this.commit(batch), o.delayMs ?? 200);
+    const onError = o.onError;
+    const commit = onError
+      ? (batch: NewActivity[]) => {
+          try {
+            this.commit(batch);
+          } catch (err) {
+            onError(err);
+          }
+        }
+      : (batch: NewActivity[]) => this.commit(batch);
+    this.writes = new Batcher(commit, o.delayMs ?? 200);
   }
 
   /** add queues rows; they are committed within the batch delay (or at once in a large batch), then the oldest past `keep` are pruned. */
