@@ -86,8 +86,8 @@ describe('activity routes', () => {
   it('POST /api/retry retries all failing files, or the paths given; a bad body is a 400 naming the field', async () => {
     const { f, call } = setup();
     expect(await call('/api/retry', { method: 'POST' })).toEqual({ status: 200, json: { retried: 0 } });
-    expect(await call('/api/retry', { method: 'POST', body: JSON.stringify({ paths: ['a.mp3', 'b/c.flac'] }) })).toEqual({ status: 200, json: { retried: 2 } });
-    expect(f.retries).toEqual([undefined, ['a.mp3', 'b/c.flac']]);
+    expect(await call('/api/retry', { method: 'POST', body: JSON.stringify({ paths: ['a.mp3', 'Sigur Ro\u0301s/c.flac'] }) })).toEqual({ status: 200, json: { retried: 2 } });
+    expect(f.retries).toEqual([undefined, ['a.mp3', 'Sigur R\u00f3s/c.flac']]);
     for (const [body, message] of [
       ['{"paths":"a.mp3"}', /^request body paths: /],
       ['{"paths":[""]}', /^request body paths\.0: /],

@@ -24,7 +24,8 @@ const activityQuerySchema = z.strictObject({
 });
 
 const retrySchema = z.strictObject({
-  paths: z.array(z.string().min(1).max(4096)).max(100_000).optional(),
+  // Library paths are NFC in the queue, whatever form a client sends.
+  paths: z.array(z.string().min(1).max(4096).transform((p) => p.normalize('NFC'))).max(100_000).optional(),
 });
 
 /** activityRoutes adds the routes to `app`, over `control`. */
