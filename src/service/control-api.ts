@@ -25,6 +25,7 @@ import type { ServiceEvent } from './service-events.js';
 import { DashboardAccess } from './dashboard-access.js';
 import { addAccessRoutes, isLoginRequest, sessionIdentity, setIdentity } from './dashboard-access-routes.js';
 import { loginNeededPage, PAGE_HEADERS, refusedPage } from './dashboard-pages.js';
+import { activityRoutes } from './activity-routes.js';
 
 export interface ControlServer {
   port: number;
@@ -179,6 +180,7 @@ export function controlApp(control: ServiceControl, o: ControlAppOptions): Hono 
     return streamSSE(c, (stream) => streamEvents(control.events, since, types, stream, signal));
   });
   addAccessRoutes(app, access, o.port);
+  activityRoutes(app, control);
   return app;
 }
 

@@ -7,6 +7,8 @@
 import type { Direction } from '../sync/plan.js';
 import type { EventLog } from './event-log.js';
 import type { ServiceState } from './service-events.js';
+import type { ActivityPage, ActivityQuery } from '../state/activity-log.js';
+import type { Throughput } from './activity-recorder.js';
 
 
 /** One transfer in flight. */
@@ -114,4 +116,34 @@ export interface ServiceControl {
   /** Stop gracefully: in-flight transfers finish or are abandoned, then the process ends. */
   stop(): Promise<void>;
   readonly events: EventLog;
+  /** One page of the activity history, newest first. */
+  activity(q: ActivityQuery): ActivityPage;
+  /** Bytes and files done per minute over the last hour. */
+  throughput(): Throughput;
+  /** Makes the failing files in the queue due now (only `paths`, when given) and wakes the service; how many. */
+  retry(paths?: readonly string[]): number;
+  /** What the dashboard's library page shows. */
+  library(): LibraryOverview;
+}
+
+/** What the dashboard's library page shows (`GET /api/library`). */
+export interface LibraryOverview {
+  /** Of the library at its last scan (the file index). */
+  files: number;
+  bytes: number;
+  /** By extension, most bytes first. */
+  formats: Array<{ ext: string; files: number; bytes: number }>;
+  /** Uploads and downloads done over the history kept: the audio changed, or only the tags. */
+  changes: { audio: number; tagsOnly: number };
+  players: PlayerStatus[];
+  playlists: PlaylistSummary[];
+}
+
+/** A playlist this machine published (from a player) or pulled (another user's, written into the library). */
+export interface PlaylistSummary {
+  name: string;
+  player?: string;
+  user?: string;
+  tracks: number;
+  where: 'published' | 'pulled';
 }

@@ -209,3 +209,37 @@ describe('Service and the crew', () => {
     expect(told.map((t) => t.paths)).toEqual([['a.mp3'], ['b.mp3']]);
   });
 });
+
+describe('Service and the dashboard\'s history', () => {
+  it('records what runs did in the activity history; a retry makes a failing file due at once and it goes through', async () => {
+    await writeFile(join(root, 'ok.mp3'), 'ok');
+    await writeFile(join(root, 'bad.mp3'), 'bad');
+    const remote = new FakeRemote();
+    remote.fail('put', new FileError('bad.mp3', 'cannot be read: fake'), { key: `${MUSIC_PREFIX}bad.mp3`, times: 1 });
+    const s = await start(remote);
+    await until(s, (e) => (e.type === 'run-result' ? true : undefined));
+    const failing = s.status().queue.failures[0];
+    expect(failing).toMatchObject({ path: 'bad.mp3', attempts: 1 });
+    expect(failing?.retryAt).toBeGreaterThan(Date.now());
+    // Both went at once: in either order.
+    expect(s.activity({}).rows.map((r) => [r.kind, r.reason, r.path, r.ok]).sort()).toEqual([
+      ['upload', 'new', 'bad.mp3', false],
+      ['upload', 'new', 'ok.mp3', true],
+    ]);
+    expect(s.activity({ q: 'BAD' }).rows[0]).toMatchObject({ kind: 'upload', reason: 'new', ok: false, error: expect.stringContaining('cannot be read: fake') });
+    expect(s.activity({ q: 'ok.mp3' }).rows[0]).toMatchObject({ kind: 'upload', reason: 'new', ok: true, bytes: 2 });
+
+    // Made due now, before the service's loop has had a turn: the backoff is cut short.
+    const now = Date.now();
+    expect(s.retry(['nothing-here.mp3'])).toBe(0);
+    expect(s.retry()).toBe(1);
+    expect(s.status().queue.failures[0]?.retryAt).toBeLessThanOrEqual(now + 1);
+    await until(s, () => (s.status().queue.length === 0 ? true : undefined));
+    expect(remote.keys(MUSIC_PREFIX)).toEqual([`${MUSIC_PREFIX}bad.mp3`, `${MUSIC_PREFIX}ok.mp3`]);
+    expect(s.activity({ q: 'bad.mp3' }).rows.map((r) => r.ok)).toEqual([true, false]);
+    expect(s.throughput().points.reduce((n, p) => n + p.files, 0)).toBe(2);
+
+    const lib = s.library();
+    expect(lib).toMatchObject({ files: 2, bytes: 5, formats: [{ ext: 'mp3', files: 2, bytes: 5 }], changes: { audio: 0, tagsOnly: 0 }, players: [], playlists: [] });
+  });
+});

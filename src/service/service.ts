@@ -44,6 +44,10 @@ import { PlayerLane } from './player-lane.js';
 import { PlayerState } from '../state/player-state.js';
 import { pullPlaylists } from '../share/playlist-pull.js';
 import type { Problem } from '../core/problem.js';
+import type { LibraryOverview } from './control.js';
+import { ActivityLog, type ActivityPage, type ActivityQuery } from '../state/activity-log.js';
+import { ActivityRecorder, type RestoredFile, type Throughput } from './activity-recorder.js';
+import { libraryOverview } from './library-overview.js';
 
 /** What the config file sets for the service; reread by reload(). */
 export interface ServiceSettings {
@@ -139,6 +143,8 @@ export class Service implements ServiceControl {
   private readonly notifier: UploadNotifier;
   private readonly players: PlayerLane;
   private readonly playerState: PlayerState;
+  private readonly activityLog: ActivityLog;
+  private readonly recorder: ActivityRecorder;
 
   private constructor(private readonly o: ServiceOptions) {
     this.settings = o.settings;
@@ -167,6 +173,9 @@ export class Service implements ServiceControl {
       held: () => this.paused || this.stopping || this.blocked?.rootGone === true,
     });
     this.playerState = new PlayerState(o.session.db);
+    // The history must never stop a run or the service: a batch it cannot write is said and dropped.
+    this.activityLog = new ActivityLog(o.session.db, { onError: (err) => o.log.warn(`activity history not written: ${describe(err)}`) });
+    this.recorder = new ActivityRecorder(this.activityLog);
     this.aggregator = new ChangeAggregator(aggregatorOptions(o.settings));
     this.feed = new LibraryFeed({
       root: o.session.root,
@@ -322,15 +331,46 @@ export class Service implements ServiceControl {
       if (!(await settledWithin(this.loopDone, STOP_GRACE_MS))) {
         // The run still holds the session: it is left to the process's end, like a crash after its last commit.
         this.log.warn('stopped with a run unfinished');
+        this.recorder.flush();
         await this.notifier.flush();
         return;
       }
     }
     // What was uploaded and not yet told is told now.
     await this.notifier.flush();
+    this.recorder.flush();
     this.o.session.close();
     await this.o.remote.close();
     this.log.info('stopped');
+  }
+
+  activity(q: ActivityQuery): ActivityPage {
+    return this.activityLog.query(q);
+  }
+
+  throughput(): Throughput {
+    return this.recorder.throughput();
+  }
+
+  retry(paths?: readonly string[]): number {
+    const n = this.queue.retryNow(paths);
+    if (n === 0) return 0;
+    this.log.info({ files: n }, 'retry asked for');
+    // Held back by a failed run (not a missing library): the user's retry is the try.
+    if (this.blocked && !this.blocked.rootGone) this.blocked.retryAt = 0;
+    this.poke();
+    return n;
+  }
+
+  library(): LibraryOverview {
+    this.o.session.index.flush();
+    const user = this.o.user ?? this.o.session.writer.slice(0, this.o.session.writer.lastIndexOf('@'));
+    return libraryOverview({ db: this.o.session.db, remote: this.o.remote.url, user, activity: this.activityLog, players: this.status().players });
+  }
+
+  /** recordRestored adds files restored from the `side`'s trash (through the API) to the activity history. */
+  recordRestored(side: 'remote' | 'local', files: readonly RestoredFile[]): void {
+    this.recorder.restored(side, files);
   }
 
   // ---- the loop ----
@@ -644,6 +684,7 @@ export class Service implements ServiceControl {
   /** hear takes each event of the run under way: status, own writes, the event log. */
   private hear(e: RunEvent): void {
     this.tracker.hear(e);
+    this.recorder.hear(e);
     if (e.type === 'phase') this.setState(e.phase === 'transfer' || e.phase === 'trash' ? 'syncing' : 'scanning');
     if (e.type === 'action-started' || e.type === 'action-finished' || e.type === 'action-failed') {
       // The library files a run writes (downloads, local moves, local trash) are not changes to send back.

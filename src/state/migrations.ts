@@ -240,4 +240,29 @@ export const MIGRATIONS: readonly Migration[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    version: 10,
+    name: 'activity history',
+    sql: `
+      -- What the service carried out, one row per file and action, for the
+      -- dashboard's history (see state/activity-log.ts). Ids grow with time:
+      -- pages go newest first by id, and pruning drops the lowest ids.
+      CREATE TABLE activity (
+        id        INTEGER PRIMARY KEY,
+        at        INTEGER NOT NULL,    -- ms since the epoch
+        run_id    TEXT NOT NULL,
+        kind      TEXT NOT NULL,       -- upload, download, copy-remote… restore
+        reason    TEXT NOT NULL,       -- the plan's reason (new, tags-changed…)
+        path      TEXT NOT NULL,       -- NFC library path
+        from_path TEXT,                -- a copy's or move's source path
+        bytes     INTEGER NOT NULL,
+        ok        INTEGER NOT NULL,    -- 1 done, 0 failed
+        error     TEXT,                -- why it failed
+        search    TEXT NOT NULL        -- path and from_path folded (lowercase, NFC): what a search matches
+      );
+      CREATE INDEX activity_at ON activity(at);
+      CREATE INDEX activity_kind ON activity(kind, id);
+      CREATE INDEX activity_reason ON activity(reason, id);
+    `,
+  },
 ];

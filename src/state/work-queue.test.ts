@@ -28,6 +28,20 @@ describe('WorkQueue', () => {
     expect(q.all().map((r) => r.path)).toEqual(['b.mp3']);
   });
 
+  it('retryNow makes failing rows due now (all, or the paths given), keeping their attempts; waiting rows are left alone', () => {
+    q.add(['Album', 'x.mp3'], 'watch', 0, 0);
+    q.settle(q.due(10, 10).filter((r) => r.path === 'Album'), new Map([['Album/1.mp3', 'denied'], ['Album/2.mp3', 'denied']]), 1000);
+    q.add(['later.mp3'], 'watch', 50_000, 1000);
+    expect(q.due(2000, 10).map((r) => r.path)).toEqual(['x.mp3']);
+    expect(q.retryNow(['Album/2.mp3', 'Album/2.mp3', 'x.mp3', 'later.mp3', 'nope.mp3'], 2000)).toBe(1);
+    expect(q.due(2000, 10).map((r) => r.path)).toEqual(['x.mp3', 'Album/2.mp3']);
+    expect(q.retryNow(undefined, 2500)).toBe(2);
+    expect(q.due(2500, 10).map((r) => r.path).sort()).toEqual(['Album/1.mp3', 'Album/2.mp3', 'x.mp3']);
+    expect(q.get('Album/1.mp3')).toMatchObject({ attempts: 1, lastError: 'denied', dueAt: 2500 });
+    expect(q.get('Album/2.mp3')?.dueAt).toBe(2000);
+    expect(q.get('later.mp3')?.dueAt).toBe(50_000);
+  });
+
   it('settle queues each failed file again with its reason, one more attempt and a backoff', () => {
     q.add(['Album'], 'watch', 0, 0);
     const taken = q.due(10, 10);

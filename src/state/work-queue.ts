@@ -137,6 +137,21 @@ export class WorkQueue {
     })();
   }
 
+  /**
+   * retryNow makes the failing rows (those whose last attempt failed) due at
+   * `now`, their backoff cut short; only those of `paths` when given. Their
+   * attempts and reasons are kept. Returns how many rows it made due.
+   */
+  retryNow(paths?: readonly string[], now = Date.now()): number {
+    if (paths === undefined) return cached(this.db, 'UPDATE work_queue SET due_at = MIN(due_at, ?) WHERE last_error IS NOT NULL').run(now).changes;
+    const one = cached(this.db, 'UPDATE work_queue SET due_at = MIN(due_at, ?) WHERE path = ? AND last_error IS NOT NULL');
+    return this.db.transaction(() => {
+      let n = 0;
+      for (const p of new Set(paths)) n += one.run(now, p).changes;
+      return n;
+    })();
+  }
+
   /** postpone moves `path`'s due time to `dueAt` (a file still being written). */
   postpone(path: string, dueAt: number): void {
     cached(this.db, 'UPDATE work_queue SET due_at = MAX(due_at, ?) WHERE path = ?').run(dueAt, path);

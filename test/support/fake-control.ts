@@ -6,6 +6,7 @@
 import { UsageError } from '../../src/errors.js';
 import type { RunRequest, ServiceControl, ServiceStatus } from '../../src/service/control.js';
 import { EventLog } from '../../src/service/event-log.js';
+import type { ActivityQuery } from '../../src/state/activity-log.js';
 
 export interface FakeControl {
   control: ServiceControl;
@@ -15,12 +16,18 @@ export interface FakeControl {
   events: EventLog;
   /** Makes reload throw `e` (undefined: succeed again). */
   failReload(e: Error | undefined): void;
+  /** The activity queries asked, as parsed. */
+  activityQueries: ActivityQuery[];
+  /** The paths of each retry asked (undefined: all). */
+  retries: Array<readonly string[] | undefined>;
 }
 
 /** fakeControl makes one; a run asking for 13 transfers is refused with a UsageError. */
 export function fakeControl(): FakeControl {
   const calls: string[] = [];
   const runs: RunRequest[] = [];
+  const activityQueries: ActivityQuery[] = [];
+  const retries: Array<readonly string[] | undefined> = [];
   let reloadError: Error | undefined;
   const status: ServiceStatus = {
     state: 'idle',
@@ -54,6 +61,10 @@ export function fakeControl(): FakeControl {
       return { runId: `r${runs.length}`, since: events.lastId };
     },
     stop: async () => void calls.push('stop'),
+    activity: (q) => (activityQueries.push(q), { rows: [], total: 0 }),
+    throughput: () => ({ bucketMs: 60_000, points: [] }),
+    retry: (paths) => (retries.push(paths), paths?.length ?? 0),
+    library: () => ({ files: 0, bytes: 0, formats: [], changes: { audio: 0, tagsOnly: 0 }, players: [], playlists: [] }),
   };
-  return { control, calls, runs, events, failReload: (e) => (reloadError = e) };
+  return { control, calls, runs, events, failReload: (e) => (reloadError = e), activityQueries, retries };
 }
