@@ -7,6 +7,7 @@
 import type { Direction } from '../sync/plan.js';
 import type { EventLog } from './event-log.js';
 import type { ServiceState } from './service-events.js';
+import type { ControlsHost } from './controls-host.js';
 
 
 /** One transfer in flight. */
@@ -114,4 +115,6 @@ export interface ServiceControl {
   /** Stop gracefully: in-flight transfers finish or are abandoned, then the process ends. */
   stop(): Promise<void>;
   readonly events: EventLog;
+  /** The library, remote and loop for the dashboard's control routes (dashboard-controls.ts); absent in stand-ins. */
+  readonly controls?: ControlsHost;
 }

@@ -44,6 +44,7 @@ import { PlayerLane } from './player-lane.js';
 import { PlayerState } from '../state/player-state.js';
 import { pullPlaylists } from '../share/playlist-pull.js';
 import type { Problem } from '../core/problem.js';
+import type { ControlsHost } from './controls-host.js';
 
 /** What the config file sets for the service; reread by reload(). */
 export interface ServiceSettings {
@@ -63,6 +64,8 @@ export interface ServiceSettings {
 }
 
 export const DEFAULT_SETTINGS = {
+  /** Files sent at once, as for push. */
+  transfers: 16,
   pullIntervalMs: 5 * 60_000,
   rescanIntervalMs: 60 * 60_000,
   quietMs: 1000,
@@ -139,6 +142,9 @@ export class Service implements ServiceControl {
   private readonly notifier: UploadNotifier;
   private readonly players: PlayerLane;
   private readonly playerState: PlayerState;
+  /** Work that must not overlap a run (dashboard restores, conflict choices): carried out by the loop between runs. */
+  private readonly tasks: Array<{ fn: () => Promise<unknown>; resolve: (v: unknown) => void; reject: (e: unknown) => void }> = [];
+  private host: ControlsHost | undefined;
 
   private constructor(private readonly o: ServiceOptions) {
     this.settings = o.settings;
@@ -300,6 +306,29 @@ export class Service implements ServiceControl {
     return this.stopped;
   }
 
+  /** The library, remote and loop for the dashboard's control routes (see ControlsHost). */
+  get controls(): ControlsHost {
+    this.host ??= {
+      session: this.o.session,
+      remote: this.o.remote,
+      configFile: this.o.configFile,
+      exclusive: <T>(fn: () => Promise<T>) =>
+        new Promise<T>((resolve, reject) => {
+          if (this.stopping) throw new CratesyncError('the service is stopping');
+          this.tasks.push({ fn, resolve: resolve as (v: unknown) => void, reject });
+          this.poke();
+        }),
+      enqueue: (paths) => {
+        if (paths.length === 0) return;
+        this.queue.add([...paths], 'api', Date.now());
+        this.emitQueue();
+        this.poke();
+      },
+      problem: (path, message) => this.tracker.error(path, message),
+    };
+    return this.host;
+  }
+
   /** done resolves once the service has stopped (by stop(), from any client). */
   get done(): Promise<void> {
     return this.whenStopped.promise;
@@ -310,6 +339,7 @@ export class Service implements ServiceControl {
     this.log.info('stopping');
     this.events.emit({ type: 'stopping' });
     this.current?.abort();
+    for (const t of this.tasks.splice(0)) t.reject(new CratesyncError('the service is stopping'));
     this.poke();
     await this.players.stop();
     await this.feed.close();
@@ -369,6 +399,9 @@ export class Service implements ServiceControl {
 
   private async step(): Promise<void> {
     this.drainAggregator();
+    // Between runs, also while paused: each task checks for itself what it needs (the library folder).
+    const task = this.tasks.shift();
+    if (task) return task.fn().then(task.resolve, task.reject);
     if (this.paused) return this.sleep(60_000);
     if (!(await this.rootReady())) return this.sleep(ROOT_POLL_MS);
     // A run a client asks for goes ahead even while automatic runs are held back (it may lift the cause).
