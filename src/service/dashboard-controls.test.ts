@@ -135,6 +135,36 @@ describe('trash through the API', () => {
     expect(remote.keys('.cratesync/catalog/log/').length).toBeGreaterThan(0);
   });
 
+  it('a restore asked for while the loop is between its checks is not slept over', async () => {
+    const remote = new FakeRemote();
+    const s = await start(remote);
+    await firstRun(s);
+    remote.plant('.cratesync/trash/S3/music/late.mp3', Buffer.from('late'));
+    // Hold the loop inside its check of the library folder (an await), as a slow disk would.
+    const session = s.controls.session;
+    const real = session.checkRoot.bind(session);
+    let entered!: () => void;
+    const inside = new Promise<void>((r) => (entered = r));
+    let open!: () => void;
+    const gate = new Promise<void>((r) => (open = r));
+    let first = true;
+    session.checkRoot = async () => {
+      if (first) {
+        first = false;
+        entered();
+        await gate;
+      }
+      return real();
+    };
+    await s.reload(); // wakes the loop with nothing to do
+    await inside;
+    const restoring = send('POST', '/api/trash/restore', { side: 'remote', stamp: 'S3' });
+    const tasks = (s as unknown as { tasks: unknown[] }).tasks;
+    await until('the restore to wait for its turn', () => tasks.length === 1);
+    open();
+    expect(await restoring).toEqual({ status: 200, body: { restored: ['music/late.mp3'] } });
+  });
+
   it('a local restore puts the files back and queues them, and the next run sends them; bad requests are refused naming the field', async () => {
     const remote = new FakeRemote();
     await writeFile(join(root, 'keep.mp3'), 'k');
@@ -251,5 +281,16 @@ describe('settings through the API', () => {
     const r = await send('PUT', '/api/settings', { transfers: 3 });
     expect(r).toMatchObject({ status: 400, body: { error: expect.stringContaining('maxDelete') } });
     expect(await readFile(configFile, 'utf8')).toBe(before);
+  });
+});
+
+describe('without a service behind', () => {
+  it('a stand-in without controls answers 409, not a crash', async () => {
+    const { fakeControl } = await import('../../test/support/fake-control.js');
+    server = await startControlServer(fakeControl().control, { token: TOKEN });
+    base = `http://127.0.0.1:${server.port}`;
+    for (const path of ['/api/trash', '/api/conflicts', '/api/settings', '/api/crew']) {
+      expect(await get(path), path).toEqual({ status: 409, body: { error: 'this service offers no dashboard controls' } });
+    }
   });
 });

@@ -372,6 +372,8 @@ export class Service implements ServiceControl {
   }
 
   private sleep(ms: number): Promise<void> {
+    // A task queued while the step awaited (its poke found no sleep to end) is not slept over.
+    if (this.tasks.length > 0) return Promise.resolve();
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
         this.wake = undefined;
