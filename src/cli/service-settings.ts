@@ -7,9 +7,6 @@ import { parseMaxDelete } from '../sync/delete-limit.js';
 import { webhookFrom } from '../share/notify.js';
 import { describe } from '../errors.js';
 
-/** The files sent at once by default, as for push. */
-const DEFAULT_TRANSFERS = 16;
-
 export function serviceSettings(ctx: Context): ServiceSettings {
   const c = ctx.config;
   const s = c.service ?? {};
@@ -20,7 +17,7 @@ export function serviceSettings(ctx: Context): ServiceSettings {
       include: c.include ?? [],
       exclude: c.exclude ?? [],
     },
-    transfers: c.transfers ?? DEFAULT_TRANSFERS,
+    transfers: c.transfers ?? DEFAULT_SETTINGS.transfers,
     mode: s.mode ?? 'push',
     delete: s.delete ?? false,
     maxDelete: parseMaxDelete(c.maxDelete, `maxDelete in ${ctx.configFile}`),

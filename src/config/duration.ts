@@ -10,3 +10,9 @@ export function parseDuration(s: string): number | undefined {
   if (!m) return undefined;
   return Math.round(Number(m[1]) * (UNIT_MS[m[2] as string] as number));
 }
+
+/** formatDuration spells `ms` as the config file does, in the largest unit that holds it whole (`300000` → `5m`). */
+export function formatDuration(ms: number): string {
+  for (const [unit, n] of [['h', 3_600_000], ['m', 60_000], ['s', 1000]] as const) if (ms > 0 && ms % n === 0) return `${ms / n}${unit}`;
+  return `${ms}ms`;
+}

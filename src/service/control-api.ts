@@ -26,6 +26,7 @@ import { DashboardAccess } from './dashboard-access.js';
 import { addAccessRoutes, isLoginRequest, sessionIdentity, setIdentity } from './dashboard-access-routes.js';
 import { loginNeededPage, PAGE_HEADERS, refusedPage } from './dashboard-pages.js';
 import { activityRoutes } from './activity-routes.js';
+import { addControlRoutes } from './dashboard-controls.js';
 
 export interface ControlServer {
   port: number;
@@ -181,6 +182,7 @@ export function controlApp(control: ServiceControl, o: ControlAppOptions): Hono 
   });
   addAccessRoutes(app, access, o.port);
   activityRoutes(app, control);
+  addControlRoutes(app, control);
   return app;
 }
 

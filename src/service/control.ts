@@ -9,6 +9,7 @@ import type { EventLog } from './event-log.js';
 import type { ServiceState } from './service-events.js';
 import type { ActivityPage, ActivityQuery } from '../state/activity-log.js';
 import type { Throughput } from './activity-recorder.js';
+import type { ControlsHost } from './controls-host.js';
 
 
 /** One transfer in flight. */
@@ -116,6 +117,8 @@ export interface ServiceControl {
   /** Stop gracefully: in-flight transfers finish or are abandoned, then the process ends. */
   stop(): Promise<void>;
   readonly events: EventLog;
+  /** The library, remote and loop for the dashboard's control routes (dashboard-controls.ts); absent in stand-ins. */
+  readonly controls?: ControlsHost;
   /** One page of the activity history, newest first. */
   activity(q: ActivityQuery): ActivityPage;
   /** Bytes and files done per minute over the last hour. */

@@ -30,6 +30,7 @@ import { newRunId } from '../sync/events.js';
 import { parseMaxDelete } from '../sync/delete-limit.js';
 import { summarize } from '../sync/run-summary.js';
 import { WorkQueue, WHOLE_LIBRARY, type QueuedPath } from '../state/work-queue.js';
+import { MUSIC_PREFIX } from '../sync/layout.js';
 import { CratesyncError, describe, SafetyError, UsageError } from '../errors.js';
 import { EventLog } from './event-log.js';
 import { ChangeAggregator, type AggregatorOptions } from './change-aggregator.js';
@@ -48,6 +49,7 @@ import type { LibraryOverview } from './control.js';
 import { ActivityLog, type ActivityPage, type ActivityQuery } from '../state/activity-log.js';
 import { ActivityRecorder, type RestoredFile, type Throughput } from './activity-recorder.js';
 import { libraryOverview } from './library-overview.js';
+import type { ControlsHost } from './controls-host.js';
 
 /** What the config file sets for the service; reread by reload(). */
 export interface ServiceSettings {
@@ -67,6 +69,8 @@ export interface ServiceSettings {
 }
 
 export const DEFAULT_SETTINGS = {
+  /** Files sent at once, as for push. */
+  transfers: 16,
   pullIntervalMs: 5 * 60_000,
   rescanIntervalMs: 60 * 60_000,
   quietMs: 1000,
@@ -145,6 +149,9 @@ export class Service implements ServiceControl {
   private readonly playerState: PlayerState;
   private readonly activityLog: ActivityLog;
   private readonly recorder: ActivityRecorder;
+  /** Work that must not overlap a run (dashboard restores, conflict choices): carried out by the loop between runs. */
+  private readonly tasks: Array<{ fn: () => Promise<unknown>; resolve: (v: unknown) => void; reject: (e: unknown) => void }> = [];
+  private host: ControlsHost | undefined;
 
   private constructor(private readonly o: ServiceOptions) {
     this.settings = o.settings;
@@ -309,6 +316,30 @@ export class Service implements ServiceControl {
     return this.stopped;
   }
 
+  /** The library, remote and loop for the dashboard's control routes (see ControlsHost). */
+  get controls(): ControlsHost {
+    this.host ??= {
+      session: this.o.session,
+      remote: this.o.remote,
+      configFile: this.o.configFile,
+      exclusive: <T>(fn: () => Promise<T>) =>
+        new Promise<T>((resolve, reject) => {
+          if (this.stopping) throw new CratesyncError('the service is stopping');
+          this.tasks.push({ fn, resolve: resolve as (v: unknown) => void, reject });
+          this.poke();
+        }),
+      restored: (side, paths) => this.recordRestored(side, paths.map((p) => ({ path: side === 'remote' && p.startsWith(MUSIC_PREFIX) ? p.slice(MUSIC_PREFIX.length) : p }))),
+      enqueue: (paths) => {
+        if (paths.length === 0) return;
+        this.queue.add([...paths], 'api', Date.now());
+        this.emitQueue();
+        this.poke();
+      },
+      problem: (path, message) => this.tracker.error(path, message),
+    };
+    return this.host;
+  }
+
   /** done resolves once the service has stopped (by stop(), from any client). */
   get done(): Promise<void> {
     return this.whenStopped.promise;
@@ -319,6 +350,7 @@ export class Service implements ServiceControl {
     this.log.info('stopping');
     this.events.emit({ type: 'stopping' });
     this.current?.abort();
+    for (const t of this.tasks.splice(0)) t.reject(new CratesyncError('the service is stopping'));
     this.poke();
     await this.players.stop();
     await this.feed.close();
@@ -382,6 +414,8 @@ export class Service implements ServiceControl {
   }
 
   private sleep(ms: number): Promise<void> {
+    // A task queued while the step awaited (its poke found no sleep to end) is not slept over.
+    if (this.tasks.length > 0) return Promise.resolve();
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
         this.wake = undefined;
@@ -409,6 +443,9 @@ export class Service implements ServiceControl {
 
   private async step(): Promise<void> {
     this.drainAggregator();
+    // Between runs, also while paused: each task checks for itself what it needs (the library folder).
+    const task = this.tasks.shift();
+    if (task) return task.fn().then(task.resolve, task.reject);
     if (this.paused) return this.sleep(60_000);
     if (!(await this.rootReady())) return this.sleep(ROOT_POLL_MS);
     // A run a client asks for goes ahead even while automatic runs are held back (it may lift the cause).

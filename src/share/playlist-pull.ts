@@ -92,15 +92,8 @@ export async function pullPlaylists(ctx: PullPlaylistsContext, problems: Problem
         count.unchanged++;
         return;
       }
-      const tracks = await fetchPlaylist(ctx, o.key, problems, signal);
-      if (!tracks) return;
-      try {
-        if (await writePlaylist(ctx.root, file, tracks)) count.written++;
-        else count.unchanged++;
-        pulled.note({ file, key: o.key, version: version ?? '' });
-      } catch (err) {
-        problems.push({ path: file, message: `playlist not written: ${describe(err)}` });
-      }
+      const written = await pullOne(ctx, pulled, o, file, problems, signal);
+      if (written !== undefined) count[written ? 'written' : 'unchanged']++;
     },
     signal,
   );
@@ -118,11 +111,42 @@ export async function pullPlaylists(ctx: PullPlaylistsContext, problems: Problem
 }
 
 /**
+ * pullPlaylist writes playlist object `o` (of the catalog's playlist mirror)
+ * into the library as {@link pullPlaylists} does, whoever wrote it: for a
+ * pull of one playlist asked for by name (the dashboard's crew). Returns
+ * whether the file changed; undefined (with problems) when the playlist could
+ * not be used or written. Throws only when the signal aborts.
+ */
+export async function pullPlaylist(ctx: Omit<PullPlaylistsContext, 'self'>, o: PlaylistObject, problems: Problem[], signal?: AbortSignal): Promise<boolean | undefined> {
+  const file = libraryFile(o.key);
+  if (!file) {
+    problems.push({ path: o.key, message: 'not a playlist in a user folder (playlists/<user>/<name>.m3u8): not pulled' });
+    return undefined;
+  }
+  return pullOne(ctx, new PulledPlaylists(ctx.db, ctx.remote.url), o, file, problems, signal);
+}
+
+/** pullOne reads one playlist object and writes it as library file `file`, noting it; see pullPlaylist. */
+async function pullOne(ctx: Omit<PullPlaylistsContext, 'self'>, pulled: PulledPlaylists, o: PlaylistObject, file: string, problems: Problem[], signal?: AbortSignal): Promise<boolean | undefined> {
+  const entries = await readPlaylist(ctx.remote, o.key, problems, signal);
+  if (!entries) return undefined;
+  const tracks = entries.map(({ path, ...rest }) => ({ abs: join(ctx.root, ...path.split('/')), ...rest }));
+  try {
+    const written = await writePlaylist(ctx.root, file, tracks);
+    pulled.note({ file, key: o.key, version: versionOf(o) ?? '' });
+    return written;
+  } catch (err) {
+    problems.push({ path: file, message: `playlist not written: ${describe(err)}` });
+    return undefined;
+  }
+}
+
+/**
  * versionOf names what the mirror knows of an object's content (a file
  * written from the same version need not be read again); undefined when it
  * knows nothing that tells versions apart.
  */
-function versionOf(o: PlaylistObject): string | undefined {
+export function versionOf(o: PlaylistObject): string | undefined {
   if (!o.etag && !o.md5 && !o.mtime) return undefined;
   return `${o.size}:${o.etag ?? ''}:${o.md5 ?? ''}:${o.mtime?.getTime() ?? ''}`;
 }
@@ -147,17 +171,25 @@ export function libraryFile(key: string): string | undefined {
   return playlistFilePath(user, name.join('/'));
 }
 
-/** Reads and checks one playlist object; undefined (with a problem) when it cannot be used. */
-async function fetchPlaylist(ctx: PullPlaylistsContext, key: string, problems: Problem[], signal?: AbortSignal): Promise<PlaylistTrack[] | undefined> {
+/** An entry of a playlist read from the remote: a checked library path and what the M3U8 says of it. */
+export type PlaylistEntry = Omit<PlaylistTrack, 'abs'> & { path: string };
+
+/**
+ * readPlaylist reads and checks playlist object `key` (see the top): its
+ * entries, those that are no library path left out with a problem; undefined
+ * (with a problem) when the playlist cannot be used at all. Throws only when
+ * the signal aborts.
+ */
+export async function readPlaylist(remote: Remote, key: string, problems: Problem[], signal?: AbortSignal): Promise<PlaylistEntry[] | undefined> {
   let buf: Buffer;
   try {
     // The server's size, not the catalog's (which anyone may write), bounds what is read.
-    const { size } = await ctx.remote.stat(key);
+    const { size } = await remote.stat(key);
     if (size > MAX_PLAYLIST_BYTES) {
       problems.push({ path: key, message: `playlist of ${size} bytes, more than the ${MAX_PLAYLIST_BYTES / 1048576} MiB allowed: not pulled` });
       return undefined;
     }
-    buf = await ctx.remote.read(key, signal ? { signal } : {});
+    buf = await remote.read(key, signal ? { signal } : {});
     if (buf.length > MAX_PLAYLIST_BYTES) {
       problems.push({ path: key, message: `playlist of ${buf.length} bytes, more than the ${MAX_PLAYLIST_BYTES / 1048576} MiB allowed: not pulled` });
       return undefined;
@@ -174,7 +206,7 @@ async function fetchPlaylist(ctx: PullPlaylistsContext, key: string, problems: P
     problems.push({ path: key, message: 'playlist not pulled: not UTF-8 text' });
     return undefined;
   }
-  const tracks: PlaylistTrack[] = [];
+  const tracks: PlaylistEntry[] = [];
   for (const e of parseM3u8(text)) {
     const path = e.path.normalize('NFC');
     const why = entryProblem(path);
@@ -183,7 +215,7 @@ async function fetchPlaylist(ctx: PullPlaylistsContext, key: string, problems: P
       continue;
     }
     tracks.push({
-      abs: join(ctx.root, ...path.split('/')),
+      path,
       ...(e.durationSec !== undefined ? { durationSec: e.durationSec } : {}),
       ...(e.artist !== undefined ? { artist: e.artist } : {}),
       ...(e.title !== undefined ? { title: e.title } : {}),

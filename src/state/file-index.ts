@@ -60,6 +60,12 @@ export class FileIndex {
     return (cached(this.db, 'SELECT path, size, mtime_ms, inode, md5, audio_hash, NULL AS tags FROM files WHERE md5 = ?').all(md5) as Row[]).map(fromRow);
   }
 
+  /** Paths that hold `fragment` (a conflict copy's `.conflict-`): one pass over the index, no file read. */
+  pathsContaining(fragment: string): string[] {
+    this.flush();
+    return cached(this.db, 'SELECT path FROM files WHERE instr(path, ?) > 0 ORDER BY path').pluck().all(fragment) as string[];
+  }
+
   get(path: string): FileRecord | undefined {
     this.flush();
     const r = cached(this.db, 'SELECT * FROM files WHERE path = ?').get(path) as Row | undefined;

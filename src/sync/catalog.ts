@@ -251,19 +251,30 @@ export class RemoteCatalog {
  */
 export async function recordRestored(remote: Remote, db: Db, user: string, keys: readonly string[]): Promise<void> {
   // Playlists come back without their metadata (the del forgot it): an object as any tool could have written.
-  const catalogued = keys.filter((k) => k.startsWith(MUSIC_PREFIX) || k.startsWith(PLAYLISTS_PREFIX));
-  if (catalogued.length === 0) return;
+  if (!keys.some(catalogued)) return;
   const machine = machineId(db, hostname());
   const mirror = new RemoteMirror(db, remote.url);
-  const catalog = new RemoteCatalog(remote, mirror, db, `${user}@${machine}`, machine);
   try {
-    for (const key of catalogued) {
-      const o = await remote.stat(key);
-      const md5 = parseEtag(o.etag).md5;
-      catalog.record({ op: 'put', key, size: o.size, ...(md5 ? { md5 } : {}), ...(o.etag ? { etag: o.etag } : {}), at: Date.now() });
-    }
-    await catalog.publish();
+    await recordRestoredIn(new RemoteCatalog(remote, mirror, db, `${user}@${machine}`, machine), keys);
   } finally {
     mirror.flush();
   }
+}
+
+/** Keys the catalog tells of: music and playlists. */
+const catalogued = (k: string) => k.startsWith(MUSIC_PREFIX) || k.startsWith(PLAYLISTS_PREFIX);
+
+/**
+ * recordRestoredIn is {@link recordRestored} with a catalog already open (the
+ * service's own, so that its mirror learns the restore at once).
+ */
+export async function recordRestoredIn(catalog: RemoteCatalog, keys: readonly string[]): Promise<void> {
+  let recorded = false;
+  for (const key of keys.filter(catalogued)) {
+    const o = await catalog.remote.stat(key);
+    const md5 = parseEtag(o.etag).md5;
+    catalog.record({ op: 'put', key, size: o.size, ...(md5 ? { md5 } : {}), ...(o.etag ? { etag: o.etag } : {}), at: Date.now() });
+    recorded = true;
+  }
+  if (recorded) await catalog.publish();
 }
