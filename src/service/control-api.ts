@@ -19,6 +19,7 @@ import { ConfigError, CratesyncError, describe, UsageError } from '../errors.js'
 import type { RunRequest, ServiceControl } from './control.js';
 import type { EventLog } from './event-log.js';
 import type { ServiceEvent } from './service-events.js';
+import { serveDashboard } from './dashboard-static.js';
 
 export interface ControlServer {
   port: number;
@@ -161,6 +162,7 @@ export function controlApp(control: ServiceControl, o: ControlAppOptions): Hono 
     const signal = o.signal ? AbortSignal.any([c.req.raw.signal, o.signal]) : c.req.raw.signal;
     return streamSSE(c, (stream) => streamEvents(control.events, since, types, stream, signal));
   });
+  serveDashboard(app);
   return app;
 }
 
