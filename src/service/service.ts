@@ -438,6 +438,8 @@ export class Service implements ServiceControl {
     // The run reads the whole library: what the watcher reported so far is in it.
     this.aggregator.clear();
     await this.execute({ direction: this.direction(), taken: this.queue.all(), full: false });
+    // Stopped by a pause: what it did not carry out is in no queue, so the whole run is due again on resume.
+    if (this.paused) this.fullDue = true;
     this.o.afterFullRun?.();
   }
 
