@@ -438,8 +438,6 @@ export class Service implements ServiceControl {
     // The run reads the whole library: what the watcher reported so far is in it.
     this.aggregator.clear();
     await this.execute({ direction: this.direction(), taken: this.queue.all(), full: false });
-    // Stopped by a pause: what it did not carry out is in no queue, so the whole run is due again on resume.
-    if (this.paused) this.fullDue = true;
     this.o.afterFullRun?.();
   }
 
@@ -561,6 +559,9 @@ export class Service implements ServiceControl {
     } finally {
       this.current = undefined;
       this.tracker.end();
+      // A whole-library run of the service's own that was stopped (pause): what it did not carry out is in
+      // no queue, so a full run is due again (held until resume).
+      if (ac.signal.aborted && k.scope === undefined && k.runId === undefined) this.fullDue = true;
       this.refreshState();
     }
     // Before the run is told as ended: its client (and `service status`) sees it done with what follows it.

@@ -134,7 +134,7 @@ describe('the dashboard in Chromium', () => {
     });
     expect(second.files).toBeGreaterThan(first.files);
     expect(second.bytes).toBeGreaterThan(first.bytes);
-    expect(await page.textContent('#files-done')).toBe(second.files.toLocaleString('en-US'));
+    expect(Number((await page.textContent('#files-done'))?.replace(/,/g, ''))).toBeGreaterThanOrEqual(second.files);
     await page.screenshot({ path: join(ARTIFACTS, 'overview-during-push-1280.png'), fullPage: true });
   }, 120_000);
 
@@ -151,7 +151,7 @@ describe('the dashboard in Chromium', () => {
     await page.click('#resume');
     await waitFor('the service resumed', async () => (await s.status()).state !== 'paused');
     await settled(s, 60_000).catch(async (e) => {
-      throw new Error(`${e}: ${JSON.stringify(await s.status())}`);
+      throw new Error(`${e}: ${JSON.stringify(await s.status())}\n${s.logs.map((l) => JSON.stringify(l).slice(0, 300)).join('\n')}`);
     });
     await page.waitForSelector('#controls-state:text-is("idle")');
     expect(await page.isVisible('#pause')).toBe(true);
