@@ -202,7 +202,9 @@ describe('the dashboard pages, on the API contract', () => {
     const sides = await page.$$eval('.conflict .side', (els) => els.map((e) => e.textContent ?? ''));
     expect(sides[0]).toMatch(/Mine.*b\/both\.mp3.*Written byme/);
     expect(sides[1]).toMatch(/Theirs.*conflict alice.*Written byalice/);
+    await page.setViewportSize({ width: 390, height: 844 });
     await page.screenshot({ path: join(ARTIFACTS, 'problems-with-data-390.png'), fullPage: true });
+    await page.setViewportSize({ width: 1280, height: 800 });
     await page.click('text=Keep theirs');
     await page.waitForSelector('text=went to the trash');
     const keep = sent.find((s) => s.path === '/api/conflicts/keep');

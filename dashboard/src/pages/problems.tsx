@@ -1,4 +1,5 @@
 /** Problems: the files that fail, each with its reason and Retry; conflicts side by side with Keep mine / Keep theirs. */
+import { Fragment } from 'preact';
 import { useState } from 'preact/hooks';
 import { api } from '../api.js';
 import { bytes, when } from '../format.js';
@@ -109,10 +110,10 @@ function Side({ title, name, f }: { title: string; name: string; f: FileSide }) 
         <dd>{f.writer ?? 'unknown'}</dd>
         {f.tags &&
           Object.entries(f.tags).map(([k, v]) => (
-            <>
-              <dt key={`k-${k}`}>{k}</dt>
-              <dd key={`v-${k}`}>{typeof v === 'string' || typeof v === 'number' ? String(v) : JSON.stringify(v)}</dd>
-            </>
+            <Fragment key={k}>
+              <dt>{k}</dt>
+              <dd>{typeof v === 'string' || typeof v === 'number' ? String(v) : JSON.stringify(v)}</dd>
+            </Fragment>
           ))}
       </dl>
     </div>
