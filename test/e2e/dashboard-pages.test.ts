@@ -8,6 +8,9 @@
  * activity rows, an error next to the field it names, the CSRF header on
  * every state-changing call); the routes' own tests say what they do.
  */
+// The functions handed to page.evaluate run in the page: they need the DOM's types.
+/// <reference lib="dom" />
+/// <reference lib="dom.iterable" />
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -33,7 +36,7 @@ interface Sent {
 /** The activity history the stand-in serves: newest first, ids falling. */
 const history = Array.from({ length: ROWS }, (_, i) => {
   const id = ROWS - i;
-  return { id, at: 1_796_000_000_000 - i * 60_000, runId: `r${Math.floor(id / 50)}`, kind: KINDS[id % KINDS.length], reason: id % 3 ? 'new' : 'tags-changed', path: `Artist ${id % 97}/Album ${id % 13}/${String(id).padStart(5, '0')} Track.mp3`, bytes: 1000 + id, ok: id % 101 !== 0, ...(id % 101 === 0 ? { error: 'access denied' } : {}) };
+  return { id, at: 1_796_000_000_000 - i * 60_000, runId: `r${Math.floor(id / 50)}`, kind: KINDS[id % KINDS.length] as string, reason: id % 3 ? 'new' : 'tags-changed', path: `Artist ${id % 97}/Album ${id % 13}/${String(id).padStart(5, '0')} Track.mp3`, bytes: 1000 + id, ok: id % 101 !== 0, ...(id % 101 === 0 ? { error: 'access denied' } : {}) };
 });
 
 /** standIn answers the routes of the contract that this service does not have yet, recording each request. */

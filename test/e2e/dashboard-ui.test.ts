@@ -9,6 +9,9 @@
  * Screenshots of every page at desktop and phone widths go to
  * test-artifacts/dashboard/.
  */
+// The functions handed to page.evaluate run in the page: they need the DOM's types.
+/// <reference lib="dom" />
+/// <reference lib="dom.iterable" />
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
@@ -51,7 +54,14 @@ afterAll(async () => {
 });
 
 /** What the overview shows of the run under way, or undefined when it shows none. */
-async function progress(page: Page): Promise<{ files: number; bytes: number; total: number; inFlight: number } | undefined> {
+interface Progress {
+  files: number;
+  bytes: number;
+  total: number;
+  inFlight: number;
+}
+
+async function progress(page: Page): Promise<Progress | undefined> {
   return page.evaluate(() => {
     const bar = document.getElementById('run-bar');
     if (!bar) return undefined;
@@ -120,18 +130,18 @@ describe('the dashboard in Chromium', () => {
     await page.waitForSelector('#state');
     expect(['idle', 'scanning', 'syncing']).toContain(await page.textContent('#state'));
     // The push is planned and its first uploads are held: the page shows the run, its total and transfers in flight.
-    const first = await waitFor('the run on the page', async () => {
+    const first = (await waitFor('the run on the page', async () => {
       const p = await progress(page);
       return p && p.total === FILES && p.inFlight > 0 ? p : undefined;
-    });
+    })) as Progress;
     expect(await page.textContent('#state')).toBe('syncing');
     expect(first.files).toBeLessThan(FILES);
     // Let uploads go until the page shows more done, by the event stream alone (the page does not poll).
-    const second = await waitFor('progress on the page', async () => {
+    const second = (await waitFor('progress on the page', async () => {
       proxy.release();
       const p = await progress(page);
       return p && p.files > first.files && p.bytes > first.bytes ? p : undefined;
-    });
+    })) as Progress;
     expect(second.files).toBeGreaterThan(first.files);
     expect(second.bytes).toBeGreaterThan(first.bytes);
     expect(Number((await page.textContent('#files-done'))?.replace(/,/g, ''))).toBeGreaterThanOrEqual(second.files);
