@@ -16,6 +16,8 @@ export interface Live {
   error?: string;
   /** Bytes per second over the last seconds of the run under way. */
   rate: number;
+  /** When the last progress of the run under way came (ms since the epoch; 0: none yet). */
+  progressAt: number;
   /** Grows each time a run ends: pages that show history read it again. */
   runsEnded: number;
 }
@@ -23,7 +25,7 @@ export interface Live {
 /** How far back the rate looks. */
 const RATE_WINDOW_MS = 10_000;
 
-let live: Live = { connected: false, rate: 0, runsEnded: 0 };
+let live: Live = { connected: false, rate: 0, progressAt: 0, runsEnded: 0 };
 const listeners = new Set<() => void>();
 let frame = 0;
 let samples: Array<{ at: number; bytes: number }> = [];
@@ -49,6 +51,7 @@ async function readStatus(): Promise<void> {
 }
 
 function sample(at: number, bytes: number): void {
+  live.progressAt = Date.now();
   samples.push({ at, bytes });
   while (samples.length > 2 && (samples[0]?.at ?? at) < at - RATE_WINDOW_MS) samples.shift();
   const first = samples[0];

@@ -1,4 +1,5 @@
 /** Overview: the service's state, the run under way as it happens, the queue, the last sync and the last hour's throughput. */
+import { useEffect, useState } from 'preact/hooks';
 import { api } from '../api.js';
 import { bytes, count, duration, percent, when } from '../format.js';
 import type { Live } from '../live.js';
@@ -37,7 +38,7 @@ export function Overview({ live }: { live: Live }) {
       </section>
       <section aria-labelledby="h-run" class="card">
         <h2 id="h-run">Run under way</h2>
-        {s.run ? <Run run={s.run} rate={live.rate} /> : <p class="quiet">No run under way.</p>}
+        {s.run ? <Run run={s.run} rate={live.rate} progressAt={live.progressAt} /> : <p class="quiet">No run under way.</p>}
       </section>
       <section aria-labelledby="h-chart" class="card">
         <h2 id="h-chart">Throughput, last hour</h2>
@@ -68,7 +69,17 @@ export function Overview({ live }: { live: Live }) {
   );
 }
 
-function Run({ run, rate }: { run: RunStatus; rate: number }) {
+/** A rate older than this is no rate: the transfers are stalled (held, retrying), not moving. */
+const STALE_MS = 5_000;
+
+function Run({ run, rate: heard, progressAt }: { run: RunStatus; rate: number; progressAt: number }) {
+  // A local clock (no request): the rate falls to 0 and the ETA to "—" when progress stops coming.
+  const [now, setNow] = useState(Date.now());
+  useEffect(() => {
+    const t = setInterval(() => setNow(Date.now()), 1000);
+    return () => clearInterval(t);
+  }, []);
+  const rate = now - progressAt > STALE_MS ? 0 : heard;
   const left = run.bytes.total - run.bytes.done;
   const eta = rate > 0 && left > 0 ? duration((left / rate) * 1000) : '—';
   return (
