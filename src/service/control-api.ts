@@ -27,6 +27,7 @@ import { addAccessRoutes, isLoginRequest, sessionIdentity, setIdentity } from '.
 import { loginNeededPage, PAGE_HEADERS, refusedPage } from './dashboard-pages.js';
 import { activityRoutes } from './activity-routes.js';
 import { addControlRoutes } from './dashboard-controls.js';
+import { serveDashboard } from './dashboard-static.js';
 
 export interface ControlServer {
   port: number;
@@ -183,6 +184,7 @@ export function controlApp(control: ServiceControl, o: ControlAppOptions): Hono 
   addAccessRoutes(app, access, o.port);
   activityRoutes(app, control);
   addControlRoutes(app, control);
+  serveDashboard(app);
   return app;
 }
 

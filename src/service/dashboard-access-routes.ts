@@ -6,7 +6,7 @@
 import type { Context, Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { DashboardAccess, SESSION_COOKIE, secretEquals, type DashboardSession } from './dashboard-access.js';
-import { linkUsedPage, PAGE_HEADERS, placeholderPage } from './dashboard-pages.js';
+import { linkUsedPage, PAGE_HEADERS } from './dashboard-pages.js';
 
 /** How a request proved who it comes from: the service token, or a dashboard session cookie. */
 export type Identity = { kind: 'bearer' } | { kind: 'session'; session: DashboardSession };
@@ -111,7 +111,4 @@ export function addAccessRoutes(app: Hono, access: DashboardAccess, port: () => 
     c.header('cache-control', 'no-store');
     return c.json({ csrf: id.session.csrf });
   });
-
-  // Until the dashboard's built files are served at `/` (dashboard-static.ts takes this route).
-  app.get('/', (c) => c.html(placeholderPage(), 200, PAGE_HEADERS));
 }

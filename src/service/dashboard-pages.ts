@@ -62,6 +62,3 @@ export function refusedPage(status: number, reason: string): string {
 }
 
 /** A stand-in for `/` until the dashboard's own files are served there. */
-export function placeholderPage(): string {
-  return page('cratesync', ['You are logged in. The dashboard page is not part of this build.']);
-}

@@ -150,6 +150,20 @@ describe('Service', () => {
     expect(s.status().state).not.toBe('paused');
   });
 
+  it('a full run stopped by a pause is done again on resume: its work is in no queue', async () => {
+    for (const n of ['1', '2', '3']) await writeFile(join(root, `${n}.mp3`), n);
+    const remote = new FakeRemote();
+    remote.hold('put', (k) => k.startsWith(MUSIC_PREFIX));
+    const s = await start(remote);
+    // The start's full run is under way, its uploads held: pause stops it.
+    await remote.whenHeld(1);
+    s.pause();
+    await until(s, (e) => (e.type === 'run-result' ? true : undefined));
+    remote.release();
+    s.resume();
+    await until(s, () => (remote.keys(MUSIC_PREFIX).length === 3 ? true : undefined));
+  });
+
   it('a run a client asks for and the delete limit refuses is told to the client, without holding the service back', async () => {
     for (const n of ['1', '2', '3', '4']) await writeFile(join(root, `${n}.mp3`), n);
     const remote = new FakeRemote();

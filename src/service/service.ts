@@ -636,6 +636,9 @@ export class Service implements ServiceControl {
     } finally {
       this.current = undefined;
       this.tracker.end();
+      // A whole-library run of the service's own that was stopped (pause): what it did not carry out is in
+      // no queue, so a full run is due again (held until resume).
+      if (ac.signal.aborted && k.scope === undefined && k.runId === undefined) this.fullDue = true;
       this.refreshState();
     }
     // Before the run is told as ended: its client (and `service status`) sees it done with what follows it.
