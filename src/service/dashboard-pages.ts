@@ -60,5 +60,3 @@ export function linkUsedPage(): string {
 export function refusedPage(status: number, reason: string): string {
   return page(status === 401 ? 'Not logged in' : 'Refused', [reason]);
 }
-
-/** A stand-in for `/` until the dashboard's own files are served there. */
