@@ -7,7 +7,10 @@
  * violation and a name on every control, the pages are keyboard-usable, and
  * the first load is measured (bytes transferred, time to interactive).
  * Screenshots of every page at desktop and phone widths go to
- * test-artifacts/dashboard/.
+ * test-artifacts/dashboard/. The browser logs in as a person does: a
+ * one-time link sets the session cookie (the token never reaches the
+ * browser); the link works once, a browser without the cookie gets the
+ * login page, and a state change without the CSRF header is refused.
  */
 // The functions handed to page.evaluate run in the page: they need the DOM's types.
 /// <reference lib="dom" />
@@ -22,7 +25,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { startS3rver, type S3rver } from '../support/s3rver.js';
 import { startFaultProxy, type FaultProxy } from '../support/fault-proxy.js';
 import { settled, startService, waitFor, type ServiceProcess } from '../support/service-process.js';
-import { launchBrowser, serviceContext } from '../support/browser.js';
+import { launchBrowser, loggedInContext, loginLink } from '../support/browser.js';
 
 const CREDS = { AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER', AWS_REGION: 'us-east-1', AWS_PROFILE: undefined };
 const ARTIFACTS = fileURLToPath(new URL('../../test-artifacts/dashboard/', import.meta.url));
@@ -101,6 +104,7 @@ describe('the dashboard in Chromium', () => {
   let ctx: BrowserContext;
   let page: Page;
   let errors: string[];
+  let link: string;
 
   beforeAll(async () => {
     await server.createBucket('dash');
@@ -117,8 +121,7 @@ describe('the dashboard in Chromium', () => {
     proxy.rules.push({ method: 'PUT', pathIncludes: '/dash/dj/music/', action: 'hold', times: 1e9 });
     service = await startService(home, config, { ...CREDS, AWS_ENDPOINT_URL: proxy.endpoint });
     base = `http://127.0.0.1:${service.port}`;
-    ctx = await serviceContext(browser, service.token);
-    page = await ctx.newPage();
+    ({ context: ctx, page, link } = await loggedInContext(browser, service.port, service.token));
     errors = watchErrors(page);
   }, 120_000);
   afterAll(async () => {
@@ -184,9 +187,7 @@ describe('the dashboard in Chromium', () => {
         await page.screenshot({ path: join(ARTIFACTS, `${name}-${width}.png`), fullPage: true });
       }
     }
-    const dark = await browser.newContext({ viewport: { width: 1280, height: 800 }, colorScheme: 'dark', extraHTTPHeaders: { authorization: `Bearer ${(service as ServiceProcess).token}` } });
-    const dp = await dark.newPage();
-    await dp.goto(`${base}/`);
+    const { context: dark, page: dp } = await loggedInContext(browser, (service as ServiceProcess).port, (service as ServiceProcess).token, { colorScheme: 'dark' });
     await dp.waitForSelector('#state');
     await dp.screenshot({ path: join(ARTIFACTS, 'overview-dark-1280.png'), fullPage: true });
     await dark.close();
@@ -210,10 +211,12 @@ describe('the dashboard in Chromium', () => {
   });
 
   it('loads in a fresh browser within budget: bytes transferred (gzip) and time to interactive, printed', async () => {
-    const fresh = await serviceContext(browser, (service as ServiceProcess).token);
+    // Logged in by a one-time link, as `cratesync dashboard` opens it: the link's 303 lands on the page measured.
+    const fresh = await browser.newContext({ viewport: { width: 1280, height: 800 } });
     const p = await fresh.newPage();
     const errs = watchErrors(p);
-    await p.goto(`${base}/`);
+    await p.goto(await loginLink((service as ServiceProcess).port, (service as ServiceProcess).token));
+    expect(new URL(p.url()).pathname).toBe('/');
     await p.waitForFunction(() => performance.getEntriesByName('dashboard-interactive').length > 0);
     const m = await p.evaluate(() => {
       const nav = performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming;
@@ -240,5 +243,59 @@ describe('the dashboard in Chromium', () => {
     expect(m.interactiveMs).toBeGreaterThan(0);
     expect(errs).toEqual([]);
     await fresh.close();
+  });
+
+  it('logs in once per link: the link opened again elsewhere is refused (403) with the page that says what to do', async () => {
+    const other = await browser.newContext();
+    const p = await other.newPage();
+    const answer = await p.goto(link);
+    expect(answer?.status()).toBe(403);
+    expect(new URL(p.url()).pathname).toMatch(/^\/login\//);
+    expect(await p.textContent('h1')).toBe('This login link no longer works');
+    expect(await p.textContent('body')).toContain('cratesync dashboard');
+    // No session came of it: the dashboard itself is closed to this browser.
+    expect((await p.goto(`${base}/`))?.status()).toBe(401);
+    expect(await other.cookies()).toEqual([]);
+    await other.close();
+  });
+
+  it('shows a browser without the session cookie the login-needed page at /, and its API calls are refused', async () => {
+    const other = await browser.newContext();
+    const p = await other.newPage();
+    const answer = await p.goto(`${base}/`);
+    expect(answer?.status()).toBe(401);
+    expect(await p.textContent('h1')).toBe('Not logged in');
+    expect(await p.textContent('body')).toContain('cratesync dashboard');
+    expect(await p.$('#state')).toBeNull();
+    expect(await p.evaluate(async () => (await fetch('/api/status')).status)).toBe(401);
+    await other.close();
+  });
+
+  it('refuses a state change the logged-in page sends without the CSRF header (403), and the service is not paused', async () => {
+    const s = service as ServiceProcess;
+    await page.goto(`${base}/#/controls`);
+    await page.waitForSelector('#pause');
+    expect((await s.status()).state).not.toBe('paused');
+    // The page's own origin and the session cookie, as a script injected into it would have; only the header lacks.
+    const answers = await page.evaluate(async () => {
+      const send = async (headers: Record<string, string>) => {
+        const r = await fetch('/api/pause', { method: 'POST', credentials: 'same-origin', headers });
+        return { status: r.status, body: await r.text() };
+      };
+      return [await send({}), await send({ 'x-csrf-token': 'not-the-token' })];
+    });
+    for (const a of answers) {
+      expect(a.status).toBe(403);
+      expect(JSON.parse(a.body)).toEqual({ error: expect.any(String) });
+    }
+    expect((await s.status()).state).not.toBe('paused');
+    // The same session with its token (GET /api/session) is let through: it was the header, not the session, that was missing.
+    const ok = await page.evaluate(async () => {
+      const { csrf } = (await (await fetch('/api/session')).json()) as { csrf: string };
+      const r = await fetch('/api/rescan', { method: 'POST', credentials: 'same-origin', headers: { 'x-csrf-token': csrf } });
+      return r.status;
+    });
+    expect(ok).toBe(200);
+    expect((await s.status()).state).not.toBe('paused');
   });
 });
