@@ -1,8 +1,10 @@
 /**
  * The few HTML pages the service answers itself, before the dashboard's own
  * page is reached: not logged in, a used login link, a refusal. Static text,
- * no script, no outside resources; the headers every page of the dashboard
- * carries (docs/dashboard.md, Access).
+ * no script, no style, no outside resources; the headers every page of the
+ * dashboard carries (docs/dashboard.md, Access). Their CSP forbids inline
+ * style as it does inline script, so these pages have none: the browser's
+ * own style shows them, with no CSP violation.
  */
 
 /** Headers for every HTML response of the dashboard: no framing, no scripts from elsewhere, no referrer, no sniffing. */
@@ -30,7 +32,6 @@ function page(title: string, lines: readonly string[]): string {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>cratesync: ${escapeHtml(title)}</title>
-<style>body{font:16px/1.5 system-ui,sans-serif;max-width:36rem;margin:4rem auto;padding:0 1rem}code{background:#eee;padding:.1em .3em;border-radius:3px}</style>
 </head>
 <body>
 <h1>${escapeHtml(title)}</h1>

@@ -248,6 +248,7 @@ describe('the dashboard in Chromium', () => {
   it('logs in once per link: the link opened again elsewhere is refused (403) with the page that says what to do', async () => {
     const other = await browser.newContext();
     const p = await other.newPage();
+    const errs = watchErrors(p);
     const answer = await p.goto(link);
     expect(answer?.status()).toBe(403);
     expect(new URL(p.url()).pathname).toMatch(/^\/login\//);
@@ -256,18 +257,21 @@ describe('the dashboard in Chromium', () => {
     // No session came of it: the dashboard itself is closed to this browser.
     expect((await p.goto(`${base}/`))?.status()).toBe(401);
     expect(await other.cookies()).toEqual([]);
+    expect(errs).toEqual([]);
     await other.close();
   });
 
   it('shows a browser without the session cookie the login-needed page at /, and its API calls are refused', async () => {
     const other = await browser.newContext();
     const p = await other.newPage();
+    const errs = watchErrors(p);
     const answer = await p.goto(`${base}/`);
     expect(answer?.status()).toBe(401);
     expect(await p.textContent('h1')).toBe('Not logged in');
     expect(await p.textContent('body')).toContain('cratesync dashboard');
     expect(await p.$('#state')).toBeNull();
     expect(await p.evaluate(async () => (await fetch('/api/status')).status)).toBe(401);
+    expect(errs).toEqual([]);
     await other.close();
   });
 
