@@ -5,7 +5,7 @@
  * service does not have answers 404: {@link ApiError.missing} lets a page say
  * "not available" instead of failing.
  */
-import type { ActivityPage, Conflict, CrewUser, Library, ServiceEvent, ServiceStatus, Settings, Throughput, TrashBatch } from './types.js';
+import type { ActivityPage, Conflict, CrewUser, Kept, Library, ServiceEvent, ServiceStatus, Settings, Throughput, TrashBatch } from './types.js';
 
 /** A refused or failed request: `status` 0 when the service could not be reached. */
 export class ApiError extends Error {
@@ -98,7 +98,8 @@ export const api = {
   trash: () => get<{ remote: TrashBatch[]; local: TrashBatch[] }>('/api/trash'),
   restore: (side: 'remote' | 'local', stamp: string) => post<{ restored: string[] }>('/api/trash/restore', { side, stamp }),
   conflicts: () => get<{ conflicts: Conflict[] }>('/api/conflicts'),
-  keep: (path: string, keep: 'mine' | 'theirs') => post<{ kept: string; trashed: string }>('/api/conflicts/keep', { path, keep }),
+  /** `copy` names the conflict copy: a file with several copies needs it (else 409), one with one copy takes it too. */
+  keep: (path: string, keep: 'mine' | 'theirs', copy?: string) => post<Kept>('/api/conflicts/keep', copy === undefined ? { path, keep } : { path, keep, copy }),
   settings: () => get<Settings>('/api/settings'),
   saveSettings: (s: Partial<Settings>) => request<Settings>('PUT', '/api/settings', s),
   crew: () => get<{ users: CrewUser[] }>('/api/crew'),

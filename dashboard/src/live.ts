@@ -40,11 +40,18 @@ function changed(): void {
   });
 }
 
+/** How many status reads were started: only the newest one's answer is kept (answers may come out of order). */
+let reads = 0;
+
 async function readStatus(): Promise<void> {
+  const n = ++reads;
   try {
-    live.status = await api.status();
+    const status = await api.status();
+    if (n !== reads) return;
+    live.status = status;
     live.error = undefined;
   } catch (err) {
+    if (n !== reads) return;
     live.error = err instanceof Error ? err.message : String(err);
   }
   changed();
@@ -113,8 +120,12 @@ function hear(e: ServiceEvent): void {
       break;
     case 'queue':
       if (s) {
+        // The failing files themselves are in the status only; the service settles a run's failures after
+        // telling its end, so the status read at run-result may not hold them yet.
+        const failingChanged = s.queue.failing !== e.failing;
         s.queue.length = e.length;
         s.queue.failing = e.failing;
+        if (failingChanged) void readStatus();
       }
       break;
     case 'run':

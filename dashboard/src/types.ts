@@ -138,6 +138,12 @@ export interface Conflict {
   theirs: FileSide;
 }
 
+/** `POST /api/conflicts/keep`: the file kept, and the version not kept as the library trash holds it (restorable, side `local`). */
+export interface Kept {
+  kept: string;
+  trashed: { stamp: string; path: string };
+}
+
 export interface Settings {
   include: string[];
   exclude: string[];

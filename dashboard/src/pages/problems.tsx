@@ -22,9 +22,10 @@ export function Problems({ live }: { live: Live }) {
   const retry = (paths?: string[]) => act(async () => `Retrying ${(await api.retry(paths)).retried} file(s).`);
   const keep = (c: Conflict, side: 'mine' | 'theirs') =>
     act(async () => {
-      const r = await api.keep(c.path, side);
+      // The copy is named: the service refuses to guess when a file has several.
+      const r = await api.keep(c.path, side, c.copy);
       conflicts.reload();
-      return `Kept ${r.kept}; ${r.trashed} went to the trash.`;
+      return `Kept ${side === 'mine' ? 'your' : 'their'} version of ${r.kept}; the other (${r.trashed.path}) went to the library trash, batch ${r.trashed.stamp} (Controls can restore it).`;
     });
   const failures = s?.queue.failures ?? [];
   return (
