@@ -176,7 +176,9 @@ describe('the Problems page on the real service', () => {
 
     await page.goto(`http://127.0.0.1:${s.port}/#/problems`);
     const card1 = `article.conflict[aria-label="Conflict: ${p1}"]`;
-    await page.waitForSelector(card1);
+    await page.waitForSelector(card1).catch(async (e) => {
+      throw new Error(`${e}\nthe page shows: ${await page.textContent('main')}\nthe service lists: ${await (await s.api('/api/conflicts')).text()}`);
+    });
     expect(await page.$$eval('article.conflict', (els) => els.length)).toBe(2);
     // Side by side: Mine is the library file with B's tags, Theirs the copy with A's.
     const sides = await page.$$eval(`${card1} .side`, (els) =>
