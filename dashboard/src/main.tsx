@@ -39,6 +39,9 @@ function App() {
       document.getElementById('main')?.focus();
     };
     addEventListener('hashchange', on);
+    // Effects run after the first paint: a hash changed before the listener was there (a link followed as
+    // the page loads) is read here, or the page would stay on the route of the first render.
+    setPage(route());
     return () => removeEventListener('hashchange', on);
   }, []);
   useEffect(() => {
