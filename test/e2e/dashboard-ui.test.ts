@@ -210,6 +210,16 @@ describe('the dashboard in Chromium', () => {
     expect(await page.evaluate(() => document.activeElement?.id)).toBe('main');
   });
 
+  it('follows a hash route changed while the page loads, before its listener is added', async () => {
+    const p = await ctx.newPage();
+    // At DOMContentLoaded the page's module has drawn its first route and not yet run its effects.
+    await p.addInitScript(() => document.addEventListener('DOMContentLoaded', () => (location.hash = '#/problems')));
+    await p.goto(`${base}/`);
+    await p.waitForSelector('#h-failing');
+    expect(await p.getAttribute('nav a[href="#/problems"]', 'aria-current')).toBe('page');
+    await p.close();
+  });
+
   it('loads in a fresh browser within budget: bytes transferred (gzip) and time to interactive, printed', async () => {
     // Logged in by a one-time link, as `cratesync dashboard` opens it: the link's 303 lands on the page measured.
     const fresh = await browser.newContext({ viewport: { width: 1280, height: 800 } });
