@@ -5,7 +5,7 @@
  * service does not have answers 404: {@link ApiError.missing} lets a page say
  * "not available" instead of failing.
  */
-import type { ActivityPage, Conflict, CrewUser, Library, ServiceEvent, ServiceStatus, Settings, Throughput, TrashBatch } from './types.js';
+import type { ActivityPage, Conflict, CrewView, Library, PullAnswer, ServiceEvent, ServiceStatus, Settings, Throughput, TrashBatch } from './types.js';
 
 /** A refused or failed request: `status` 0 when the service could not be reached. */
 export class ApiError extends Error {
@@ -101,8 +101,8 @@ export const api = {
   keep: (path: string, keep: 'mine' | 'theirs') => post<{ kept: string; trashed: string }>('/api/conflicts/keep', { path, keep }),
   settings: () => get<Settings>('/api/settings'),
   saveSettings: (s: Partial<Settings>) => request<Settings>('PUT', '/api/settings', s),
-  crew: () => get<{ users: CrewUser[] }>('/api/crew'),
-  pull: (user: string, playlist: string) => post<{ runId: string }>('/api/crew/pull', { user, playlist }),
+  crew: () => get<CrewView>('/api/crew'),
+  pull: (user: string, playlist: string) => post<PullAnswer>('/api/crew/pull', { user, playlist }),
 };
 
 /**
