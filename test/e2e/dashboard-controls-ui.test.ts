@@ -80,11 +80,12 @@ async function freshBucket(): Promise<string> {
   return bucket;
 }
 
-async function machine(bucket: string, o: { user: string; service?: Record<string, unknown>; more?: Record<string, unknown> }): Promise<Machine> {
+async function machine(bucket: string, o: { user: string; service?: Record<string, unknown>; more?: Record<string, unknown>; configDir?: string }): Promise<Machine> {
   const home = await tmp('home');
   const lib = join(await tmp('lib'), 'Music');
   await mkdir(lib, { recursive: true });
-  const config = join(home, 'config.json');
+  await mkdir(join(home, o.configDir ?? ''), { recursive: true });
+  const config = join(home, o.configDir ?? '', 'config.json');
   await writeFile(config, `${JSON.stringify({ library: lib, remote: `s3://${bucket}/dj`, user: o.user, ...o.more, service: { quiet: '300ms', ...o.service } }, null, 2)}\n`);
   const env = { ...CREDS, AWS_ENDPOINT_URL: server.endpoint };
   return {
@@ -204,7 +205,9 @@ describe('the dashboard’s controls in Chromium on the real routes, with a cook
 
   it('shows a bad setting’s error next to its field with the file unchanged; a saved exclude pattern is used at once', async () => {
     const bucket = await freshBucket();
-    const m = await machine(bucket, { user: 'dj' });
+    // The config file's folder is named like a setting: the service's errors start with the file's path,
+    // and the page must still put each next to the field the error is about.
+    const m = await machine(bucket, { user: 'dj', configDir: 'include' });
     await mkdir(join(m.lib, 'Public'), { recursive: true });
     await writeFile(join(m.lib, 'Public', 'one.mp3'), makeMp3({ seed: 'one' }));
     const s = await m.start();
@@ -223,6 +226,7 @@ describe('the dashboard’s controls in Chromium on the real routes, with a cook
     expect(await page.textContent('#set-transfers-error')).toContain('transfers');
     expect(await page.getAttribute('#set-transfers', 'aria-invalid')).toBe('true');
     expect(await page.isVisible('#set-pullInterval-error')).toBe(false);
+    expect(await page.isVisible('#set-include-error')).toBe(false);
     await shot(page, 'settings-bad-transfers');
     expect(await readFile(m.config, 'utf8')).toBe(before);
 

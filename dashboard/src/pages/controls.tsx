@@ -105,14 +105,22 @@ function Trash({ runsEnded }: { runsEnded: number }) {
 const FIELDS = ['include', 'exclude', 'transfers', 'mode', 'pullInterval'] as const;
 type Field = (typeof FIELDS)[number];
 
-/** The field a server error names: the first of ours that appears in it as a word. */
+/**
+ * The field a server error names: the first of ours that appears in it as a
+ * key (`transfers: …`, `service.pullInterval: …`, `exclude.1: …`), else as a
+ * word. The error
+ * starts with the config file's path, whose folders may hold such a word.
+ */
 function fieldOf(message: string): Field | undefined {
-  let best: { f: Field; at: number } | undefined;
-  for (const f of FIELDS) {
-    const at = message.search(new RegExp(`\\b${f}\\b`));
-    if (at >= 0 && (!best || at < best.at)) best = { f, at };
+  for (const key of [true, false]) {
+    let best: { f: Field; at: number } | undefined;
+    for (const f of FIELDS) {
+      const at = message.search(new RegExp(`\\b${f}\\b${key ? '(?=(?:\\.\\d+)*:)' : ''}`));
+      if (at >= 0 && (!best || at < best.at)) best = { f, at };
+    }
+    if (best) return best.f;
   }
-  return best?.f;
+  return undefined;
 }
 
 interface Draft {
