@@ -195,6 +195,7 @@ describe('the dashboard’s controls in Chromium on the real routes, with a cook
     const row = page.locator('.arow', { hasText: gone });
     await row.waitFor();
     expect(await row.locator('.kind').textContent()).toBe('restore');
+    expect(await row.locator('.meta').textContent()).toMatch(/^from the remote trash · /);
     await shot(page, 'activity-restore-row');
 
     expect(sent.map((x) => `${x.method} ${x.path}`)).toEqual(['POST /api/trash/restore', 'POST /api/rescan']);
