@@ -5,7 +5,7 @@
  * service does not have answers 404: {@link ApiError.missing} lets a page say
  * "not available" instead of failing.
  */
-import type { ActivityPage, Conflict, CrewView, Library, PullAnswer, ServiceEvent, ServiceStatus, Settings, Throughput, TrashBatch } from './types.js';
+import type { ActivityPage, Conflict, CrewUser, Library, ServiceEvent, ServiceStatus, Settings, Throughput, TrashBatch } from './types.js';
 
 /** A refused or failed request: `status` 0 when the service could not be reached. */
 export class ApiError extends Error {
@@ -101,8 +101,10 @@ export const api = {
   keep: (path: string, keep: 'mine' | 'theirs') => post<{ kept: string; trashed: string }>('/api/conflicts/keep', { path, keep }),
   settings: () => get<Settings>('/api/settings'),
   saveSettings: (s: Partial<Settings>) => request<Settings>('PUT', '/api/settings', s),
-  crew: () => get<CrewView>('/api/crew'),
-  pull: (user: string, playlist: string) => post<PullAnswer>('/api/crew/pull', { user, playlist }),
+  /** `problems`: bucket objects that failed their checks (absent from an older service). */
+  crew: () => get<{ users: CrewUser[]; problems?: Array<{ path: string; message: string }> }>('/api/crew'),
+  /** 202 with the run that fetches the missing tracks (the playlist is written when it ends), or 200 without a run when none is missing. */
+  pull: (user: string, playlist: string) => post<{ runId?: string; tracks: number; missing: number }>('/api/crew/pull', { user, playlist }),
 };
 
 /**

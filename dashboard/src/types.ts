@@ -153,17 +153,3 @@ export interface CrewUser {
   playlists: Array<{ name: string; tracks: number; missing: number }>;
   lacking: { files: number; bytes: number };
 }
-
-/** `GET /api/crew`: the users, and bucket objects that failed their checks (at most 50). */
-export interface CrewView {
-  users: CrewUser[];
-  /** Absent from a service older than the field. */
-  problems?: Array<{ path: string; message: string }>;
-}
-
-/** `POST /api/crew/pull`: 202 with the run that fetches the missing tracks, or 200 (no run) when none is missing. */
-export interface PullAnswer {
-  runId?: string;
-  tracks: number;
-  missing: number;
-}
