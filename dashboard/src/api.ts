@@ -100,7 +100,8 @@ export const api = {
   conflicts: () => get<{ conflicts: Conflict[] }>('/api/conflicts'),
   keep: (path: string, keep: 'mine' | 'theirs') => post<{ kept: string; trashed: string }>('/api/conflicts/keep', { path, keep }),
   settings: () => get<Settings>('/api/settings'),
-  saveSettings: (s: Partial<Settings>) => request<Settings>('PUT', '/api/settings', s),
+  /** Only the settings named change; `null` takes one out of the config file (back to its default). */
+  saveSettings: (s: { [K in keyof Settings]?: Settings[K] | null }) => request<Settings>('PUT', '/api/settings', s),
   /** `problems`: bucket objects that failed their checks (absent from an older service). */
   crew: () => get<{ users: CrewUser[]; problems?: Array<{ path: string; message: string }> }>('/api/crew'),
   /** 202 with the run that fetches the missing tracks (the playlist is written when it ends), or 200 without a run when none is missing. */

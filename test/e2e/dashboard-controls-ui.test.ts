@@ -111,6 +111,7 @@ interface Sent {
   method: string;
   path: string;
   csrf: string | undefined;
+  body: unknown;
 }
 
 /**
@@ -125,7 +126,7 @@ async function openDashboard(s: ServiceProcess): Promise<{ page: Page; sent: Sen
   const errors: string[] = [];
   page.on('request', (r: Request) => {
     const url = new URL(r.url());
-    if (r.method() !== 'GET' && url.pathname.startsWith('/api/')) sent.push({ method: r.method(), path: url.pathname, csrf: r.headers()['x-csrf-token'] });
+    if (r.method() !== 'GET' && url.pathname.startsWith('/api/')) sent.push({ method: r.method(), path: url.pathname, csrf: r.headers()['x-csrf-token'], body: r.postDataJSON() as unknown });
   });
   page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
   page.on('console', (m) => {
@@ -251,8 +252,8 @@ describe('the dashboard’s controls in Chromium on the real routes, with a cook
     expect(await page.isVisible('.field-error')).toBe(false);
     expect(await page.inputValue('#set-exclude')).toBe('Private/**');
     await shot(page, 'settings-saved');
-    const file = JSON.parse(await readFile(m.config, 'utf8'));
-    expect(file).toMatchObject({ library: m.lib, remote: `s3://${bucket}/dj`, user: 'dj', exclude: ['Private/**'], transfers: 2, service: { quiet: '300ms' } });
+    // Only what was changed is written: the other settings' defaults stay out of the file.
+    expect(JSON.parse(await readFile(m.config, 'utf8'))).toEqual({ library: m.lib, remote: `s3://${bucket}/dj`, user: 'dj', exclude: ['Private/**'], transfers: 2, service: { quiet: '300ms' } });
     const events = (await (await s.api(`/api/events?since=${since}&timeout=5&types=config`)).json()) as Array<{ type: string }>;
     expect(events.map((e) => e.type)).toEqual(['config']);
 
@@ -264,7 +265,15 @@ describe('the dashboard’s controls in Chromium on the real routes, with a cook
     await settled(s);
     expect([...(await music(bucket)).keys()].sort()).toEqual(['Public/one.mp3', 'Public/two.mp3']);
 
-    expect(sent.map((x) => `${x.method} ${x.path}`)).toEqual(['PUT /api/settings', 'PUT /api/settings', 'PUT /api/settings']);
+    // An emptied field takes the setting out of the file: the form shows the service's default again.
+    await page.fill('#set-transfers', '');
+    await page.click('text=Save settings');
+    await page.waitForFunction(() => (document.getElementById('set-transfers') as HTMLInputElement | null)?.value === '16');
+    await page.waitForSelector('text=Saved; the service uses them now.');
+    expect(JSON.parse(await readFile(m.config, 'utf8'))).toEqual({ library: m.lib, remote: `s3://${bucket}/dj`, user: 'dj', exclude: ['Private/**'], service: { quiet: '300ms' } });
+
+    expect(sent.map((x) => `${x.method} ${x.path}`)).toEqual(Array(4).fill('PUT /api/settings'));
+    expect(sent.map((x) => x.body)).toEqual([{ transfers: 0 }, { transfers: 2, pullInterval: '1ms' }, { transfers: 2, exclude: ['Private/**'] }, { transfers: null }]);
     const csrf = await csrfOf(page);
     for (const x of sent) expect(x.csrf, x.path).toBe(csrf);
     expect(errors).toEqual([]);

@@ -144,10 +144,15 @@ const lines = (s: string) => s.split('\n').map((l) => l.trim()).filter(Boolean);
 function SettingsForm() {
   const settings = useLoad(api.settings, []);
   const [draft, setDraft] = useState<Draft | undefined>();
+  // The settings as last read or saved: only what differs from them is sent.
+  const [base, setBase] = useState<Draft | undefined>();
   const [errors, setErrors] = useState<Partial<Record<Field | 'form', string>>>({});
   const [saved, setSaved] = useState(false);
   useEffect(() => {
-    if (settings.data) setDraft(toDraft(settings.data));
+    if (settings.data) {
+      setDraft(toDraft(settings.data));
+      setBase(toDraft(settings.data));
+    }
   }, [settings.data]);
   const set = (f: Field, v: string) => {
     setDraft((d) => (d ? { ...d, [f]: v } : d));
@@ -155,20 +160,27 @@ function SettingsForm() {
   };
   const save = async (e: Event) => {
     e.preventDefault();
-    if (!draft) return;
-    const n = Number(draft.transfers);
-    const body = {
-      include: lines(draft.include),
-      exclude: lines(draft.exclude),
+    if (!draft || !base) return;
+    // Only the settings changed are sent, so that saving one does not write the others' defaults into the
+    // config file; one emptied is sent as null, which takes it out of the file (back to its default).
+    const body: Parameters<typeof api.saveSettings>[0] = {};
+    const list = (v: string) => (lines(v).length > 0 ? lines(v) : null);
+    const same = (f: Field) => lines(draft[f]).join('\n') === lines(base[f]).join('\n');
+    if (!same('include')) body.include = list(draft.include);
+    if (!same('exclude')) body.exclude = list(draft.exclude);
+    if (!same('transfers')) {
+      const t = draft.transfers.trim();
+      const n = Number(t);
       // A non-number is sent as typed, so that the service's own check names the field.
-      transfers: draft.transfers.trim() !== '' && Number.isFinite(n) ? n : (draft.transfers as unknown as number),
-      mode: draft.mode as Settings['mode'],
-      pullInterval: draft.pullInterval.trim(),
-    };
+      body.transfers = t === '' ? null : Number.isFinite(n) ? n : (t as unknown as number);
+    }
+    if (draft.mode !== base.mode) body.mode = draft.mode as Settings['mode'];
+    if (!same('pullInterval')) body.pullInterval = draft.pullInterval.trim() || null;
     try {
       const next = await api.saveSettings(body);
       setErrors({});
       setDraft(toDraft(next));
+      setBase(toDraft(next));
       setSaved(true);
     } catch (err) {
       const m = err instanceof Error ? err.message : String(err);
