@@ -101,9 +101,12 @@ export const api = {
   /** `copy` names the conflict copy: a file with several copies needs it (else 409), one with one copy takes it too. */
   keep: (path: string, keep: 'mine' | 'theirs', copy?: string) => post<Kept>('/api/conflicts/keep', copy === undefined ? { path, keep } : { path, keep, copy }),
   settings: () => get<Settings>('/api/settings'),
-  saveSettings: (s: Partial<Settings>) => request<Settings>('PUT', '/api/settings', s),
-  crew: () => get<{ users: CrewUser[] }>('/api/crew'),
-  pull: (user: string, playlist: string) => post<{ runId: string }>('/api/crew/pull', { user, playlist }),
+  /** Only the settings named change; `null` takes one out of the config file (back to its default). */
+  saveSettings: (s: { [K in keyof Settings]?: Settings[K] | null }) => request<Settings>('PUT', '/api/settings', s),
+  /** `problems`: bucket objects that failed their checks (absent from an older service). */
+  crew: () => get<{ users: CrewUser[]; problems?: Array<{ path: string; message: string }> }>('/api/crew'),
+  /** 202 with the run that fetches the missing tracks (the playlist is written when it ends), or 200 without a run when none is missing. */
+  pull: (user: string, playlist: string) => post<{ runId?: string; tracks: number; missing: number }>('/api/crew/pull', { user, playlist }),
 };
 
 /**

@@ -32,8 +32,8 @@ export interface CrewUser {
 
 /** What the crew view reads the bucket again for only when it changed: playlists' entries and collections' track counts. */
 export class CrewCache {
-  /** Playlist key → its version and its entries' library paths. */
-  readonly playlists = new Map<string, { version: string; paths: string[] }>();
+  /** Playlist key → its version, its entries' library paths and the problems its reading found (told again on each view). */
+  readonly playlists = new Map<string, { version: string; paths: string[]; problems: Problem[] }>();
   /** Collection index key → its track count and push time (a kept version's index never changes). */
   readonly indexes = new Map<string, { tracks: number; at: number }>();
 }
@@ -155,10 +155,16 @@ async function addPlaylists(ctx: CrewContext, user: (name: string) => CrewUser, 
 export async function entriesOf(ctx: Pick<CrewContext, 'remote' | 'cache'>, o: PlaylistObject, problems: Problem[], signal?: AbortSignal): Promise<string[] | undefined> {
   const version = versionOf(o);
   const known = ctx.cache.playlists.get(o.key);
-  if (known && version !== undefined && known.version === version) return known.paths;
-  const entries = await readPlaylist(ctx.remote, o.key, problems, signal);
+  if (known && version !== undefined && known.version === version) {
+    // An entry refused when the playlist was read stays refused: every view says so, not only the first.
+    problems.push(...known.problems);
+    return known.paths;
+  }
+  const found: Problem[] = [];
+  const entries = await readPlaylist(ctx.remote, o.key, found, signal);
+  problems.push(...found);
   if (!entries) return undefined;
   const paths = entries.map((e) => e.path);
-  if (version !== undefined) ctx.cache.playlists.set(o.key, { version, paths });
+  if (version !== undefined) ctx.cache.playlists.set(o.key, { version, paths, problems: found });
   return paths;
 }

@@ -28,6 +28,8 @@ const REASONS: Record<string, string> = {
   'both-changed': 'conflict',
   'deleted-locally': 'deleted here',
   'deleted-remotely': 'deleted elsewhere',
+  'remote-trash': 'from the remote trash',
+  'local-trash': 'from the library trash',
 };
 
 export function Activity({ runsEnded }: { runsEnded: number }) {

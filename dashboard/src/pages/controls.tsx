@@ -105,14 +105,22 @@ function Trash({ runsEnded }: { runsEnded: number }) {
 const FIELDS = ['include', 'exclude', 'transfers', 'mode', 'pullInterval'] as const;
 type Field = (typeof FIELDS)[number];
 
-/** The field a server error names: the first of ours that appears in it as a word. */
+/**
+ * The field a server error names: the first of ours that appears in it as a
+ * key (`transfers: …`, `service.pullInterval: …`, `exclude.1: …`), else as a
+ * word. The error
+ * starts with the config file's path, whose folders may hold such a word.
+ */
 function fieldOf(message: string): Field | undefined {
-  let best: { f: Field; at: number } | undefined;
-  for (const f of FIELDS) {
-    const at = message.search(new RegExp(`\\b${f}\\b`));
-    if (at >= 0 && (!best || at < best.at)) best = { f, at };
+  for (const key of [true, false]) {
+    let best: { f: Field; at: number } | undefined;
+    for (const f of FIELDS) {
+      const at = message.search(new RegExp(`\\b${f}\\b${key ? '(?=(?:\\.\\d+)*:)' : ''}`));
+      if (at >= 0 && (!best || at < best.at)) best = { f, at };
+    }
+    if (best) return best.f;
   }
-  return best?.f;
+  return undefined;
 }
 
 interface Draft {
@@ -136,10 +144,15 @@ const lines = (s: string) => s.split('\n').map((l) => l.trim()).filter(Boolean);
 function SettingsForm() {
   const settings = useLoad(api.settings, []);
   const [draft, setDraft] = useState<Draft | undefined>();
+  // The settings as last read or saved: only what differs from them is sent.
+  const [base, setBase] = useState<Draft | undefined>();
   const [errors, setErrors] = useState<Partial<Record<Field | 'form', string>>>({});
   const [saved, setSaved] = useState(false);
   useEffect(() => {
-    if (settings.data) setDraft(toDraft(settings.data));
+    if (settings.data) {
+      setDraft(toDraft(settings.data));
+      setBase(toDraft(settings.data));
+    }
   }, [settings.data]);
   const set = (f: Field, v: string) => {
     setDraft((d) => (d ? { ...d, [f]: v } : d));
@@ -147,20 +160,27 @@ function SettingsForm() {
   };
   const save = async (e: Event) => {
     e.preventDefault();
-    if (!draft) return;
-    const n = Number(draft.transfers);
-    const body = {
-      include: lines(draft.include),
-      exclude: lines(draft.exclude),
+    if (!draft || !base) return;
+    // Only the settings changed are sent, so that saving one does not write the others' defaults into the
+    // config file; one emptied is sent as null, which takes it out of the file (back to its default).
+    const body: Parameters<typeof api.saveSettings>[0] = {};
+    const list = (v: string) => (lines(v).length > 0 ? lines(v) : null);
+    const same = (f: Field) => lines(draft[f]).join('\n') === lines(base[f]).join('\n');
+    if (!same('include')) body.include = list(draft.include);
+    if (!same('exclude')) body.exclude = list(draft.exclude);
+    if (!same('transfers')) {
+      const t = draft.transfers.trim();
+      const n = Number(t);
       // A non-number is sent as typed, so that the service's own check names the field.
-      transfers: draft.transfers.trim() !== '' && Number.isFinite(n) ? n : (draft.transfers as unknown as number),
-      mode: draft.mode as Settings['mode'],
-      pullInterval: draft.pullInterval.trim(),
-    };
+      body.transfers = t === '' ? null : Number.isFinite(n) ? n : (t as unknown as number);
+    }
+    if (draft.mode !== base.mode) body.mode = draft.mode as Settings['mode'];
+    if (!same('pullInterval')) body.pullInterval = draft.pullInterval.trim() || null;
     try {
       const next = await api.saveSettings(body);
       setErrors({});
       setDraft(toDraft(next));
+      setBase(toDraft(next));
       setSaved(true);
     } catch (err) {
       const m = err instanceof Error ? err.message : String(err);

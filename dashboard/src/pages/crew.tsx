@@ -6,11 +6,17 @@ import { Loading, useLoad } from '../parts/load.js';
 
 export function Crew({ runsEnded }: { runsEnded: number }) {
   const crew = useLoad(api.crew, [runsEnded]);
+  const problems = crew.data?.problems ?? [];
   const [note, setNote] = useState<{ text: string; error: boolean } | undefined>();
   const pull = async (user: string, playlist: string) => {
     try {
       const r = await api.pull(user, playlist);
-      setNote({ text: `Pulling ${playlist} from ${user} (run ${r.runId}).`, error: false });
+      // 202 names the run that fetches what is missing (the playlist is written when it ends); 200: nothing was missing, it is written.
+      const text =
+        r.runId !== undefined
+          ? `Pulling ${playlist} from ${user}${r.missing !== undefined ? `: ${count(r.missing)} of ${count(r.tracks)} tracks to fetch` : ''} (run ${r.runId}).`
+          : `You have every track of ${playlist}; it is written to Playlists/${user}/.`;
+      setNote({ text, error: false });
     } catch (err) {
       setNote({ text: err instanceof Error ? err.message : String(err), error: true });
     }
@@ -72,6 +78,19 @@ export function Crew({ runsEnded }: { runsEnded: number }) {
           )
         }
       </Loading>
+      {problems.length > 0 && (
+        <section class="card" aria-labelledby="h-crew-problems">
+          <h2 id="h-crew-problems">Problems in the bucket</h2>
+          <p class="quiet">These objects failed their checks and were left alone.</p>
+          <ul class="crew-problems">
+            {problems.map((p, i) => (
+              <li key={`${i}:${p.path}`}>
+                <span class="path">{p.path}</span>: {p.message}
+              </li>
+            ))}
+          </ul>
+        </section>
+      )}
     </>
   );
 }
