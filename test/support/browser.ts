@@ -61,11 +61,3 @@ export async function loggedInContext(browser: Browser, port: number, token: str
   return { context, page, link };
 }
 
-/**
- * serviceContext is a browser context logged in to a service by its token:
- * every request of its pages carries `Authorization: Bearer <token>` (the
- * guard takes it as it takes the session cookie).
- */
-export function serviceContext(browser: Browser, token: string, viewport = { width: 1280, height: 800 }): Promise<BrowserContext> {
-  return browser.newContext({ viewport, extraHTTPHeaders: { authorization: `Bearer ${token}` } });
-}

@@ -7,20 +7,12 @@ import { useEffect, useState } from 'preact/hooks';
 import { api } from '../api.js';
 import { bytes } from '../format.js';
 import { refresh, type Live } from '../live.js';
-import { Loading, useLoad } from '../parts/load.js';
+import { Loading, NoteLine, useAction, useLoad } from '../parts/load.js';
 import type { Settings, TrashBatch } from '../types.js';
 
 export function Controls({ live }: { live: Live }) {
   const s = live.status;
-  const [note, setNote] = useState<{ text: string; error: boolean } | undefined>();
-  const act = async (what: () => Promise<string>) => {
-    try {
-      setNote({ text: await what(), error: false });
-    } catch (err) {
-      setNote({ text: err instanceof Error ? err.message : String(err), error: true });
-    }
-    void refresh();
-  };
+  const { note, act } = useAction(() => void refresh());
   const paused = s?.state === 'paused';
   return (
     <>
@@ -39,7 +31,7 @@ export function Controls({ live }: { live: Live }) {
             Rescan the library
           </button>
         </div>
-        {note && <p class={note.error ? 'error' : 'ok'} role={note.error ? 'alert' : 'status'}>{note.text}</p>}
+        <NoteLine note={note} />
       </section>
       <Trash runsEnded={live.runsEnded} />
       <SettingsForm />
@@ -49,16 +41,8 @@ export function Controls({ live }: { live: Live }) {
 
 function Trash({ runsEnded }: { runsEnded: number }) {
   const trash = useLoad(api.trash, [runsEnded]);
-  const [note, setNote] = useState<{ text: string; error: boolean } | undefined>();
-  const restore = async (side: 'remote' | 'local', b: TrashBatch) => {
-    try {
-      const r = await api.restore(side, b.stamp);
-      setNote({ text: `Restored ${r.restored.length} file(s) from ${b.stamp}.`, error: false });
-      trash.reload();
-    } catch (err) {
-      setNote({ text: err instanceof Error ? err.message : String(err), error: true });
-    }
-  };
+  const { note, act } = useAction(() => trash.reload());
+  const restore = (side: 'remote' | 'local', b: TrashBatch) => act(async () => `Restored ${(await api.restore(side, b.stamp)).restored.length} file(s) from ${b.stamp}.`);
   const list = (side: 'remote' | 'local', batches: TrashBatch[]) =>
     batches.length === 0 ? (
       <p class="quiet">Empty.</p>
@@ -87,7 +71,7 @@ function Trash({ runsEnded }: { runsEnded: number }) {
   return (
     <section aria-labelledby="h-trash" class="card">
       <h2 id="h-trash">Trash</h2>
-      {note && <p class={note.error ? 'error' : 'ok'} role={note.error ? 'alert' : 'status'}>{note.text}</p>}
+      <NoteLine note={note} />
       <Loading l={trash} what="the trash">
         {(t) => (
           <>

@@ -1,24 +1,15 @@
 /** Problems: the files that fail, each with its reason and Retry; conflicts side by side with Keep mine / Keep theirs. */
 import { Fragment } from 'preact';
-import { useState } from 'preact/hooks';
 import { api } from '../api.js';
 import { bytes, when } from '../format.js';
 import { refresh, type Live } from '../live.js';
-import { Loading, useLoad } from '../parts/load.js';
+import { Loading, NoteLine, useAction, useLoad } from '../parts/load.js';
 import type { Conflict, FileSide } from '../types.js';
 
 export function Problems({ live }: { live: Live }) {
   const s = live.status;
   const conflicts = useLoad(api.conflicts, [live.runsEnded]);
-  const [note, setNote] = useState<{ text: string; error: boolean } | undefined>();
-  const act = async (what: () => Promise<string>) => {
-    try {
-      setNote({ text: await what(), error: false });
-    } catch (err) {
-      setNote({ text: err instanceof Error ? err.message : String(err), error: true });
-    }
-    void refresh();
-  };
+  const { note, act } = useAction(() => void refresh());
   const retry = (paths?: string[]) => act(async () => `Retrying ${(await api.retry(paths)).retried} file(s).`);
   const keep = (c: Conflict, side: 'mine' | 'theirs') =>
     act(async () => {
@@ -30,7 +21,7 @@ export function Problems({ live }: { live: Live }) {
   const failures = s?.queue.failures ?? [];
   return (
     <>
-      {note && <p class={note.error ? 'error' : 'ok'} role={note.error ? 'alert' : 'status'}>{note.text}</p>}
+      <NoteLine note={note} />
       <section aria-labelledby="h-failing" class="card">
         <h2 id="h-failing">Failing files</h2>
         {failures.length === 0 ? (

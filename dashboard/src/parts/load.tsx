@@ -52,3 +52,36 @@ export function Loading<T>(props: { l: Loaded<T>; what: string; children: (data:
 function cap(s: string): string {
   return s.charAt(0).toUpperCase() + s.slice(1);
 }
+
+/** What an action said when it ended: its result, or its error. */
+export interface Note {
+  text: string;
+  error: boolean;
+}
+
+/**
+ * useAction runs a page's actions (a button's request): what each says, or
+ * its error, becomes the page's note, and `after` runs once it has ended
+ * either way (to read the status or a list again).
+ */
+export function useAction(after: () => void): { note: Note | undefined; act: (what: () => Promise<string>) => Promise<void> } {
+  const [note, setNote] = useState<Note | undefined>();
+  const act = async (what: () => Promise<string>) => {
+    try {
+      setNote({ text: await what(), error: false });
+    } catch (err) {
+      setNote({ text: err instanceof Error ? err.message : String(err), error: true });
+    }
+    after();
+  };
+  return { note, act };
+}
+
+/** NoteLine shows an action's note: an error as an alert, a result as a status. */
+export function NoteLine({ note }: { note: Note | undefined }) {
+  return note ? (
+    <p class={note.error ? 'error' : 'ok'} role={note.error ? 'alert' : 'status'}>
+      {note.text}
+    </p>
+  ) : null;
+}
