@@ -93,5 +93,6 @@ describe.each(APPS)('the real $bin with the queue attached', ({ bin, fixture, ad
     expect(queueHealth(db, adapter)).toEqual({ state: 'attached' });
     detachQueue(db);
     db.close();
-  });
+    // A Qt application's start and scan, beside other test files on a small machine, can take over a minute.
+  }, 180_000);
 });
