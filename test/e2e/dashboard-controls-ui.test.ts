@@ -19,10 +19,9 @@
 // The functions handed to page.evaluate run in the page: they need the DOM's types.
 /// <reference lib="dom" />
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { createHash } from 'node:crypto';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { S3Client } from '@aws-sdk/client-s3';
@@ -32,12 +31,11 @@ import { makeMp3 } from '../fixtures/mp3.js';
 import { cliJson, type CliEnv } from '../support/cli.js';
 import { startS3rver, type S3rver } from '../support/s3rver.js';
 import { listObjects, putObject, s3Client } from '../support/s3-objects.js';
-import { settled, startService, waitFor, type ServiceProcess } from '../support/service-process.js';
+import { settled, waitFor, type ServiceProcess } from '../support/service-process.js';
+import { serviceMachine, type ServiceMachine, type ServiceMachineOptions } from '../support/service-machine.js';
 import { launchBrowser, loggedInContext } from '../support/browser.js';
 
-const CREDS = { AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER', AWS_REGION: 'us-east-1', AWS_PROFILE: undefined };
 const ARTIFACTS = fileURLToPath(new URL('../../test-artifacts/dashboard/', import.meta.url));
-const tmp = (name: string) => mkdtemp(join(tmpdir(), `cs-dashui-${name}-`));
 const md5 = (b: Buffer) => createHash('md5').update(b).digest('hex');
 
 let server: S3rver;
@@ -67,12 +65,7 @@ afterEach(async () => {
   }
 });
 
-interface Machine {
-  lib: string;
-  config: string;
-  env: CliEnv;
-  start(): Promise<ServiceProcess>;
-}
+type Machine = ServiceMachine;
 
 async function freshBucket(): Promise<string> {
   const bucket = `dashui${++buckets}`;
@@ -80,25 +73,7 @@ async function freshBucket(): Promise<string> {
   return bucket;
 }
 
-async function machine(bucket: string, o: { user: string; service?: Record<string, unknown>; more?: Record<string, unknown>; configDir?: string }): Promise<Machine> {
-  const home = await tmp('home');
-  const lib = join(await tmp('lib'), 'Music');
-  await mkdir(lib, { recursive: true });
-  await mkdir(join(home, o.configDir ?? ''), { recursive: true });
-  const config = join(home, o.configDir ?? '', 'config.json');
-  await writeFile(config, `${JSON.stringify({ library: lib, remote: `s3://${bucket}/dj`, user: o.user, ...o.more, service: { quiet: '300ms', ...o.service } }, null, 2)}\n`);
-  const env = { ...CREDS, AWS_ENDPOINT_URL: server.endpoint };
-  return {
-    lib,
-    config,
-    env: { home, env },
-    async start() {
-      const s = await startService(home, config, env);
-      running.push(s);
-      return s;
-    },
-  };
-}
+const machine = (bucket: string, o: ServiceMachineOptions): Promise<Machine> => serviceMachine(server.endpoint, bucket, running, o);
 
 async function music(bucket: string): Promise<Map<string, string>> {
   const out = new Map<string, string>();

@@ -7,10 +7,9 @@
  * run using them; the crew of two users, and one of their playlists pulled.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { createHash } from 'node:crypto';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { makeLibrary } from '../fixtures/audio.js';
@@ -18,10 +17,9 @@ import { makeMp3, retagMp3 } from '../fixtures/mp3.js';
 import { cliJson, type CliEnv } from '../support/cli.js';
 import { startS3rver, type S3rver } from '../support/s3rver.js';
 import { catalogLogs, getObject, listObjects, putObject, s3Client } from '../support/s3-objects.js';
-import { settled, startService, waitFor, type ServiceProcess } from '../support/service-process.js';
+import { settled, waitFor, type ServiceProcess } from '../support/service-process.js';
+import { serviceMachine, type ServiceMachine, type ServiceMachineOptions } from '../support/service-machine.js';
 
-const CREDS = { AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER', AWS_REGION: 'us-east-1', AWS_PROFILE: undefined };
-const tmp = (name: string) => mkdtemp(join(tmpdir(), `cs-dash-${name}-`));
 const md5 = (b: Buffer) => createHash('md5').update(b).digest('hex');
 
 let server: S3rver;
@@ -44,13 +42,7 @@ afterEach(async () => {
   }
 });
 
-interface Machine {
-  home: string;
-  lib: string;
-  config: string;
-  env: CliEnv;
-  start(): Promise<ServiceProcess>;
-}
+type Machine = ServiceMachine;
 
 async function freshBucket(): Promise<string> {
   const bucket = `dash${++buckets}`;
@@ -58,25 +50,7 @@ async function freshBucket(): Promise<string> {
   return bucket;
 }
 
-async function machine(bucket: string, o: { user: string; service?: Record<string, unknown>; lib?: string; more?: Record<string, unknown> }): Promise<Machine> {
-  const home = await tmp('home');
-  const lib = o.lib ?? join(await tmp('lib'), 'Music');
-  await mkdir(lib, { recursive: true });
-  const config = join(home, 'config.json');
-  await writeFile(config, `${JSON.stringify({ library: lib, remote: `s3://${bucket}/dj`, user: o.user, ...o.more, service: { quiet: '300ms', ...o.service } }, null, 2)}\n`);
-  const env = { ...CREDS, AWS_ENDPOINT_URL: server.endpoint };
-  return {
-    home,
-    lib,
-    config,
-    env: { home, env },
-    async start() {
-      const s = await startService(home, config, env);
-      running.push(s);
-      return s;
-    },
-  };
-}
+const machine = (bucket: string, o: ServiceMachineOptions): Promise<Machine> => serviceMachine(server.endpoint, bucket, running, o);
 
 const json = async (r: Response) => ({ status: r.status, body: (await r.json()) as any });
 const post = (s: ServiceProcess, path: string, body: unknown) => s.api(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }).then(json);
