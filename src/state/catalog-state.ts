@@ -23,7 +23,6 @@ export class CatalogState {
   private readonly addOne: Database.Statement;
   private readonly allPending: Database.Statement;
   private readonly countPending: Database.Statement;
-  private readonly dropPending: Database.Statement;
   private readonly dropRange: Database.Statement;
   private readonly lastSeq: Database.Statement;
 
@@ -40,7 +39,6 @@ export class CatalogState {
     this.lastSeq = db.prepare('SELECT MAX(seq) FROM catalog_pending WHERE remote = ?').pluck();
     this.allPending = db.prepare('SELECT seq, entry FROM catalog_pending WHERE remote = ? ORDER BY seq');
     this.countPending = db.prepare('SELECT COUNT(*) AS n FROM catalog_pending WHERE remote = ?');
-    this.dropPending = db.prepare('DELETE FROM catalog_pending WHERE remote = ? AND seq <= ?');
     this.dropRange = db.prepare('DELETE FROM catalog_pending WHERE remote = ? AND seq BETWEEN ? AND ?');
   }
 
@@ -88,11 +86,6 @@ export class CatalogState {
 
   pendingCount(): number {
     return (this.countPending.get(this.remote) as { n: number }).n;
-  }
-
-  /** Forgets the queued entries up to `seq` (written to a log). */
-  dropPendingThrough(seq: number): void {
-    this.dropPending.run(this.remote, seq);
   }
 
   /** Forgets the queued entries `seqs` (written to a log; entries of one kind go to logs of their own). */

@@ -85,7 +85,6 @@ export class RemoteMirror {
   private readonly del: Database.Statement;
   private readonly one: Database.Statement;
   private readonly leanByKey: Database.Statement;
-  private readonly stampOne: Database.Statement;
   private readonly stampSome: Database.Statement;
   private readonly setPlayerOne: Database.Statement;
   private readonly some: Database.Statement;
@@ -110,7 +109,6 @@ export class RemoteMirror {
     this.del = db.prepare('DELETE FROM remote_objects WHERE remote = ? AND key = ?');
     this.one = db.prepare(`SELECT ${COLUMNS} FROM remote_objects WHERE remote = ? AND key = ?`);
     this.leanByKey = db.prepare(`SELECT ${LEAN_COLUMNS} FROM remote_objects WHERE remote = ? AND key = ?`);
-    this.stampOne = db.prepare('UPDATE remote_objects SET log_key = ? WHERE remote = ? AND key = ? AND (log_key IS NULL OR log_key < ?)');
     this.stampSome = db.prepare(
       'UPDATE remote_objects SET log_key = ? WHERE remote = ? AND key IN (SELECT value FROM json_each(?)) AND (log_key IS NULL OR log_key < ?)',
     );
@@ -204,14 +202,10 @@ export class RemoteMirror {
   }
 
   /**
-   * Notes that this machine's own row at `key` was written to log `logKey`,
-   * so that an earlier log of another writer, read later, cannot undo it.
+   * Notes that this machine's own rows at `keys` were written to log
+   * `logKey`, so that an earlier log of another writer, read later, cannot
+   * undo them. One statement: a log holds thousands.
    */
-  stamp(key: string, logKey: string): void {
-    this.stampOne.run(logKey, this.remote, key, logKey);
-  }
-
-  /** stamp for many keys at once (one statement: a log holds thousands). */
   stampMany(keys: readonly string[], logKey: string): void {
     if (keys.length === 0) return;
     this.stampSome.run(logKey, this.remote, JSON.stringify(keys), logKey);
