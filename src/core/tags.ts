@@ -13,6 +13,16 @@ export interface Tags {
   rating?: number;
   comment?: string;
   durationSec?: number;
+  /** kbit/s, from the audio header (an estimate for VBR files). */
+  bitrate?: number;
+  /** Unsynchronised lyrics (USLT, LYRICS), bounded by the catalog codec. */
+  lyrics?: string;
+  /**
+   * The embedded front cover, by content: `<sha256 hex>.<jpg|png|gif|webp>`,
+   * the name of its object under the remote's `.cratesync/covers/` (see
+   * sync/covers.ts) and of its copy in the local cover store.
+   */
+  cover?: string;
 }
 
 /**
@@ -28,5 +38,7 @@ export interface PlayerMeta {
   playCount?: number;
   /** ms since the epoch. */
   lastPlayed?: number;
-  tags?: Omit<Tags, 'rating' | 'comment' | 'bpm'>;
+  /** When it was starred (ms since the epoch): a Subsonic client's star. Absent: not starred. */
+  starred?: number;
+  tags?: Omit<Tags, 'rating' | 'comment' | 'bpm' | 'bitrate' | 'lyrics' | 'cover'>;
 }

@@ -68,6 +68,9 @@ export function makeSchemas(f: SchemaFacts): { log: z.ZodType; snapshot: z.ZodTy
       rating: tag(z.number()),
       comment: tag(text(16_384)),
       durationSec: tag(z.number()),
+      bitrate: tag(z.number().nonnegative().max(100_000)),
+      lyrics: tag(text(65_536)),
+      cover: tag(z.string().regex(/^[0-9a-f]{64}\.(jpg|png|gif|webp)$/)),
     })
     .transform((t) => Object.fromEntries(Object.entries(t).filter(([, v]) => v !== undefined)))
     .optional()
@@ -83,6 +86,7 @@ export function makeSchemas(f: SchemaFacts): { log: z.ZodType; snapshot: z.ZodTy
       rating: tag(z.number().min(0).max(100)),
       playCount: tag(z.int().nonnegative().max(Number.MAX_SAFE_INTEGER)),
       lastPlayed: tag(time),
+      starred: tag(time),
       tags: tagsSchema,
     })
     .transform((t) => Object.fromEntries(Object.entries(t).filter(([, v]) => v !== undefined)))
