@@ -37,6 +37,8 @@ export interface BenchOptions {
   playersSongs: number;
   /** Rating edits the players scenario makes through the service. */
   playersEdits: number;
+  /** Songs in the catalog of the Subsonic scenario; 0 skips it. */
+  subsonicTracks: number;
   /** Extra copy of the results JSON (`.bench/results.json` is always written). */
   jsonFile?: string;
   /** cratesync's --transfers; undefined leaves its default. */
@@ -88,6 +90,7 @@ export const USAGE = `usage: npm run bench -- [flags]
                         the player writes a play count every 20 ms; cratesync only (default 20000;
                         0 skips)
   --players-edits N     rating edits of the players scenario, one at a time (default 20)
+  --subsonic-tracks N   Subsonic scenario: cratesync serve over a catalog of N songs (default 100000)
   --collection-only     run the collection scenario alone: every other scenario's flag is taken
                         as 0 (or empty), whatever is given
   --transfers N         cratesync --transfers (default: cratesync's own default)
@@ -122,6 +125,7 @@ export function parseOptions(argv: string[]): BenchOptions {
       'collection-only': { type: 'boolean' },
       'players-songs': { type: 'string' },
       'players-edits': { type: 'string' },
+      'subsonic-tracks': { type: 'string' },
       transfers: { type: 'string' },
       json: { type: 'string' },
       timeout: { type: 'string' },
@@ -156,6 +160,7 @@ export function parseOptions(argv: string[]): BenchOptions {
     collectionTracks: count(values['collection-tracks'] ?? '50000', '--collection-tracks', 0),
     playersSongs: scenario('--players-songs', values['players-songs'], '20000'),
     playersEdits: count(values['players-edits'] ?? '20', '--players-edits', 1),
+    subsonicTracks: scenario('--subsonic-tracks', values['subsonic-tracks'], '100000'),
     ...(scaleTools ? { scaleTools } : {}),
     ...(values.json ? { jsonFile: values.json } : {}),
     ...(transfers !== undefined ? { transfers } : {}),

@@ -21,6 +21,7 @@
 import { renderChange, renderJoin, renderScale, renderService } from './scenario-report.js';
 import { renderCollection } from './collection-report.js';
 import { renderPlayers } from './players-report.js';
+import { renderSubsonic } from './subsonic-report.js';
 import { describe, sec, setTable } from './tables.js';
 import type { RunRow, SetRow, Comparison, Target, BenchResults } from './results.js';
 import type { ToolName } from './options.js';
@@ -73,6 +74,7 @@ export function renderReport(r: BenchResults): string {
   if (r.service) lines.push('', ...renderService(r.service));
   if (r.collection) lines.push('', ...renderCollection(r.collection));
   if (r.players) lines.push('', ...renderPlayers(r.players));
+  if (r.subsonic) lines.push('', ...renderSubsonic(r.subsonic));
   lines.push('');
   lines.push('ratios (speed-up = other tool time / cratesync time; above 1 = cratesync faster):');
   if (r.comparisons.length === 0) lines.push('  none (a tool was missing or invalid)');
@@ -98,6 +100,7 @@ export function renderReport(r: BenchResults): string {
     ...(r.service ? [{ where: 'service', list: r.service.problems }] : []),
     ...(r.collection ? [{ where: 'collection cratesync', list: r.collection.problems }] : []),
     ...(r.players ? [{ where: 'players cratesync', list: r.players.problems }] : []),
+    ...(r.subsonic ? [{ where: 'subsonic cratesync', list: r.subsonic.problems }] : []),
   ].filter((p) => p.list.length);
   if (problems.length) {
     lines.push('', 'problems:');

@@ -139,6 +139,7 @@ export interface BenchResults {
   service?: ServiceScenario;
   collection?: CollectionScenario;
   players?: PlayersScenario;
+  subsonic?: SubsonicScenario;
   /** Ratios of every scenario (scale rows are named like `scale-20000`). */
   comparisons: Comparison[];
   targets: Target[];
@@ -390,4 +391,21 @@ export interface PlayersScenario {
   problems: string[];
   /** Warnings the service logged: shown, but they do not make the scenario invalid. */
   warnings: string[];
+}
+
+/** The Subsonic scenario (bench/subsonic.ts): `cratesync serve` over a catalog of `tracks` songs. */
+export interface SubsonicScenario {
+  tracks: number;
+  /** Writing the catalog logs and the stream object (not judged). */
+  seedMs: number;
+  /** From the server's start to its first answered getArtists (catalog read and indexed). */
+  startMs?: number;
+  artists?: number;
+  /** Latency of each kind of request, by name. */
+  requests: Record<string, SampleFigures>;
+  /** The server's resident set after the requests, and its peak, in KiB. */
+  rssKiB?: number;
+  hwmKiB?: number;
+  valid: boolean;
+  problems: string[];
 }

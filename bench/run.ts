@@ -39,11 +39,12 @@ import { parseOptions, SCALE_AWS_MAX, USAGE, type BenchOptions } from './options
 import { benchPaths } from './paths.js';
 import type { PhaseContext } from './phase.js';
 import { compare, renderReport } from './report.js';
-import type { BenchResults, ChangeScenario, CollectionScenario, JoinScenario, PlayersScenario, RunRow, ScaleScenario, ServiceScenario, SetRow } from './results.js';
+import type { BenchResults, ChangeScenario, CollectionScenario, JoinScenario, PlayersScenario, RunRow, SubsonicScenario, ScaleScenario, ServiceScenario, SetRow } from './results.js';
 import { runCollection } from './collection.js';
 import { runScale, scaleLabel, scaleSpec } from './scale.js';
 import { runJoin } from './join.js';
 import { runPlayers } from './players.js';
+import { runSubsonic } from './subsonic.js';
 import { scenarioTargets } from './scenario-report.js';
 import { describeSet, runSet } from './set-run.js';
 import { BURST_FILE_SIZE, LATENCY_FILE_SIZE, runServiceScenarios, SERVICE_BASE_FILES, type ServicePlan } from './service.js';
@@ -113,7 +114,7 @@ async function main(argv: string[]): Promise<number> {
 
   const cratesync = available.find((t) => t.name === 'cratesync');
   // Only the collection scenario left (it runs on a folder remote): no server to share the cores with it.
-  const needServer = sets.length > 0 || changes.length > 0 || scaleSets.length > 0 || (cratesync !== undefined && (opts.join > 0 || serviceSets.length > 0 || playersSet !== undefined));
+  const needServer = sets.length > 0 || changes.length > 0 || scaleSets.length > 0 || (cratesync !== undefined && (opts.join > 0 || serviceSets.length > 0 || playersSet !== undefined || opts.subsonicTracks > 0));
   const store = opts.store ?? memoryStore([...sets, ...changes.map((c) => c.set), ...scaleSets, ...serviceSets, ...(playersSet ? [playersSet] : [])]);
   // Deletes in parallel (aws, rclone, cratesync's trash moves) would otherwise meet s3rver's spurious 500s.
   const server = needServer ? await startS3rver({ ...(store ? { parent: store } : {}), fixDeleteRace: true }) : undefined;
@@ -128,6 +129,7 @@ async function main(argv: string[]): Promise<number> {
   let service: ServiceScenario | undefined;
   let collection: CollectionScenario | undefined;
   let players: PlayersScenario | undefined;
+  let subsonic: SubsonicScenario | undefined;
   let proxy: CountingProxy | undefined;
   try {
     if (server) {
@@ -147,6 +149,7 @@ async function main(argv: string[]): Promise<number> {
       if (opts.join > 0 && cratesync) join = await runJoin(cratesync, opts.join, { server, proxy: proxy!, paths, ctx });
       if (serviceSets.length && cratesync) service = await runServiceScenarios(servicePlan, { tool: cratesync, server, proxy: proxy!, paths, ctx });
       if (playersSet && cratesync) players = await runPlayers(playersSet, opts.playersEdits, { tool: cratesync, server, proxy: proxy!, paths, ctx });
+      if (opts.subsonicTracks > 0 && cratesync) subsonic = await runSubsonic(opts.subsonicTracks, { tool: cratesync, server, paths, ctx });
     }
     if (opts.collectionTracks > 0 && cratesync) collection = await runCollection(cratesync, opts.collectionTracks, { paths, ctx });
     else if (opts.collectionTracks > 0) log('collection: skipped (cratesync is not among the tools)');
@@ -156,7 +159,7 @@ async function main(argv: string[]): Promise<number> {
   }
 
   const mainFigures = compare(runs, setRows);
-  const scenarioFigures = scenarioTargets({ ...changed, ...(scale ? { scale } : {}), ...(join ? { join } : {}), ...(service ? { service } : {}), ...(collection ? { collection } : {}), ...(players ? { players } : {}) });
+  const scenarioFigures = scenarioTargets({ ...changed, ...(scale ? { scale } : {}), ...(join ? { join } : {}), ...(service ? { service } : {}), ...(collection ? { collection } : {}), ...(players ? { players } : {}), ...(subsonic ? { subsonic } : {}) });
   const results: BenchResults = {
     startedAt: started.toISOString(),
     durationMs: Math.round(performance.now() - t0),
@@ -192,6 +195,7 @@ async function main(argv: string[]): Promise<number> {
       collectionTracks: opts.collectionTracks,
       playersSongs: opts.playersSongs,
       playersEdits: opts.playersSongs > 0 ? opts.playersEdits : 0,
+      subsonicTracks: opts.subsonicTracks,
     },
     tools: Object.fromEntries(available.map((t) => [t.name, { version: t.version, rssProbe: t.probe }])),
     skippedTools: skipped,
@@ -206,6 +210,7 @@ async function main(argv: string[]): Promise<number> {
     ...(service ? { service } : {}),
     ...(collection ? { collection } : {}),
     ...(players ? { players } : {}),
+    ...(subsonic ? { subsonic } : {}),
     comparisons: [...mainFigures.comparisons, ...scenarioFigures.comparisons],
     targets: [...mainFigures.targets, ...scenarioFigures.targets],
   };
@@ -216,7 +221,7 @@ async function main(argv: string[]): Promise<number> {
   if (opts.jsonFile) await writeFile(resolve(opts.jsonFile), json);
   log(`results written to ${paths.results}${opts.jsonFile ? ` and ${resolve(opts.jsonFile)}` : ''}; total ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   const allRuns = [...runs, ...Object.values(changed).flatMap((c) => c.runs), ...(scale?.runs ?? [])];
-  return allRuns.every((r) => r.valid) && (join?.valid ?? true) && (service?.valid ?? true) && (collection?.valid ?? true) && (players?.valid ?? true) ? 0 : 1;
+  return allRuns.every((r) => r.valid) && (join?.valid ?? true) && (service?.valid ?? true) && (collection?.valid ?? true) && (players?.valid ?? true) && (subsonic?.valid ?? true) ? 0 : 1;
 }
 
 /**

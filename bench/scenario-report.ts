@@ -21,7 +21,8 @@
 import type { CollectionScenario, JoinScenario } from './results.js';
 import { collectionTargets } from './collection-report.js';
 import { playersTargets } from './players-report.js';
-import type { PlayersScenario } from './results.js';
+import { subsonicTargets } from './subsonic-report.js';
+import type { PlayersScenario, SubsonicScenario } from './results.js';
 import { SCALE_AWS_MAX } from './options.js';
 import type { ChangeRow, ChangeScenario, Comparison, ScaleScenario, ServiceScenario, Target } from './results.js';
 import { cpu, describe, rss, sec, setTable, size, table } from './tables.js';
@@ -159,7 +160,7 @@ function serviceTargets(s: ServiceScenario): Target[] {
 }
 
 /** scenarioTargets works out the comparisons and targets of the scenarios; invalid rows are left out. */
-export function scenarioTargets(r: { rename?: ChangeScenario; scale?: ScaleScenario; join?: JoinScenario; service?: ServiceScenario; collection?: CollectionScenario; players?: PlayersScenario }): { comparisons: Comparison[]; targets: Target[] } {
+export function scenarioTargets(r: { rename?: ChangeScenario; scale?: ScaleScenario; join?: JoinScenario; service?: ServiceScenario; collection?: CollectionScenario; players?: PlayersScenario; subsonic?: SubsonicScenario }): { comparisons: Comparison[]; targets: Target[] } {
   const comparisons: Comparison[] = [];
   const targets: Target[] = [];
   if (r.rename) {
@@ -196,6 +197,7 @@ export function scenarioTargets(r: { rename?: ChangeScenario; scale?: ScaleScena
   if (r.service) targets.push(...serviceTargets(r.service));
   if (r.collection) targets.push(...collectionTargets(r.collection));
   if (r.players) targets.push(...playersTargets(r.players));
+  if (r.subsonic) targets.push(...subsonicTargets(r.subsonic));
   return { comparisons, targets };
 }
 
