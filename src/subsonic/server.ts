@@ -72,7 +72,14 @@ export function subsonicApp(serve: ServeContext, o: SubsonicAppOptions): Hono {
       return res;
     };
     try {
-      const params = await requestParams(c);
+      let params: Params;
+      try {
+        params = await requestParams(c);
+      } catch (err) {
+        // The body was refused: answered in the format the query asks for.
+        format = queryFormat(c);
+        throw err;
+      }
       try {
         format = responseFormat(params);
       } catch (err) {
@@ -107,6 +114,14 @@ async function requestParams(c: Context): Promise<Params> {
   if (type !== 'application/x-www-form-urlencoded') return paramsOf(query);
   const body = await readCapped(c.req.raw, MAX_FORM_BYTES);
   return paramsOf(query, new URLSearchParams(body));
+}
+
+function queryFormat(c: Context): ResponseFormat {
+  try {
+    return responseFormat(paramsOf(new URL(c.req.url).searchParams));
+  } catch {
+    return { kind: 'json' };
+  }
 }
 
 async function readCapped(req: Request, max: number): Promise<string> {

@@ -51,6 +51,7 @@ describe('subsonic response', () => {
     expect(xml).toContain('tab&#9;here&#10;line&#13; end 🎵');
     expect(xml).not.toContain('starred');
     expect(xml).not.toContain('year');
+    expect(toXml(ENV, { playlists: { playlist: [] } })).toContain('<playlists/>');
     expect(escapeXml('x\uD800y\uDFFFz\uD83C\uDFB5')).toBe('xyz🎵');
   });
 

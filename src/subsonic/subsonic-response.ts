@@ -133,7 +133,7 @@ function element(out: string[], name: string, value: unknown, extra = ''): void 
       if (t === undefined) continue;
       checkName(k);
       attrs.push(` ${k}="${escapeXml(t)}"`);
-    } else {
+    } else if (!Array.isArray(v) || v.length > 0) {
       children.push([k, v]);
     }
   }
