@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { request as httpsRequest } from 'node:https';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -58,8 +60,8 @@ beforeAll(async () => {
       },
     }),
   );
-  // Only eve is ever rate-limited: she fails from her own address bucket... all requests come from 127.0.0.1,
-  // so tests that fail on purpose use a limiter loose enough, and the rate-limit test a server of its own.
+  // Every request comes from 127.0.0.1: this server's limiter is loose enough for the
+  // tests that fail on purpose; the rate-limit test runs a server of its own.
   const limiter = new RateLimiter({ maxFailures: 1000, maxUserFailures: 1000, now: () => clock });
   const app = subsonicApp(serve, { users, limiter, log, routes: [systemRoutes, testRoutes], serverVersion: '7.7.7' });
   server = await listenSubsonic(app, { host: '127.0.0.1', port: 0 });
@@ -221,6 +223,13 @@ describe('subsonic server', () => {
     for (const secret of ['sésame', 'ouvre', 'zz9911', md5('sésame ouvre-toi' + 'zz9911'), apiKey, 'nope']) expect(all).not.toContain(secret);
   });
 
+  it('answers HEAD like GET, without a body', async () => {
+    const res = await call('ping', {}, { method: 'HEAD' });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('text/xml; charset=utf-8');
+    expect(await res.text()).toBe('');
+  });
+
   it('refuses a method in two route tables', () => {
     expect(() => subsonicApp({} as ServeContext, { users, limiter: new RateLimiter(), log: pino({ level: 'silent' }), routes: [systemRoutes, { ping: () => ({}) }] })).toThrow(/ping is in two route tables/);
   });
@@ -245,5 +254,39 @@ describe('subsonic server rate limit', () => {
     } finally {
       await s.close();
     }
+  });
+});
+
+describe('listenSubsonic', () => {
+  it('serves HTTPS when given a certificate and key', async () => {
+    const tls = mkdtempSync(join(tmpdir(), 'subsonic-tls-'));
+    try {
+      execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(tls, 'key.pem'), '-out', join(tls, 'cert.pem'), '-days', '1', '-subj', '/CN=localhost'], { stdio: 'ignore' });
+      const cert = readFileSync(join(tls, 'cert.pem'));
+      const app = subsonicApp({ refresh: async () => {} } as unknown as ServeContext, { users, limiter: new RateLimiter(), log: pino({ level: 'silent' }), routes: [systemRoutes] });
+      const s = await listenSubsonic(app, { host: '127.0.0.1', port: 0, tls: { cert, key: readFileSync(join(tls, 'key.pem')) } });
+      try {
+        const body = await new Promise<string>((resolve, reject) => {
+          const req = httpsRequest({ host: '127.0.0.1', port: s.port, path: '/rest/ping.view?f=json', ca: cert, servername: 'localhost' }, (res) => {
+            let text = '';
+            res.setEncoding('utf8');
+            res.on('data', (d: string) => (text += d));
+            res.on('end', () => resolve(text));
+          });
+          req.on('error', reject);
+          req.end();
+        });
+        expect(JSON.parse(body)['subsonic-response']).toMatchObject({ status: 'ok' });
+      } finally {
+        await s.close();
+      }
+    } finally {
+      rmSync(tls, { recursive: true, force: true });
+    }
+  });
+
+  it('rejects when the port is taken', async () => {
+    const app = subsonicApp({ refresh: async () => {} } as unknown as ServeContext, { users, limiter: new RateLimiter(), log: pino({ level: 'silent' }), routes: [systemRoutes] });
+    await expect(listenSubsonic(app, { host: '127.0.0.1', port: server.port })).rejects.toThrow(/EADDRINUSE/);
   });
 });

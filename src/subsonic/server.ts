@@ -68,7 +68,9 @@ export function subsonicApp(serve: ServeContext, o: SubsonicAppOptions): Hono {
     let user: ServeUser | undefined;
     const done = (res: Response, outcome: string): Response => {
       // Never the query string or the body: they hold credentials.
-      o.log.info({ method, user: user?.name || undefined, status: outcome, ms: Math.round(performance.now() - started) }, 'subsonic request');
+      // Failures at info (wrong passwords are worth seeing), the steady flow of answers at debug.
+      const level = outcome.startsWith('failed') ? 'info' : 'debug';
+      o.log[level]({ method, user: user?.name || undefined, status: outcome, ms: Math.round(performance.now() - started) }, 'subsonic request');
       return res;
     };
     try {
