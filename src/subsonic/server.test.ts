@@ -27,6 +27,8 @@ const testRoutes: RouteTable = {
     throw notFound('Song');
   },
   binary: () => new Response('RIFF-bytes', { status: 206, headers: { 'Content-Type': 'audio/wav' } }),
+  // A fetch() answer has immutable headers: what a proxying handler may hand back.
+  proxied: () => fetch(`${base}/rest/ping?f=json`),
 };
 
 let dir: string;
@@ -196,6 +198,10 @@ describe('subsonic server', () => {
     expect(res.status).toBe(206);
     expect(res.headers.get('content-type')).toBe('audio/wav');
     expect(await res.text()).toBe('RIFF-bytes');
+    expect(res.headers.get('access-control-allow-origin')).toBe('*');
+    const proxied = await call('proxied', BOB, { headers: { Origin: 'https://player.example' } });
+    expect(proxied.headers.get('access-control-allow-origin')).toBe('*');
+    expect(await proxied.json()).toMatchObject({ 'subsonic-response': { status: 'ok' } });
   });
 
   it('allows any origin (credentials are parameters, never cookies), preflight included', async () => {
