@@ -22,9 +22,13 @@ export interface ServeUserRow {
 
 const NONCE = 12;
 const TAG = 16;
+// No user can have it: names are checked by userNameProblem, which refuses spaces.
+const DUMMY_NAME = ' no such user ';
 
+/** The serve users of one state database, their passwords sealed under the key in `keyFile`. */
 export class ServeUsers {
   private key: Buffer | undefined;
+  private dummy: string | undefined;
 
   /** `keyFile`: where the sealing key is kept (config/paths.ts serveKeyFile); created on first need. */
   constructor(
@@ -62,13 +66,17 @@ export class ServeUsers {
 
   /**
    * password returns the plain password of `name`, or undefined when there is
-   * no such user. Throws CratesyncError naming the key file when the stored
+   * no such user (after the same work, so the time taken tells nothing). Throws CratesyncError naming the key file when the stored
    * password cannot be unsealed (the key file was replaced or lost: set the
    * password again).
    */
   password(name: string): string | undefined {
     const row = cached(this.db, 'SELECT password FROM serve_users WHERE name = ?').get(name) as { password: string } | undefined;
-    if (!row) return undefined;
+    if (!row) {
+      // The same work as for a user who exists: how long a login takes tells no one which names do.
+      this.unseal(DUMMY_NAME, (this.dummy ??= this.seal(DUMMY_NAME, randomBytes(12).toString('base64'))));
+      return undefined;
+    }
     return this.unseal(name, row.password);
   }
 

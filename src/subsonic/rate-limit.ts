@@ -33,6 +33,7 @@ interface Entry {
   blockedUntil: number;
 }
 
+/** Failed logins by address and user name; see the module comment. Not shared between processes. */
 export class RateLimiter {
   private readonly entries = new Map<string, Entry>();
   private readonly maxFailures: number;

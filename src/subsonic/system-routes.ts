@@ -41,6 +41,7 @@ function user(name: string): SubsonicBody {
   };
 }
 
+/** ping, getLicense, getOpenSubsonicExtensions, getUser and getUsers. */
 export const systemRoutes: RouteTable = {
   ping: () => ({}),
   // There is no licence to check: always valid, for clients that refuse to run otherwise.
