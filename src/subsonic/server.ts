@@ -70,7 +70,7 @@ export function subsonicApp(serve: ServeContext, o: SubsonicAppOptions): Hono {
       // Never the query string or the body: they hold credentials.
       // Failures at info (wrong passwords are worth seeing), the steady flow of answers at debug.
       const level = outcome.startsWith('failed') ? 'info' : 'debug';
-      o.log[level]({ method, user: user?.name || undefined, status: outcome, ms: Math.round(performance.now() - started) }, 'subsonic request');
+      o.log[level]({ method: method.slice(0, 64), user: user?.name || undefined, status: outcome, ms: Math.round(performance.now() - started) }, 'subsonic request');
       return res;
     };
     try {
@@ -101,7 +101,7 @@ export function subsonicApp(serve: ServeContext, o: SubsonicAppOptions): Hono {
       return done(okResponse(out, format, version), 'ok');
     } catch (err) {
       if (err instanceof SubsonicError) return done(errorResponse(err, format, version), `failed ${err.code}`);
-      o.log.error({ method, user: user?.name || undefined, err }, 'subsonic request failed');
+      o.log.error({ method: method.slice(0, 64), user: user?.name || undefined, err }, 'subsonic request failed');
       return done(errorResponse(new SubsonicError(SubsonicCode.generic, 'Internal error'), format, version), 'failed 0 internal');
     }
   });
