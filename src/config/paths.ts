@@ -63,3 +63,12 @@ export function serviceDir(paths: AppPaths, configFile: string): string {
   const name = basename(configFile).replace(/\.json$/i, '').replace(/[^\p{L}\p{N}._-]+/gu, '_') || 'config';
   return join(paths.stateDir, 'service', `${name}-${id}`);
 }
+
+/**
+ * The key the Subsonic server's user passwords are sealed with
+ * (state/serve-users.ts): one per data directory, mode 0600, kept apart from
+ * the state databases so that a copy of a database alone opens no password.
+ */
+export function serveKeyFile(paths: AppPaths): string {
+  return join(paths.dataDir, 'serve.key');
+}

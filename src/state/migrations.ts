@@ -265,4 +265,20 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX activity_reason ON activity(reason, id);
     `,
   },
+  {
+    version: 12,
+    name: 'serve users',
+    sql: `
+      -- Users of the Subsonic server (cratesync serve), not crew members. Token
+      -- authentication (t = md5(password + salt)) needs the password itself, so
+      -- it is kept sealed (AES-256-GCM) under a key in a file of its own, not
+      -- hashed; see state/serve-users.ts.
+      CREATE TABLE serve_users (
+        name       TEXT PRIMARY KEY,
+        password   TEXT NOT NULL,      -- sealed: base64 of nonce, tag and ciphertext
+        api_key    TEXT UNIQUE,        -- hex SHA-256 of the user's API key; NULL when none
+        created_at INTEGER NOT NULL    -- ms since the epoch
+      ) WITHOUT ROWID;
+    `,
+  },
 ];
