@@ -22,8 +22,9 @@ import { execFile } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import Ajv2020 from 'ajv/dist/2020.js';
-import type { ValidateFunction } from 'ajv';
+// ajv is CommonJS: the class is its named export too, which NodeNext types see (the default is the module).
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import type { ValidateFunction } from 'ajv/dist/2020.js';
 
 const FIXTURES = fileURLToPath(new URL('../fixtures/', import.meta.url));
 const JSON_SCHEMAS = join(FIXTURES, 'opensubsonic');
@@ -37,11 +38,11 @@ function jsonFiles(dir: string): string[] {
   });
 }
 
-let ajv: InstanceType<typeof Ajv2020> | undefined;
+let ajv: Ajv2020 | undefined;
 const compiled = new Map<string, ValidateFunction>();
 
 /** The schemas, each under its file URL as $id, so that their relative $refs resolve as in the repository. */
-function schemas(): InstanceType<typeof Ajv2020> {
+function schemas(): Ajv2020 {
   if (ajv) return ajv;
   const a = new Ajv2020({ allErrors: true, strict: true, strictTypes: false, strictRequired: false });
   // OpenAPI annotations the schemas carry: no validation meaning.
@@ -83,9 +84,8 @@ export function validateJson(method: string, body: unknown): string[] {
   const file = schemaFile(method);
   let check = compiled.get(file);
   if (!check) {
-    const found = schemas().getSchema(pathToFileURL(file).href);
-    if (!found) throw new Error(`validateJson: schema not loaded: ${relative(FIXTURES, file)}`);
-    check = found;
+    check = schemas().getSchema(pathToFileURL(file).href);
+    if (!check) throw new Error(`validateJson: schema not loaded: ${relative(FIXTURES, file)}`);
     compiled.set(file, check);
   }
   if (check(doc)) return [];
