@@ -190,6 +190,16 @@ describe('annotation routes', () => {
     expect(await logs(remote)).toHaveLength(logsBefore);
   });
 
+  it("merges into the catalog's latest word: plays on two machines add up", async () => {
+    const { remote, a, b, one, bobSees } = await setUp();
+    expect(await bobSees(one.key)).toBeUndefined(); // bob's server knows the song, with no plays
+    await a.call(annotationRoutes, 'scrobble', { id: one.id });
+    // Bob's server has not looked at the catalog since alice's play: it refreshes before it writes.
+    await b.call(annotationRoutes, 'scrobble', { id: one.id });
+    expect(b.refreshes()).toBe(1);
+    expect((await lastLogged(remote, one.key))?.playCount).toBe(2);
+  });
+
   it('requests at once never lose a play: writes run one after another', async () => {
     const { remote, a, one } = await setUp();
     await Promise.all(Array.from({ length: 5 }, () => a.call(annotationRoutes, 'scrobble', { id: one.id })));

@@ -112,13 +112,15 @@ function songsOf(serve: ServeContext, ids: readonly string[]): IndexedSong[] {
 }
 
 /**
- * Publishes for each song its current PlayerMeta (from the mirror, the
- * catalog's latest word) changed by `change`, in one log, then brings the
+ * Publishes for each song its current PlayerMeta (from the mirror, after a
+ * refresh: the catalog's latest word) changed by `change`, in one log, then brings the
  * index up to date. notFound when a song left the catalog meanwhile (the
  * others are published all the same).
  */
 async function publish(serve: ServeContext, songs: readonly IndexedSong[], change: (m: PlayerMeta, s: IndexedSong) => void): Promise<void> {
   if (songs.length === 0) return;
+  // Another machine may have changed the meta since: merge into the catalog's latest word, not an old one.
+  await serve.refresh();
   const objects = serve.catalog.mirror.getMany(songs.map((s) => s.key));
   const items = songs.flatMap((s, n) => {
     const known = objects[n]?.player;

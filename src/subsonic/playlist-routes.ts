@@ -6,13 +6,15 @@
  * changed and deleted, written back as M3U8 the way a player's push writes
  * them (deleted ones go to the remote trash, whence `cratesync trash
  * restore` brings them back); anyone else's is read-only (error 50). Each
- * change is published to the catalog's log at once, so that every machine
- * sees it.
+ * change starts from the catalog's latest word (ServeContext.refresh) and
+ * is published to its log at once, so that every machine sees it.
  *
  * An M3U8 entry is a path under `music/`; one the catalog has no song for
  * (not uploaded yet, removed since) is not shown, but stays in the object
  * when the playlist is changed: indexes a client sends (songIndexToRemove)
- * count the songs it was shown.
+ * count the songs it was shown. A playlist's `comment` and `public` are not
+ * kept (the catalog has no place for them; every playlist is public to the
+ * crew), and getPlaylists says duration 0 (it would need every M3U8 read).
  */
 import type { Handler, RouteTable, ServeContext, SubsonicBody, SubsonicRequest } from './route-types.js';
 import type { IndexedSong } from '../state/subsonic-index.js';
@@ -47,6 +49,7 @@ const getPlaylist: Handler = async ({ params, serve, raw }) => {
 const createPlaylist: Handler = (req) =>
   serially(req.serve, async () => {
     const { params, serve } = req;
+    await serve.refresh();
     const add = songsOf(serve, params.all('songId'));
     const id = params.get('playlistId');
     if (id !== undefined && id !== '') {
@@ -69,6 +72,7 @@ const createPlaylist: Handler = (req) =>
 const updatePlaylist: Handler = (req) =>
   serially(req.serve, async () => {
     const { params, serve, raw } = req;
+    await serve.refresh();
     const info = find(serve, required(params.get('playlistId'), 'playlistId'));
     const meta = mayChange(serve, info);
     const rename = params.get('name');
@@ -98,6 +102,7 @@ const updatePlaylist: Handler = (req) =>
 const deletePlaylist: Handler = (req) =>
   serially(req.serve, async () => {
     const { params, serve } = req;
+    await serve.refresh();
     const info = find(serve, required(params.get('id'), 'id'));
     const meta = mayChange(serve, info);
     if (!(await removePlaylist(context(serve), meta.name))) throw notFound('Playlist');

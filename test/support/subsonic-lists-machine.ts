@@ -88,6 +88,8 @@ export interface ServeMachine {
   catalog: RemoteCatalog;
   index: FakeIndex;
   serve: ServeContext;
+  /** How many times the routes asked the context to refresh. */
+  refreshes(): number;
   /** Calls route `method` of `routes` as the server would, with these parameters (repeatable: arrays). */
   call(routes: RouteTable, method: string, params?: Record<string, string | string[]>): Promise<SubsonicBody>;
   /** Uploads `data` to music/<path> as a run does (the put, its catalog entry, a publish), and indexes it. */
@@ -102,6 +104,7 @@ export function serveMachine(remote: Remote, name: string, user = name): ServeMa
   const mirror = new RemoteMirror(db, remote.url);
   const catalog = new RemoteCatalog(remote, mirror, db, `${name}@${name}-m`, `${name}-m`);
   const index = new FakeIndex(mirror);
+  let refreshes = 0;
   const serve: ServeContext = {
     db,
     remote,
@@ -110,7 +113,11 @@ export function serveMachine(remote: Remote, name: string, user = name): ServeMa
     crewUser: user,
     coversDir: join(dir, 'covers'),
     log: pino({ level: 'silent' }),
-    refresh: async () => {},
+    // As the server's does: new logs of other machines into the mirror (the index is the fake's, always current).
+    refresh: async () => {
+      refreshes++;
+      await catalog.refresh({ full: false, problems: [] });
+    },
   };
   return {
     db,
@@ -118,6 +125,7 @@ export function serveMachine(remote: Remote, name: string, user = name): ServeMa
     catalog,
     index,
     serve,
+    refreshes: () => refreshes,
     async call(routes, method, params = {}) {
       const handler: Handler | undefined = routes[method];
       if (!handler) throw new Error(`no route ${method}`);
