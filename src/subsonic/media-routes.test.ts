@@ -133,16 +133,16 @@ describe.each(remotes)('media routes over a %s', (_name, makeRemote) => {
   const stream = (headers: Record<string, string> = {}, method = 'GET') => call(mediaRoutes.stream, { id: theSong.id, format: 'raw', maxBitRate: '128' }, { headers, method });
 
   /** Puts the song in the library as synced, identical to the object. */
-  const syncLocal = async (data: Uint8Array = AUDIO) => {
-    const abs = path.join(library, ...PATH.split('/'));
+  const syncLocal = async (data: Uint8Array = AUDIO, libPath = PATH) => {
+    const abs = path.join(library, ...libPath.split('/'));
     await mkdir(path.dirname(abs), { recursive: true });
     await writeFile(abs, data);
     const st = await stat(abs);
     const index = new FileIndex(db);
-    index.put({ path: PATH, size: st.size, mtimeMs: st.mtimeMs, inode: st.ino, md5: md5(data) });
+    index.put({ path: libPath, size: st.size, mtimeMs: st.mtimeMs, inode: st.ino, md5: md5(data) });
     index.flush();
     const records = new SyncRecords(db, remote.url);
-    records.put({ path: PATH, key: KEY, size: data.length, md5: md5(data) });
+    records.put({ path: libPath, key: `music/${libPath}`, size: data.length, md5: md5(data) });
     records.flush();
     return abs;
   };
@@ -190,6 +190,31 @@ describe.each(remotes)('media routes over a %s', (_name, makeRemote) => {
     const ranged = await stream({ Range: 'bytes=10-19' }, 'HEAD');
     expect(ranged.status).toBe(206);
     expect(ranged.headers.get('content-range')).toBe(`bytes 10-19/${AUDIO.length}`);
+  });
+
+  it.each([['the remote'], ['the local copy']])('stops reading %s when the client goes away', async (from) => {
+    const big = Buffer.concat([AUDIO, Buffer.alloc(8 * 1024 * 1024, 7)]);
+    const bigSong = song('music/Artist/Album/02 Long.mp3', big);
+    if (from === 'the local copy') await syncLocal(big, 'Artist/Album/02 Long.mp3');
+    else await remote.put(bigSong.key, { data: big });
+    serve.index = fakeIndex([bigSong]);
+    const client = new AbortController();
+    const res = await call(mediaRoutes.stream, { id: bigSong.id }, { signal: client.signal });
+    const reader = res.body?.getReader();
+    const first = await reader?.read();
+    expect(first?.done).toBe(false);
+    client.abort();
+    let got = first?.value?.length ?? 0;
+    const ended = await (async () => {
+      for (;;) {
+        const r = await reader?.read();
+        if (!r || r.done) return 'done';
+        got += r.value.length;
+      }
+    })().catch(() => 'errored');
+    // Not read to its end: the read was stopped under it.
+    expect(ended).toBe('errored');
+    expect(got).toBeLessThan(big.length);
   });
 
   it('download gives the same bytes as an attachment with a safe name', async () => {
