@@ -122,7 +122,11 @@ export async function sizedCover(coversDir: string, name: string, data: Buffer, 
   const dir = path.join(coversDir, 'sized', String(size));
   const cached = await readCover(dir, name);
   if (cached) return cached;
-  sharpModule ??= import('sharp');
+  sharpModule ??= import('sharp').then((m) => {
+    // Resized covers are cached as files: sharp's own cache of decoded images would only hold memory.
+    m.default.cache(false);
+    return m;
+  });
   const sharp = (await sharpModule).default;
   const img = sharp(data, { limitInputPixels: MAX_INPUT_PIXELS }).rotate().resize(size, size, { fit: 'inside', withoutEnlargement: true });
   const out = await (name.endsWith('.png') ? img.png() : img.jpeg({ quality: 85 })).toBuffer();
