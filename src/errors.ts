@@ -36,6 +36,20 @@ export class NotFoundError extends CratesyncError {
   }
 }
 
+/**
+ * A byte range that starts past the end of the object (Remote.openRead):
+ * nothing to read. `size` is the whole object's, for the Content-Range of
+ * an HTTP 416 answer.
+ */
+export class RangeNotSatisfiableError extends CratesyncError {
+  constructor(
+    readonly key: string,
+    readonly size: number,
+  ) {
+    super(`${key}: the range asked for starts past the end of its ${size} bytes`);
+  }
+}
+
 /** Credentials missing or refused. Fatal for the whole run. */
 export class AccessDeniedError extends CratesyncError {}
 

@@ -6,7 +6,7 @@
  */
 import envPaths from 'env-paths';
 import { createHash } from 'node:crypto';
-import { basename, join, resolve, sep } from 'node:path';
+import { basename, dirname, join, resolve, sep } from 'node:path';
 import { homedir } from 'node:os';
 
 export interface AppPaths {
@@ -33,6 +33,15 @@ export function stateDbFile(paths: AppPaths, root: string): string {
   const id = createHash('sha256').update(root).digest('hex').slice(0, 12);
   const name = basename(root).replace(/[^\p{L}\p{N}._-]+/gu, '_') || 'library';
   return join(paths.dataDir, 'state', `${name}-${id}.db`);
+}
+
+/**
+ * The local cover store of the state database `stateFile` (see
+ * library/cover-store.ts): `covers/` beside it. Covers are named by their
+ * content, so the libraries of one machine share one store.
+ */
+export function coversDirOf(stateFile: string): string {
+  return join(dirname(stateFile), 'covers');
 }
 
 /** expandHome turns `~` and `~/x` into paths under the home directory (shells do it, config files do not) and resolves the rest against the cwd. */

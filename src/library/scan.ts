@@ -11,7 +11,8 @@ import type { WalkedFile } from './walk.js';
 import type { Problem } from '../core/problem.js';
 import { hashBytes, hashFile } from './audio-hash.js';
 import { readFileSync } from 'node:fs';
-import { hasTags, readTags } from './tags.js';
+import { hasTags, readMedia } from './tags.js';
+import { storeCover } from './cover-store.js';
 import { describe } from '../errors.js';
 import { forEachLimit } from '../core/concurrency.js';
 
@@ -30,11 +31,16 @@ export interface LocalFile extends WalkedFile {
  * without an md5. Returns how many were hashed; rejects with the signal's
  * reason once `signal` is aborted (no new file is started after it).
  */
-export async function hashFiles(files: LocalFile[], index: FileIndex, problems: Problem[], opts: { concurrency?: number; signal?: AbortSignal } = {}): Promise<number> {
+export async function hashFiles(
+  files: LocalFile[],
+  index: FileIndex,
+  problems: Problem[],
+  opts: { concurrency?: number; signal?: AbortSignal; coversDir?: string | undefined } = {},
+): Promise<number> {
   let n = 0;
   await forEachLimit(files.filter((f) => !f.md5), opts.concurrency ?? 4, async (f) => {
     try {
-      const rec = await describeFile(f);
+      const rec = await describeFile(f, undefined, opts);
       // The hashes stay with the file for planning; the tags go to the index
       // only: kept on every file, they would outweigh everything else a large
       // run holds per file.
@@ -61,8 +67,13 @@ export const WHOLE_READ = 256 * 1024;
  * so a change made while hashing shows as a new fingerprint on the next scan.
  * Throws when the file cannot be read; tags that cannot be parsed are simply
  * absent (corrupt or tagless audio is still synced as a file).
+ *
+ * With `coversDir`, an embedded cover goes to that cover store (see
+ * cover-store.ts) under the name its tags give it; only the name goes to
+ * the record. A cover that cannot be stored is left out of the store, not a
+ * failure: its upload reports it missing.
  */
-export async function describeFile(w: WalkedFile, data?: Buffer): Promise<FileRecord> {
+export async function describeFile(w: WalkedFile, data?: Buffer, opts: { coversDir?: string | undefined } = {}): Promise<FileRecord> {
   // A synchronous read of a small file saves a dozen thread-pool round trips.
   const bytes = data ?? (w.size <= WHOLE_READ ? readFileSync(w.abs) : undefined);
   const h = bytes ? await hashBytes(bytes) : await hashFile(w.abs);
@@ -70,7 +81,9 @@ export async function describeFile(w: WalkedFile, data?: Buffer): Promise<FileRe
   if (h.audioHash) rec.audioHash = h.audioHash;
   if (hasTags(extname(w.path))) {
     try {
-      rec.tags = await readTags(w.abs, bytes);
+      const media = await readMedia(w.abs, bytes);
+      rec.tags = media.tags;
+      if (media.cover && opts.coversDir !== undefined) await storeCover(opts.coversDir, media.cover.name, media.cover.data).catch(() => {});
     } catch {
       // No tags: the file is still synced.
     }

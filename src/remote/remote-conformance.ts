@@ -16,7 +16,8 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ChecksumError, NotFoundError } from '../errors.js';
+import { ChecksumError, NotFoundError, RangeNotSatisfiableError } from '../errors.js';
+import type { Readable } from 'node:stream';
 import type { Remote, TransferOptions } from './remote.js';
 import type { RemoteObject } from '../core/remote-object.js';
 
@@ -288,12 +289,52 @@ export function describeRemoteConformance(
       expect((await fetch('big/data.wav', { expectMd5: md5(data) })).bytes.equals(data)).toBe(true);
     }, 120_000);
 
+    test('openRead streams the whole object and byte ranges of it', async () => {
+      if (!remote.openRead) return;
+      const data = randomBytes(200_003);
+      await remote.put('r/song.flac', { data });
+      const whole = await remote.openRead('r/song.flac');
+      expect({ size: whole.size, start: whole.start, end: whole.end }).toEqual({ size: data.length, start: 0, end: data.length - 1 });
+      expect((await drain(whole.body)).equals(data)).toBe(true);
+      const middle = await remote.openRead('r/song.flac', { start: 1000, end: 65_535 + 1000 });
+      expect({ size: middle.size, start: middle.start, end: middle.end }).toEqual({ size: data.length, start: 1000, end: 66_535 });
+      expect((await drain(middle.body)).equals(data.subarray(1000, 66_536))).toBe(true);
+      const open = await remote.openRead('r/song.flac', { start: 150_000 });
+      expect({ start: open.start, end: open.end }).toEqual({ start: 150_000, end: data.length - 1 });
+      expect((await drain(open.body)).equals(data.subarray(150_000))).toBe(true);
+      // An end past the last byte is the last byte; one byte is a range too.
+      const clamped = await remote.openRead('r/song.flac', { start: data.length - 1, end: data.length + 50 });
+      expect({ start: clamped.start, end: clamped.end }).toEqual({ start: data.length - 1, end: data.length - 1 });
+      expect((await drain(clamped.body)).equals(data.subarray(data.length - 1))).toBe(true);
+    });
+
+    test('openRead of a missing key is NotFoundError; a start past the end is RangeNotSatisfiableError with the size', async () => {
+      if (!remote.openRead) return;
+      await expect(remote.openRead('r/missing.mp3')).rejects.toBeInstanceOf(NotFoundError);
+      await expect(remote.openRead('r/missing.mp3', { start: 10 })).rejects.toBeInstanceOf(NotFoundError);
+      await remote.put('r/short.mp3', { data: Buffer.from('0123456789') });
+      const past = await remote.openRead('r/short.mp3', { start: 10 }).catch((err: unknown) => err);
+      expect(past).toBeInstanceOf(RangeNotSatisfiableError);
+      expect((past as RangeNotSatisfiableError).size).toBe(10);
+      await remote.put('r/empty.mp3', { data: new Uint8Array(0) });
+      const empty = await remote.openRead('r/empty.mp3');
+      expect({ size: empty.size, start: empty.start, end: empty.end }).toEqual({ size: 0, start: 0, end: -1 });
+      expect((await drain(empty.body)).length).toBe(0);
+    });
+
     test('names.check rejects an over-long name and accepts ordinary ones', async () => {
       expect(remote.names.check(`Artist/${'x'.repeat(1100)}.mp3`)).toEqual(expect.any(String));
       expect(remote.names.check('Artist/Album/01 Track.mp3')).toBeUndefined();
       for (const key of AWKWARD_KEYS) expect(remote.names.check(key)).toBeUndefined();
     });
   });
+}
+
+/** drain reads a stream to its end. */
+async function drain(body: Readable): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const c of body) chunks.push(c as Buffer);
+  return Buffer.concat(chunks);
 }
 
 /** Runs `fn` over `items` with at most `limit` calls in flight. */

@@ -16,6 +16,7 @@
  * ../errors.ts).
  */
 
+import type { Readable } from 'node:stream';
 import type { RemoteObject } from '../core/remote-object.js';
 
 /** What to upload: a local file (read by the remote, hashed as it is read) or bytes. */
@@ -60,6 +61,22 @@ export interface ListOptions {
    * costs one request however long the prefix is.
    */
   startAfter?: string;
+}
+
+/** A byte range of an object: `start` and `end` are offsets, `end` inclusive (as in HTTP). */
+export interface ByteRange {
+  start: number;
+  /** Absent: to the end of the object. */
+  end?: number;
+}
+
+/** What Remote.openRead opened: the bytes `start`..`end` (inclusive) of an object of `size` bytes. */
+export interface OpenedRead {
+  body: Readable;
+  /** The whole object's size. */
+  size: number;
+  start: number;
+  end: number;
 }
 
 export interface CopyOptions {
@@ -136,6 +153,20 @@ export interface Remote {
    * already present with the same content is recognised rather than re-sent.
    */
   md5?(key: string): Promise<string>;
+
+  /**
+   * Optional: opens the object at `key` for streaming, whole or a byte range
+   * of it (`end` inclusive, clamped to the last byte; absent: to the end),
+   * for serving audio without a local copy. Resolves once the remote
+   * answered: `body` streams exactly bytes `start`..`end` (inclusive; `end`
+   * is `start - 1` for an empty object read whole), `size` is the whole
+   * object's. Throws NotFoundError when there is no object at `key`, and
+   * RangeNotSatisfiableError (with the object's size) when `range.start` is
+   * past its last byte. The bytes are not verified (a range cannot be); the
+   * caller destroys `body` when it stops early, and `signal` aborts the
+   * request and the stream.
+   */
+  openRead?(key: string, range?: ByteRange, options?: { signal?: AbortSignal }): Promise<OpenedRead>;
 
   /** Optional: server-side move (rename); falls back to copy+delete when absent. */
   move?(from: string, to: string, options?: CopyOptions): Promise<RemoteObject>;

@@ -281,4 +281,18 @@ export const MIGRATIONS: readonly Migration[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    version: 13,
+    name: 'covers on remotes',
+    sql: `
+      -- Embedded covers (by content: <sha256>.<ext>) known to be stored under a
+      -- remote's .cratesync/covers/: sent once, never asked about again.
+      CREATE TABLE cover_uploads (
+        remote TEXT NOT NULL,
+        name   TEXT NOT NULL,
+        at     INTEGER NOT NULL,      -- ms since the epoch
+        PRIMARY KEY (remote, name)
+      ) WITHOUT ROWID;
+    `,
+  },
 ];

@@ -29,6 +29,8 @@ import { plannedWork } from './action-kinds.js';
 import { MUSIC_PREFIX, musicKey, trashStamp } from './layout.js';
 import { caseClashes, foreignPathProblem, localNameProblem, nfc, portableNameProblem } from '../library/names.js';
 import { describe } from '../errors.js';
+import { CoverUploader } from './covers.js';
+import { CoverUploads } from '../state/cover-uploads.js';
 import { RunEmitter, type ProblemSource, type RunListener } from './events.js';
 
 /** A scope of more paths than this is read by a whole walk: one walk is then cheaper than many lookups. */
@@ -147,7 +149,7 @@ export async function runSync(session: LibrarySession, o: RunOptions): Promise<S
     const synced = records;
     const local = sides.local;
     const hashProblems: Problem[] = [];
-    const hashed = await hashFiles(mustHash(local, objects, synced), index, hashProblems, { signal });
+    const hashed = await hashFiles(mustHash(local, objects, synced), index, hashProblems, { signal, coversDir: session.coversDir });
     // A file that cannot be read is left out of this run (and reported).
     for (const p of hashProblems) local.delete(p.path);
     report('hash', hashProblems);
@@ -228,6 +230,8 @@ export async function runSync(session: LibrarySession, o: RunOptions): Promise<S
           report: (p) => report('transfer', [p]),
           signal,
           stats: { hashed: 0 },
+          coversDir: session.coversDir,
+          covers: session.coversDir === undefined ? undefined : new CoverUploader(o.remote, new CoverUploads(session.db, o.remote.url), session.coversDir, (p) => report('transfer', [p])),
           // Nothing the mirror knows changed this run, and the last one ended cleanly.
           identicalRecorded: !view.listed && view.logsRead === 0 && recordsSettled,
         });
@@ -286,7 +290,7 @@ async function movedAway(session: LibrarySession, walked: Walked, problems: Prob
     if (!known || statChanged(known, f)) fresh.push(f);
   }
   if (fresh.length === 0) return [];
-  await hashFiles(fresh, index, problems, { signal });
+  await hashFiles(fresh, index, problems, { signal, coversDir: session.coversDir });
   index.flush();
   const inScope = new Set(walked.paths);
   const away = new Set<string>();

@@ -25,6 +25,7 @@ import { BufferPool } from '../remote/buffer-pool.js';
 import { ByteBudget } from '../remote/byte-budget.js';
 import { SafetyError, UsageError } from '../errors.js';
 import { RemoteCatalog } from './catalog.js';
+import { coversDirOf } from '../config/paths.js';
 
 /** Memory for files held whole while they are hashed and sent. */
 const SEND_BUDGET = 64 * 1024 * 1024;
@@ -61,6 +62,11 @@ export class LibrarySession {
   readonly buffers = new BufferPool(new ByteBudget(SEND_BUDGET));
   readonly machine: string;
   readonly writer: string;
+  /**
+   * The local cover store embedded covers go to as files are hashed (beside
+   * the state database); undefined for a read session, which writes nothing.
+   */
+  readonly coversDir: string | undefined;
   private readonly remotes = new Map<string, RemoteState>();
   private closed = false;
 
@@ -75,6 +81,7 @@ export class LibrarySession {
     this.index = new FileIndex(db);
     this.machine = machineId(db, hostname());
     this.writer = `${user}@${this.machine}`;
+    this.coversDir = !readOnly && stateFile !== ':memory:' ? coversDirOf(stateFile) : undefined;
   }
 
   /**

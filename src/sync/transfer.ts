@@ -33,6 +33,8 @@ import { fingerprint } from '../state/fingerprint.js';
 import { dropIfMissing } from './remote-listing.js';
 import { keepRemoteVersion, pruneEmpty, trashLocal, trashRemote } from './trash.js';
 import { MUSIC_PREFIX } from './layout.js';
+import type { CoverUploader } from './covers.js';
+import type { Tags } from '../core/tags.js';
 import { isTransfer, isTrash, type TrashAction, type TransferAction } from './action-kinds.js';
 
 export interface ExecContext {
@@ -59,6 +61,10 @@ export interface ExecContext {
   signal: AbortSignal;
   /** Counters the run reports. */
   stats: { hashed: number };
+  /** The local cover store hashed files put their embedded covers in; none: covers are not kept. */
+  coversDir?: string | undefined;
+  /** Sends an uploaded song's cover to the remote's `.cratesync/covers/`; none: covers are not sent. */
+  covers?: CoverUploader | undefined;
   /**
    * The pairs settled before planning are known to have their sync records:
    * the last run wrote them all, and neither side of them changed since.
@@ -283,7 +289,7 @@ async function outgoing(file: LocalFile, learnt: FileRecord | undefined, ctx: Ex
     throw err;
   }
   try {
-    const rec = await describeFile(file, data);
+    const rec = await describeFile(file, data, { coversDir: ctx.coversDir });
     await assertStill(file);
     ctx.index.put(rec);
     ctx.stats.hashed++;
@@ -374,15 +380,18 @@ async function upload(a: UploadAction | CopyRemoteAction | ConflictAction, ctx: 
     }
   });
   const stored = res.etag ? { key: a.key, size: res.size, etag: res.etag } : await ctx.remote.stat(a.key);
-  recordStored(a, ctx, file, stored, res.md5, learnt);
+  const tags = recordStored(a, ctx, file, stored, res.md5, learnt);
+  // The song is stored whatever becomes of its cover (ensure never rejects).
+  if (tags?.cover && ctx.covers) await ctx.covers.ensure(tags.cover, a.path, signal);
 }
 
 /**
  * recordStored notes that the remote now holds `file`'s content at `a.key` (as
  * `stored` describes it, with MD5 `md5`): in the catalog, the mirror and the
  * sync records. `learnt` is what hashing the file during the upload found.
+ * Returns the tags recorded with it.
  */
-function recordStored(a: { path: string; key: string }, ctx: ExecContext, file: LocalFile, stored: RemoteObject, md5: string, learnt?: FileRecord): void {
+function recordStored(a: { path: string; key: string }, ctx: ExecContext, file: LocalFile, stored: RemoteObject, md5: string, learnt?: FileRecord): Tags | undefined {
   // The audio hash and tags go with the content they were read from: hashed
   // during the upload, before planning, or (tags) as the index has them.
   const known = learnt ?? file;
@@ -402,6 +411,7 @@ function recordStored(a: { path: string; key: string }, ctx: ExecContext, file: 
   if (stored.mtime) ctx.mirror.put({ ...ctx.mirror.get(a.key), ...stored, md5 });
   const etag = fingerprint(stored);
   ctx.records.put({ path: a.path, key: a.key, size: stored.size, md5, ...(etag ? { etag } : {}), ...(audioHash ? { audioHash } : {}) });
+  return tags;
 }
 
 /**
@@ -525,7 +535,7 @@ async function download(a: DownloadAction | ConflictAction, ctx: ExecContext, si
     if (replaces) await trashLocal(ctx.root, ctx.stamp, path, dest);
     await rename(tmp, dest);
     const st = await stat(dest);
-    const rec = await describeFile({ path, abs: dest, size: st.size, mtimeMs: st.mtimeMs, inode: st.ino });
+    const rec = await describeFile({ path, abs: dest, size: st.size, mtimeMs: st.mtimeMs, inode: st.ino }, undefined, { coversDir: ctx.coversDir });
     ctx.index.put(rec);
     ctx.stats.hashed++;
     if (aside !== undefined) return;

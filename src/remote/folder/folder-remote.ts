@@ -19,6 +19,7 @@ import { createHash } from 'node:crypto';
 import { constants as fsc, lstatSync } from 'node:fs';
 import { copyFile, link, lstat, mkdir, open, opendir, rename, rm, rmdir, stat, unlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
+import { addAbortSignal, Readable } from 'node:stream';
 import { pathToFileURL } from 'node:url';
 import {
   AccessDeniedError,
@@ -30,7 +31,8 @@ import {
   UnreachableError,
 } from '../../errors.js';
 import { fileError, oneChunk, Progress, READ_CHUNK, readLocal, syncDir, writeAll } from '../local-io.js';
-import type { ListOptions, NameRules, PutBody, Remote, TransferOptions, TransferResult } from '../remote.js';
+import type { ByteRange, ListOptions, NameRules, OpenedRead, PutBody, Remote, TransferOptions, TransferResult } from '../remote.js';
+import { rangeWithin } from '../byte-range.js';
 import type { RemoteObject } from '../../core/remote-object.js';
 import { checkFolderKey, isTempName, tempName } from './folder-names.js';
 
@@ -142,6 +144,28 @@ export class FolderRemote implements Remote {
       throw this.remoteError(err, key);
     } finally {
       await fh?.close().catch(() => {});
+    }
+  }
+
+  /** Streams the file at `key` (or a range of it) from one handle opened without following links. */
+  async openRead(key: string, range?: ByteRange, options: { signal?: AbortSignal } = {}): Promise<OpenedRead> {
+    let fh: FileHandle | undefined;
+    try {
+      options.signal?.throwIfAborted();
+      fh = await this.openForRead(key);
+      const { size } = await fh.stat();
+      const { start, end } = rangeWithin(key, size, range);
+      if (end < start) {
+        await fh.close();
+        return { body: Readable.from([]), size, start, end };
+      }
+      const body = fh.createReadStream({ start, end, highWaterMark: READ_CHUNK, autoClose: true });
+      fh = undefined; // the stream closes it
+      if (options.signal) addAbortSignal(options.signal, body);
+      return { body, size, start, end };
+    } catch (err) {
+      await fh?.close().catch(() => {});
+      throw this.remoteError(err, key);
     }
   }
 

@@ -13,10 +13,12 @@
  */
 import { open, rm, type FileHandle } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
-import { ChecksumError, CratesyncError, FileError, NotFoundError, TransientError, UnreachableError, UsageError } from '../../errors.js';
+import { ChecksumError, CratesyncError, FileError, NotFoundError, RangeNotSatisfiableError, TransientError, UnreachableError, UsageError } from '../../errors.js';
 import { DEFAULT_RETRY, withRetry, type RetryPolicy } from '../../core/retry.js';
 import { fileError, Progress, writeAll } from '../local-io.js';
-import type { CopyOptions, ListOptions, NameRules, PutBody, Remote, TransferOptions, TransferResult } from '../remote.js';
+import type { ByteRange, CopyOptions, ListOptions, NameRules, OpenedRead, PutBody, Remote, TransferOptions, TransferResult } from '../remote.js';
+import { Readable as NodeReadable } from 'node:stream';
+import { rangeWithin } from '../byte-range.js';
 import type { RemoteObject } from '../../core/remote-object.js';
 import { BufferPool } from '../buffer-pool.js';
 import { ByteBudget } from '../byte-budget.js';
@@ -259,6 +261,32 @@ export class S3Remote implements Remote {
     }
   }
 
+  /**
+   * One GetObject, with `Range: bytes=a-b` for a range: the size comes from
+   * Content-Range (or Content-Length for a whole object). A range past the
+   * end is answered 416 by S3, which knows no size to tell: a HEAD then gives
+   * it for the RangeNotSatisfiableError.
+   */
+  async openRead(key: string, range?: ByteRange, options: { signal?: AbortSignal } = {}): Promise<OpenedRead> {
+    if (range) rangeWithin(key, Number.MAX_SAFE_INTEGER, range); // offsets in order, before anything is sent
+    const header = range ? `bytes=${range.start}-${range.end ?? ''}` : undefined;
+    let out;
+    try {
+      out = await this.call('GetObject', key, ({ client, sdk }) =>
+        client.send(new sdk.GetObjectCommand({ Bucket: this.bucket, Key: this.prefix + key, ...(header ? { Range: header } : {}) }), options.signal ? { abortSignal: options.signal } : {}),
+      );
+    } catch (err) {
+      if (!range || !isInvalidRange(err)) throw err;
+      throw new RangeNotSatisfiableError(key, (await this.stat(key)).size);
+    }
+    const body = (out.Body as NodeReadable | undefined) ?? NodeReadable.from([]);
+    const length = out.ContentLength ?? 0;
+    const parsed = parseContentRange(out.ContentRange);
+    if (parsed) return { body, ...parsed };
+    // No Content-Range: the whole object (a server that ignores Range sends it whole too).
+    return { body, size: length, start: 0, end: length - 1 };
+  }
+
   /** DeleteObject; S3 answers success for a missing key, and so do we. */
   async delete(key: string): Promise<void> {
     try {
@@ -339,6 +367,21 @@ export class S3Remote implements Remote {
   private objectUrl(key: string): string {
     return `s3://${this.bucket}/${this.prefix}${key}`;
   }
+}
+
+/** parseContentRange reads `bytes a-b/size`; undefined for anything else (an unsatisfied range, an unknown size). */
+export function parseContentRange(header: string | undefined): { start: number; end: number; size: number } | undefined {
+  const m = /^bytes (\d+)-(\d+)\/(\d+)$/.exec(header?.trim() ?? '');
+  if (!m) return undefined;
+  const [start, end, size] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  return start <= end && end < size ? { start, end, size } : undefined;
+}
+
+/** isInvalidRange tells S3's answer to a range past the end (HTTP 416 InvalidRange), as mapped or raw. */
+function isInvalidRange(err: unknown): boolean {
+  const cause = err instanceof CratesyncError ? err.cause : err;
+  const e = (cause ?? {}) as { name?: string; Code?: string; $metadata?: { httpStatusCode?: number } };
+  return e.name === 'InvalidRange' || e.Code === 'InvalidRange' || e.$metadata?.httpStatusCode === 416;
 }
 
 function stripUndefined<T extends object>(o: T): Partial<T> {
