@@ -63,3 +63,21 @@ export function serviceDir(paths: AppPaths, configFile: string): string {
   const name = basename(configFile).replace(/\.json$/i, '').replace(/[^\p{L}\p{N}._-]+/gu, '_') || 'config';
   return join(paths.stateDir, 'service', `${name}-${id}`);
 }
+
+/**
+ * The key that seals the Subsonic server's stored passwords (token auth needs
+ * them whole): a file of its own in the data folder, mode 0600, so that a
+ * copied state database alone gives no password away.
+ */
+export function serveKeyFile(paths: AppPaths): string {
+  return join(paths.dataDir, 'serve.key');
+}
+
+/**
+ * Where the Subsonic server keeps cover pictures it fetched or resized: a
+ * cache (every file is named by its content's hash, so remotes share it
+ * safely and deleting it loses nothing).
+ */
+export function serveCoversDir(paths: AppPaths): string {
+  return join(paths.stateDir, 'covers');
+}
