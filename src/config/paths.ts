@@ -54,6 +54,15 @@ export function remoteStateDbFile(paths: AppPaths, url: string): string {
 }
 
 /**
+ * Where the Subsonic server keeps cover pictures it fetched or resized: a
+ * cache (every file is named by its content's hash, so remotes share it
+ * safely and deleting it loses nothing).
+ */
+export function serveCoversDir(paths: AppPaths): string {
+  return join(paths.stateDir, 'covers');
+}
+
+/**
  * The folder of the service run with config file `configFile` (absolute): one
  * service per config file, so one folder per config file. It holds the
  * service's lock, its control token (mode 0600), its port file and its logs.
@@ -65,19 +74,10 @@ export function serviceDir(paths: AppPaths, configFile: string): string {
 }
 
 /**
- * The key that seals the Subsonic server's stored passwords (token auth needs
- * them whole): a file of its own in the data folder, mode 0600, so that a
- * copied state database alone gives no password away.
+ * The key the Subsonic server's user passwords are sealed with
+ * (state/serve-users.ts): one per data directory, mode 0600, kept apart from
+ * the state databases so that a copy of a database alone opens no password.
  */
 export function serveKeyFile(paths: AppPaths): string {
   return join(paths.dataDir, 'serve.key');
-}
-
-/**
- * Where the Subsonic server keeps cover pictures it fetched or resized: a
- * cache (every file is named by its content's hash, so remotes share it
- * safely and deleting it loses nothing).
- */
-export function serveCoversDir(paths: AppPaths): string {
-  return join(paths.stateDir, 'covers');
 }
