@@ -14,7 +14,7 @@ import type { TlsFiles } from '../subsonic/serve-start.js';
 import type { ListenAddress } from '../config/listen-address.js';
 import { exposureWarning } from '../config/listen-address.js';
 import { openServeContext } from '../subsonic/serve-context.js';
-import { startSubsonicServer } from '../subsonic/serve-start.js';
+import { loadTls, startSubsonicServer } from '../subsonic/serve-start.js';
 
 /** What the config sets for the server in the service (cli/service-settings.ts reads it). */
 export interface ServeSettings {
@@ -45,6 +45,7 @@ export interface HostedSubsonic {
 export async function hostSubsonic(o: { session: LibrarySession; remote: Remote; settings: ServeSettings; log: Logger; gate: CatalogGate }): Promise<HostedSubsonic> {
   const { session, remote, settings } = o;
   const log = o.log.child({ part: 'subsonic' });
+  const tls = settings.tls ? await loadTls(settings.tls) : undefined;
   const serve = await openServeContext({
     db: session.db,
     remote,
@@ -56,7 +57,7 @@ export async function hostSubsonic(o: { session: LibrarySession; remote: Remote;
     gate: o.gate,
   });
   try {
-    const server = await startSubsonicServer(serve, { listen: settings.listen, ...(settings.tls ? { tls: settings.tls } : {}), keyFile: settings.keyFile, log });
+    const server = await startSubsonicServer(serve, { listen: settings.listen, ...(tls ? { tls } : {}), keyFile: settings.keyFile, log });
     const warning = exposureWarning(settings.listen.host, settings.tls !== undefined);
     if (warning) log.warn(warning);
     log.info({ url: server.url, users: server.users }, server.users === 0 ? 'serving to Subsonic apps (no users yet: cratesync serve user add NAME)' : 'serving to Subsonic apps');

@@ -27,9 +27,25 @@ export interface TlsFiles {
   key: string;
 }
 
+/** TLS files as read: their PEM text, and their names for messages. */
+export interface LoadedTls {
+  cert: Buffer;
+  key: Buffer;
+  files: TlsFiles;
+}
+
+/**
+ * loadTls reads the TLS files (before anything else is opened: a typo in a
+ * path is said at once). Throws CratesyncError naming the file it cannot read.
+ */
+export async function loadTls(files: TlsFiles): Promise<LoadedTls> {
+  return { cert: await readPem(files.cert, 'certificate'), key: await readPem(files.key, 'private key'), files };
+}
+
 export interface StartOptions {
   listen: ListenAddress;
-  tls?: TlsFiles;
+  /** HTTPS with these (see loadTls); plain HTTP without. */
+  tls?: LoadedTls;
   /** The file the users' passwords are sealed with (config/paths.ts serveKeyFile). */
   keyFile: string;
   log: Logger;
@@ -52,12 +68,12 @@ export interface RunningServer {
 
 /**
  * startSubsonicServer listens on `o.listen` with the users kept in the
- * context's state. Throws CratesyncError naming the file for a TLS file that
- * cannot be read or used, and naming the address when it cannot be listened
- * on (taken, not this machine's, not allowed).
+ * context's state. Throws CratesyncError naming the address when it cannot
+ * be listened on (taken, not this machine's, not allowed), and the files
+ * when they are no usable certificate and key.
  */
 export async function startSubsonicServer(serve: ServeContext, o: StartOptions): Promise<RunningServer> {
-  const tls = o.tls ? { cert: await readPem(o.tls.cert, 'certificate'), key: await readPem(o.tls.key, 'private key') } : undefined;
+  const tls = o.tls ? { cert: o.tls.cert, key: o.tls.key } : undefined;
   const users = new ServeUsers(serve.db, o.keyFile);
   const app = subsonicApp(serve, { users, limiter: new RateLimiter(), log: o.log, routes: [...(o.routes ?? ROUTES)] });
   const { host, port } = o.listen;
@@ -65,7 +81,7 @@ export async function startSubsonicServer(serve: ServeContext, o: StartOptions):
   try {
     listener = await listenSubsonic(app, { host, port, ...(tls ? { tls } : {}) });
   } catch (err) {
-    throw listenError(err, o.listen, o.tls);
+    throw listenError(err, o.listen, o.tls?.files);
   }
   return {
     url: listenUrl(host, listener.port, tls !== undefined),

@@ -16,7 +16,7 @@ import type { Db } from '../../state/state-db.js';
 import type { Remote } from '../../remote/remote.js';
 import type { RemoteCatalog } from '../../sync/catalog.js';
 import type { ListenAddress } from '../../config/listen-address.js';
-import type { TlsFiles } from '../../subsonic/serve-start.js';
+import type { LoadedTls, TlsFiles } from '../../subsonic/serve-start.js';
 import type { ServeUsers } from '../../state/serve-users.js';
 import { DEFAULT_LISTEN, exposureWarning, listenProblem, parseListen } from '../../config/listen-address.js';
 import { expandHome, remoteStateDbFile, serveCoversDir, serveKeyFile, stateDbFile } from '../../config/paths.js';
@@ -192,8 +192,9 @@ async function serveCommand(ctx: Context, deps: CommandDeps, remoteArg: string |
   const tls = tlsFrom(ctx, flags);
   const warning = exposureWarning(listen.host, tls !== undefined);
   if (warning) deps.io.stderr.write(`cratesync: ${warning}\n`);
+  const loaded = tls ? await (await import('../../subsonic/serve-start.js')).loadTls(tls) : undefined;
   const library = flags.library ?? (await configuredLibrary(ctx));
-  const go = (s: Served) => serveUntilStopped(ctx, deps, s, { listen, ...(tls ? { tls } : {}) });
+  const go = (s: Served) => serveUntilStopped(ctx, deps, s, { listen, ...(loaded ? { tls: loaded } : {}) });
   if (library !== undefined) {
     return withLookSession(ctx, { library, ...(remoteArg !== undefined ? { remote: remoteArg } : {}) }, ({ session, remote }) =>
       go({ db: session.db, remote, catalog: session.forRemote(remote).catalog, library: session.root, copy: session.readOnly }),
@@ -202,7 +203,7 @@ async function serveCommand(ctx: Context, deps: CommandDeps, remoteArg: string |
   return withRemoteState(ctx, remoteArg, ({ db, remote, catalog }) => go({ db, remote, catalog }));
 }
 
-async function serveUntilStopped(ctx: Context, deps: CommandDeps, s: Served, o: { listen: ListenAddress; tls?: TlsFiles }): Promise<number> {
+async function serveUntilStopped(ctx: Context, deps: CommandDeps, s: Served, o: { listen: ListenAddress; tls?: LoadedTls }): Promise<number> {
   const { io, signal } = deps;
   // Loaded here: the server's modules (hono, the index) would slow every other command's start.
   const [{ createLogger, flushLog }, { openServeContext }, { startSubsonicServer }] = await Promise.all([
