@@ -7,8 +7,9 @@
  * too when the config enables it, its status naming the URL.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn } from 'node:child_process';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { execFileSync, spawn } from 'node:child_process';
+import { request } from 'node:https';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeMp3 } from '../fixtures/mp3.js';
@@ -163,6 +164,36 @@ describe('cratesync serve', () => {
     expect(await s.interrupt()).toBe(0);
     // The address is free again.
     await expect(fetch(`${s.url}/rest/ping`)).rejects.toThrow();
+  });
+
+  it('serves HTTPS with --tls-cert and --tls-key, and says nothing of plain-text risk', async () => {
+    const e: CliEnv = { home: await tmp('home') };
+    const remote = await tmp('remote');
+    await mkdir(join(remote, 'music'));
+    const certs = await tmp('tls');
+    const [cert, key] = [join(certs, 'cert.pem'), join(certs, 'key.pem')];
+    // A self-signed certificate for 127.0.0.1 (openssl is Debian's, as in CI).
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '2', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
+    const s = await serve(e, remote, '--listen', '127.0.0.1:0', '--tls-cert', cert, '--tls-key', key);
+    expect(s.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
+    const ca = await readFile(cert);
+    const body = await new Promise<string>((resolve, reject) => {
+      request(`${s.url}/rest/ping?v=1.16.1&c=e2e&f=json`, { ca }, (res) => {
+        let text = '';
+        res.setEncoding('utf8').on('data', (d: string) => (text += d));
+        res.on('end', () => resolve(text));
+      })
+        .on('error', reject)
+        .end();
+    });
+    expect(JSON.parse(body)['subsonic-response'].status).toBe('ok');
+    expect(await s.interrupt()).toBe(0);
+    expect(s.stderr()).not.toContain('without TLS');
+    // A key that is no key: one line naming both files.
+    await writeFile(key, 'not a key\n');
+    const bad = await cli(e, 'serve', remote, '--listen', '127.0.0.1:0', '--tls-cert', cert, '--tls-key', key);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain(`cratesync: cannot serve on 127.0.0.1:0: the TLS files ${cert} and ${key} are not a usable certificate and key`);
   });
 
   it('says how to add a user when there is none', async () => {
