@@ -7,8 +7,8 @@ import { parseMaxDelete } from '../sync/delete-limit.js';
 import { webhookFrom } from '../share/notify.js';
 import { describe } from '../errors.js';
 import { DEFAULT_LISTEN, parseListen } from '../config/listen-address.js';
-import { expandHome, serveCoversDir, serveKeyFile } from '../config/paths.js';
-import { userName } from './context.js';
+import { coversDirOf, expandHome, serveKeyFile, stateDbFile } from '../config/paths.js';
+import { libraryRoot, userName } from './context.js';
 
 export function serviceSettings(ctx: Context): ServiceSettings {
   const c = ctx.config;
@@ -39,7 +39,7 @@ function serveSettings(ctx: Context): NonNullable<ServiceSettings['serve']> {
     listen: parseListen(s.listen ?? DEFAULT_LISTEN),
     ...(s.tlsCert !== undefined && s.tlsKey !== undefined ? { tls: { cert: expandHome(s.tlsCert), key: expandHome(s.tlsKey) } } : {}),
     keyFile: serveKeyFile(ctx.paths),
-    coversDir: serveCoversDir(ctx.paths),
+    coversDir: coversDirOf(stateDbFile(ctx.paths, libraryRoot(ctx, undefined))),
     crewUser: userName(ctx),
   };
 }

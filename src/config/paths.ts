@@ -6,7 +6,7 @@
  */
 import envPaths from 'env-paths';
 import { createHash } from 'node:crypto';
-import { basename, join, resolve, sep } from 'node:path';
+import { basename, dirname, join, resolve, sep } from 'node:path';
 import { homedir } from 'node:os';
 
 export interface AppPaths {
@@ -35,6 +35,15 @@ export function stateDbFile(paths: AppPaths, root: string): string {
   return join(paths.dataDir, 'state', `${name}-${id}.db`);
 }
 
+/**
+ * The local cover store of the state database `stateFile` (see
+ * library/cover-store.ts): `covers/` beside it. Covers are named by their
+ * content, so the libraries of one machine share one store.
+ */
+export function coversDirOf(stateFile: string): string {
+  return join(dirname(stateFile), 'covers');
+}
+
 /** expandHome turns `~` and `~/x` into paths under the home directory (shells do it, config files do not) and resolves the rest against the cwd. */
 export function expandHome(p: string): string {
   if (p === '~') return homedir();
@@ -51,15 +60,6 @@ export function remoteStateDbFile(paths: AppPaths, url: string): string {
   const id = createHash('sha256').update(url).digest('hex').slice(0, 12);
   const name = url.replace(/^[a-z0-9+.-]+:\/+/i, '').replace(/[^\p{L}\p{N}._-]+/gu, '_').slice(-48) || 'remote';
   return join(paths.dataDir, 'state', 'remotes', `${name}-${id}.db`);
-}
-
-/**
- * Where the Subsonic server keeps cover pictures it fetched or resized: a
- * cache (every file is named by its content's hash, so remotes share it
- * safely and deleting it loses nothing).
- */
-export function serveCoversDir(paths: AppPaths): string {
-  return join(paths.stateDir, 'covers');
 }
 
 /**

@@ -19,7 +19,7 @@ import type { ListenAddress } from '../../config/listen-address.js';
 import type { LoadedTls, TlsFiles } from '../../subsonic/serve-start.js';
 import type { ServeUsers } from '../../state/serve-users.js';
 import { DEFAULT_LISTEN, exposureWarning, listenProblem, parseListen } from '../../config/listen-address.js';
-import { expandHome, remoteStateDbFile, serveCoversDir, serveKeyFile, stateDbFile } from '../../config/paths.js';
+import { coversDirOf, expandHome, remoteStateDbFile, serveKeyFile, stateDbFile } from '../../config/paths.js';
 import { openStateDb } from '../../state/state-db.js';
 import { openRemote } from '../../remote/remote-url.js';
 import { libraryRoot, remoteOptions, remoteUrl, userName } from '../context.js';
@@ -185,6 +185,8 @@ interface Served {
   library?: string;
   /** The state is a copy (a service or a run holds the library). */
   copy?: boolean;
+  /** The state database's file, beside which the cover store is. */
+  stateFile: string;
 }
 
 async function serveCommand(ctx: Context, deps: CommandDeps, remoteArg: string | undefined, flags: ServeFlags): Promise<number> {
@@ -197,10 +199,10 @@ async function serveCommand(ctx: Context, deps: CommandDeps, remoteArg: string |
   const go = (s: Served) => serveUntilStopped(ctx, deps, s, { listen, ...(loaded ? { tls: loaded } : {}) });
   if (library !== undefined) {
     return withLookSession(ctx, { library, ...(remoteArg !== undefined ? { remote: remoteArg } : {}) }, ({ session, remote }) =>
-      go({ db: session.db, remote, catalog: session.forRemote(remote).catalog, library: session.root, copy: session.readOnly }),
+      go({ db: session.db, remote, catalog: session.forRemote(remote).catalog, library: session.root, copy: session.readOnly, stateFile: stateDbFile(ctx.paths, session.root) }),
     );
   }
-  return withRemoteState(ctx, remoteArg, ({ db, remote, catalog }) => go({ db, remote, catalog }));
+  return withRemoteState(ctx, remoteArg, ({ db, remote, catalog }) => go({ db, remote, catalog, stateFile: remoteStateDbFile(ctx.paths, remote.url) }));
 }
 
 async function serveUntilStopped(ctx: Context, deps: CommandDeps, s: Served, o: { listen: ListenAddress; tls?: LoadedTls }): Promise<number> {
@@ -226,7 +228,7 @@ async function serveUntilStopped(ctx: Context, deps: CommandDeps, s: Served, o: 
       catalog: s.catalog,
       ...(s.library !== undefined ? { library: s.library } : {}),
       crewUser: userName(ctx),
-      coversDir: serveCoversDir(ctx.paths),
+      coversDir: coversDirOf(s.stateFile),
       log,
     });
     try {
