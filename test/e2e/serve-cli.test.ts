@@ -215,7 +215,7 @@ describe('cratesync serve', () => {
 });
 
 describe('the service serving', () => {
-  it('serves when the config enables it, shows the URL in service status, and stops serving with the service', async () => {
+  it('serves when the config enables it, shows the URL in service status, follows a reload, and stops serving with the service', async () => {
     const home = await tmp('svc');
     const lib = await tmp('svclib');
     const remote = await tmp('svcremote');
@@ -236,9 +236,22 @@ describe('the service serving', () => {
       expect((await rest(url, 'getUser', 'dan', 'pw', { username: 'dan' })).user.username).toBe('dan');
       const status = await cli(e, '--config', config, 'service', 'status');
       expect(status.stdout).toContain(`  subsonic serving at ${url}\n`);
+      // A reload with serving turned off stops the server; syncing goes on.
+      await writeFile(config, JSON.stringify({ library: lib, remote, serve: { enabled: false } }));
+      expect((await svc.api('/api/reload', { method: 'POST' })).ok).toBe(true);
+      await waitFor('the subsonic server to stop', async () => (await svc.status()).subsonic === undefined);
+      await expect(fetch(`${url}/rest/ping`)).rejects.toThrow();
+      // And on again: it serves at once, on a port of its own choosing.
+      await writeFile(config, JSON.stringify({ library: lib, remote, serve: { enabled: true, listen: '127.0.0.1:0' } }));
+      expect((await svc.api('/api/reload', { method: 'POST' })).ok).toBe(true);
+      const again = await waitFor('the subsonic server to start again', async () => {
+        const v = await svc.status();
+        return v.subsonic?.state === 'serving' ? (v.subsonic.url as string) : undefined;
+      });
+      expect((await rest(again, 'ping', 'dan', 'pw')).status).toBe('ok');
       await svc.api('/api/stop', { method: 'POST' });
       await svc.exited;
-      await expect(fetch(`${url}/rest/ping`)).rejects.toThrow();
+      await expect(fetch(`${again}/rest/ping`)).rejects.toThrow();
     } finally {
       svc.child.kill('SIGKILL');
     }
