@@ -18,6 +18,7 @@ import { addCollectionCommands } from './commands/collection.js';
 import { addUserCommands } from './commands/user.js';
 import { addPlayerCommands } from './commands/players.js';
 import { addDashboardCommand } from './commands/dashboard.js';
+import { addServeCommands } from './commands/serve.js';
 import { CratesyncError, describe, ExitCode } from '../errors.js';
 import { printable } from './format.js';
 
@@ -87,6 +88,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
   addCollectionCommands(program, deps);
   addPlayerCommands(program, deps);
   addDashboardCommand(program, deps);
+  addServeCommands(program, deps);
   for (const cmd of program.commands) cmd.exitOverride().configureOutput(program.configureOutput());
 
   try {

@@ -6,6 +6,9 @@ import { parseDuration } from '../config/duration.js';
 import { parseMaxDelete } from '../sync/delete-limit.js';
 import { webhookFrom } from '../share/notify.js';
 import { describe } from '../errors.js';
+import { DEFAULT_LISTEN, parseListen } from '../config/listen-address.js';
+import { coversDirOf, expandHome, serveKeyFile, stateDbFile } from '../config/paths.js';
+import { libraryRoot, userName } from './context.js';
 
 export function serviceSettings(ctx: Context): ServiceSettings {
   const c = ctx.config;
@@ -25,6 +28,19 @@ export function serviceSettings(ctx: Context): ServiceSettings {
     rescanIntervalMs: ms(s.rescanInterval, DEFAULT_SETTINGS.rescanIntervalMs),
     quietMs: ms(s.quiet, DEFAULT_SETTINGS.quietMs),
     ...webhook(c.notify?.webhook),
+    ...(c.serve?.enabled ? { serve: serveSettings(ctx) } : {}),
+  };
+}
+
+/** The Subsonic server's settings from the config's `serve` (its schema checked listen and the TLS pair). */
+function serveSettings(ctx: Context): NonNullable<ServiceSettings['serve']> {
+  const s = ctx.config.serve ?? {};
+  return {
+    listen: parseListen(s.listen ?? DEFAULT_LISTEN),
+    ...(s.tlsCert !== undefined && s.tlsKey !== undefined ? { tls: { cert: expandHome(s.tlsCert), key: expandHome(s.tlsKey) } } : {}),
+    keyFile: serveKeyFile(ctx.paths),
+    coversDir: coversDirOf(stateDbFile(ctx.paths, libraryRoot(ctx, undefined))),
+    crewUser: userName(ctx),
   };
 }
 

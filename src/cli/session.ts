@@ -2,12 +2,17 @@
  * Opening what a command works on (a library session, a remote) and closing
  * it again whatever happens.
  */
+import { stat } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import type { Remote } from '../remote/remote.js';
 import type { Context } from './context.js';
 import type { Db } from '../state/state-db.js';
 import { openStateDb } from '../state/state-db.js';
+import { RemoteMirror } from '../state/remote-mirror.js';
+import { machineId } from '../state/machine.js';
+import { RemoteCatalog } from '../sync/catalog.js';
 import { LibrarySession } from '../sync/library-session.js';
-import { stateDbFile } from '../config/paths.js';
+import { expandHome, remoteStateDbFile, stateDbFile } from '../config/paths.js';
 import { openRemote } from '../remote/remote-url.js';
 import { libraryRoot, remoteOptions, remoteUrl, userName } from './context.js';
 import { BusyError } from '../errors.js';
@@ -79,4 +84,42 @@ export async function withStateDb<T>(ctx: Context, fn: (db: Db) => Promise<T>): 
   } finally {
     db.close();
   }
+}
+
+/** What a command run without a library works on: the remote, and a state of the remote's own with its mirror and catalog. */
+export interface RemoteOnly {
+  remote: Remote;
+  db: Db;
+  mirror: RemoteMirror;
+  catalog: RemoteCatalog;
+}
+
+/**
+ * withRemoteState opens the remote `arg` names (else the config's) and the
+ * state of its own (remoteStateDbFile: kept, so that a second look reads only
+ * what the catalog added since the first), runs `fn`, and closes both.
+ */
+export async function withRemoteState<T>(ctx: Context, arg: string | undefined, fn: (state: RemoteOnly) => Promise<T>): Promise<T> {
+  const url = remoteUrl(ctx, arg);
+  const remote = await openRemote(url, remoteOptions(ctx, url));
+  try {
+    const db = openStateDb(remoteStateDbFile(ctx.paths, remote.url));
+    try {
+      const mirror = new RemoteMirror(db, remote.url);
+      const machine = machineId(db, hostname());
+      return await fn({ remote, db, mirror, catalog: new RemoteCatalog(remote, mirror, db, `${userName(ctx)}@${machine}`, machine) });
+    } finally {
+      db.close();
+    }
+  } finally {
+    await remote.close();
+  }
+}
+
+/** The config's library when its folder is there: a library on an unplugged disk should not stop a look at the remote. */
+export async function configuredLibrary(ctx: Context): Promise<string | undefined> {
+  const lib = ctx.config.library;
+  if (lib === undefined) return undefined;
+  const st = await stat(expandHome(lib)).catch(() => undefined);
+  return st?.isDirectory() ? lib : undefined;
 }

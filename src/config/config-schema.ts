@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { ConfigError } from '../errors.js';
 import { DURATION, parseDuration } from './duration.js';
 import { userNameProblem } from './user-name.js';
+import { listenProblem } from './listen-address.js';
 
 const globList = z.array(z.string().min(1, 'must not be empty'));
 
@@ -61,6 +62,27 @@ export const configSchema = z
         logLevel: z.enum(['debug', 'info', 'warn', 'error']).optional(),
       })
       .strict()
+      .optional(),
+    /** The Subsonic server (`cratesync serve`, and inside the service when enabled); see the README. */
+    serve: z
+      .object({
+        /** Run the server inside the service (`cratesync service run`). */
+        enabled: z.boolean().optional(),
+        /** `host:port`; default 127.0.0.1:4533 (this machine only). */
+        listen: z
+          .string()
+          .superRefine((s, ctx) => {
+            const why = listenProblem(s);
+            if (why) ctx.addIssue({ code: 'custom', message: why });
+          })
+          .optional(),
+        /** PEM certificate file for HTTPS (a path: the file, not the key material, is in the config). */
+        tlsCert: z.string().min(1).optional(),
+        /** PEM private key file for HTTPS, beside tlsCert. */
+        tlsKey: z.string().min(1).optional(),
+      })
+      .strict()
+      .refine((s) => (s.tlsCert === undefined) === (s.tlsKey === undefined), { message: 'tlsCert and tlsKey go together: give both or neither' })
       .optional(),
     /** Notifications of what a push uploaded. */
     notify: z

@@ -65,6 +65,8 @@ export interface ServiceStatus {
   /** When the last run ended without a fatal error (ms since the epoch). */
   lastSyncAt?: number;
   watcher: { state: 'watching' | 'polling' | 'off'; warning?: string };
+  /** The Subsonic server (config `serve.enabled`): its URL while it serves, why not when it cannot. */
+  subsonic?: { state: 'starting' | 'serving' | 'error'; url?: string; error?: string };
   /** The media players attached to the library (cratesync attach). */
   players: PlayerStatus[];
 }

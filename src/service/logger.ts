@@ -16,8 +16,12 @@ import pino, { type DestinationStream, type Level, type Logger } from 'pino';
 export type { Logger } from 'pino';
 import { LOG_FILE_SIZE, LOG_FILES_KEPT } from './log-files.js';
 
-/** Where the log goes: stdout, or rotated files named from `file` (`<dir>/service.log` → service.1.log, service.2.log, …). */
-export type LogTarget = { to: 'stdout' } | { file: string };
+/**
+ * Where the log goes: stdout, stderr (a foreground command whose stdout says
+ * something else), or rotated files named from `file` (`<dir>/service.log` →
+ * service.1.log, service.2.log, …).
+ */
+export type LogTarget = { to: 'stdout' | 'stderr' } | { file: string };
 
 /** flushLog writes out what `log` still buffers; call it before the process exits. */
 export function flushLog(log: Logger): void {
@@ -78,7 +82,7 @@ type RollBuild = (o: RollOptions) => Promise<DestinationStream & { flushSync?: (
 export async function createLogger(target: LogTarget, level: Level = 'info', rotate = { size: LOG_FILE_SIZE, keep: LOG_FILES_KEPT }): Promise<Logger> {
   const dest: DestinationStream =
     'to' in target
-      ? pino.destination({ dest: 1, sync: true })
+      ? pino.destination({ dest: target.to === 'stderr' ? 2 : 1, sync: true })
       : await (createRequire(import.meta.url)('pino-roll') as RollBuild)({
           file: target.file,
           size: rotate.size,

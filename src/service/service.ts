@@ -50,6 +50,8 @@ import { ActivityLog, type ActivityPage, type ActivityQuery } from '../state/act
 import { ActivityRecorder, type RestoredFile, type Throughput } from './activity-recorder.js';
 import { libraryOverview } from './library-overview.js';
 import type { ControlsHost } from './controls-host.js';
+import type { HostedSubsonic, ServeSettings } from './subsonic-host.js';
+import type { CatalogGate } from '../subsonic/serve-context.js';
 
 /** What the config file sets for the service; reread by reload(). */
 export interface ServiceSettings {
@@ -66,6 +68,8 @@ export interface ServiceSettings {
   webhook?: string;
   /** Why the webhook setting was not taken (said as a warning). */
   webhookProblem?: string;
+  /** The Subsonic server to run beside the syncing (config `serve.enabled`); none when absent. */
+  serve?: ServeSettings;
 }
 
 export const DEFAULT_SETTINGS = {
@@ -152,6 +156,13 @@ export class Service implements ServiceControl {
   /** Work that must not overlap a run (dashboard restores, conflict choices): carried out by the loop between runs. */
   private readonly tasks: Array<{ fn: () => Promise<unknown>; resolve: (v: unknown) => void; reject: (e: unknown) => void }> = [];
   private host: ControlsHost | undefined;
+  /** The Subsonic server, while it serves. */
+  private hosted: HostedSubsonic | undefined;
+  /** The settings it was started with (JSON), to tell a reload that changes them. */
+  private hostedWith: string | undefined;
+  private subsonic: ServiceStatus['subsonic'];
+  /** Starts and stops of the server, one after the other. */
+  private serving: Promise<void> = Promise.resolve();
 
   private constructor(private readonly o: ServiceOptions) {
     this.settings = o.settings;
@@ -211,6 +222,8 @@ export class Service implements ServiceControl {
     s.players.start();
     s.emitQueue();
     s.loopDone = s.loop();
+    // In the background: building the index of a large catalog must not hold the syncing back.
+    void s.applyServe();
     return s;
   }
 
@@ -243,6 +256,7 @@ export class Service implements ServiceControl {
       totals: { ...this.totals },
       ...(this.lastSyncAt !== undefined ? { lastSyncAt: this.lastSyncAt } : {}),
       watcher: this.feed.status,
+      ...(this.subsonic ? { subsonic: { ...this.subsonic } } : {}),
       players: this.playerState.list().map((p) => ({
         name: p.name,
         database: p.dbPath,
@@ -295,6 +309,7 @@ export class Service implements ServiceControl {
     this.events.emit({ type: 'config', file: this.o.configFile });
     this.log.info({ mode: next.mode, transfers: next.transfers, delete: next.delete }, 'config reloaded');
     this.poke();
+    void this.applyServe();
   }
 
   run(req: RunRequest): RunAccepted {
@@ -352,6 +367,8 @@ export class Service implements ServiceControl {
     this.current?.abort();
     for (const t of this.tasks.splice(0)) t.reject(new CratesyncError('the service is stopping'));
     this.poke();
+    // Apps are let go first: nothing they ask may reach the session once it closes.
+    await this.applyServe();
     await this.players.stop();
     await this.feed.close();
     // A request the server does not answer would hold the stop until its
@@ -404,6 +421,50 @@ export class Service implements ServiceControl {
   recordRestored(side: 'remote' | 'local', files: readonly RestoredFile[]): void {
     this.recorder.restored(side, files);
   }
+
+  // ---- the Subsonic server ----
+
+  /**
+   * applyServe starts, restarts or stops the Subsonic server as the settings
+   * (and stopping) want it. A server that cannot start is said (log, status,
+   * errors) and the service goes on syncing; a reload tries again.
+   */
+  private applyServe(): Promise<void> {
+    this.serving = this.serving.then(() => this.switchServe());
+    return this.serving;
+  }
+
+  private async switchServe(): Promise<void> {
+    const want = this.stopping ? undefined : this.settings.serve;
+    const key = want ? JSON.stringify(want) : undefined;
+    if (key === this.hostedWith && (this.hosted || !want)) return;
+    if (this.hosted) {
+      const old = this.hosted;
+      this.hosted = undefined;
+      await old.close().catch((err: unknown) => this.log.warn(`subsonic server not closed cleanly: ${describe(err)}`));
+      this.log.info('stopped serving to Subsonic apps');
+    }
+    this.hostedWith = key;
+    this.subsonic = want ? { state: 'starting' } : undefined;
+    if (!want) return;
+    try {
+      const { hostSubsonic } = await import('./subsonic-host.js');
+      this.hosted = await hostSubsonic({ session: this.o.session, remote: this.o.remote, settings: want, log: this.log, gate: this.catalogGate });
+      this.subsonic = { state: 'serving', url: this.hosted.url };
+    } catch (err) {
+      this.hostedWith = undefined;
+      this.subsonic = { state: 'error', error: describe(err) };
+      this.log.error(`not serving to Subsonic apps: ${describe(err)}`);
+      this.tracker.error('(subsonic)', describe(err));
+    }
+  }
+
+  /**
+   * The server's reads of the catalog go between runs (the loop's tasks),
+   * never beside one; while a run is under way they are skipped: the run
+   * reads the catalog itself, and the index follows it (execute).
+   */
+  private readonly catalogGate: CatalogGate = (refresh) => (this.current || this.stopping ? undefined : this.controls.exclusive(refresh));
 
   // ---- the loop ----
 
@@ -636,6 +697,8 @@ export class Service implements ServiceControl {
     } finally {
       this.current = undefined;
       this.tracker.end();
+      // What the run brought into the catalog reaches the Subsonic index before apps ask.
+      this.hosted?.afterRun();
       // A whole-library run of the service's own that was stopped (pause): what it did not carry out is in
       // no queue, so a full run is due again (held until resume).
       if (ac.signal.aborted && k.scope === undefined && k.runId === undefined) this.fullDue = true;

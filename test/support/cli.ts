@@ -17,6 +17,8 @@ export interface CliResult {
 export interface CliEnv {
   home: string;
   env?: Record<string, string | undefined>;
+  /** Written to the command's stdin (closed after it); without it, stdin is empty. */
+  input?: string;
 }
 
 /** cli runs `cratesync ...args` and resolves with its exit code and output (never rejects on a non-zero exit). */
@@ -24,8 +26,9 @@ export function cli(e: CliEnv, ...args: string[]): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], {
       env: { ...process.env, CRATESYNC_HOME: e.home, AWS_CA_BUNDLE: undefined, NO_COLOR: '1', ...e.env },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: ['pipe', 'pipe', 'pipe'],
     });
+    child.stdin.end(e.input ?? '');
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));

@@ -8,7 +8,6 @@
  */
 import type { Command } from 'commander';
 import { stat } from 'node:fs/promises';
-import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { CommandDeps } from '../deps.js';
@@ -16,16 +15,10 @@ import type { Context } from '../context.js';
 import type { Io } from '../io.js';
 import type { MirrorObject } from '../../state/remote-mirror.js';
 import type { Problem } from '../../core/problem.js';
-import { RemoteMirror } from '../../state/remote-mirror.js';
-import { machineId } from '../../state/machine.js';
-import { openStateDb } from '../../state/state-db.js';
-import { RemoteCatalog } from '../../sync/catalog.js';
 import { MUSIC_PREFIX } from '../../sync/layout.js';
 import { nfc } from '../../library/names.js';
-import { openRemote } from '../../remote/remote-url.js';
-import { defaultRemoteDir, expandHome, remoteStateDbFile } from '../../config/paths.js';
-import { remoteOptions, remoteUrl, userName } from '../context.js';
-import { withLookSession } from '../session.js';
+import { defaultRemoteDir, expandHome } from '../../config/paths.js';
+import { configuredLibrary, withLookSession, withRemoteState } from '../session.js';
 import type { RemoteState } from '../../sync/library-session.js';
 import { lsMatcher, type LsEntry } from '../ls-pattern.js';
 import { ExitCode, UnreachableError, UsageError } from '../../errors.js';
@@ -121,30 +114,6 @@ async function isDir(p: string): Promise<boolean> {
     return (await stat(p)).isDirectory();
   } catch {
     return false;
-  }
-}
-
-/** The config's library when its folder is there: a library on an unplugged disk should not stop a look at the remote. */
-async function configuredLibrary(ctx: Context): Promise<string | undefined> {
-  const lib = ctx.config.library;
-  return lib !== undefined && (await isDir(expandHome(lib))) ? lib : undefined;
-}
-
-/** withRemoteState opens the remote and the state of its own (no library), runs `fn`, and closes both. */
-async function withRemoteState<T>(ctx: Context, arg: string | undefined, fn: (state: Listed) => Promise<T>): Promise<T> {
-  const url = remoteUrl(ctx, arg);
-  const remote = await openRemote(url, remoteOptions(ctx, url));
-  try {
-    const db = openStateDb(remoteStateDbFile(ctx.paths, remote.url));
-    try {
-      const mirror = new RemoteMirror(db, remote.url);
-      const machine = machineId(db, hostname());
-      return await fn({ remote, mirror, catalog: new RemoteCatalog(remote, mirror, db, `${userName(ctx)}@${machine}`, machine) });
-    } finally {
-      db.close();
-    }
-  } finally {
-    await remote.close();
   }
 }
 

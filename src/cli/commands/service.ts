@@ -177,6 +177,13 @@ export async function startService(ctx: Context, deps: CommandDeps, say: (line: 
   throw new CratesyncError(`the service (pid ${child.pid}) did not answer within ${START_WAIT_MS / 1000} s; see cratesync service logs`);
 }
 
+/** subsonicLine is the Subsonic server's part of `service status`. */
+function subsonicLine(s: NonNullable<ServiceStatus['subsonic']>): string {
+  if (s.state === 'serving' && s.url) return `serving at ${s.url}`;
+  if (s.state === 'error') return `not serving: ${printable(s.error ?? 'unknown error')}`;
+  return 'starting (indexing the catalog)';
+}
+
 /** renderServiceStatus is `service status` for people. */
 function renderServiceStatus(s: ServiceStatus): string {
   const lines: string[] = [];
@@ -188,6 +195,7 @@ function renderServiceStatus(s: ServiceStatus): string {
   lines.push(`  queue    ${formatCount(s.queue.length)} waiting${s.queue.failing ? `, ${formatCount(s.queue.failing)} failing` : ''}`);
   for (const f of s.queue.failures) lines.push(`    ${printable(f.path)}: ${printable(f.reason)} (attempt ${f.attempts}, again in ${formatDuration(Math.max(0, f.retryAt - Date.now()))})`);
   lines.push(`  watcher  ${s.watcher.state}${s.watcher.warning ? `: ${printable(s.watcher.warning)}` : ''}`);
+  if (s.subsonic) lines.push(`  subsonic ${subsonicLine(s.subsonic)}`);
   for (const p of s.players ?? []) {
     const problems = p.problems ? `, ${formatCount(p.problems)} problems (cratesync players)` : '';
     lines.push(`  player   ${p.name}: ${p.health}, ${formatCount(p.songs)} songs${problems}${p.note ? ` — ${printable(p.note)}` : ''}`);

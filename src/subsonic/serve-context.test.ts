@@ -1,0 +1,164 @@
+/**
+ * The serve context over a real (folder) remote and real state databases:
+ * the catalog is read at most once per interval, concurrent callers share one
+ * read, problems go to the log and never to the caller, and a gate may put
+ * the read off.
+ */
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { FolderRemote } from '../remote/folder/folder-remote.js';
+import { openStateDb, type Db } from '../state/state-db.js';
+import { RemoteMirror } from '../state/remote-mirror.js';
+import { RemoteCatalog } from '../sync/catalog.js';
+import { loadCodec } from '../sync/catalog-codec.js';
+import type { SubsonicIndex } from '../state/subsonic-index.js';
+import { openServeContext, type ServeContextOptions } from './serve-context.js';
+
+beforeAll(loadCodec);
+
+const dirs: string[] = [];
+const dbs: Db[] = [];
+afterEach(async () => {
+  for (const db of dbs.splice(0)) db.close();
+  for (const d of dirs.splice(0)) await rm(d, { recursive: true, force: true });
+});
+
+async function tmp(): Promise<string> {
+  const d = await mkdtemp(join(tmpdir(), 'cs-serve-ctx-'));
+  dirs.push(d);
+  return d;
+}
+
+function machine(remote: FolderRemote, name: string) {
+  const db = openStateDb(':memory:');
+  dbs.push(db);
+  const mirror = new RemoteMirror(db, remote.url);
+  return { db, mirror, catalog: new RemoteCatalog(remote, mirror, db, `${name}@${name}-m`, `${name}-m`) };
+}
+
+/** A log that keeps its lines, to read what was said. */
+function memoryLog() {
+  const lines: Array<{ level: number; msg: string }> = [];
+  const log = pino({ level: 'debug' }, { write: (s: string) => void lines.push(JSON.parse(s) as { level: number; msg: string }) });
+  return { log, said: () => lines.map((l) => l.msg) };
+}
+
+/** An index that counts its refreshes (the real one is the index helper's). */
+function countingIndex() {
+  const ix = { refreshes: 0, refresh: () => (ix.refreshes++, { changed: 0 }) };
+  return ix;
+}
+
+async function setUp(more: Partial<ServeContextOptions> = {}) {
+  const remote = new FolderRemote(await tmp());
+  const writer = machine(remote, 'ann');
+  const server = machine(remote, 'srv');
+  const { log, said } = memoryLog();
+  const index = countingIndex();
+  let clock = 1_000_000;
+  const opts: ServeContextOptions = {
+    db: server.db,
+    remote,
+    catalog: server.catalog,
+    crewUser: 'srv',
+    coversDir: join(await tmp(), 'covers'),
+    log,
+    index: index as unknown as SubsonicIndex,
+    intervalMs: 10_000,
+    now: () => clock,
+    ...more,
+  };
+  const put = async (key: string) => {
+    writer.catalog.record({ op: 'put', key, size: 1, md5: '0'.repeat(32), at: Date.now() });
+    await writer.catalog.publish();
+  };
+  return { remote, writer, server, said, index, opts, put, advance: (ms: number) => (clock += ms) };
+}
+
+describe('openServeContext', () => {
+  it('reads the catalog once at open and builds the index; makes the covers folder', async () => {
+    const t = await setUp();
+    await t.put('music/a.mp3');
+    const serve = await openServeContext(t.opts);
+    expect(t.server.mirror.get('music/a.mp3')).toBeDefined();
+    expect(t.index.refreshes).toBe(1);
+    expect((await stat(t.opts.coversDir)).isDirectory()).toBe(true);
+    expect(serve.crewUser).toBe('srv');
+    expect(serve.library).toBeUndefined();
+    await serve.close();
+  });
+
+  it('reads the catalog again only once the interval is over, and then once for every caller at the time', async () => {
+    const t = await setUp();
+    const serve = await openServeContext(t.opts);
+    const reads = vi.spyOn(t.server.catalog, 'refresh');
+    await t.put('music/b.mp3');
+    await serve.refresh();
+    expect(reads).not.toHaveBeenCalled();
+    expect(t.server.mirror.get('music/b.mp3')).toBeUndefined();
+    // The index still learns what this server wrote itself.
+    expect(t.index.refreshes).toBe(2);
+    t.advance(10_000);
+    await Promise.all([serve.refresh(), serve.refresh(), serve.refresh()]);
+    expect(reads).toHaveBeenCalledTimes(1);
+    expect(reads.mock.calls[0]?.[0]).toMatchObject({ full: false, readOnly: true });
+    expect(t.server.mirror.get('music/b.mp3')).toBeDefined();
+    expect(t.index.refreshes).toBe(3);
+    await serve.close();
+  });
+
+  it('says a catalog that cannot be read in the log, and answers the caller as if all went well', async () => {
+    const t = await setUp();
+    const serve = await openServeContext(t.opts);
+    vi.spyOn(t.server.catalog, 'refresh').mockRejectedValueOnce(new Error('the bucket went away'));
+    t.advance(10_000);
+    await expect(serve.refresh()).resolves.toBeUndefined();
+    expect(t.said()).toContain('the remote catalog could not be read: the bucket went away');
+    expect(t.index.refreshes).toBe(2);
+    await serve.close();
+  });
+
+  it('says an index that cannot be updated in the log too', async () => {
+    const t = await setUp({ index: { refresh: () => { throw new Error('no such table'); } } as unknown as SubsonicIndex });
+    const serve = await openServeContext(t.opts);
+    expect(t.said()).toContain('subsonic index not updated: no such table');
+    await serve.close();
+  });
+
+  it('lets a gate put the read off (a run under way reads the catalog itself), and reindex follows the run', async () => {
+    let busy = true;
+    const gated: string[] = [];
+    const t = await setUp({
+      gate: (fn) => {
+        gated.push(busy ? 'skipped' : 'ran');
+        return busy ? undefined : fn();
+      },
+    });
+    await t.put('music/c.mp3');
+    const serve = await openServeContext(t.opts);
+    expect(gated).toEqual(['skipped']);
+    expect(t.server.mirror.get('music/c.mp3')).toBeUndefined();
+    serve.reindex();
+    expect(t.index.refreshes).toBe(2);
+    busy = false;
+    t.advance(10_000);
+    await serve.refresh();
+    expect(gated).toEqual(['skipped', 'ran']);
+    expect(t.server.mirror.get('music/c.mp3')).toBeDefined();
+    await serve.close();
+  });
+
+  it('after close, reads nothing more', async () => {
+    const t = await setUp();
+    const serve = await openServeContext(t.opts);
+    await serve.close();
+    const reads = vi.spyOn(t.server.catalog, 'refresh');
+    t.advance(10_000);
+    await serve.refresh();
+    expect(reads).not.toHaveBeenCalled();
+    expect(t.index.refreshes).toBe(1);
+  });
+});

@@ -1,0 +1,143 @@
+/**
+ * Building the {@link ServeContext} the Subsonic routes run over, from what
+ * the caller has open: a state database and the remote's catalog in it (the
+ * CLI's session or the remote's own state, see cli/session.ts; the service's
+ * session inside the service). The context keeps the browsing index up to
+ * date with the catalog: a cheap refresh (new catalog logs only; a full
+ * listing only when the catalog decides one is due) at most once per
+ * interval, however many requests ask, and never two at once.
+ *
+ * A problem met while refreshing goes to the log and never to a client: a
+ * request is answered from the index as it stands.
+ */
+import { mkdir } from 'node:fs/promises';
+import type { Logger } from 'pino';
+import type { Db } from '../state/state-db.js';
+import type { Remote } from '../remote/remote.js';
+import type { RemoteCatalog } from '../sync/catalog.js';
+import type { ServeContext } from './route-types.js';
+import type { Problem } from '../core/problem.js';
+import { SubsonicIndex } from '../state/subsonic-index.js';
+import { describe } from '../errors.js';
+
+/** The least time between two reads of the remote catalog. */
+export const REFRESH_INTERVAL_MS = 10_000;
+
+/**
+ * Runs the catalog's refresh where it cannot overlap other work on the same
+ * state (the service: between its runs), or returns undefined to skip it for
+ * now (a run under way reads the catalog itself; {@link ServeHost.reindex}
+ * follows it).
+ */
+export type CatalogGate = (refresh: () => Promise<void>) => Promise<void> | undefined;
+
+export interface ServeContextOptions {
+  db: Db;
+  remote: Remote;
+  /** The catalog of `remote` in `db`. */
+  catalog: RemoteCatalog;
+  /** The library root, when this machine has one of this remote. */
+  library?: string;
+  /** The crew user playlists created through the server are written as. */
+  crewUser: string;
+  coversDir: string;
+  log: Logger;
+  /** Default {@link REFRESH_INTERVAL_MS}. */
+  intervalMs?: number;
+  /** Default: the refresh runs at once. */
+  gate?: CatalogGate;
+  /** The index (tests give their own); default a SubsonicIndex over `db` for `remote`. */
+  index?: SubsonicIndex;
+  now?: () => number;
+}
+
+/** A ServeContext and what its owner does with it besides serving. */
+export interface ServeHost extends ServeContext {
+  /** Applies what the catalog gained to the index, without reading the remote (after a run that read it). */
+  reindex(): void;
+  /** Stops a refresh under way and waits for it; the state may be closed once this resolves. */
+  close(): Promise<void>;
+}
+
+/**
+ * openServeContext makes the context and brings the index up to date once
+ * (the first time for a remote, that builds it whole). Never throws for a
+ * remote or catalog that cannot be read: the server starts on what the state
+ * knows, and says why in the log.
+ */
+export async function openServeContext(o: ServeContextOptions): Promise<ServeHost> {
+  const index = o.index ?? new SubsonicIndex(o.db, o.remote.url);
+  const intervalMs = o.intervalMs ?? REFRESH_INTERVAL_MS;
+  const now = o.now ?? Date.now;
+  const gate: CatalogGate = o.gate ?? ((fn) => fn());
+  const stop = new AbortController();
+  let lastRead = Number.NEGATIVE_INFINITY;
+  let inFlight: Promise<void> | undefined;
+  let closed = false;
+  await mkdir(o.coversDir, { recursive: true }).catch((err: unknown) => o.log.warn(`covers folder ${o.coversDir}: ${describe(err)}`));
+
+  const reindex = (): void => {
+    try {
+      const { changed } = index.refresh();
+      if (changed > 0) o.log.debug({ changed }, 'subsonic index updated');
+    } catch (err) {
+      o.log.warn(`subsonic index not updated: ${describe(err)}`);
+    }
+  };
+
+  const readCatalog = async (): Promise<void> => {
+    const problems: Problem[] = [];
+    try {
+      // Read-only: what this state has pending is published by its owner (a run, or the route that wrote it).
+      await o.catalog.refresh({ full: false, problems, signal: stop.signal, readOnly: true });
+    } catch (err) {
+      if (!stop.signal.aborted) o.log.warn(`the remote catalog could not be read: ${describe(err)}`);
+    }
+    for (const p of problems) o.log.warn({ path: p.path }, p.message);
+  };
+
+  const step = async (): Promise<void> => {
+    lastRead = now();
+    try {
+      await gate(readCatalog);
+    } catch (err) {
+      // The gate refused (the service is stopping): the index is served as it is.
+      o.log.debug(`the remote catalog not read: ${describe(err)}`);
+    }
+    if (!closed) reindex();
+  };
+
+  const host: ServeHost = {
+    db: o.db,
+    remote: o.remote,
+    catalog: o.catalog,
+    index,
+    ...(o.library !== undefined ? { library: o.library } : {}),
+    crewUser: o.crewUser,
+    coversDir: o.coversDir,
+    log: o.log,
+    refresh: () => {
+      if (closed) return Promise.resolve();
+      if (inFlight) return inFlight;
+      if (now() - lastRead < intervalMs) {
+        // The catalog was read a moment ago; what this server wrote since (stars, playlists) is in the mirror.
+        reindex();
+        return Promise.resolve();
+      }
+      inFlight = step().finally(() => {
+        inFlight = undefined;
+      });
+      return inFlight;
+    },
+    reindex: () => {
+      if (!closed) reindex();
+    },
+    close: async () => {
+      closed = true;
+      stop.abort();
+      await inFlight;
+    },
+  };
+  await host.refresh();
+  return host;
+}
