@@ -248,7 +248,7 @@ describe('the service serving', () => {
         const v = await svc.status();
         return v.subsonic?.state === 'serving' ? (v.subsonic.url as string) : undefined;
       });
-      expect((await rest(again, 'ping', 'dan', 'pw')).status).toBe('ok');
+      expect((await rest(again!, 'ping', 'dan', 'pw')).status).toBe('ok');
       await svc.api('/api/stop', { method: 'POST' });
       await svc.exited;
       await expect(fetch(`${again}/rest/ping`)).rejects.toThrow();
