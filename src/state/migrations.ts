@@ -326,10 +326,8 @@ export const MIGRATIONS: readonly Migration[] = [
         UNIQUE (remote, key)
       );
       CREATE INDEX sub_songs_id ON sub_songs(remote, id);
-      CREATE INDEX sub_songs_album ON sub_songs(remote, album_id, disc, track, key);
-      CREATE INDEX sub_songs_genre ON sub_songs(remote, genre_fold);
-      CREATE INDEX sub_songs_year ON sub_songs(remote, year);
-      CREATE INDEX sub_songs_title ON sub_songs(remote, title_fold);
+      CREATE INDEX sub_songs_album ON sub_songs(remote, album_id, disc, track);
+      CREATE INDEX sub_songs_genre ON sub_songs(remote, genre_fold, album_id);
       CREATE INDEX sub_songs_starred ON sub_songs(remote, starred) WHERE starred IS NOT NULL;
 
       CREATE TABLE sub_albums (
@@ -407,9 +405,9 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX sub_stars_at ON sub_stars(remote, starred_at);
 
       -- Word search: folded names, by the row number of their table.
-      CREATE VIRTUAL TABLE sub_song_words USING fts5(words, content='', contentless_delete=1, tokenize='unicode61 remove_diacritics 2', prefix='1 2 3');
-      CREATE VIRTUAL TABLE sub_album_words USING fts5(words, content='', contentless_delete=1, tokenize='unicode61 remove_diacritics 2', prefix='1 2 3');
-      CREATE VIRTUAL TABLE sub_artist_words USING fts5(words, content='', contentless_delete=1, tokenize='unicode61 remove_diacritics 2', prefix='1 2 3');
+      CREATE VIRTUAL TABLE sub_song_words USING fts5(words, content='', contentless_delete=1, tokenize='unicode61 remove_diacritics 2', prefix='1 2');
+      CREATE VIRTUAL TABLE sub_album_words USING fts5(words, content='', contentless_delete=1, tokenize='unicode61 remove_diacritics 2', prefix='1 2');
+      CREATE VIRTUAL TABLE sub_artist_words USING fts5(words, content='', contentless_delete=1, tokenize='unicode61 remove_diacritics 2', prefix='1 2');
 
       -- Only once the index of a remote is built, and only for what it reads.
       CREATE TRIGGER sub_dirty_insert AFTER INSERT ON remote_objects

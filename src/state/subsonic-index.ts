@@ -145,6 +145,8 @@ const MUSIC_END = 'music0';
 const CHUNK = 500;
 /** Below this many candidates a random pick sorts them by random(); above, it probes row numbers. */
 const RANDOM_SORT_MAX = 2000;
+/** The page cache while building (negative: KiB). */
+const BUILD_CACHE = -65536;
 
 /**
  * fold is how names are compared and sorted: compatibility-decomposed (NFKD),
@@ -360,11 +362,13 @@ interface ArtistRow {
 
 // A song's artist id is its own artist's when that artist is an album
 // artist here, else its album artist's: an id a client follows is always found.
-const SONG_SELECT = `SELECT s.*, CASE WHEN ar.id IS NOT NULL THEN s.artist_id ELSE COALESCE(al.artist_id, s.artist_id) END AS artist_ref,
-    (s.cover IS NOT NULL OR al.cover IS NOT NULL OR al.image IS NOT NULL) AS album_cover
-  FROM sub_songs s
-  LEFT JOIN sub_albums al ON al.remote = s.remote AND al.id = s.album_id
+const SONG_FIELDS = `s.*, CASE WHEN ar.id IS NOT NULL THEN s.artist_id ELSE COALESCE(al.artist_id, s.artist_id) END AS artist_ref,
+    (s.cover IS NOT NULL OR al.cover IS NOT NULL OR al.image IS NOT NULL) AS album_cover`;
+const SONG_JOINS = `LEFT JOIN sub_albums al ON al.remote = s.remote AND al.id = s.album_id
   LEFT JOIN sub_artists ar ON ar.remote = s.remote AND ar.id = s.artist_id`;
+const SONG_SELECT = `SELECT ${SONG_FIELDS} FROM sub_songs s ${SONG_JOINS}`;
+/** Songs found by words (bind the match first): the full-text table leads (CROSS JOIN keeps that order), the tables add their columns. */
+const SONG_MATCH = `SELECT ${SONG_FIELDS} FROM sub_song_words w CROSS JOIN sub_songs s ON s.n = w.rowid ${SONG_JOINS} WHERE sub_song_words MATCH ?`;
 const ALBUM_SELECT = 'SELECT a.*, st.starred_at FROM sub_albums a LEFT JOIN sub_stars st ON st.remote = a.remote AND st.id = a.id';
 const ARTIST_SELECT = 'SELECT r.*, st.starred_at FROM sub_artists r LEFT JOIN sub_stars st ON st.remote = r.remote AND st.id = r.id';
 
@@ -471,8 +475,16 @@ export class SubsonicIndex {
   refresh(): { changed: number } {
     const built = this.sql('SELECT 1 FROM sub_built WHERE remote = ?').get(this.remote) !== undefined;
     if (built && this.sql('SELECT 1 FROM sub_dirty WHERE remote = ? LIMIT 1').get(this.remote) === undefined) return { changed: 0 };
-    // IMMEDIATE: another process writing the mirror meanwhile waits, so no noted key is dropped unapplied.
-    return this.db.transaction(() => (built ? this.applyDirty() : this.build())).immediate();
+    // A build writes every index of the tables at random places: a page cache
+    // that holds them spares re-reading pages for each row. Back to what it was after.
+    const cache = this.db.pragma('cache_size', { simple: true }) as number;
+    if (!built) this.db.pragma(`cache_size = ${BUILD_CACHE}`);
+    try {
+      // IMMEDIATE: another process writing the mirror meanwhile waits, so no noted key is dropped unapplied.
+      return this.db.transaction(() => (built ? this.applyDirty() : this.build())).immediate();
+    } finally {
+      if (!built) this.db.pragma(`cache_size = ${cache}`);
+    }
   }
 
   /** Builds the remote's index whole from the mirror (inside a transaction). */
@@ -810,10 +822,16 @@ export class SubsonicIndex {
    * album's genre is the commonest of its songs'), random (offset ignored).
    */
   albumList(q: AlbumListQuery): IndexedAlbum[] {
+    // The page is found on an index alone (an offset skips index entries, not joined rows), then read.
     const page = (where: string, order: string, ...args: unknown[]) =>
-      (this.sql(`${ALBUM_SELECT} WHERE a.remote = ? ${where} ORDER BY ${order} LIMIT ? OFFSET ?`).all(this.remote, ...args, q.size, q.offset) as AlbumRow[]).map(
-        toAlbum,
-      );
+      (
+        this.sql(`${ALBUM_SELECT} WHERE a.n IN (SELECT a.n FROM sub_albums a WHERE a.remote = ? ${where} ORDER BY ${order} LIMIT ? OFFSET ?) ORDER BY ${order}`).all(
+          this.remote,
+          ...args,
+          q.size,
+          q.offset,
+        ) as AlbumRow[]
+      ).map(toAlbum);
     switch (q.type) {
       case 'newest':
         return page('', 'a.created DESC, a.n DESC');
@@ -870,9 +888,10 @@ export class SubsonicIndex {
     if (count <= RANDOM_SORT_MAX) {
       return this.sql(`SELECT n FROM ${table} WHERE remote = ? ${where} ORDER BY random() LIMIT ?`).pluck().all(this.remote, ...args, size) as number[];
     }
-    const lo = this.sql(`SELECT n FROM ${table} WHERE remote = ? ORDER BY n LIMIT 1`).pluck().get(this.remote) as number;
-    const hi = this.sql(`SELECT n FROM ${table} WHERE remote = ? ORDER BY n DESC LIMIT 1`).pluck().get(this.remote) as number;
-    const probe = this.sql(`SELECT n FROM ${table} WHERE n >= ? AND remote = ? ${where} ORDER BY n LIMIT 1`).pluck();
+    // `+remote`: by the row number, not by an index on the remote (which would sort all its rows).
+    const lo = this.sql(`SELECT n FROM ${table} WHERE +remote = ? ORDER BY n LIMIT 1`).pluck().get(this.remote) as number;
+    const hi = this.sql(`SELECT n FROM ${table} WHERE +remote = ? ORDER BY n DESC LIMIT 1`).pluck().get(this.remote) as number;
+    const probe = this.sql(`SELECT n FROM ${table} WHERE n >= ? AND +remote = ? ${where.replaceAll('AND ', 'AND +')} ORDER BY n LIMIT 1`).pluck();
     const picked = new Set<number>();
     const want = Math.min(size, count);
     for (let tries = 0; picked.size < want && tries < want * 8; tries++) {
@@ -890,7 +909,9 @@ export class SubsonicIndex {
   /** A page of the songs of `genre` (any case or accents), album by album. */
   songsByGenre(genre: string, count: number, offset: number): IndexedSong[] {
     return (
-      this.sql(`${SONG_SELECT} WHERE s.remote = ? AND s.genre_fold = ? ORDER BY s.album_id, s.n LIMIT ? OFFSET ?`).all(this.remote, fold(genre), count, offset) as SongRow[]
+      this.sql(
+        `${SONG_SELECT} WHERE s.n IN (SELECT n FROM sub_songs WHERE remote = ? AND genre_fold = ? ORDER BY album_id, n LIMIT ? OFFSET ?) ORDER BY s.album_id, s.n`,
+      ).all(this.remote, fold(genre), count, offset) as SongRow[]
     ).map(toSong);
   }
 
@@ -909,14 +930,22 @@ export class SubsonicIndex {
           ? (this.sql(`${ARTIST_SELECT} WHERE r.remote = ? ORDER BY r.sort_name, r.n LIMIT ? OFFSET ?`).all(this.remote, q.artistCount, q.artistOffset) as ArtistRow[]).map(toArtist)
           : [],
         albums: q.albumCount > 0
-          ? (this.sql(`${ALBUM_SELECT} WHERE a.remote = ? ORDER BY a.sort_name, a.n LIMIT ? OFFSET ?`).all(this.remote, q.albumCount, q.albumOffset) as AlbumRow[]).map(toAlbum)
+          ? (
+              this.sql(
+                `${ALBUM_SELECT} WHERE a.n IN (SELECT n FROM sub_albums WHERE remote = ? ORDER BY sort_name, n LIMIT ? OFFSET ?) ORDER BY a.sort_name, a.n`,
+              ).all(this.remote, q.albumCount, q.albumOffset) as AlbumRow[]
+            ).map(toAlbum)
           : [],
         songs: q.songCount > 0
-          ? (this.sql(`${SONG_SELECT} WHERE s.remote = ? ORDER BY s.key LIMIT ? OFFSET ?`).all(this.remote, q.songCount, q.songOffset) as SongRow[]).map(toSong)
+          ? (
+              this.sql(
+                `${SONG_SELECT} WHERE s.n IN (SELECT n FROM sub_songs WHERE remote = ? ORDER BY key LIMIT ? OFFSET ?) ORDER BY s.key`,
+              ).all(this.remote, q.songCount, q.songOffset) as SongRow[]
+            ).map(toSong)
           : [],
       };
     }
-    // The full-text table first (CROSS JOIN keeps that order): it finds the few rows; the tables add their columns.
+    // The full-text tables lead (CROSS JOIN keeps that order): they find the rows; the tables add their columns.
     return {
       artists: q.artistCount > 0
         ? (
@@ -937,16 +966,7 @@ export class SubsonicIndex {
           ).map(toAlbum)
         : [],
       songs: q.songCount > 0
-        ? (
-            this.sql(
-              `SELECT s.*, CASE WHEN ar.id IS NOT NULL THEN s.artist_id ELSE COALESCE(al.artist_id, s.artist_id) END AS artist_ref,
-                 (s.cover IS NOT NULL OR al.cover IS NOT NULL OR al.image IS NOT NULL) AS album_cover
-               FROM sub_song_words w CROSS JOIN sub_songs s ON s.n = w.rowid
-               LEFT JOIN sub_albums al ON al.remote = s.remote AND al.id = s.album_id
-               LEFT JOIN sub_artists ar ON ar.remote = s.remote AND ar.id = s.artist_id
-               WHERE sub_song_words MATCH ? AND s.remote = ? ORDER BY w.rowid LIMIT ? OFFSET ?`,
-            ).all(match, this.remote, q.songCount, q.songOffset) as SongRow[]
-          ).map(toSong)
+        ? (this.sql(`${SONG_MATCH} AND s.remote = ? ORDER BY w.rowid LIMIT ? OFFSET ?`).all(match, this.remote, q.songCount, q.songOffset) as SongRow[]).map(toSong)
         : [],
     };
   }
@@ -1027,7 +1047,10 @@ export class SubsonicIndex {
    * with them; undefined when there is none.
    */
   findLyrics(artist: string | undefined, title: string): { song: IndexedSong; lyrics: string } | undefined {
-    const rows = this.sql(`${SONG_SELECT} WHERE s.remote = ? AND s.title_fold = ? AND s.has_lyrics = 1 ORDER BY s.key LIMIT 50`).all(
+    const match = matchQuery(title);
+    if (match === undefined) return undefined;
+    const rows = this.sql(`${SONG_MATCH} AND s.remote = ? AND s.title_fold = ? AND s.has_lyrics = 1 ORDER BY s.key LIMIT 50`).all(
+      match,
       this.remote,
       fold(title.trim()),
     ) as SongRow[];
