@@ -410,23 +410,29 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE VIRTUAL TABLE sub_artist_words USING fts5(words, content='', contentless_delete=1, tokenize='unicode61 remove_diacritics 2', prefix='1 2');
 
       -- Only once the index of a remote is built, and only for what it reads.
+      -- No INSERT OR IGNORE: a statement that fires a trigger with its own
+      -- conflict clause (the mirror's upsert) overrides the trigger's.
       CREATE TRIGGER sub_dirty_insert AFTER INSERT ON remote_objects
       WHEN new.key >= 'music/' AND new.key < 'music0' AND EXISTS (SELECT 1 FROM sub_built WHERE remote = new.remote)
       BEGIN
-        INSERT OR IGNORE INTO sub_dirty (remote, key) VALUES (new.remote, new.key);
+        INSERT INTO sub_dirty (remote, key) SELECT new.remote, new.key
+          WHERE NOT EXISTS (SELECT 1 FROM sub_dirty WHERE remote = new.remote AND key = new.key);
       END;
       CREATE TRIGGER sub_dirty_update AFTER UPDATE ON remote_objects
       WHEN EXISTS (SELECT 1 FROM sub_built WHERE remote = new.remote)
         AND (old.key IS NOT new.key OR old.remote IS NOT new.remote OR old.size IS NOT new.size OR old.md5 IS NOT new.md5
           OR old.etag IS NOT new.etag OR old.tags IS NOT new.tags OR old.player IS NOT new.player OR old.written_at IS NOT new.written_at)
       BEGIN
-        INSERT OR IGNORE INTO sub_dirty (remote, key) SELECT old.remote, old.key WHERE old.key >= 'music/' AND old.key < 'music0';
-        INSERT OR IGNORE INTO sub_dirty (remote, key) SELECT new.remote, new.key WHERE new.key >= 'music/' AND new.key < 'music0';
+        INSERT INTO sub_dirty (remote, key) SELECT old.remote, old.key
+          WHERE old.key >= 'music/' AND old.key < 'music0' AND NOT EXISTS (SELECT 1 FROM sub_dirty WHERE remote = old.remote AND key = old.key);
+        INSERT INTO sub_dirty (remote, key) SELECT new.remote, new.key
+          WHERE new.key >= 'music/' AND new.key < 'music0' AND NOT EXISTS (SELECT 1 FROM sub_dirty WHERE remote = new.remote AND key = new.key);
       END;
       CREATE TRIGGER sub_dirty_delete AFTER DELETE ON remote_objects
       WHEN old.key >= 'music/' AND old.key < 'music0' AND EXISTS (SELECT 1 FROM sub_built WHERE remote = old.remote)
       BEGIN
-        INSERT OR IGNORE INTO sub_dirty (remote, key) VALUES (old.remote, old.key);
+        INSERT INTO sub_dirty (remote, key) SELECT old.remote, old.key
+          WHERE NOT EXISTS (SELECT 1 FROM sub_dirty WHERE remote = old.remote AND key = old.key);
       END;
     `,
   },
