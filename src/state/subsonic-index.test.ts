@@ -217,7 +217,7 @@ describe('SubsonicIndex', () => {
       ['SELECT * FROM sub_albums a WHERE a.n IN (SELECT a.n FROM sub_albums a WHERE a.remote = ? AND a.genre_fold = ? ORDER BY a.sort_name, a.n LIMIT 10 OFFSET 0) ORDER BY a.sort_name, a.n', [REMOTE, 'rock']],
       ['SELECT * FROM sub_songs s WHERE s.n IN (SELECT n FROM sub_songs WHERE remote = ? ORDER BY key LIMIT 10 OFFSET 5) ORDER BY s.key', [REMOTE]],
       ['SELECT s.* FROM sub_song_words w CROSS JOIN sub_songs s ON s.n = w.rowid WHERE sub_song_words MATCH ? AND s.remote = ? ORDER BY w.rowid LIMIT 20', ['"ab"*', REMOTE]],
-      ['SELECT * FROM sub_songs s WHERE s.remote = ? AND s.album_id = ? ORDER BY s.disc, s.track, s.key', [REMOTE, 'x']],
+      ['SELECT * FROM sub_songs s WHERE s.remote = ? AND s.album_id = ? ORDER BY coalesce(s.disc, 1), s.track, s.key', [REMOTE, 'x']],
       ['SELECT * FROM sub_songs s WHERE s.remote = ? AND s.id = ?', [REMOTE, 'x']],
     ];
     for (const [sql, args] of queries) expect(scans(plan(sql, ...args)), sql).toEqual([]);

@@ -602,7 +602,7 @@ export class SubsonicIndex {
       const json = JSON.stringify(part);
       const songs = this.sql(
         `SELECT album_id, key, album, album_artist, genre, genre_fold, year, duration, created, cover, folder, play_count, last_played, rating
-         FROM sub_songs WHERE remote = ? AND album_id IN (SELECT value FROM json_each(?)) ORDER BY album_id, disc, track, key`,
+         FROM sub_songs WHERE remote = ? AND album_id IN (SELECT value FROM json_each(?)) ORDER BY album_id, coalesce(disc, 1), track, key`,
       ).all(this.remote, json) as Array<Pick<SongValues, 'album_id' | 'key' | 'album' | 'album_artist' | 'genre' | 'genre_fold' | 'year' | 'duration' | 'created' | 'cover' | 'folder' | 'play_count' | 'last_played' | 'rating'>>;
       const byAlbum = new Map<string, typeof songs>();
       for (const s of songs) {
@@ -809,9 +809,9 @@ export class SubsonicIndex {
     return r ? toAlbum(r) : undefined;
   }
 
-  /** The album's songs by disc, then track, then key. */
+  /** The album's songs by disc (none is the first), then track, then key. */
   albumSongs(albumId: string): IndexedSong[] {
-    return (this.sql(`${SONG_SELECT} WHERE s.remote = ? AND s.album_id = ? ORDER BY s.disc, s.track, s.key`).all(this.remote, albumId) as SongRow[]).map(toSong);
+    return (this.sql(`${SONG_SELECT} WHERE s.remote = ? AND s.album_id = ? ORDER BY coalesce(s.disc, 1), s.track, s.key`).all(this.remote, albumId) as SongRow[]).map(toSong);
   }
 
   /**
