@@ -266,6 +266,177 @@ export const MIGRATIONS: readonly Migration[] = [
     `,
   },
   {
+    version: 11,
+    name: 'subsonic index',
+    sql: `
+      -- The Subsonic server's browsing index of each remote's music/ (see
+      -- state/subsonic-index.ts), derived from remote_objects. Built whole on
+      -- the first refresh (which adds the remote to sub_built); from then on
+      -- the triggers below note each changed key in sub_dirty, and a refresh
+      -- applies them. Names are kept as shown and folded (NFKD without
+      -- combining marks, lower case) for sorting and matching.
+      CREATE TABLE sub_built (
+        remote      TEXT PRIMARY KEY,
+        built_at    INTEGER NOT NULL,
+        last_change INTEGER NOT NULL,  -- when a refresh last changed something (ms)
+        songs       INTEGER NOT NULL,
+        albums      INTEGER NOT NULL,
+        artists     INTEGER NOT NULL
+      ) WITHOUT ROWID;
+
+      CREATE TABLE sub_dirty (
+        remote TEXT NOT NULL,
+        key    TEXT NOT NULL,
+        PRIMARY KEY (remote, key)
+      ) WITHOUT ROWID;
+
+      -- One row per audio object under music/. n: a stable row number (random
+      -- picks probe it; the full-text table shares it).
+      CREATE TABLE sub_songs (
+        n            INTEGER PRIMARY KEY,
+        remote       TEXT NOT NULL,
+        key          TEXT NOT NULL,
+        id           TEXT NOT NULL,
+        title        TEXT NOT NULL,
+        album        TEXT NOT NULL,
+        album_id     TEXT NOT NULL,
+        artist       TEXT NOT NULL,
+        artist_id    TEXT NOT NULL,
+        album_artist TEXT NOT NULL,
+        title_fold   TEXT NOT NULL,
+        artist_fold  TEXT NOT NULL,
+        genre        TEXT,
+        genre_fold   TEXT,
+        year         INTEGER,
+        track        INTEGER,
+        disc         INTEGER,
+        duration     REAL,
+        bitrate      INTEGER,
+        size         INTEGER NOT NULL,
+        suffix       TEXT NOT NULL,
+        md5          TEXT,
+        cover        TEXT,
+        folder       TEXT NOT NULL,    -- the key's folder, with its trailing '/'
+        created      INTEGER NOT NULL,
+        play_count   INTEGER,
+        last_played  INTEGER,
+        rating       INTEGER,          -- 0–100
+        starred      INTEGER,
+        has_lyrics   INTEGER NOT NULL,
+        UNIQUE (remote, key)
+      );
+      CREATE INDEX sub_songs_id ON sub_songs(remote, id);
+      CREATE INDEX sub_songs_album ON sub_songs(remote, album_id, disc, track);
+      CREATE INDEX sub_songs_genre ON sub_songs(remote, genre_fold, album_id);
+      CREATE INDEX sub_songs_starred ON sub_songs(remote, starred) WHERE starred IS NOT NULL;
+
+      CREATE TABLE sub_albums (
+        n           INTEGER PRIMARY KEY,
+        remote      TEXT NOT NULL,
+        id          TEXT NOT NULL,
+        name        TEXT NOT NULL,
+        sort_name   TEXT NOT NULL,     -- folded, without a leading ignored article
+        artist      TEXT NOT NULL,
+        artist_id   TEXT NOT NULL,
+        artist_sort TEXT NOT NULL,
+        year        INTEGER,
+        genre       TEXT,
+        genre_fold  TEXT,
+        song_count  INTEGER NOT NULL,
+        duration    REAL NOT NULL,
+        created     INTEGER NOT NULL,
+        cover       TEXT,
+        folder      TEXT NOT NULL,
+        image       TEXT,              -- a cover image object in its folder
+        play_count  INTEGER NOT NULL,
+        last_played INTEGER,
+        rating      INTEGER,
+        UNIQUE (remote, id)
+      );
+      CREATE INDEX sub_albums_artist ON sub_albums(remote, artist_id, year, sort_name);
+      CREATE INDEX sub_albums_name ON sub_albums(remote, sort_name);
+      CREATE INDEX sub_albums_by_artist ON sub_albums(remote, artist_sort, sort_name);
+      CREATE INDEX sub_albums_created ON sub_albums(remote, created);
+      CREATE INDEX sub_albums_played ON sub_albums(remote, last_played) WHERE last_played IS NOT NULL;
+      CREATE INDEX sub_albums_plays ON sub_albums(remote, play_count) WHERE play_count > 0;
+      CREATE INDEX sub_albums_rating ON sub_albums(remote, rating) WHERE rating IS NOT NULL;
+      CREATE INDEX sub_albums_year ON sub_albums(remote, year, sort_name);
+      CREATE INDEX sub_albums_genre ON sub_albums(remote, genre_fold, sort_name);
+      CREATE INDEX sub_albums_folder ON sub_albums(remote, folder);
+
+      -- Album artists.
+      CREATE TABLE sub_artists (
+        n           INTEGER PRIMARY KEY,
+        remote      TEXT NOT NULL,
+        id          TEXT NOT NULL,
+        name        TEXT NOT NULL,
+        sort_name   TEXT NOT NULL,
+        album_count INTEGER NOT NULL,
+        cover_album TEXT,
+        UNIQUE (remote, id)
+      );
+      CREATE INDEX sub_artists_sort ON sub_artists(remote, sort_name);
+
+      CREATE TABLE sub_genres (
+        remote      TEXT NOT NULL,
+        fold        TEXT NOT NULL,
+        name        TEXT NOT NULL,
+        song_count  INTEGER NOT NULL,
+        album_count INTEGER NOT NULL,
+        PRIMARY KEY (remote, fold)
+      ) WITHOUT ROWID;
+
+      -- Cover image objects (cover.jpg, folder.png…) by folder.
+      CREATE TABLE sub_images (
+        remote TEXT NOT NULL,
+        folder TEXT NOT NULL,
+        key    TEXT NOT NULL,
+        rank   INTEGER NOT NULL,       -- lower is preferred
+        PRIMARY KEY (remote, folder, key)
+      ) WITHOUT ROWID;
+
+      -- Stars of albums and artists: the catalog has no object to hold them.
+      CREATE TABLE sub_stars (
+        remote     TEXT NOT NULL,
+        id         TEXT NOT NULL,
+        starred_at INTEGER NOT NULL,
+        PRIMARY KEY (remote, id)
+      ) WITHOUT ROWID;
+      CREATE INDEX sub_stars_at ON sub_stars(remote, starred_at);
+
+      -- Word search: folded names, by the row number of their table.
+      CREATE VIRTUAL TABLE sub_song_words USING fts5(words, content='', contentless_delete=1, tokenize='unicode61 remove_diacritics 2', prefix='1 2');
+      CREATE VIRTUAL TABLE sub_album_words USING fts5(words, content='', contentless_delete=1, tokenize='unicode61 remove_diacritics 2', prefix='1 2');
+      CREATE VIRTUAL TABLE sub_artist_words USING fts5(words, content='', contentless_delete=1, tokenize='unicode61 remove_diacritics 2', prefix='1 2');
+
+      -- Only once the index of a remote is built, and only for what it reads.
+      -- No INSERT OR IGNORE: a statement that fires a trigger with its own
+      -- conflict clause (the mirror's upsert) overrides the trigger's.
+      CREATE TRIGGER sub_dirty_insert AFTER INSERT ON remote_objects
+      WHEN new.key >= 'music/' AND new.key < 'music0' AND EXISTS (SELECT 1 FROM sub_built WHERE remote = new.remote)
+      BEGIN
+        INSERT INTO sub_dirty (remote, key) SELECT new.remote, new.key
+          WHERE NOT EXISTS (SELECT 1 FROM sub_dirty WHERE remote = new.remote AND key = new.key);
+      END;
+      CREATE TRIGGER sub_dirty_update AFTER UPDATE ON remote_objects
+      WHEN EXISTS (SELECT 1 FROM sub_built WHERE remote = new.remote)
+        AND (old.key IS NOT new.key OR old.remote IS NOT new.remote OR old.size IS NOT new.size OR old.md5 IS NOT new.md5
+          OR old.etag IS NOT new.etag OR old.tags IS NOT new.tags OR old.player IS NOT new.player OR old.written_at IS NOT new.written_at)
+      BEGIN
+        INSERT INTO sub_dirty (remote, key) SELECT old.remote, old.key
+          WHERE old.key >= 'music/' AND old.key < 'music0' AND NOT EXISTS (SELECT 1 FROM sub_dirty WHERE remote = old.remote AND key = old.key);
+        INSERT INTO sub_dirty (remote, key) SELECT new.remote, new.key
+          WHERE new.key >= 'music/' AND new.key < 'music0' AND NOT EXISTS (SELECT 1 FROM sub_dirty WHERE remote = new.remote AND key = new.key);
+      END;
+      CREATE TRIGGER sub_dirty_delete AFTER DELETE ON remote_objects
+      WHEN old.key >= 'music/' AND old.key < 'music0' AND EXISTS (SELECT 1 FROM sub_built WHERE remote = old.remote)
+      BEGIN
+        INSERT INTO sub_dirty (remote, key) SELECT old.remote, old.key
+          WHERE NOT EXISTS (SELECT 1 FROM sub_dirty WHERE remote = old.remote AND key = old.key);
+      END;
+    `,
+  },
+  {
     version: 12,
     name: 'serve users',
     sql: `

@@ -19,15 +19,6 @@ export const MAX_REMOTE_COVER = 16 * 1024 * 1024;
 /** Decoding an untrusted image stops past this many pixels (a small file may claim a huge canvas). */
 const MAX_INPUT_PIXELS = 50_000_000;
 
-/**
- * What the index helper offers beyond the stub (the image object of an
- * album's folder, `cover.jpg` and the like): absent, albums without an
- * embedded cover have none.
- */
-interface FolderImages {
-  folderImage?(folder: string): string | { key: string } | undefined;
-}
-
 /** Where an id's picture is: an embedded cover by name, or an image object by key. */
 export type CoverSource = { name: string } | { key: string };
 
@@ -58,8 +49,7 @@ export function coverSource(index: SubsonicIndex, id: string): CoverSource | und
 function albumCover(index: SubsonicIndex, album: IndexedAlbum | undefined): CoverSource | undefined {
   if (!album) return undefined;
   if (isCoverName(album.cover)) return { name: album.cover };
-  const found = (index as SubsonicIndex & FolderImages).folderImage?.(album.folder);
-  const key = typeof found === 'string' ? found : found?.key;
+  const key = album.image ?? index.folderImage(album.folder);
   return key !== undefined && isImageKey(key) ? { key } : undefined;
 }
 

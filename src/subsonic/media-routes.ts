@@ -19,32 +19,7 @@ import { parseRange, resolveRange, type RangeAsk } from './http-range.js';
 import { openLocalCopy } from './local-copy.js';
 import { coverBytes, coverSource, sizedCover, sizedMime } from './cover-art.js';
 import { coverMime } from '../core/cover-name.js';
-
-/**
- * Content types by suffix. (A local map until the index helper's child.ts,
- * which has the same one for the Child payload, is merged: then this uses it.)
- */
-const CONTENT_TYPES: Record<string, string> = {
-  mp3: 'audio/mpeg',
-  flac: 'audio/flac',
-  m4a: 'audio/mp4',
-  mp4: 'audio/mp4',
-  alac: 'audio/mp4',
-  aac: 'audio/aac',
-  ogg: 'audio/ogg',
-  oga: 'audio/ogg',
-  opus: 'audio/ogg',
-  wav: 'audio/wav',
-  aif: 'audio/aiff',
-  aiff: 'audio/aiff',
-  aifc: 'audio/aiff',
-  wma: 'audio/x-ms-wma',
-};
-
-/** contentType of a file with suffix `suffix` (lower-case, no dot). */
-export function contentType(suffix: string): string {
-  return CONTENT_TYPES[suffix.toLowerCase()] ?? 'application/octet-stream';
-}
+import { contentType } from './child.js';
 
 /** The song `id` names, and its key is one the music tree can hold; else notFound (70). */
 function songOf(req: SubsonicRequest): IndexedSong {

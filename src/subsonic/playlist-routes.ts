@@ -28,6 +28,7 @@ import { musicKey, MUSIC_PREFIX } from '../sync/layout.js';
 import { idKind, subsonicId } from '../core/subsonic-ids.js';
 import { badParameter, missingParameter, notFound, SubsonicCode, SubsonicError } from './api-error.js';
 import { serially } from './serial.js';
+import { songChild } from './child.js';
 
 /** What a playlist written through the server says it came from (PlaylistMeta.player). */
 export const SUBSONIC_PLAYER = 'subsonic';
@@ -215,58 +216,4 @@ function playlistOf(serve: ServeContext, p: PlaylistInfo, songCount: number, dur
     changed: when,
     readonly: !writable(serve, p),
   };
-}
-
-const CONTENT_TYPES: Record<string, string> = {
-  mp3: 'audio/mpeg',
-  flac: 'audio/flac',
-  m4a: 'audio/mp4',
-  mp4: 'audio/mp4',
-  aac: 'audio/aac',
-  ogg: 'audio/ogg',
-  opus: 'audio/ogg',
-  wav: 'audio/wav',
-  aif: 'audio/aiff',
-  aiff: 'audio/aiff',
-  wma: 'audio/x-ms-wma',
-  alac: 'audio/mp4',
-};
-
-/**
- * A song as a Child payload (see sub-common's convention).
- * MERGE NOTE: src/subsonic/child.ts (the index helper's) is the one shape of
- * a song; this stands in for it until the branches meet, and should be
- * replaced by it.
- */
-function songChild(s: IndexedSong): SubsonicBody {
-  const c: SubsonicBody = {
-    id: s.id,
-    parent: s.albumId,
-    isDir: false,
-    title: s.title,
-    album: s.album,
-    artist: s.artist,
-    size: s.size,
-    contentType: CONTENT_TYPES[s.suffix] ?? 'application/octet-stream',
-    suffix: s.suffix,
-    path: s.key.slice(MUSIC_PREFIX.length),
-    created: new Date(s.created).toISOString(),
-    albumId: s.albumId,
-    artistId: s.artistId,
-    type: 'music',
-    isVideo: false,
-    mediaType: 'song',
-    playCount: s.playCount ?? 0,
-  };
-  if (s.track !== undefined) c.track = s.track;
-  if (s.year !== undefined) c.year = s.year;
-  if (s.genre !== undefined) c.genre = s.genre;
-  if (s.cover !== undefined) c.coverArt = s.albumId;
-  if (s.durationSec !== undefined) c.duration = Math.round(s.durationSec);
-  if (s.bitrate !== undefined) c.bitRate = s.bitrate;
-  if (s.disc !== undefined) c.discNumber = s.disc;
-  if (s.lastPlayed !== undefined) c.played = new Date(s.lastPlayed).toISOString();
-  if (s.rating !== undefined && Math.round(s.rating / 20) >= 1) c.userRating = Math.min(5, Math.round(s.rating / 20));
-  if (s.starred !== undefined) c.starred = new Date(s.starred).toISOString();
-  return c;
 }

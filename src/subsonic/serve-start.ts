@@ -10,6 +10,7 @@ import type { RouteTable, ServeContext } from './route-types.js';
 import { listenSubsonic, subsonicApp } from './server.js';
 import { RateLimiter } from './rate-limit.js';
 import { systemRoutes } from './system-routes.js';
+import { browseRoutes } from './browse-routes.js';
 import { mediaRoutes } from './media-routes.js';
 import { playlistRoutes } from './playlist-routes.js';
 import { annotationRoutes } from './annotation-routes.js';
@@ -18,7 +19,7 @@ import { listenUrl, type ListenAddress } from '../config/listen-address.js';
 import { CratesyncError } from '../errors.js';
 
 /** Every method the server answers: one table per module (see route-types.ts); a method in two tables stops the app at start. */
-export const ROUTES: readonly RouteTable[] = [systemRoutes, mediaRoutes, playlistRoutes, annotationRoutes];
+export const ROUTES: readonly RouteTable[] = [systemRoutes, browseRoutes, mediaRoutes, playlistRoutes, annotationRoutes];
 
 /** PEM files for HTTPS: paths, read when the server starts. */
 export interface TlsFiles {
