@@ -4,7 +4,8 @@
  *   bucket with the catalog codec, as pushes would have left it (logs of
  *   {@link LOG_ENTRIES} entries; tags for {@link ARTISTS} album artists of
  *   albums of {@link TRACKS_PER_ALBUM} tracks, forty genres, thirty years),
- *   plus one real object of {@link STREAM_BYTES} bytes under `dj/music/`
+ *   each entry with a small real object behind it (the server's first full
+ *   listing keeps only what the bucket holds), plus one real object of {@link STREAM_BYTES} bytes under `dj/music/`
  *   (catalogued like the others) for the stream samples;
  * - start: `cratesync serve user add` (password on stdin), then `cratesync
  *   serve --listen 127.0.0.1:<free port>` on a machine with no library (the
@@ -221,7 +222,12 @@ async function seed(endpoint: string, tracks: number): Promise<void> {
     await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: `${ROOT}/${STREAM_KEY}`, Body: stream }));
     const t0 = Date.now() - 86_400_000;
     const logs: Array<{ key: string; body: Buffer }> = [];
-    let entries: CatalogPut[] = [{ op: 'put', key: STREAM_KEY, size: STREAM_BYTES, md5, etag: `"${md5}"`, tags: { title: 'Stream', artist: 'Bench Stream', album: 'Stream', track: 1, durationSec: 210, bitrate: 320 }, at: t0 }];
+    let objects: Array<{ key: string; body: Buffer }> = [];
+    const putObjects = async () => {
+      await forEachLimit(objects, 32, async (o) => void (await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: `${ROOT}/${o.key}`, Body: o.body }))));
+      objects = [];
+    };
+    let entries: CatalogPut[] = [{ op: 'put', key: STREAM_KEY, size: STREAM_BYTES, md5, etag: md5, tags: { title: 'Stream', artist: 'Bench Stream', album: 'Stream', track: 1, durationSec: 210, bitrate: 320 }, at: t0 }];
     const flush = () => {
       const at = t0 + logs.length * 1000;
       logs.push({ key: `${ROOT}/${logKey(at, 'benchseed')}`, body: encodeLog({ v: 1, writer: 'seed@benchseed', entries }) });
@@ -235,19 +241,26 @@ async function seed(endpoint: string, tracks: number): Promise<void> {
       const albumName = `Album ${album} ${WORDS[(album * 3) % WORDS.length]}`;
       const title = `Song ${i} ${i % 10 === 0 ? WORDS[i % WORDS.length] : 'Tune'}`;
       const key = `music/${artistName}/${albumName}/${String(track).padStart(2, '0')} ${title}.mp3`;
-      const size = 3_000_000 + (i % 5000) * 100;
-      const md5i = createHash('md5').update(key).digest('hex');
+      // A real object behind every entry: a full listing drops what the bucket does not hold.
+      const body = Buffer.from(`${key}\n`.repeat(4));
+      objects.push({ key, body });
+      const size = body.length;
+      const md5i = createHash('md5').update(body).digest('hex');
       entries.push({
         op: 'put',
         key,
         size,
         md5: md5i,
-        etag: `"${md5i}"`,
+        etag: md5i,
         tags: { title, artist: artistName, album: albumName, albumArtist: artistName, genre: GENRES[album % GENRES.length]!, year: 1970 + (album % 30), track, disc: 1, durationSec: 180 + (i % 120), bitrate: 320 },
         at: t0 + i,
       });
-      if (entries.length >= LOG_ENTRIES) flush();
+      if (entries.length >= LOG_ENTRIES) {
+        flush();
+        await putObjects();
+      }
     }
+    await putObjects();
     if (entries.length) flush();
     await forEachLimit(logs, 4, async (l) => void (await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: l.key, Body: l.body }))));
   } finally {
