@@ -449,7 +449,7 @@ export class Service implements ServiceControl {
     if (!want) return;
     try {
       const { hostSubsonic } = await import('./subsonic-host.js');
-      this.hosted = await hostSubsonic({ session: this.o.session, remote: this.o.remote, settings: want, log: this.log, gate: this.catalogGate });
+      this.hosted = await hostSubsonic({ session: this.o.session, remote: this.o.remote, settings: want, log: this.log, gate: this.catalogGate, ...(this.o.afterFullRun ? { settle: this.o.afterFullRun } : {}) });
       this.subsonic = { state: 'serving', url: this.hosted.url };
     } catch (err) {
       this.hostedWith = undefined;

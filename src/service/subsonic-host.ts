@@ -42,7 +42,7 @@ export interface HostedSubsonic {
  * them. Throws what startSubsonicServer throws (an address taken, a TLS
  * file unreadable); the caller says it and goes on syncing.
  */
-export async function hostSubsonic(o: { session: LibrarySession; remote: Remote; settings: ServeSettings; log: Logger; gate: CatalogGate }): Promise<HostedSubsonic> {
+export async function hostSubsonic(o: { session: LibrarySession; remote: Remote; settings: ServeSettings; log: Logger; gate: CatalogGate; settle?: () => void }): Promise<HostedSubsonic> {
   const { session, remote, settings } = o;
   const log = o.log.child({ part: 'subsonic' });
   const tls = settings.tls ? await loadTls(settings.tls) : undefined;
@@ -55,6 +55,7 @@ export async function hostSubsonic(o: { session: LibrarySession; remote: Remote;
     coversDir: settings.coversDir,
     log,
     gate: o.gate,
+    ...(o.settle ? { settle: o.settle } : {}),
   });
   try {
     const server = await startSubsonicServer(serve, { listen: settings.listen, ...(tls ? { tls } : {}), keyFile: settings.keyFile, log });

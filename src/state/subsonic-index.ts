@@ -153,7 +153,7 @@ const CHUNK = 500;
 /** Below this many candidates a random pick sorts them by random(); above, it probes row numbers. */
 const RANDOM_SORT_MAX = 2000;
 /** The page cache while building (negative: KiB). */
-const BUILD_CACHE = -65536;
+const BUILD_CACHE = -8192;
 
 interface SongRow extends SongValues {
   n: number;

@@ -22,6 +22,8 @@ import { describe } from '../errors.js';
 
 /** The least time between two reads of the remote catalog. */
 export const REFRESH_INTERVAL_MS = 10_000;
+/** An index update of at least this many songs is followed by `settle`. */
+const SETTLE_AFTER_SONGS = 1000;
 
 /**
  * Runs the catalog's refresh where it cannot overlap other work on the same
@@ -46,6 +48,13 @@ export interface ServeContextOptions {
   intervalMs?: number;
   /** Default: the refresh runs at once. */
   gate?: CatalogGate;
+  /**
+   * Called after work that leaves much garbage behind (the first catalog
+   * read, a build of the index, a large update of it), so that a long-lived
+   * process gives the memory back at once instead of carrying it into the
+   * next step: the CLI and the service pass a full collection.
+   */
+  settle?: () => void;
   /** The index (tests give their own); default a SubsonicIndex over `db` for `remote`. */
   index?: SubsonicIndex;
   now?: () => number;
@@ -80,6 +89,7 @@ export async function openServeContext(o: ServeContextOptions): Promise<ServeHos
     try {
       const { changed } = index.refresh();
       if (changed > 0) o.log.debug({ changed }, 'subsonic index updated');
+      if (changed >= SETTLE_AFTER_SONGS) o.settle?.();
     } catch (err) {
       o.log.warn(`subsonic index not updated: ${describe(err)}`);
     }
@@ -96,10 +106,14 @@ export async function openServeContext(o: ServeContextOptions): Promise<ServeHos
     for (const p of problems) o.log.warn({ path: p.path }, p.message);
   };
 
+  let first = true;
   const step = async (): Promise<void> => {
     lastRead = now();
     try {
       await gate(readCatalog);
+      // The first read may have folded a snapshot or listed the whole remote: its garbage goes before the index is built.
+      if (first) o.settle?.();
+      first = false;
     } catch (err) {
       // The gate refused (the service is stopping): the index is served as it is.
       o.log.debug(`the remote catalog not read: ${describe(err)}`);

@@ -17,6 +17,7 @@ import type { Remote } from '../../remote/remote.js';
 import type { RemoteCatalog } from '../../sync/catalog.js';
 import type { ListenAddress } from '../../config/listen-address.js';
 import type { LoadedTls, TlsFiles } from '../../subsonic/serve-start.js';
+import { collectGarbage } from '../memory-policy.js';
 import type { ServeUsers } from '../../state/serve-users.js';
 import { DEFAULT_LISTEN, exposureWarning, listenProblem, parseListen } from '../../config/listen-address.js';
 import { coversDirOf, expandHome, remoteStateDbFile, serveKeyFile, stateDbFile } from '../../config/paths.js';
@@ -230,6 +231,7 @@ async function serveUntilStopped(ctx: Context, deps: CommandDeps, s: Served, o: 
       crewUser: userName(ctx),
       coversDir: coversDirOf(s.stateFile),
       log,
+      settle: collectGarbage,
     });
     try {
       const server = await startSubsonicServer(host, { listen: o.listen, ...(o.tls ? { tls: o.tls } : {}), keyFile: serveKeyFile(ctx.paths), log });
