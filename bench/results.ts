@@ -406,6 +406,9 @@ export interface SubsonicScenario {
   /** The server's resident set after the requests, and its peak, in KiB. */
   rssKiB?: number;
   hwmKiB?: number;
+  /** The server started again on its state: until its first getArtists, and its peak after the same kinds of requests. */
+  restartMs?: number;
+  restartHwmKiB?: number;
   valid: boolean;
   problems: string[];
 }

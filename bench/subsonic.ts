@@ -17,7 +17,10 @@
  *   type, each {@link SAMPLES} times; the stream's first byte (request sent →
  *   first body byte) {@link SAMPLES} times, from s3rver since this machine has
  *   no copy;
- * - memory: the server's VmRSS after the requests and its peak (VmHWM).
+ * - memory: the server's VmRSS after the requests and its peak (VmHWM);
+ *   then the server is started again on the state it keeps (every start
+ *   but a machine's first), asked getArtists, search3 and getAlbumList2, and
+ *   its peak read.
  * Measured, never asserted: a request that fails makes the scenario invalid;
  * the targets are judged in subsonic-report.ts.
  */
@@ -107,35 +110,20 @@ async function scenario(tracks: number, env: SubsonicEnv, out: SubsonicScenario,
     return undefined;
   }
 
-  const port = await freePort();
-  const started = performance.now();
-  const child = spawn(process.execPath, [paths.cli, '--config', configFile, 'serve', '--listen', `127.0.0.1:${port}`], { env: penv, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stderr = '';
-  child.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
-  child.stdout!.resume();
-  const base = `http://127.0.0.1:${port}/rest`;
-  const call = (method: string, params: Record<string, string> = {}) => subsonicCall(base, method, params);
-
-  // Started: the first getArtists answers once the catalog is read and indexed.
-  let first: { ok: boolean; body: unknown } | undefined;
-  while (performance.now() - started < START_WAIT_MS) {
-    if (child.exitCode !== null) {
-      fail(`serve exited ${child.exitCode}: ${stderr.trim().split('\n').pop() ?? ''}`);
-      return child;
-    }
-    first = await call('getArtists').catch(() => undefined);
-    if (first) break;
-    await sleep(100);
-  }
-  if (!first?.ok) {
-    fail(`serve never answered getArtists: ${JSON.stringify(first?.body ?? stderr.slice(-300))}`);
+  const serving = await startServer(paths.cli, configFile, penv);
+  let child = serving.child;
+  let call = serving.call;
+  const first = await serving.ready;
+  if (!first.ok) {
+    fail(first.why);
     return child;
   }
-  out.startMs = round(performance.now() - started);
+  const base = serving.base;
+  out.startMs = first.ms;
   const artists = countIn(first.body, 'artists');
   out.artists = artists;
   if (artists === 0) fail('getArtists answered no artist');
-  ctx.log(`subsonic: serving after ${(out.startMs / 1000).toFixed(1)} s, ${artists} artists`);
+  ctx.log(`subsonic: serving after ${(first.ms / 1000).toFixed(1)} s, ${artists} artists`);
 
   const sample = async (name: string, method: string, params: () => Record<string, string>, check?: (body: unknown) => string | undefined): Promise<void> => {
     const ms: number[] = [];
@@ -206,7 +194,70 @@ async function scenario(tracks: number, env: SubsonicEnv, out: SubsonicScenario,
     out.rssKiB = mem.rssKiB;
     out.hwmKiB = mem.hwmKiB;
   }
+
+  // Started again on the state it keeps (every start after a machine's first): its peak, through the same requests.
+  await stop(child);
+  const again = await startServer(paths.cli, configFile, penv);
+  child = again.child;
+  call = again.call;
+  const ready = await again.ready;
+  if (!ready.ok) {
+    fail(`restart: ${ready.why}`);
+    return child;
+  }
+  out.restartMs = ready.ms;
+  for (let i = 0; i < SAMPLES / 4; i++) {
+    for (const [method, params] of [
+      ['getArtists', {}],
+      ['search3', { query: '', songCount: String(SEARCH_PAGE), songOffset: String((i * SEARCH_PAGE) % tracks), albumCount: '0', artistCount: '0' }],
+      ['getAlbumList2', { type: 'random', size: '50' }],
+    ] as const) {
+      const r = await call(method, params);
+      if (!r.ok) fail(`restart: ${method}: ${JSON.stringify(r.body).slice(0, 200)}`);
+    }
+  }
+  const after = child.pid ? procMemory(child.pid) : undefined;
+  if (after) out.restartHwmKiB = after.hwmKiB;
   return child;
+}
+
+interface StartedServer {
+  child: ChildProcess;
+  base: string;
+  call(method: string, params?: Record<string, string>): Promise<{ ok: boolean; body: unknown }>;
+  /** Resolves once getArtists answers (the catalog read and indexed), with how long that took. */
+  ready: Promise<{ ok: true; ms: number; body: unknown } | { ok: false; why: string }>;
+}
+
+/** startServer runs `cratesync serve` on a free port of 127.0.0.1. */
+async function startServer(cli: string, configFile: string, env: NodeJS.ProcessEnv): Promise<StartedServer> {
+  const port = await freePort();
+  const started = performance.now();
+  const child = spawn(process.execPath, [cli, '--config', configFile, 'serve', '--listen', `127.0.0.1:${port}`], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
+  child.stdout!.resume();
+  const base = `http://127.0.0.1:${port}/rest`;
+  const call = (method: string, params: Record<string, string> = {}) => subsonicCall(base, method, params);
+  const ready = (async (): Promise<{ ok: true; ms: number; body: unknown } | { ok: false; why: string }> => {
+    let first: { ok: boolean; body: unknown } | undefined;
+    while (performance.now() - started < START_WAIT_MS) {
+      if (child.exitCode !== null) return { ok: false, why: `serve exited ${child.exitCode}: ${stderr.trim().split('\n').pop() ?? ''}` };
+      first = await call('getArtists').catch(() => undefined);
+      if (first) break;
+      await sleep(100);
+    }
+    if (!first?.ok) return { ok: false, why: `serve never answered getArtists: ${JSON.stringify(first?.body ?? stderr.slice(-300))}` };
+    return { ok: true, ms: round(performance.now() - started), body: first.body };
+  })();
+  return { child, base, call, ready };
+}
+
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  const gone = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  await Promise.race([gone, sleep(10_000)]);
 }
 
 function figures(ms: number[]): SampleFigures {

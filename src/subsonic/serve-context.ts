@@ -99,7 +99,7 @@ export async function openServeContext(o: ServeContextOptions): Promise<ServeHos
     const problems: Problem[] = [];
     try {
       // Read-only: what this state has pending is published by its owner (a run, or the route that wrote it).
-      await o.catalog.refresh({ full: false, problems, signal: stop.signal, readOnly: true });
+      await o.catalog.refresh({ full: false, problems, signal: stop.signal, readOnly: true, ...(o.settle ? { settle: o.settle } : {}) });
     } catch (err) {
       if (!stop.signal.aborted) o.log.warn(`the remote catalog could not be read: ${describe(err)}`);
     }

@@ -64,6 +64,12 @@ export interface RefreshOptions {
   maxAgeMs?: number;
   /** Publish nothing (status, dry runs). */
   readOnly?: boolean;
+  /**
+   * Called between reading the logs and a full listing, when both happen (a
+   * first contact): a long-lived caller collects the logs' garbage there, so
+   * it is not carried through the listing on top of its own.
+   */
+  settle?: () => void;
 }
 
 /** What a refresh did. */
@@ -145,6 +151,7 @@ export class RemoteCatalog {
     }
     const logsRead = await readLogs(logs, { remote: this.remote, mirror: this.mirror, playlists: this.playlists, state: this.state, ...read });
     if (o.full || stale) {
+      if (logsRead > 0) o.settle?.();
       const how = { now, full: o.full, ...(signal ? { signal } : {}) };
       await reconcilePlaylists(this.remote, this.playlists, how);
       await reconcile(this.remote, this.mirror, how);
