@@ -6,46 +6,18 @@
  * catalog) reads them back; album and artist stars stay in the index; a
  * "now playing" scrobble publishes nothing; one bad id changes nothing.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { gunzipSync } from 'node:zlib';
 import { S3Remote } from '../remote/s3/s3-remote.js';
-import { loadCodec, LOG_PREFIX, type LogDoc } from '../sync/catalog-codec.js';
+import { LOG_PREFIX, type LogDoc } from '../sync/catalog-codec.js';
 import { publishPlayerMetas } from '../sync/player-meta.js';
 import { SubsonicError } from './api-error.js';
 import { annotationRoutes } from './annotation-routes.js';
-import { startS3rver, type S3rver } from '../../test/support/s3rver.js';
-import { serveMachine, type ServeMachine } from '../../test/support/subsonic-lists-machine.js';
+import { serveMachinesOnS3rver } from '../../test/support/subsonic-lists-machine.js';
 import { validateJson } from '../../test/support/subsonic-validate.js';
 import type { PlayerMeta } from '../core/tags.js';
 
-process.env.AWS_ACCESS_KEY_ID = 'S3RVER';
-process.env.AWS_SECRET_ACCESS_KEY = 'S3RVER';
-delete process.env.AWS_SESSION_TOKEN;
-delete process.env.AWS_PROFILE;
-
-let server: S3rver;
-let buckets = 0;
-const machines: ServeMachine[] = [];
-beforeAll(async () => {
-  await loadCodec();
-  server = await startS3rver();
-});
-afterAll(() => server.stop());
-afterEach(() => {
-  for (const m of machines.splice(0)) m.close();
-});
-
-async function bucket(): Promise<S3Remote> {
-  const name = `serve-notes-${++buckets}`;
-  await server.createBucket(name);
-  return new S3Remote({ bucket: name, prefix: 'dj/', endpoint: server.endpoint });
-}
-
-function machine(remote: S3Remote, name: string): ServeMachine {
-  const m = serveMachine(remote, name);
-  machines.push(m);
-  return m;
-}
+const { bucket, machine } = serveMachinesOnS3rver('serve-notes');
 
 async function logs(remote: S3Remote): Promise<LogDoc[]> {
   const keys: string[] = [];

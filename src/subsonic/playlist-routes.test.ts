@@ -7,47 +7,19 @@
  * a smart playlist are refused (50); ids that are no playlist of ours are
  * not found (70); answers have OpenSubsonic's shape.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { S3Remote } from '../remote/s3/s3-remote.js';
-import { loadCodec } from '../sync/catalog-codec.js';
+
 import { putPlaylist } from '../sync/playlist-publish.js';
 import { remoteTrash } from '../sync/trash-batches.js';
 import { subsonicId } from '../core/subsonic-ids.js';
 import { SubsonicError } from './api-error.js';
 import { playlistRoutes } from './playlist-routes.js';
-import { startS3rver, type S3rver } from '../../test/support/s3rver.js';
-import { serveMachine, type ServeMachine } from '../../test/support/subsonic-lists-machine.js';
+import { serveMachinesOnS3rver } from '../../test/support/subsonic-lists-machine.js';
 import { validateJson } from '../../test/support/subsonic-validate.js';
 import type { SubsonicBody } from './route-types.js';
 
-process.env.AWS_ACCESS_KEY_ID = 'S3RVER';
-process.env.AWS_SECRET_ACCESS_KEY = 'S3RVER';
-delete process.env.AWS_SESSION_TOKEN;
-delete process.env.AWS_PROFILE;
-
-let server: S3rver;
-let buckets = 0;
-const machines: ServeMachine[] = [];
-beforeAll(async () => {
-  await loadCodec();
-  server = await startS3rver();
-});
-afterAll(() => server.stop());
-afterEach(() => {
-  for (const m of machines.splice(0)) m.close();
-});
-
-async function bucket(): Promise<S3Remote> {
-  const name = `serve-lists-${++buckets}`;
-  await server.createBucket(name);
-  return new S3Remote({ bucket: name, prefix: 'dj/', endpoint: server.endpoint });
-}
-
-function machine(remote: S3Remote, name: string): ServeMachine {
-  const m = serveMachine(remote, name);
-  machines.push(m);
-  return m;
-}
+const { bucket, machine } = serveMachinesOnS3rver('serve-lists');
 
 /** The answer as the server sends it in JSON, for the schema. */
 function envelope(body: SubsonicBody) {

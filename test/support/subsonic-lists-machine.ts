@@ -9,6 +9,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
+import { afterAll, afterEach, beforeAll } from 'vitest';
+import { startS3rver, type S3rver } from './s3rver.js';
+import { S3Remote } from '../../src/remote/s3/s3-remote.js';
+import { loadCodec } from '../../src/sync/catalog-codec.js';
 import { openStateDb, type Db } from '../../src/state/state-db.js';
 import { RemoteMirror } from '../../src/state/remote-mirror.js';
 import { RemoteCatalog } from '../../src/sync/catalog.js';
@@ -152,6 +156,42 @@ export function serveMachine(remote: Remote, name: string, user = name): ServeMa
     close() {
       db.close();
       rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * serveMachinesOnS3rver sets up, for the test file that calls it at its top
+ * level, an s3rver started before its tests and stopped after, S3 credentials
+ * for it, and machines closed after each test: `bucket()` makes a fresh
+ * bucket (names from `prefix`) and `machine(remote, name)` a machine on it.
+ */
+export function serveMachinesOnS3rver(prefix: string): { bucket(): Promise<S3Remote>; machine(remote: S3Remote, name: string): ServeMachine } {
+  process.env.AWS_ACCESS_KEY_ID = 'S3RVER';
+  process.env.AWS_SECRET_ACCESS_KEY = 'S3RVER';
+  delete process.env.AWS_SESSION_TOKEN;
+  delete process.env.AWS_PROFILE;
+  let server: S3rver;
+  let buckets = 0;
+  const machines: ServeMachine[] = [];
+  beforeAll(async () => {
+    await loadCodec();
+    server = await startS3rver();
+  });
+  afterAll(() => server.stop());
+  afterEach(() => {
+    for (const m of machines.splice(0)) m.close();
+  });
+  return {
+    async bucket() {
+      const name = `${prefix}-${++buckets}`;
+      await server.createBucket(name);
+      return new S3Remote({ bucket: name, prefix: 'dj/', endpoint: server.endpoint });
+    },
+    machine(remote, name) {
+      const m = serveMachine(remote, name);
+      machines.push(m);
+      return m;
     },
   };
 }
