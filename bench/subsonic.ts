@@ -28,11 +28,11 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
-import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { S3rver } from '../test/support/s3rver.js';
+import { freePort } from '../test/support/serve-process.js';
 import { encodeLog, logKey, type CatalogPut } from '../src/sync/catalog-codec.js';
 import { forEachLimit } from '../src/core/concurrency.js';
 import type { BenchPaths } from './paths.js';
@@ -369,16 +369,5 @@ function runCli(cli: string, args: string[], env: NodeJS.ProcessEnv, stdin: stri
     c.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
     c.on('close', (code) => resolve({ code: code ?? 1, stderr }));
     c.stdin!.end(stdin);
-  });
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as AddressInfo).port;
-      s.close(() => resolve(port));
-    });
   });
 }

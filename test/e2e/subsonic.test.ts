@@ -7,7 +7,6 @@
  * the XML ones against the Subsonic 1.16.1 XSD.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -17,7 +16,7 @@ import sharp from 'sharp';
 import { makeMp3 } from '../fixtures/mp3.js';
 import { makeFlac } from '../fixtures/flac.js';
 import { pngCover } from '../fixtures/tags.js';
-import { BIN, cli, cliJson, type CliEnv } from '../support/cli.js';
+import { cli, cliJson, type CliEnv } from '../support/cli.js';
 import { startS3rver, type S3rver } from '../support/s3rver.js';
 import { startServe, type ServeProcess } from '../support/serve-process.js';
 import { validateJson, validateXml } from '../support/subsonic-validate.js';
@@ -52,20 +51,6 @@ let env: Record<string, string | undefined>;
 let machineS: CliEnv;
 let api: SubsonicAPI;
 const url = 's3://sub/dj';
-
-/** Runs the CLI with `input` on its stdin. */
-function cliStdin(e: CliEnv, input: string, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, CRATESYNC_HOME: e.home, AWS_CA_BUNDLE: undefined, NO_COLOR: '1', ...e.env }, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-    child.stdin.end(input);
-  });
-}
 
 /** A raw request to the server, answered as JSON's subsonic-response (or the raw Response with `raw`). */
 async function rest(method: string, params: Record<string, string | string[]>, auth: Record<string, string> | 'token' = 'token'): Promise<any> {
@@ -102,7 +87,7 @@ beforeAll(async () => {
 
   // Machine S: only the bucket.
   machineS = { home: await tmp('homeS'), env };
-  const add = await cliStdin(machineS, `${PASSWORD}\n`, 'serve', 'user', 'add', 'dj', '--password-stdin', '--remote', url);
+  const add = await cli({ ...machineS, input: `${PASSWORD}\n` }, 'serve', 'user', 'add', 'dj', '--password-stdin', '--remote', url);
   expect(add.code, add.stderr).toBe(0);
   // The crew user `dj`: playlists made through the server are written under playlists/dj/.
   serve = await startServe(machineS.home, { serve: [url, '--user', 'dj'] }, machineS.env);
