@@ -18,6 +18,8 @@ import { MUSIC_PREFIX } from '../sync/layout.js';
 import { idKind } from '../core/subsonic-ids.js';
 import { badParameter, missingParameter, notFound } from './api-error.js';
 import { serially } from './serial.js';
+import { bool, required } from './params.js';
+import { songsOf } from './song-lookup.js';
 
 /** PlayerMeta.source of a meta the server starts (a song no player described). */
 export const SUBSONIC_SOURCE = 'subsonic';
@@ -28,10 +30,8 @@ const unstar: Handler = (req) => serially(req.serve, () => setStars(req.serve, r
 const setRating: Handler = (req) =>
   serially(req.serve, async () => {
     const { params, serve } = req;
-    const id = params.get('id');
-    if (id === undefined || id === '') throw missingParameter('id');
-    const raw = params.get('rating');
-    if (raw === undefined || raw === '') throw missingParameter('rating');
+    const id = required(params, 'id');
+    const raw = required(params, 'rating');
     if (!/^[0-5]$/.test(raw)) throw badParameter('rating', 'is not a whole number from 0 to 5');
     const [song] = songsOf(serve, [id]);
     const rating = Number(raw) * 20;
@@ -52,7 +52,7 @@ const scrobble: Handler = (req) =>
       return Number(t);
     });
     if (times.length > 0 && times.length !== ids.length) throw badParameter('time', 'must be given once per id, or not at all');
-    const submission = bool(params, 'submission', true);
+    const submission = bool(params, 'submission') ?? true;
     const songs = songsOf(serve, ids);
     // "Now playing": nothing is kept (the catalog holds plays, not what plays now).
     if (!submission) return {};
@@ -100,17 +100,6 @@ async function setStars(serve: ServeContext, params: Params, at: number | undefi
   return {};
 }
 
-/** The songs of `ids`, in order; notFound when one is no song the catalog has. */
-function songsOf(serve: ServeContext, ids: readonly string[]): IndexedSong[] {
-  if (ids.some((id) => idKind(id) !== 'song')) throw notFound('Song');
-  const found = new Map(serve.index.songs([...new Set(ids)]).map((s) => [s.id, s]));
-  return ids.map((id) => {
-    const s = found.get(id);
-    if (!s || !s.key.startsWith(MUSIC_PREFIX)) throw notFound('Song');
-    return s;
-  });
-}
-
 /**
  * Publishes for each song its current PlayerMeta (from the mirror, after a
  * refresh: the catalog's latest word) changed by `change`, in one log, then brings the
@@ -142,11 +131,3 @@ async function publish(serve: ServeContext, songs: readonly IndexedSong[], chang
   if (results.includes('unknown')) throw notFound('Song');
 }
 
-/** A boolean parameter (`true` / `false`), `fallback` when absent. */
-function bool(params: Params, name: string, fallback: boolean): boolean {
-  const v = params.get(name);
-  if (v === undefined || v === '') return fallback;
-  if (v === 'true') return true;
-  if (v === 'false') return false;
-  throw badParameter(name, 'is neither true nor false');
-}

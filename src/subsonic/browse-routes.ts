@@ -8,43 +8,27 @@
  */
 import { idKind, type SubsonicIdKind } from '../core/subsonic-ids.js';
 import { IGNORED_ARTICLES, type AlbumListType, type IndexedArtist } from '../state/subsonic-index.js';
-import { badParameter, missingParameter, notFound } from './api-error.js';
+import { badParameter, notFound } from './api-error.js';
+import { int, optionalInt, required } from './params.js';
 import { albumChild, albumID3, albumWithSongs, artistEntry, artistID3, songChild } from './child.js';
 import type { RouteTable, SubsonicBody, SubsonicRequest } from './route-types.js';
 
 /** The most a page may hold, whatever a client asks. */
 const MAX_PAGE = 500;
 
-/** The value of a required parameter; missingParameter (10) when absent or empty. */
-function required(req: SubsonicRequest, name: string): string {
-  const v = req.params.get(name);
-  if (v === undefined || v === '') throw missingParameter(name);
-  return v;
-}
-
-/** An integer parameter, or `def` when absent or empty; badParameter when not an integer. */
-function integer(req: SubsonicRequest, name: string, def: number): number;
-function integer(req: SubsonicRequest, name: string, def?: number): number | undefined;
-function integer(req: SubsonicRequest, name: string, def?: number): number | undefined {
-  const v = req.params.get(name);
-  if (v === undefined || v === '') return def;
-  if (!/^-?\d{1,15}$/.test(v.trim())) throw badParameter(name, 'must be an integer');
-  return Number(v.trim());
-}
-
 /** A page size: `def` when absent, clamped to 0..MAX_PAGE. */
 function pageSize(req: SubsonicRequest, name: string, def: number): number {
-  return Math.min(Math.max(integer(req, name, def), 0), MAX_PAGE);
+  return int(req.params, name, { default: def, min: 0, max: MAX_PAGE });
 }
 
 /** An offset: 0 when absent, never below 0. */
 function offset(req: SubsonicRequest, name: string): number {
-  return Math.max(integer(req, name, 0), 0);
+  return int(req.params, name, { default: 0, min: 0 });
 }
 
 /** The `id` parameter when it names a thing of one of `kinds`; notFound (70) otherwise, whatever it holds. */
 function idOf(req: SubsonicRequest, what: string, ...kinds: SubsonicIdKind[]): string {
-  const id = required(req, 'id');
+  const id = required(req.params, 'id');
   const kind = idKind(id);
   if (kind === undefined || !kinds.includes(kind)) throw notFound(what);
   return id;
@@ -87,15 +71,13 @@ const ALBUM_LIST_TYPES: ReadonlySet<string> = new Set<AlbumListType>([
 
 /** The index's page of albums a getAlbumList(2) request asks for. */
 function albumPage(req: SubsonicRequest) {
-  const type = required(req, 'type');
+  const type = required(req.params, 'type');
   if (!ALBUM_LIST_TYPES.has(type)) throw badParameter('type', `is not a list type: ${type.slice(0, 40)}`);
   const q = { type: type as AlbumListType, size: pageSize(req, 'size', 10), offset: offset(req, 'offset') };
   if (type === 'byYear') {
-    required(req, 'fromYear');
-    required(req, 'toYear');
-    return req.serve.index.albumList({ ...q, fromYear: integer(req, 'fromYear', 0), toYear: integer(req, 'toYear', 0) });
+    return req.serve.index.albumList({ ...q, fromYear: int(req.params, 'fromYear'), toYear: int(req.params, 'toYear') });
   }
-  if (type === 'byGenre') return req.serve.index.albumList({ ...q, genre: required(req, 'genre') });
+  if (type === 'byGenre') return req.serve.index.albumList({ ...q, genre: required(req.params, 'genre') });
   return req.serve.index.albumList(q);
 }
 
@@ -139,7 +121,7 @@ export const browseRoutes: RouteTable = {
   getMusicFolders: (req) => ({ musicFolders: { musicFolder: [{ id: 1, name: req.serve.remote.url }] } }),
 
   getIndexes: (req) => {
-    const since = integer(req, 'ifModifiedSince');
+    const since = optionalInt(req.params, 'ifModifiedSince');
     const lastModified = req.serve.index.stats().lastChange ?? 0;
     const indexes: SubsonicBody = { ignoredArticles: IGNORED, lastModified };
     // Unchanged since the client's copy: no index, as the spec says.
@@ -198,7 +180,7 @@ export const browseRoutes: RouteTable = {
   }),
 
   getSongsByGenre: (req) => {
-    const genre = required(req, 'genre');
+    const genre = required(req.params, 'genre');
     return { songsByGenre: { song: req.serve.index.songsByGenre(genre, pageSize(req, 'count', 10), offset(req, 'offset')).map(songChild) } };
   },
 
@@ -216,9 +198,9 @@ export const browseRoutes: RouteTable = {
     const q: { size: number; genre?: string; fromYear?: number; toYear?: number } = { size: pageSize(req, 'size', 10) };
     const genre = req.params.get('genre');
     if (genre) q.genre = genre;
-    const fromYear = integer(req, 'fromYear');
+    const fromYear = optionalInt(req.params, 'fromYear');
     if (fromYear !== undefined) q.fromYear = fromYear;
-    const toYear = integer(req, 'toYear');
+    const toYear = optionalInt(req.params, 'toYear');
     if (toYear !== undefined) q.toYear = toYear;
     return { randomSongs: { song: req.serve.index.randomSongs(q).map(songChild) } };
   },
@@ -252,7 +234,7 @@ export const browseRoutes: RouteTable = {
 
   // No play statistics from outside the library: an empty list, as the spec allows.
   getTopSongs: (req) => {
-    required(req, 'artist');
+    required(req.params, 'artist');
     pageSize(req, 'count', 50);
     return { topSongs: { song: [] } };
   },

@@ -52,6 +52,12 @@ export function int(p: Params, name: string, o: IntOptions = {}): number {
   return n;
 }
 
+/** optionalInt reads `name` as int() does, but is undefined when it is absent or empty. */
+export function optionalInt(p: Params, name: string, o: Omit<IntOptions, 'default'> = {}): number | undefined {
+  const raw = p.get(name);
+  return raw === undefined || raw === '' ? undefined : int(p, name, o);
+}
+
 /** bool reads `name`: true for `true`/`1`, false for `false`/`0`, undefined when absent; anything else is badParameter. */
 export function bool(p: Params, name: string): boolean | undefined {
   const raw = p.get(name);

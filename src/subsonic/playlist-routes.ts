@@ -16,7 +16,7 @@
  * kept (the catalog has no place for them; every playlist is public to the
  * crew), and getPlaylists says duration 0 (it would need every M3U8 read).
  */
-import type { Handler, RouteTable, ServeContext, SubsonicBody, SubsonicRequest } from './route-types.js';
+import type { Handler, RouteTable, ServeContext, SubsonicBody } from './route-types.js';
 import type { IndexedSong } from '../state/subsonic-index.js';
 import type { M3uEntry } from '../core/m3u8.js';
 import type { Problem } from '../core/problem.js';
@@ -28,6 +28,8 @@ import { musicKey, MUSIC_PREFIX } from '../sync/layout.js';
 import { idKind, subsonicId } from '../core/subsonic-ids.js';
 import { badParameter, missingParameter, notFound, SubsonicCode, SubsonicError } from './api-error.js';
 import { serially } from './serial.js';
+import { required } from './params.js';
+import { songsOf } from './song-lookup.js';
 import { songChild } from './child.js';
 
 /** What a playlist written through the server says it came from (PlaylistMeta.player). */
@@ -42,7 +44,7 @@ const getPlaylists: Handler = ({ params, serve }) => {
 };
 
 const getPlaylist: Handler = async ({ params, serve, raw }) => {
-  const info = find(serve, required(params.get('id'), 'id'));
+  const info = find(serve, required(params, 'id'));
   const { songs } = await readSongs(serve, info, raw.signal);
   return withSongs(serve, info, songs.filter((s): s is IndexedSong => s !== undefined));
 };
@@ -60,7 +62,7 @@ const createPlaylist: Handler = (req) =>
       await write(serve, info, { ...meta, entries: add.map(entryOf) });
       return withSongs(serve, { ...info, tracks: add.length, when: Date.now() }, add);
     }
-    const name = nameOf(required(params.get('name'), 'name'));
+    const name = nameOf(required(params, 'name'));
     const key = playlistKey(serve.crewUser, name);
     if (serve.catalog.playlists.get(key)) throw new SubsonicError(SubsonicCode.generic, 'A playlist of that name exists already');
     await putPlaylist(context(serve), { name, player: SUBSONIC_PLAYER, smart: false, entries: add.map(entryOf) });
@@ -74,7 +76,7 @@ const updatePlaylist: Handler = (req) =>
   serially(req.serve, async () => {
     const { params, serve, raw } = req;
     await serve.refresh();
-    const info = find(serve, required(params.get('playlistId'), 'playlistId'));
+    const info = find(serve, required(params, 'playlistId'));
     const meta = mayChange(serve, info);
     const rename = params.get('name');
     const add = songsOf(serve, params.all('songIdToAdd'));
@@ -104,7 +106,7 @@ const deletePlaylist: Handler = (req) =>
   serially(req.serve, async () => {
     const { params, serve } = req;
     await serve.refresh();
-    const info = find(serve, required(params.get('id'), 'id'));
+    const info = find(serve, required(params, 'id'));
     const meta = mayChange(serve, info);
     if (!(await removePlaylist(context(serve), meta.name))) throw notFound('Playlist');
     await serve.catalog.publish(undefined, { snapshot: false });
@@ -114,11 +116,6 @@ const deletePlaylist: Handler = (req) =>
 export const playlistRoutes: RouteTable = { getPlaylists, getPlaylist, createPlaylist, updatePlaylist, deletePlaylist };
 
 // ---- helpers ----
-
-function required(v: string | undefined, name: string): string {
-  if (v === undefined || v === '') throw missingParameter(name);
-  return v;
-}
 
 function nameOf(name: string): string {
   const n = name.normalize('NFC').trim();
@@ -158,17 +155,6 @@ function mayChange(serve: ServeContext, info: PlaylistInfo): { name: string; pla
 async function write(serve: ServeContext, info: PlaylistInfo, p: { name: string; player: string; smart: false; position?: number; entries: M3uEntry[] }): Promise<void> {
   await putPlaylist(context(serve), p, info.name);
   await serve.catalog.publish(undefined, { snapshot: false });
-}
-
-/** The songs of `ids` in order (repeats kept); notFound when one is no song the catalog has. */
-function songsOf(serve: ServeContext, ids: readonly string[]): IndexedSong[] {
-  if (ids.some((id) => idKind(id) !== 'song')) throw notFound('Song');
-  const found = new Map(serve.index.songs([...new Set(ids)]).map((s) => [s.id, s]));
-  return ids.map((id) => {
-    const s = found.get(id);
-    if (!s) throw notFound('Song');
-    return s;
-  });
 }
 
 /** The M3U8 entry of a song: its path under music/, with what the M3U8 shows of it. */
