@@ -45,6 +45,28 @@ function wav(seconds: number): Buffer {
   return b;
 }
 
+/**
+ * Runs `bin` until `done()` holds, it exits, or `ms` pass; then stops it
+ * (SIGTERM, and SIGKILL if it has not exited 10 s later). Returns its output.
+ */
+async function runUntil(bin: string, env: NodeJS.ProcessEnv, done: () => boolean, ms: number): Promise<string> {
+  const app = spawn(bin, [], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let log = '';
+  app.stdout.on('data', (d: Buffer) => (log += d.toString()));
+  app.stderr.on('data', (d: Buffer) => (log += d.toString()));
+  const exited = new Promise<void>((resolve) => app.once('exit', () => resolve()));
+  const deadline = Date.now() + ms;
+  try {
+    while (!done() && app.exitCode === null && app.signalCode === null && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+  } finally {
+    app.kill('SIGTERM');
+    const killer = setTimeout(() => app.kill('SIGKILL'), 10_000);
+    await exited;
+    clearTimeout(killer);
+  }
+  return log;
+}
+
 const APPS: { bin: string; fixture: string; adapter: SqlitePlayerAdapter }[] = [
   { bin: 'strawberry', fixture: 'strawberry-1.0.14.db', adapter: strawberry },
   { bin: 'clementine', fixture: 'clementine-1.4.db', adapter: clementine },
@@ -69,22 +91,16 @@ describe.each(APPS)('the real $bin with the queue attached', ({ bin, fixture, ad
 
     const db = openPlayerDb(file, adapter);
     attachQueue(db, adapter);
-    const app = spawn(bin, [], {
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home, QT_QPA_PLATFORM: 'offscreen', XDG_RUNTIME_DIR: root },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    // The app has no "scan then quit": run it until the scan lands. A Qt start
+    // on a loaded machine has been seen to stall; a second start rescans what
+    // the first did not record, and each start is bounded, as is its exit.
     let log = '';
-    app.stdout.on('data', (d: Buffer) => (log += d.toString()));
-    app.stderr.on('data', (d: Buffer) => (log += d.toString()));
-    const exited = new Promise<void>((resolve) => app.once('exit', () => resolve()));
-    try {
-      // Wait for the scan to land (the app has no "scan then quit"); the test's own timeout bounds it.
-      while (queueLength(db) < 2 && app.exitCode === null) await new Promise((r) => setTimeout(r, 200));
-    } finally {
-      app.kill('SIGTERM');
-      await exited;
+    for (let attempt = 1; attempt <= 2 && queueLength(db) < 2; attempt++) {
+      log += `--- start ${attempt}\n`;
+      log += await runUntil(bin, { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home, QT_QPA_PLATFORM: 'offscreen', XDG_RUNTIME_DIR: root }, () => queueLength(db) >= 2, 75_000);
     }
-    expect(log).not.toMatch(/Unable to execute SQL query|cratesync_queue/);
+    expect(log, `${bin}'s output:\n${log}`).not.toMatch(/Unable to execute SQL query|cratesync_queue/);
+    expect(queueLength(db), `${bin} queued too few changes; its output:\n${log}`).toBeGreaterThanOrEqual(2);
     const got = await withBusyRetry(() => takeChanges(db));
     expect(got.playlists).toEqual([]);
     const { songs } = adapter.readSongs(db, got.songs);
@@ -94,5 +110,5 @@ describe.each(APPS)('the real $bin with the queue attached', ({ bin, fixture, ad
     detachQueue(db);
     db.close();
     // A Qt application's start and scan, beside other test files on a small machine, can take over a minute.
-  }, 180_000);
+  }, 200_000);
 });
