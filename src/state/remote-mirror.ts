@@ -11,6 +11,7 @@ import { cached, type Db } from './state-db.js';
 import type { RemoteObject } from '../core/remote-object.js';
 import type { PlayerMeta, Tags } from '../core/tags.js';
 import { Batcher } from './batcher.js';
+import { ListingSweep } from './listing-sweep.js';
 
 export interface MirrorState {
   /** When the last full listing rebuilt it (ms since the epoch); absent: never, list first. */
@@ -170,16 +171,10 @@ export class RemoteMirror {
     return rows.map(mirrorObject);
   }
 
-  /**
-   * Keys with what a full listing compares (size, ETag, mtime, and the MD5
-   * the catalog claims, which a plain ETag must not contradict) and when
-   * cratesync wrote them, streamed.
-   */
-  *listed(): Iterable<MirrorObject> {
+  /** Starts comparing a full listing with the mirror, a page at a time (see listing-sweep.ts). */
+  sweep(): ListingSweep {
     this.flush();
-    const rows = cached(this.db, 'SELECT key, size, etag, mtime_ms, md5, NULL AS audio_hash, NULL AS tags, NULL AS writer, written_at, NULL AS log_key, NULL AS player FROM remote_objects WHERE remote = ?')
-      .iterate(this.remote) as Iterable<MirrorRow>;
-    for (const r of rows) yield mirrorObject(r);
+    return new ListingSweep(this.db, 'remote_objects', this.remote);
   }
 
   /**

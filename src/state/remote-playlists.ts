@@ -7,6 +7,7 @@
 import type Database from 'better-sqlite3';
 import { cached, type Db } from './state-db.js';
 import type { PlaylistMeta } from '../core/playlist-meta.js';
+import { ListingSweep } from './listing-sweep.js';
 
 /** A playlist object as the mirror knows it: the listing's view plus the catalog's. */
 export interface PlaylistObject {
@@ -123,6 +124,11 @@ export class PlaylistMirror {
   /** Runs `fn` in one transaction. */
   batch<T>(fn: () => T): T {
     return this.db.transaction(fn)();
+  }
+
+  /** Starts comparing a full listing with the mirror, a page at a time (see listing-sweep.ts). */
+  sweep(): ListingSweep {
+    return new ListingSweep(this.db, 'remote_playlists', this.remote);
   }
 }
 

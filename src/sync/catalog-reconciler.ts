@@ -5,7 +5,9 @@
  * hash, tags, the writer).
  */
 import type { Remote } from '../remote/remote.js';
-import type { MirrorObject, RemoteMirror } from '../state/remote-mirror.js';
+import type { RemoteObject } from '../core/remote-object.js';
+import type { RemoteMirror } from '../state/remote-mirror.js';
+import type { ListingSweep, SweptRow } from '../state/listing-sweep.js';
 import type { PlaylistMirror } from '../state/remote-playlists.js';
 import { parseEtag } from '../core/etag.js';
 import { MUSIC_PREFIX, PLAYLISTS_PREFIX } from './layout.js';
@@ -21,16 +23,19 @@ import { LOG_WINDOW_MS } from './catalog-fold.js';
  * periodic listing (`full` false) keeps those cratesync wrote within
  * LOG_WINDOW_MS, whose log may have raced the listing. With `full` the
  * listing is the whole truth.
+ *
+ * The listing is applied a page at a time, each page in one transaction, so
+ * a library's listing is never held whole; rows are dropped only once the
+ * listing has ended. Stopped half-way, the mirror keeps what the pages so far
+ * confirmed and the listing is not marked done: the next refresh lists again.
  */
 export async function reconcile(remote: Remote, mirror: RemoteMirror, o: { now: number; full: boolean; signal?: AbortSignal }): Promise<void> {
-  const listed = await listAll(remote, MUSIC_PREFIX, o.signal);
-  mirror.batch(() =>
-    settle(listed, mirror.listed(), o, {
-      touch: (l) => mirror.touchNow(l.key, l.etag, l.mtime),
-      put: (l, md5) => mirror.putNow(md5 ? { ...l, md5 } : l),
-      remove: (key) => mirror.removeNow(key),
-    }),
-  );
+  await sweepListing(remote, MUSIC_PREFIX, mirror.sweep(), o, {
+    batch: (fn) => mirror.batch(fn),
+    touch: (l) => mirror.touchNow(l.key, l.etag, l.mtime),
+    put: (l, md5) => mirror.putNow(md5 ? { ...l, md5 } : l),
+    remove: (key) => mirror.removeNow(key),
+  });
   mirror.setState({ listedAt: o.now });
 }
 
@@ -40,49 +45,65 @@ export async function reconcile(remote: Remote, mirror: RemoteMirror, o: { now: 
  * listed (no metadata); unchanged ones keep what the catalog says.
  */
 export async function reconcilePlaylists(remote: Remote, playlists: PlaylistMirror, o: { now: number; full: boolean; signal?: AbortSignal }): Promise<void> {
-  const listed = await listAll(remote, PLAYLISTS_PREFIX, o.signal);
-  playlists.batch(() =>
-    settle(listed, playlists.all(), o, {
-      touch: (l) => playlists.touch(l.key, l.etag, l.mtime),
-      put: (l, md5) => playlists.put({ key: l.key, size: l.size, ...(l.etag ? { etag: l.etag } : {}), ...(l.mtime ? { mtime: l.mtime } : {}), ...(md5 ? { md5 } : {}) }),
-      remove: (key) => playlists.remove(key),
-    }),
-  );
+  await sweepListing(remote, PLAYLISTS_PREFIX, playlists.sweep(), o, {
+    batch: (fn) => playlists.batch(fn),
+    touch: (l) => playlists.touch(l.key, l.etag, l.mtime),
+    put: (l, md5) => playlists.put({ key: l.key, size: l.size, ...(l.etag ? { etag: l.etag } : {}), ...(l.mtime ? { mtime: l.mtime } : {}), ...(md5 ? { md5 } : {}) }),
+    remove: (key) => playlists.remove(key),
+  });
 }
 
-async function listAll(remote: Remote, prefix: string, signal?: AbortSignal): Promise<MirrorObject[]> {
-  const listed: MirrorObject[] = [];
-  for await (const obj of remote.list(prefix, signal ? { signal } : {})) listed.push(obj);
-  return listed;
-}
+/** Listed objects compared with the mirror at once: about one page of an S3 listing. */
+const PAGE = 1000;
 
-/** What a mirror row must say for settle() to judge it against the listing. */
-type Known = Pick<MirrorObject, 'key' | 'size' | 'etag' | 'mtime' | 'md5' | 'writtenAt'>;
+/** What a reconcile does to a mirror, given what the listing showed. */
+interface Acts {
+  batch(fn: () => void): void;
+  /** The listing shows the row's object unchanged: keep what the catalog knows. */
+  touch(l: RemoteObject): void;
+  /** Take the object as listed, with the MD5 a plain ETag gives. */
+  put(l: RemoteObject, md5: string | undefined): void;
+  /** The object is gone. */
+  remove(key: string): void;
+}
 
 /**
- * settle compares a listing with the rows a mirror holds (see reconcile) and
- * says, through `act`, which rows are confirmed, replaced by what was listed
- * (with the MD5 a plain ETag gives), or gone.
+ * sweepListing lists `prefix` and, a page at a time, says through `act`
+ * which rows are confirmed or replaced by what was listed; after the last
+ * page, which rows are gone (see reconcile).
  */
-function settle(
-  listed: readonly MirrorObject[],
-  known: Iterable<Known>,
-  o: { now: number; full: boolean },
-  act: { touch(l: MirrorObject): void; put(l: MirrorObject, md5: string | undefined): void; remove(key: string): void },
-): void {
-  const rows = new Map<string, Known>();
-  for (const r of known) rows.set(r.key, r);
-  for (const l of listed) {
-    const r = rows.get(l.key);
-    rows.delete(l.key);
-    // A plain ETag is the content's MD5: the mirror knows it from now on.
-    const plain = parseEtag(l.etag).md5;
-    const same = r && r.size === l.size && (r.etag && l.etag ? r.etag === l.etag : !r.mtime || !l.mtime || r.mtime.getTime() === l.mtime.getTime());
-    const honest = !plain || !r?.md5 || r.md5 === plain;
-    if (same && honest) act.touch(l);
-    else act.put(l, plain);
+async function sweepListing(remote: Remote, prefix: string, sweep: ListingSweep, o: { now: number; full: boolean; signal?: AbortSignal }, act: Acts): Promise<void> {
+  try {
+    let page: RemoteObject[] = [];
+    const apply = (): void => {
+      const known = sweep.known(page.map((l) => l.key));
+      const listed = page;
+      act.batch(() => {
+        for (const l of listed) judge(l, known.get(l.key), act);
+        sweep.seen(listed.map((l) => l.key));
+      });
+      page = [];
+    };
+    for await (const obj of remote.list(prefix, o.signal ? { signal: o.signal } : {})) {
+      page.push(obj);
+      if (page.length >= PAGE) apply();
+    }
+    if (page.length > 0) apply();
+    const gone = sweep.unseen().filter((r) => o.full || r.writtenAt === undefined || r.writtenAt < o.now - LOG_WINDOW_MS);
+    act.batch(() => {
+      for (const r of gone) act.remove(r.key);
+    });
+  } finally {
+    sweep.close();
   }
-  for (const r of rows.values()) {
-    if (o.full || r.writtenAt === undefined || r.writtenAt < o.now - LOG_WINDOW_MS) act.remove(r.key);
-  }
+}
+
+/** judge compares one listed object with the mirror's row for its key, if any. */
+function judge(l: RemoteObject, r: SweptRow | undefined, act: Acts): void {
+  // A plain ETag is the content's MD5: the mirror knows it from now on.
+  const plain = parseEtag(l.etag).md5;
+  const same = r && r.size === l.size && (r.etag && l.etag ? r.etag === l.etag : !r.mtime || !l.mtime || r.mtime.getTime() === l.mtime.getTime());
+  const honest = !plain || !r?.md5 || r.md5 === plain;
+  if (same && honest) act.touch(l);
+  else act.put(l, plain);
 }
