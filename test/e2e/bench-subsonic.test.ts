@@ -62,7 +62,7 @@ describe('the Subsonic scenario', () => {
     expect(s.restartHwmKiB).toBeGreaterThan(10_000);
     expect(s.restartMs).toBeGreaterThan(0);
     const targets = scenarioTargets({ subsonic: s }).targets;
-    expect(targets).toHaveLength(6);
+    expect(targets).toHaveLength(7);
     for (const t of targets) expect(t.measured, t.name).toBeTypeOf('number');
     expect(renderSubsonic(s).join('\n')).toContain('stream: first byte');
     expect(parseOptions(['--subsonic-tracks', '0']).subsonicTracks).toBe(0);
