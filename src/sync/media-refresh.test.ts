@@ -68,10 +68,10 @@ async function writeLibrary(root: string): Promise<void> {
 }
 
 /** push runs one push of `root` to `remote` with the state at `stateFile`, as the CLI does (a session per run). */
-async function push(root: string, stateFile: string, remote: Remote, listeners: Array<(e: RunEvent) => void> = []): Promise<SyncResult> {
+async function push(root: string, stateFile: string, remote: Remote, listeners: Array<(e: RunEvent) => void> = [], signal?: AbortSignal): Promise<SyncResult> {
   const session = await LibrarySession.open({ root, stateFile, user: 'alice', mode: 'write' });
   try {
-    return await runSync(session, { direction: 'push', remote, filter: makeFilter(), delete: false, maxDelete: { percent: 50 }, dryRun: false, transfers: 4, listeners });
+    return await runSync(session, { direction: 'push', remote, filter: makeFilter(), delete: false, maxDelete: { percent: 50 }, dryRun: false, transfers: 4, listeners, ...(signal ? { signal } : {}) });
   } finally {
     session.close();
   }
@@ -238,5 +238,31 @@ describe('push backfills the media an older cratesync did not read', () => {
     const third = await push(root, stateFile, remote);
     expect([third.refreshed, third.exec?.done.length, third.problems]).toEqual([0, 0, []]);
     expect((await keys(remote, LOG_PREFIX)).size).toBe(logs);
+  }, 60_000);
+
+  it('is stopped by the signal, and a pull reads nothing again: the next push does it all', async () => {
+    const remote = new FolderRemote(join(dir, 'remote'));
+    const root = join(dir, 'library');
+    const stateFile = join(dir, 'a', 'lib.db');
+    await writeLibrary(root);
+    await push(root, stateFile, remote);
+    await makeOld(stateFile, remote);
+    const stop = new AbortController();
+    await expect(push(root, stateFile, remote, [(e) => e.type === 'planned' && stop.abort(new Error('stopped'))], stop.signal)).rejects.toThrow('stopped');
+    const session = await LibrarySession.open({ root, stateFile, user: 'alice', mode: 'write' });
+    try {
+      const pulled = await runSync(session, { direction: 'pull', remote, filter: makeFilter(), delete: false, maxDelete: { percent: 50 }, dryRun: false, transfers: 4 });
+      expect([pulled.refreshed, pulled.problems]).toEqual([0, []]);
+    } finally {
+      session.close();
+    }
+    const next = await push(root, stateFile, remote);
+    expect([next.refreshed, next.exec?.done.length, next.problems]).toEqual([PATHS.length, 0, []]);
+    const dbB = openStateDb(join(dir, 'b', 'lib.db'));
+    try {
+      expect((await machineB(dbB, remote)).get(`${MUSIC_PREFIX}Artist/Single/Three.flac`)?.tags?.cover).toBe(`${sha256(SINGLE)}.png`);
+    } finally {
+      dbB.close();
+    }
   }, 60_000);
 });
