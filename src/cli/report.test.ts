@@ -17,6 +17,7 @@ function result(actions: Action[], exec?: { done: Action[]; failed?: Action[]; f
     plan,
     problems: [],
     hashed: 0,
+    refreshed: 0,
     listed: false,
     elapsedMs: 1,
     ...(exec
@@ -119,5 +120,12 @@ describe('words for a plan with moves, a conflict and deletions', () => {
   it('the summary line names the skips in words', () => {
     const only: Action[] = ['a', 'b'].map((x) => ({ kind: 'skip', path: `${x}.mp3`, key: musicKey(`${x}.mp3`), size: 0, reason: 'only-remote' }));
     expect(summaryLine('push', summarize('push', result([...only, kept])))).toMatch(/3 left as they are \(2 only on remote, 1 deleted locally\)/);
+  });
+
+  it('the summary line and --json tell the files whose tags were read again, only when there are some', () => {
+    const r = { ...result([same('same.mp3')], { done: [] }), refreshed: 1200 };
+    expect(summaryLine('push', summarize('push', r))).toMatch(/, 2 unchanged, tags of 1,200 files refreshed, /);
+    expect(summaryLine('push', summarize('push', result([same('same.mp3')], { done: [] })))).not.toMatch(/refreshed/);
+    expect(parse(r).summary.refreshed).toBe(1200);
   });
 });

@@ -98,6 +98,7 @@ export function* resultJson(command: Direction | 'status', where: { library: str
       conflicts: t.conflicts,
       trashed: t.trashed,
       unchanged: unchanged(r.plan),
+      refreshed: r.refreshed,
       failed: r.exec?.failed.length ?? r.plan.actions.filter((a) => a.kind === 'error').length,
       warnings: r.problems.length,
     },

@@ -11,7 +11,9 @@ import type { WalkedFile } from './walk.js';
 import type { Problem } from '../core/problem.js';
 import { hashBytes, hashFile } from './audio-hash.js';
 import { readFileSync } from 'node:fs';
-import { hasTags, readMedia } from './tags.js';
+import { readFile } from 'node:fs/promises';
+import type { Tags } from '../core/tags.js';
+import { hasTags, MEDIA_VERSION, readMedia, type MediaInfo } from './tags.js';
 import { storeCover } from './cover-store.js';
 import { describe } from '../errors.js';
 import { forEachLimit } from '../core/concurrency.js';
@@ -68,6 +70,9 @@ export const WHOLE_READ = 256 * 1024;
  * Throws when the file cannot be read; tags that cannot be parsed are simply
  * absent (corrupt or tagless audio is still synced as a file).
  *
+ * The record carries MEDIA_VERSION, also when the file has no tags: what
+ * this reader could read of it, it did.
+ *
  * With `coversDir`, an embedded cover goes to that cover store (see
  * cover-store.ts) under the name its tags give it; only the name goes to
  * the record. A cover that cannot be stored is left out of the store, not a
@@ -77,16 +82,42 @@ export async function describeFile(w: WalkedFile, data?: Buffer, opts: { coversD
   // A synchronous read of a small file saves a dozen thread-pool round trips.
   const bytes = data ?? (w.size <= WHOLE_READ ? readFileSync(w.abs) : undefined);
   const h = bytes ? await hashBytes(bytes) : await hashFile(w.abs);
-  const rec: FileRecord = { path: w.path, size: h.size, mtimeMs: w.mtimeMs, inode: w.inode, md5: h.md5 };
+  const rec: FileRecord = { path: w.path, size: h.size, mtimeMs: w.mtimeMs, inode: w.inode, md5: h.md5, mediaV: MEDIA_VERSION };
   if (h.audioHash) rec.audioHash = h.audioHash;
-  if (hasTags(extname(w.path))) {
-    try {
-      const media = await readMedia(w.abs, bytes);
-      rec.tags = media.tags;
-      if (media.cover && opts.coversDir !== undefined) await storeCover(opts.coversDir, media.cover.name, media.cover.data).catch(() => {});
-    } catch {
-      // No tags: the file is still synced.
-    }
-  }
+  const tags = await tagsOf(w.path, w.abs, bytes, opts.coversDir, false);
+  if (tags) rec.tags = tags;
   return rec;
+}
+
+/**
+ * rereadMedia reads again the tags (and cover, into `coversDir`) of library
+ * file `rec` at `abs`, whose hashes the index knows: the file is not hashed
+ * again. Returns `rec` with the new tags (none when they cannot be parsed)
+ * and MEDIA_VERSION. Throws when the file cannot be read (gone, unreadable).
+ */
+export async function rereadMedia(rec: FileRecord, abs: string, opts: { coversDir?: string | undefined } = {}): Promise<FileRecord> {
+  const bytes = rec.size <= WHOLE_READ ? await readFile(abs) : undefined;
+  const tags = await tagsOf(rec.path, abs, bytes, opts.coversDir, true);
+  const { tags: _old, ...kept } = rec;
+  return { ...kept, ...(tags ? { tags } : {}), mediaV: MEDIA_VERSION };
+}
+
+/**
+ * tagsOf reads the tags of the file at `abs` (from `bytes` when they are its
+ * whole content), storing its cover in `coversDir`. Tags that cannot be parsed
+ * are undefined; a file that cannot be read is too, or with `throwUnread`
+ * its error is thrown.
+ */
+async function tagsOf(path: string, abs: string, bytes: Buffer | undefined, coversDir: string | undefined, throwUnread: boolean): Promise<Tags | undefined> {
+  if (!hasTags(extname(path))) return undefined;
+  let media: MediaInfo;
+  try {
+    media = await readMedia(abs, bytes);
+  } catch (err) {
+    // A system call's error is the file's; any other, its content's (no tags: the file is still synced).
+    if (throwUnread && typeof (err as NodeJS.ErrnoException).syscall === 'string') throw err;
+    return undefined;
+  }
+  if (media.cover && coversDir !== undefined) await storeCover(coversDir, media.cover.name, media.cover.data).catch(() => {});
+  return media.tags;
 }

@@ -20,6 +20,15 @@ let mm: Promise<MusicMetadata> | undefined;
 
 const OPTIONS = { skipCovers: false, duration: false, skipPostHeaders: true } as const;
 
+/**
+ * What {@link readMedia} reads, as a version recorded with each file's tags in
+ * the file index (FileRecord.mediaV). Raised whenever it learns to read more:
+ * files an older reader described are then read again, without hashing, on
+ * the next push or sync (sync/media-refresh.ts). 1 added bitrate, lyrics and
+ * the cover.
+ */
+export const MEDIA_VERSION = 1;
+
 /** Lyrics past this many UTF-8 bytes are cut: a tag is no place for a book. */
 export const MAX_LYRICS_BYTES = 64 * 1024;
 /** An embedded picture larger than this is not kept as the cover. */

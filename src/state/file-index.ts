@@ -17,6 +17,11 @@ export interface FileRecord {
   md5: string;
   audioHash?: string;
   tags?: Tags;
+  /**
+   * The version of the media reader that read `tags` (library/tags.ts
+   * MEDIA_VERSION); absent when an older cratesync did, which read less.
+   */
+  mediaV?: number;
 }
 
 interface Row {
@@ -27,12 +32,14 @@ interface Row {
   md5: string;
   audio_hash: string | null;
   tags: string | null;
+  media_v: number | null;
 }
 
 function fromRow(r: Row): FileRecord {
   const rec: FileRecord = { path: r.path, size: r.size, mtimeMs: r.mtime_ms, inode: r.inode, md5: r.md5 };
   if (r.audio_hash) rec.audioHash = r.audio_hash;
   if (r.tags) rec.tags = JSON.parse(r.tags) as Tags;
+  if (r.media_v !== null && r.media_v !== undefined) rec.mediaV = r.media_v;
   return rec;
 }
 
@@ -45,11 +52,11 @@ export class FileIndex {
 
   constructor(readonly db: Db) {
     this.upsert = db.prepare(
-      `INSERT INTO files (path, size, mtime_ms, inode, md5, audio_hash, tags, scanned_at)
-       VALUES (@path, @size, @mtimeMs, @inode, @md5, @audioHash, @tags, @now)
+      `INSERT INTO files (path, size, mtime_ms, inode, md5, audio_hash, tags, media_v, scanned_at)
+       VALUES (@path, @size, @mtimeMs, @inode, @md5, @audioHash, @tags, @mediaV, @now)
        ON CONFLICT(path) DO UPDATE SET size = excluded.size, mtime_ms = excluded.mtime_ms,
          inode = excluded.inode, md5 = excluded.md5, audio_hash = excluded.audio_hash,
-         tags = excluded.tags, scanned_at = excluded.scanned_at`,
+         tags = excluded.tags, media_v = excluded.media_v, scanned_at = excluded.scanned_at`,
     );
     this.del = db.prepare('DELETE FROM files WHERE path = ?');
   }
@@ -57,7 +64,23 @@ export class FileIndex {
   /** Records whose content has MD5 `md5` (by the index on it). */
   withMd5(md5: string): FileRecord[] {
     this.flush();
-    return (cached(this.db, 'SELECT path, size, mtime_ms, inode, md5, audio_hash, NULL AS tags FROM files WHERE md5 = ?').all(md5) as Row[]).map(fromRow);
+    return (cached(this.db, 'SELECT path, size, mtime_ms, inode, md5, audio_hash, NULL AS tags, NULL AS media_v FROM files WHERE md5 = ?').all(md5) as Row[]).map(fromRow);
+  }
+
+  /**
+   * The records (without tags) of those of `paths` whose tags a media reader
+   * older than `version` read, or one that did not say (a row an older
+   * cratesync wrote): one statement for the lot.
+   */
+  readBefore(paths: readonly string[], version: number): FileRecord[] {
+    this.flush();
+    return (
+      cached(
+        this.db,
+        `SELECT path, size, mtime_ms, inode, md5, audio_hash, NULL AS tags, media_v FROM files
+         WHERE path IN (SELECT value FROM json_each(?)) AND (media_v IS NULL OR media_v < ?)`,
+      ).all(JSON.stringify(paths), version) as Row[]
+    ).map(fromRow);
   }
 
   /** Paths that hold `fragment` (a conflict copy's `.conflict-`): one pass over the index, no file read. */
@@ -104,6 +127,7 @@ export class FileIndex {
           md5: r.md5,
           audioHash: r.audioHash ?? null,
           tags: r.tags ? JSON.stringify(r.tags) : null,
+          mediaV: r.mediaV ?? null,
           now,
         });
       }

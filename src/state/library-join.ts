@@ -11,9 +11,10 @@ import type { FileRecord } from './file-index.js';
 /**
  * One walked file joined: its index in the batch, the index's stat
  * fingerprint, whether the object at its key has the indexed content, whether
- * there is an object at all, and (only when not identical) the hashes.
+ * there is an object at all, (only when not identical) the hashes, and
+ * whether its tags were read by a media reader older than the one asked about.
  */
-export type JoinRow = [i: number, size: number, mtimeMs: number, inode: number, same: 0 | 1, held: 0 | 1, md5: string | null, audioHash: string | null];
+export type JoinRow = [i: number, size: number, mtimeMs: number, inode: number, same: 0 | 1, held: 0 | 1, md5: string | null, audioHash: string | null, readBefore: 0 | 1];
 
 type IndexRow = [path: string, size: number, mtimeMs: number, inode: number, md5: string, audioHash: string | null];
 
@@ -38,15 +39,20 @@ export class LibraryJoin {
     this.join = cached(
       db,
       `SELECT j.key, f.size, f.mtime_ms, f.inode, r.md5 IS f.md5 AS same, r.key IS NOT NULL,
-         CASE WHEN r.md5 IS f.md5 THEN NULL ELSE f.md5 END, CASE WHEN r.md5 IS f.md5 THEN NULL ELSE f.audio_hash END
+         CASE WHEN r.md5 IS f.md5 THEN NULL ELSE f.md5 END, CASE WHEN r.md5 IS f.md5 THEN NULL ELSE f.audio_hash END,
+         f.media_v IS NULL OR f.media_v < ?
        FROM json_each(?) j JOIN files f ON f.path = j.value
        LEFT JOIN remote_objects r ON r.remote = ? AND r.key = ? || f.path`,
     ).raw();
   }
 
-  /** pairs joins the library paths `paths` (a batch) with the index and the mirror; rows of indexed paths only. */
-  pairs(paths: readonly string[]): Iterable<JoinRow> {
-    return this.join.iterate(JSON.stringify(paths), this.remote, this.prefix) as Iterable<JoinRow>;
+  /**
+   * pairs joins the library paths `paths` (a batch) with the index and the
+   * mirror; rows of indexed paths only. `mediaVersion` is the media reader
+   * whose elders `readBefore` tells.
+   */
+  pairs(paths: readonly string[], mediaVersion: number): Iterable<JoinRow> {
+    return this.join.iterate(mediaVersion, JSON.stringify(paths), this.remote, this.prefix) as Iterable<JoinRow>;
   }
 
   /** indexedCount is how many files the index knows. */

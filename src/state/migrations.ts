@@ -466,4 +466,15 @@ export const MIGRATIONS: readonly Migration[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    version: 14,
+    name: 'media version of indexed files',
+    sql: `
+      -- Which version of the media reader (library/tags.ts MEDIA_VERSION) read
+      -- a file's tags; NULL for rows an older cratesync wrote. A file read by an
+      -- older reader is read again, without hashing, on the next push or sync
+      -- (sync/media-refresh.ts).
+      ALTER TABLE files ADD COLUMN media_v INTEGER;
+    `,
+  },
 ];

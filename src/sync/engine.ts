@@ -32,6 +32,7 @@ import { describe } from '../errors.js';
 import { CoverUploader } from './covers.js';
 import { CoverUploads } from '../state/cover-uploads.js';
 import { RunEmitter, type ProblemSource, type RunListener } from './events.js';
+import { refreshMedia } from './media-refresh.js';
 
 /** A scope of more paths than this is read by a whole walk: one walk is then cheaper than many lookups. */
 export const SCOPE_LIMIT = 1000;
@@ -68,6 +69,11 @@ export interface SyncResult {
   exec?: ExecResult;
   /** Files read to be hashed this run (new or changed since the last one). */
   hashed: number;
+  /**
+   * Unchanged files whose tags were read again this run, an older cratesync
+   * having read less of them (see media-refresh.ts).
+   */
+  refreshed: number;
   /** True when the remote was listed in full (else the catalog served). */
   listed: boolean;
   /** True when only the run's scope was read (not the whole library). */
@@ -212,9 +218,24 @@ export async function runSync(session: LibrarySession, o: RunOptions): Promise<S
 
     const work = plannedWork(p.actions);
     events.emit({ type: 'planned', ...work, actions: p.actions.length });
-    const result: SyncResult = { runId: events.runId, plan: p, problems, hashed, listed: view.listed, scoped, elapsedMs: 0 };
+    const result: SyncResult = { runId: events.runId, plan: p, problems, hashed, refreshed: 0, listed: view.listed, scoped, elapsedMs: 0 };
     if (!o.dryRun) {
+      const covers = session.coversDir === undefined ? undefined : new CoverUploader(o.remote, new CoverUploads(session.db, o.remote.url), session.coversDir, (p) => report('transfer', [p]));
       try {
+        // Before the transfers: an upload of a file whose hashes are known sends the tags the index has.
+        // A pull writes no catalog, and leaves the files to the next push (which restates what needs it).
+        if (o.direction !== 'pull' && sides.staleMedia.length > 0) {
+          const refreshed = await refreshMedia(sides.staleMedia, {
+            index,
+            mirror,
+            catalog,
+            covers,
+            coversDir: session.coversDir,
+            report: (p) => report('hash', [p]),
+            signal,
+          });
+          result.refreshed = refreshed.refreshed;
+        }
         exec = result.exec = await executePlan(p, {
           remote: o.remote,
           root,
@@ -231,7 +252,7 @@ export async function runSync(session: LibrarySession, o: RunOptions): Promise<S
           signal,
           stats: { hashed: 0 },
           coversDir: session.coversDir,
-          covers: session.coversDir === undefined ? undefined : new CoverUploader(o.remote, new CoverUploads(session.db, o.remote.url), session.coversDir, (p) => report('transfer', [p])),
+          covers,
           // Nothing the mirror knows changed this run, and the last one ended cleanly.
           identicalRecorded: !view.listed && view.logsRead === 0 && recordsSettled,
         });

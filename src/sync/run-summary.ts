@@ -51,6 +51,8 @@ export interface RunSummary {
   /** What was done (or, in a dry run, planned). */
   tally: Tally;
   unchanged: number;
+  /** Unchanged files whose tags were read again (an older cratesync read less of them). */
+  refreshed: number;
   /** Actions that failed (none in a dry run). */
   failed: number;
   /** Paths left as they are, by reason (other than identical). */
@@ -73,6 +75,7 @@ export function summarize(direction: Direction, r: SyncResult): RunSummary {
     dryRun: !r.exec,
     tally: tally(r.exec?.done ?? r.plan.actions),
     unchanged: unchanged(r.plan),
+    refreshed: r.refreshed,
     failed: r.exec?.failed.length ?? 0,
     skipped,
     refused: r.plan.actions.filter((a) => a.kind === 'error').length,

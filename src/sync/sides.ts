@@ -18,6 +18,7 @@ import type { LocalFile } from '../library/scan.js';
 import { LibraryJoin, statChanged } from '../state/library-join.js';
 import { foldMusic, type ListedObject } from './remote-listing.js';
 import { MUSIC_PREFIX } from './layout.js';
+import { MEDIA_VERSION } from '../library/tags.js';
 
 export interface Sides {
   /** Library paths unchanged since hashed whose object (`music/<path>`) has that content: nothing to plan. */
@@ -26,6 +27,13 @@ export interface Sides {
   local: Map<string, LocalFile>;
   /** Every other remote music object, by NFC library path. */
   objects: Map<string, ListedObject & MirrorObject>;
+  /**
+   * Files whose hashes the index vouches for but whose tags an older media
+   * reader read (see library/tags.ts MEDIA_VERSION), identical or not, and
+   * files moved here (their record lost its tags): their tags are to be read
+   * again, not their hashes (sync/media-refresh.ts).
+   */
+  staleMedia: LocalFile[];
 }
 
 /**
@@ -38,6 +46,7 @@ export interface Sides {
 export class SidesReader {
   private readonly identical: string[] = [];
   private readonly local = new Map<string, LocalFile>();
+  private readonly staleMedia: LocalFile[] = [];
   /** Walked files the index does not know: new, or moved here. */
   private readonly fresh: WalkedFile[] = [];
   /** Walked files the index knows. */
@@ -76,7 +85,7 @@ export class SidesReader {
 
   private read(batch: Walked): void {
     const known = new Uint8Array(batch.length);
-    for (const [i, size, mtimeMs, inode, same, held, md5, audioHash] of this.join.pairs(batch.paths)) {
+    for (const [i, size, mtimeMs, inode, same, held, md5, audioHash, readBefore] of this.join.pairs(batch.paths, MEDIA_VERSION)) {
       known[i] = 1;
       this.indexed++;
       if (held) this.paired++;
@@ -85,8 +94,13 @@ export class SidesReader {
         this.local.set(path, batch.file(i)); // changed: fresh
       } else if (same) {
         this.identical.push(path);
+        if (readBefore) this.staleMedia.push(batch.file(i));
         continue;
-      } else this.local.set(path, Object.assign(batch.file(i), { md5: md5 as string }, audioHash ? { audioHash } : {}));
+      } else {
+        const f = Object.assign(batch.file(i), { md5: md5 as string }, audioHash ? { audioHash } : {});
+        this.local.set(path, f);
+        if (readBefore) this.staleMedia.push(f);
+      }
       if (held) this.unsettled.push(MUSIC_PREFIX + path);
     }
     for (let i = 0; i < batch.length; i++) if (!known[i]) this.fresh.push(batch.file(i));
@@ -99,7 +113,7 @@ export class SidesReader {
    */
   finish(problems: Problem[]): Sides {
     if (!this.opened) this.open();
-    const { identical, local, scope } = this;
+    const { identical, local, scope, staleMedia } = this;
     // Index rows no walked file matched: gone, or moved (looked for only when there are some).
     const gone: FileRecord[] = [];
     if (scope || this.join.indexedCount() > this.indexed) {
@@ -116,6 +130,7 @@ export class SidesReader {
       movedFrom.delete(stamp(w));
       this.index.put({ ...m, path: w.path });
       local.set(w.path, Object.assign(w, { md5: m.md5 }, m.audioHash ? { audioHash: m.audioHash } : {}));
+      staleMedia.push(w);
     }
     for (const g of gone) this.index.remove(g.path);
 
@@ -131,7 +146,7 @@ export class SidesReader {
     }
     const objects = foldMusic(rest, problems) as Map<string, ListedObject & MirrorObject>;
     if (!byKey) for (const path of identical) objects.delete(path);
-    return { identical, local, objects };
+    return { identical, local, objects, staleMedia };
   }
 }
 

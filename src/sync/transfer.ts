@@ -466,8 +466,8 @@ async function copyLocal(a: CopyLocalAction | MoveLocalAction, ctx: ExecContext)
     }
   }
   const st = await stat(dest);
-  const tags = ctx.index.get(a.from)?.tags;
-  ctx.index.put({ path: a.path, size: st.size, mtimeMs: st.mtimeMs, inode: st.ino, md5: src.md5, ...(src.audioHash ? { audioHash: src.audioHash } : {}), ...(tags ? { tags } : {}) });
+  const { tags, mediaV } = ctx.index.get(a.from) ?? {};
+  ctx.index.put({ path: a.path, size: st.size, mtimeMs: st.mtimeMs, inode: st.ino, md5: src.md5, ...(src.audioHash ? { audioHash: src.audioHash } : {}), ...(tags ? { tags } : {}), ...(mediaV !== undefined ? { mediaV } : {}) });
   if (a.kind === 'move-local') {
     ctx.index.remove(a.from);
     ctx.records.remove(a.from);

@@ -156,7 +156,10 @@ export function summaryLine(command: Direction | 'status', r: RunSummary): strin
   if (t.moved) parts.push(`${formatCount(t.moved)} ${would}moved or copied without a transfer`);
   if (t.tagOnly) parts.push(`${formatCount(t.tagOnly)} of them tag-only edits`);
   if (t.conflicts) parts.push(`${formatCount(t.conflicts)} ${t.conflicts === 1 ? 'conflict' : 'conflicts'} (both versions kept)`);
+  // A summary from an older service has no count.
+  const refreshed = r.refreshed ?? 0;
   parts.push(`${formatCount(r.unchanged)} unchanged`);
+  if (refreshed) parts.push(`tags of ${formatCount(refreshed)} ${refreshed === 1 ? 'file' : 'files'} refreshed`);
   if (t.trashed) parts.push(`${formatCount(t.trashed)} ${would}moved to trash`);
   if (!r.dryRun) parts.push(`${formatCount(r.failed)} failed`);
   const skips = Object.entries(r.skipped) as Array<[Reason, number]>;
