@@ -48,7 +48,7 @@ function memoryLog() {
 
 /** An index that counts its refreshes (the real one is the index helper's). */
 function countingIndex() {
-  const ix = { refreshes: 0, refresh: () => (ix.refreshes++, { changed: 0 }) };
+  const ix = { refreshes: 0, refresh: () => (ix.refreshes++, { changed: 0 }), largeRefreshDue: () => false };
   return ix;
 }
 
@@ -122,7 +122,7 @@ describe('openServeContext', () => {
   });
 
   it('says an index that cannot be updated in the log too', async () => {
-    const t = await setUp({ index: { refresh: () => { throw new Error('no such table'); } } as unknown as SubsonicIndex });
+    const t = await setUp({ index: { refresh: () => { throw new Error('no such table'); }, largeRefreshDue: () => false } as unknown as SubsonicIndex });
     const serve = await openServeContext(t.opts);
     expect(t.said()).toContain('subsonic index not updated: no such table');
     await serve.close();
