@@ -67,6 +67,8 @@ export interface ServeContextOptions {
    * Default: openServeContext waits for the build too.
    */
   background?: boolean;
+  /** Stops a build under way as close() does (the CLI's Ctrl-C while it waits for the first build). */
+  signal?: AbortSignal;
   /** The index (tests give their own); default a SubsonicIndex over `db` for `remote`. */
   index?: SubsonicIndex;
   now?: () => number;
@@ -106,6 +108,7 @@ export async function openServeContext(o: ServeContextOptions): Promise<ServeHos
   /** Another reindex was asked while one ran. */
   let again = false;
   let closed = false;
+  o.signal?.addEventListener('abort', () => stop.abort(), { once: true });
   await mkdir(o.coversDir, { recursive: true }).catch((err: unknown) => o.log.warn(`covers folder ${o.coversDir}: ${describe(err)}`));
 
   const updated = (changed: number, onWorker: boolean): void => {
@@ -130,8 +133,12 @@ export async function openServeContext(o: ServeContextOptions): Promise<ServeHos
       // Through the gate: the worker holds the state's write lock, which a run of the service must not wait on.
       large = gate(async () => {
         if (closed) return;
-        const { changed, onWorker } = await index.refreshOffThread(stop.signal);
-        updated(changed, onWorker);
+        try {
+          const { changed, onWorker } = await index.refreshOffThread(stop.signal);
+          updated(changed, onWorker);
+        } catch (err) {
+          if (!stop.signal.aborted) o.log.warn(`subsonic index not updated: ${describe(err)}`);
+        }
       });
     } catch (err) {
       o.log.warn(`subsonic index not updated: ${describe(err)}`);
@@ -140,9 +147,8 @@ export async function openServeContext(o: ServeContextOptions): Promise<ServeHos
     // Put off (a run under way): the run's end calls reindex again.
     if (!large) return Promise.resolve();
     const settled: Promise<void> = large
-      .catch((err: unknown) => {
-        if (!stop.signal.aborted) o.log.warn(`subsonic index not updated: ${describe(err)}`);
-      })
+      // The gate refused (the service is stopping): the index is served as it is.
+      .catch((err: unknown) => o.log.debug(`the subsonic index not updated now: ${describe(err)}`))
       .finally(() => {
         indexing = undefined;
         if (again && !closed) {
