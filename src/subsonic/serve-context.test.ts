@@ -258,6 +258,19 @@ describe('openServeContext with a large index update', () => {
     await again.close();
   });
 
+  it('a stop signal (Ctrl-C) ends the first build the open waits for, committing nothing', { timeout: 60_000 }, async () => {
+    const t = await onFile(8000);
+    const interrupt = new AbortController();
+    let calls = 0;
+    const opening = openServeContext({ ...t.opts, gate: (fn) => (++calls === 1 ? undefined : fn()), signal: interrupt.signal });
+    await until(() => t.index.scanStatus().count > 0);
+    interrupt.abort();
+    const serve = await opening;
+    expect(t.built()).toBe(false);
+    expect(t.said().filter((m) => m.startsWith('subsonic index not updated'))).toEqual([]);
+    await serve.close();
+  });
+
   it('says a build that fails (the state busy) in the log, and never throws', { timeout: 60_000 }, async () => {
     const t = await onFile(100);
     let calls = 0;
