@@ -55,6 +55,8 @@ export async function hostSubsonic(o: { session: LibrarySession; remote: Remote;
     coversDir: settings.coversDir,
     log,
     gate: o.gate,
+    // The service's API, watcher and runs go on meanwhile; its server answers from the index as it grows.
+    background: true,
     ...(o.settle ? { settle: o.settle } : {}),
   });
   try {
@@ -64,7 +66,7 @@ export async function hostSubsonic(o: { session: LibrarySession; remote: Remote;
     log.info({ url: server.url, users: server.users }, server.users === 0 ? 'serving to Subsonic apps (no users yet: cratesync serve user add NAME)' : 'serving to Subsonic apps');
     return {
       url: server.url,
-      afterRun: () => serve.reindex(),
+      afterRun: () => void serve.reindex(),
       close: async () => {
         await server.close();
         await serve.close();

@@ -61,6 +61,33 @@ export function openStateDb(file: string): Db {
 }
 
 /**
+ * joinStateDb opens a second connection to the state database at `file`,
+ * which another connection (this process's main thread) opened with
+ * {@link openStateDb} already: the same pragmas, but no migration and no
+ * write check, so that opening it waits on no lock and does no work. Throws
+ * CratesyncError naming the file when it is not there or its schema is not
+ * this cratesync's.
+ */
+export function joinStateDb(file: string): Db {
+  let db: Db;
+  try {
+    db = new Database(file, { fileMustExist: true });
+    db.pragma('synchronous = NORMAL');
+    db.pragma('busy_timeout = 5000');
+    db.pragma('cache_size = -4096');
+  } catch (err) {
+    throw new CratesyncError(`${file}: cannot open state database: ${(err as Error).message}`, { cause: err });
+  }
+  const version = db.pragma('user_version', { simple: true }) as number;
+  const latest = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;
+  if (version !== latest) {
+    db.close();
+    throw new CratesyncError(`${file}: state database has schema ${version}, this cratesync ${latest}`);
+  }
+  return db;
+}
+
+/**
  * checkWritable throws CratesyncError naming `file` when the database cannot
  * be written (SQLite opens a read-only file read-only without a word, and the
  * first write of a run would fail far from here, naming no file).

@@ -19,6 +19,7 @@
 import { cached, type Db } from './state-db.js';
 import type { Tags } from '../core/tags.js';
 import { subsonicId } from '../core/subsonic-ids.js';
+import { indexWorkerAvailable, runIndexWorker } from './subsonic-index-thread.js';
 import {
   commonFolder,
   deriveSong,
@@ -154,6 +155,12 @@ const CHUNK = 500;
 const RANDOM_SORT_MAX = 2000;
 /** The page cache while building (negative: KiB). */
 const BUILD_CACHE = -8192;
+/**
+ * From this many noted keys an update is large enough for a worker thread
+ * (a full listing that changed much): fewer are applied on the caller's
+ * thread, where they cost less than starting a worker.
+ */
+export const WORKER_DIRTY_MIN = 2000;
 
 interface SongRow extends SongValues {
   n: number;
@@ -288,6 +295,9 @@ function upsertSql(table: string, columns: readonly string[], conflict: string):
 }
 
 export class SubsonicIndex {
+  /** Set while a worker refreshes this index: the songs it indexed so far (a build's). */
+  private away: { songs?: number; done: Promise<{ changed: number; onWorker: boolean }> } | undefined;
+
   constructor(
     readonly db: Db,
     readonly remote: string,
@@ -301,9 +311,13 @@ export class SubsonicIndex {
    * refresh brings the index up to date with the mirror: the first call for
    * a remote builds it whole (and from then on triggers note changed keys),
    * later ones apply the noted keys. Returns how many songs changed. Cheap
-   * when nothing changed (one indexed read).
+   * when nothing changed (one indexed read). While a worker refreshes it
+   * ({@link refreshOffThread}) it does nothing: the worker holds the write
+   * lock, and applies what there is. `onProgress` hears the songs indexed
+   * so far during a build.
    */
-  refresh(): { changed: number } {
+  refresh(o: { onProgress?: (songs: number) => void } = {}): { changed: number } {
+    if (this.away) return { changed: 0 };
     const built = this.sql('SELECT 1 FROM sub_built WHERE remote = ?').get(this.remote) !== undefined;
     if (built && this.sql('SELECT 1 FROM sub_dirty WHERE remote = ? LIMIT 1').get(this.remote) === undefined) return { changed: 0 };
     // A build writes every index of the tables at random places: a page cache
@@ -312,14 +326,65 @@ export class SubsonicIndex {
     if (!built) this.db.pragma(`cache_size = ${BUILD_CACHE}`);
     try {
       // IMMEDIATE: another process writing the mirror meanwhile waits, so no noted key is dropped unapplied.
-      return this.db.transaction(() => (built ? this.applyDirty() : this.build())).immediate();
+      return this.db.transaction(() => (built ? this.applyDirty() : this.build(o.onProgress))).immediate();
     } finally {
       if (!built) this.db.pragma(`cache_size = ${cache}`);
     }
   }
 
+  /**
+   * largeRefreshDue says whether the next refresh is a large one: the first
+   * build, or at least {@link WORKER_DIRTY_MIN} noted keys (counted no
+   * further).
+   */
+  largeRefreshDue(): boolean {
+    if (this.away) return false;
+    if (this.sql('SELECT 1 FROM sub_built WHERE remote = ?').get(this.remote) === undefined) return true;
+    const noted = this.sql('SELECT count(*) FROM (SELECT 1 FROM sub_dirty WHERE remote = ? LIMIT ?)').pluck().get(this.remote, WORKER_DIRTY_MIN) as number;
+    return noted >= WORKER_DIRTY_MIN;
+  }
+
+  /**
+   * refreshOffThread is {@link refresh} on a worker thread with its own
+   * connection, when the database is a file and the compiled worker is there;
+   * else on this thread, as refresh. One at a time: a call while one runs
+   * gets that one's result. A stop (`signal`) ends the worker without
+   * committing anything (a build cut short leaves the index not built) and
+   * rejects once its connection is closed. Rejects with the refresh's error.
+   */
+  refreshOffThread(signal?: AbortSignal): Promise<{ changed: number; onWorker: boolean }> {
+    if (this.away) return this.away.done;
+    if (this.db.memory || !indexWorkerAvailable()) {
+      try {
+        return Promise.resolve({ ...this.refresh(), onWorker: false });
+      } catch (err) {
+        return Promise.reject(err);
+      }
+    }
+    const onProgress = (songs: number) => {
+      if (this.away) this.away.songs = songs;
+    };
+    const done = runIndexWorker({ file: this.db.name, remote: this.remote }, { onProgress, ...(signal ? { signal } : {}) })
+      .then(({ changed }) => ({ changed, onWorker: true }))
+      .finally(() => {
+        this.away = undefined;
+      });
+    this.away = { done };
+    return done;
+  }
+
+  /**
+   * scanStatus is what getScanStatus says: scanning while a worker
+   * refreshes the index, with the songs indexed so far during a build,
+   * else the songs of the committed index.
+   */
+  scanStatus(): { scanning: boolean; count: number } {
+    if (this.away) return { scanning: true, count: this.away.songs ?? this.stats().songs };
+    return { scanning: false, count: this.stats().songs };
+  }
+
   /** Builds the remote's index whole from the mirror (inside a transaction). */
-  private build(): { changed: number } {
+  private build(onProgress?: (songs: number) => void): { changed: number } {
     for (const t of ['sub_songs', 'sub_albums', 'sub_artists']) {
       const words = t.replace(/s$/, '_words');
       this.sql(`DELETE FROM ${words} WHERE rowid IN (SELECT n FROM ${t} WHERE remote = ?)`).run(this.remote);
@@ -342,6 +407,7 @@ export class SubsonicIndex {
         } else this.putImage(o.key, true);
       }
       after = rows[rows.length - 1]!.key;
+      onProgress?.(songs);
     }
     const artists = this.recomputeAlbums('all');
     this.recomputeArtists([...artists]);

@@ -230,7 +230,7 @@ export const browseRoutes: RouteTable = {
     return { starred2: { artist: s.artists.map(artistID3), album: s.albums.map(albumID3), song: s.songs.map(songChild) } };
   },
 
-  getScanStatus: (req) => ({ scanStatus: { scanning: false, count: req.serve.index.stats().songs } }),
+  getScanStatus: (req) => ({ scanStatus: req.serve.index.scanStatus() }),
 
   // No play statistics from outside the library: an empty list, as the spec allows.
   getTopSongs: (req) => {

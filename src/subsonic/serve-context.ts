@@ -7,6 +7,12 @@
  * listing only when the catalog decides one is due) at most once per
  * interval, however many requests ask, and never two at once.
  *
+ * A large update of the index (its first build, or many changed keys) runs
+ * on a worker thread (state/subsonic-index-thread.ts), through the gate like
+ * a catalog read, one at a time: meanwhile requests are answered from the
+ * index as last committed (empty before the first build), without reading
+ * the catalog.
+ *
  * A problem met while refreshing goes to the log and never to a client: a
  * request is answered from the index as it stands.
  */
@@ -55,6 +61,14 @@ export interface ServeContextOptions {
    * next step: the CLI and the service pass a full collection.
    */
   settle?: () => void;
+  /**
+   * Resolve once the first catalog read is done, leaving the first build of
+   * the index to go on behind (the service: its server listens meanwhile).
+   * Default: openServeContext waits for the build too.
+   */
+  background?: boolean;
+  /** Stops a build under way as close() does (the CLI's Ctrl-C while it waits for the first build). */
+  signal?: AbortSignal;
   /** The index (tests give their own); default a SubsonicIndex over `db` for `remote`. */
   index?: SubsonicIndex;
   now?: () => number;
@@ -62,15 +76,22 @@ export interface ServeContextOptions {
 
 /** A ServeContext and what its owner does with it besides serving. */
 export interface ServeHost extends ServeContext {
-  /** Applies what the catalog gained to the index, without reading the remote (after a run that read it). */
-  reindex(): void;
+  /**
+   * Applies what the catalog gained to the index, without reading the remote
+   * (after a run that read it). Resolves once done: at once for a small
+   * update; a large one goes through the gate to a worker, and resolves when
+   * it ends (or at once when the gate puts it off). While one runs, a call
+   * waits for it, and another update follows it. Never rejects.
+   */
+  reindex(): Promise<void>;
   /** Stops a refresh under way and waits for it; the state may be closed once this resolves. */
   close(): Promise<void>;
 }
 
 /**
  * openServeContext makes the context and brings the index up to date once
- * (the first time for a remote, that builds it whole). Never throws for a
+ * (the first time for a remote, that builds it whole; with `background`, the
+ * build goes on once this resolved). Never throws for a
  * remote or catalog that cannot be read: the server starts on what the state
  * knows, and says why in the log.
  */
@@ -82,17 +103,61 @@ export async function openServeContext(o: ServeContextOptions): Promise<ServeHos
   const stop = new AbortController();
   let lastRead = Number.NEGATIVE_INFINITY;
   let inFlight: Promise<void> | undefined;
+  /** A large index update (on a worker) under way or waiting at the gate. */
+  let indexing: Promise<void> | undefined;
+  /** Another reindex was asked while one ran. */
+  let again = false;
   let closed = false;
+  o.signal?.addEventListener('abort', () => stop.abort(), { once: true });
   await mkdir(o.coversDir, { recursive: true }).catch((err: unknown) => o.log.warn(`covers folder ${o.coversDir}: ${describe(err)}`));
 
-  const reindex = (): void => {
+  const updated = (changed: number, onWorker: boolean): void => {
+    if (changed > 0) o.log.debug({ changed, onWorker }, 'subsonic index updated');
+    // A worker's garbage went with its heap.
+    if (!onWorker && changed >= SETTLE_AFTER_SONGS) o.settle?.();
+  };
+
+  const reindex = (): Promise<void> => {
+    if (closed) return Promise.resolve();
+    if (indexing) {
+      again = true;
+      return indexing;
+    }
+    let large: Promise<void> | undefined;
     try {
-      const { changed } = index.refresh();
-      if (changed > 0) o.log.debug({ changed }, 'subsonic index updated');
-      if (changed >= SETTLE_AFTER_SONGS) o.settle?.();
+      if (!index.largeRefreshDue()) {
+        const { changed } = index.refresh();
+        updated(changed, false);
+        return Promise.resolve();
+      }
+      // Through the gate: the worker holds the state's write lock, which a run of the service must not wait on.
+      large = gate(async () => {
+        if (closed) return;
+        try {
+          const { changed, onWorker } = await index.refreshOffThread(stop.signal);
+          updated(changed, onWorker);
+        } catch (err) {
+          if (!stop.signal.aborted) o.log.warn(`subsonic index not updated: ${describe(err)}`);
+        }
+      });
     } catch (err) {
       o.log.warn(`subsonic index not updated: ${describe(err)}`);
+      return Promise.resolve();
     }
+    // Put off (a run under way): the run's end calls reindex again.
+    if (!large) return Promise.resolve();
+    const settled: Promise<void> = large
+      // The gate refused (the service is stopping): the index is served as it is.
+      .catch((err: unknown) => o.log.debug(`the subsonic index not updated now: ${describe(err)}`))
+      .finally(() => {
+        indexing = undefined;
+        if (again && !closed) {
+          again = false;
+          void reindex();
+        }
+      });
+    indexing = settled;
+    return settled;
   };
 
   const readCatalog = async (): Promise<void> => {
@@ -118,7 +183,8 @@ export async function openServeContext(o: ServeContextOptions): Promise<ServeHos
       // The gate refused (the service is stopping): the index is served as it is.
       o.log.debug(`the remote catalog not read: ${describe(err)}`);
     }
-    if (!closed) reindex();
+    // Not awaited: requests waiting for this read are answered from the index as committed meanwhile.
+    if (!closed) void reindex();
   };
 
   const host: ServeHost = {
@@ -131,11 +197,12 @@ export async function openServeContext(o: ServeContextOptions): Promise<ServeHos
     coversDir: o.coversDir,
     log: o.log,
     refresh: () => {
-      if (closed) return Promise.resolve();
+      // While a large update runs, the catalog is not read: its writes would wait on the worker's lock.
+      if (closed || indexing) return Promise.resolve();
       if (inFlight) return inFlight;
       if (now() - lastRead < intervalMs) {
         // The catalog was read a moment ago; what this server wrote since (stars, playlists) is in the mirror.
-        reindex();
+        void reindex();
         return Promise.resolve();
       }
       inFlight = step().finally(() => {
@@ -143,15 +210,15 @@ export async function openServeContext(o: ServeContextOptions): Promise<ServeHos
       });
       return inFlight;
     },
-    reindex: () => {
-      if (!closed) reindex();
-    },
+    reindex,
     close: async () => {
       closed = true;
       stop.abort();
       await inFlight;
+      await indexing;
     },
   };
   await host.refresh();
+  if (!o.background) await indexing;
   return host;
 }

@@ -232,8 +232,11 @@ async function serveUntilStopped(ctx: Context, deps: CommandDeps, s: Served, o: 
       coversDir: coversDirOf(s.stateFile),
       log,
       settle: collectGarbage,
+      signal,
     });
     try {
+      // Stopped while the index was built (a build cut short is done again at the next start): nothing to serve.
+      if (signal.aborted) return ExitCode.Ok;
       const server = await startSubsonicServer(host, { listen: o.listen, ...(o.tls ? { tls: o.tls } : {}), keyFile: serveKeyFile(ctx.paths), log });
       try {
         if (ctx.global.json) io.stdout.write(`${JSON.stringify({ url: server.url, remote: s.remote.url, users: server.users })}\n`);
