@@ -2,15 +2,16 @@
  * A large refresh of the Subsonic index on the worker thread, over real state
  * files: it builds (and updates) exactly the index a refresh on this thread
  * does, leaves this thread's event loop free while it runs (reads then see
- * the committed index), ends without committing when stopped, and reports a
- * busy database as an error.
+ * the committed index) and lets other writers in between its steps (what
+ * they change meanwhile is noted and applied next), leaves the index not
+ * built when stopped, and reports a busy database as an error.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RemoteMirror } from './remote-mirror.js';
-import { openStateDb, type Db } from './state-db.js';
+import { joinStateDb, openStateDb, type Db } from './state-db.js';
 import { SubsonicIndex, WORKER_DIRTY_MIN } from './subsonic-index.js';
 
 // The compiled index (`npm test` builds first): its worker script exists there, next to it.
@@ -59,7 +60,7 @@ function readBack(ix: SubsonicIndex) {
   return { stats, ...ix.search(everything), genres: ix.genres(), byArtist: ix.albumList({ type: 'alphabeticalByArtist', size: 1e6, offset: 0 }) };
 }
 
-const isBuilt = (db: Db) => db.prepare('SELECT count(*) FROM sub_built WHERE remote = ?').pluck().get(REMOTE) === 1;
+const isBuilt = (db: Db) => db.prepare('SELECT count(*) FROM sub_built WHERE remote = ? AND built_at > 0').pluck().get(REMOTE) === 1;
 
 describe('a refresh on the worker thread', () => {
   it('builds and updates the same index as one on this thread', async () => {
@@ -102,8 +103,8 @@ describe('a refresh on the worker thread', () => {
       if (!s.scanning) return;
       ticksWhileScanning++;
       progress = Math.max(progress, s.count);
-      // What a request reads meanwhile: the index as committed, empty until the build commits.
-      if (ix.stats().songs === 0 && ix.search({ query: '', artistCount: 1, artistOffset: 0, albumCount: 1, albumOffset: 0, songCount: 1, songOffset: 0 }).songs.length === 0) emptyReads++;
+      // What a request reads meanwhile: the index as committed so far (the counts say none until the build ends).
+      if (ix.stats().songs === 0 && ix.search({ query: '', artistCount: 1, artistOffset: 0, albumCount: 1, albumOffset: 0, songCount: 1, songOffset: 0 }).songs.length <= 1) emptyReads++;
     }, 1);
     try {
       expect(await ix.refreshOffThread()).toEqual({ changed: 20_000, onWorker: true });
@@ -115,6 +116,60 @@ describe('a refresh on the worker thread', () => {
     expect(emptyReads).toBeGreaterThan(0);
     expect(progress).toBeGreaterThan(0);
     expect(ix.scanStatus()).toEqual({ scanning: false, count: 20_000 });
+  });
+
+  it('lets this thread write between its steps, and what changed meanwhile is applied by the next refresh', { timeout: 120_000 }, async () => {
+    const db = state();
+    fill(db, 25_000);
+    // A writer that waits little: a build in one transaction would hold it out for the whole build.
+    db.pragma('busy_timeout = 3000');
+    const ix = new compiled.SubsonicIndex(db, REMOTE);
+    const mirror = new RemoteMirror(db, REMOTE);
+    const build = ix.refreshOffThread();
+    let writes = 0;
+    let failed: unknown;
+    const writer = setInterval(() => {
+      if (!ix.scanStatus().scanning || ix.scanStatus().count === 0) return;
+      try {
+        // A song added to the mirror after the build has read past its key.
+        mirror.put({ key: `music/Artist 1/Album 1/zz-added-${writes}.mp3`, size: 5, md5: 'b'.repeat(32), writtenAt: 5, tags: { title: `Added ${writes}`, artist: 'Artist 1', album: 'Album 1' } });
+        mirror.flush();
+        writes++;
+      } catch (err) {
+        failed ??= err;
+      }
+    }, 20);
+    try {
+      expect(await build).toEqual({ changed: 25_000, onWorker: true });
+    } finally {
+      clearInterval(writer);
+    }
+    expect(failed).toBeUndefined();
+    expect(writes).toBeGreaterThan(0);
+    expect(ix.refresh().changed).toBeGreaterThanOrEqual(1);
+    const titles = ix.search({ query: 'added', artistCount: 0, artistOffset: 0, albumCount: 0, albumOffset: 0, songCount: 1000, songOffset: 0 }).songs.map((x) => x.title);
+    expect(titles.sort()).toEqual(Array.from({ length: writes }, (_, i) => `Added ${i}`).sort());
+  });
+
+  it("pauses between runs of steps with the write lock free, so another connection's write goes through at once", () => {
+    const db = state();
+    fill(db, 10_000);
+    const other = joinStateDb(db.name);
+    dbs.push(other);
+    other.pragma('busy_timeout = 0');
+    let pauses = 0;
+    const ix = new SubsonicIndex(db, REMOTE);
+    ix.refresh({
+      pause: () => {
+        pauses++;
+        // No wait at all: the lock must be free now.
+        other.exec(`BEGIN IMMEDIATE; INSERT INTO sub_dirty (remote, key) VALUES ('${REMOTE}', 'music/x/y/pause-${pauses}.mp3'); COMMIT`);
+      },
+    });
+    expect(pauses).toBeGreaterThan(0);
+    expect(isBuilt(db)).toBe(true);
+    // Noted during the build, kept for the next refresh.
+    expect(db.prepare('SELECT count(*) FROM sub_dirty').pluck().get()).toBe(pauses);
   });
 
   it('one at a time: a second call while one runs gets its result, and this thread refreshes nothing meanwhile', async () => {
@@ -131,7 +186,7 @@ describe('a refresh on the worker thread', () => {
     expect(ix.refresh()).toEqual({ changed: 0 });
   });
 
-  it('stopped mid-build: nothing is committed, the state is writable, and the next build is whole', async () => {
+  it('stopped mid-build: the index is left not built, the state writable, and the next build is whole', async () => {
     const db = state();
     fill(db, 10_000);
     const ix = new compiled.SubsonicIndex(db, REMOTE);
@@ -148,12 +203,13 @@ describe('a refresh on the worker thread', () => {
     });
     stop.abort(new Error('closing'));
     await expect(run).rejects.toThrow('closing');
+    // What it committed so far stays, marked unfinished: the next refresh builds again from the start.
     expect(isBuilt(db)).toBe(false);
-    expect(db.prepare('SELECT count(*) FROM sub_songs').pluck().get()).toBe(0);
     db.exec('BEGIN IMMEDIATE; ROLLBACK');
     expect(ix.largeRefreshDue()).toBe(true);
     expect(await ix.refreshOffThread()).toEqual({ changed: 10_000, onWorker: true });
     expect(isBuilt(db)).toBe(true);
+    expect(db.prepare('SELECT count(*) FROM sub_songs').pluck().get()).toBe(10_000);
   });
 
   it('rejects with the database error when the state stays busy (another writer holds it)', { timeout: 60_000 }, async () => {

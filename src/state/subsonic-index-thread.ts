@@ -1,9 +1,10 @@
 /**
  * Running a large refresh of the Subsonic index (the first build for a
  * remote, or many noted keys) on a worker thread (subsonic-index-worker.ts)
- * with its own connection to the state file. The refresh is one transaction
- * there, as on this thread; the state is WAL, so this thread keeps reading
- * what was committed meanwhile, and its event loop stays free. The worker
+ * with its own connection to the state file. The state is WAL, so this
+ * thread keeps reading what was committed meanwhile, and its event loop
+ * stays free; a build commits in short steps (see SubsonicIndex.refresh), so
+ * this thread's own writes wait for a step at most. The worker
  * ends with the refresh: no heap is kept for the next one.
  */
 import { existsSync } from 'node:fs';
@@ -45,8 +46,8 @@ export function indexWorkerAvailable(): boolean {
  * runIndexWorker refreshes the index of `remote` in the state `file` on a
  * worker thread, and resolves with how many songs changed. `onProgress`
  * hears the songs indexed so far during a build. A stop (`signal`)
- * terminates the worker wherever it is: its transaction is never committed,
- * and the promise rejects with the signal's reason once the worker ended
+ * terminates the worker wherever it is: the step under way is never
+ * committed (a build cut short stays unfinished), and the promise rejects with the signal's reason once the worker ended
  * (its connection closed, so the state may then be closed). Rejects with
  * the worker's error (a corrupt row, a busy database, memory exhausted)
  * otherwise.

@@ -294,6 +294,15 @@ function upsertSql(table: string, columns: readonly string[], conflict: string):
     ON CONFLICT(remote, ${conflict}) DO UPDATE SET ${set} RETURNING n`;
 }
 
+/** What a refresh tells and asks of its caller (see SubsonicIndex.refresh). */
+export interface RefreshHooks {
+  onProgress?: (songs: number) => void;
+  pause?: () => void;
+}
+
+/** How long a build's steps run back to back before its `pause`. */
+export const LOCK_RUN_MS = 500;
+
 export class SubsonicIndex {
   /** Set while a worker refreshes this index: the songs it indexed so far (a build's). */
   private away: { songs?: number; done: Promise<{ changed: number; onWorker: boolean }> } | undefined;
@@ -314,22 +323,21 @@ export class SubsonicIndex {
    * when nothing changed (one indexed read). While a worker refreshes it
    * ({@link refreshOffThread}) it does nothing: the worker holds the write
    * lock, and applies what there is. `onProgress` hears the songs indexed
-   * so far during a build.
+   * so far during a build. `pause`, when given, is called between the
+   * build's steps once they have held the write lock for {@link LOCK_RUN_MS}:
+   * a thread of its own sleeps there, so that other writers get the lock.
    */
-  refresh(o: { onProgress?: (songs: number) => void } = {}): { changed: number } {
+  refresh(o: RefreshHooks = {}): { changed: number } {
     if (this.away) return { changed: 0 };
-    const built = this.sql('SELECT 1 FROM sub_built WHERE remote = ?').get(this.remote) !== undefined;
-    if (built && this.sql('SELECT 1 FROM sub_dirty WHERE remote = ? LIMIT 1').get(this.remote) === undefined) return { changed: 0 };
-    // A build writes every index of the tables at random places: a page cache
-    // that holds them spares re-reading pages for each row. Back to what it was after.
-    const cache = this.db.pragma('cache_size', { simple: true }) as number;
-    if (!built) this.db.pragma(`cache_size = ${BUILD_CACHE}`);
-    try {
-      // IMMEDIATE: another process writing the mirror meanwhile waits, so no noted key is dropped unapplied.
-      return this.db.transaction(() => (built ? this.applyDirty() : this.build(o.onProgress))).immediate();
-    } finally {
-      if (!built) this.db.pragma(`cache_size = ${cache}`);
-    }
+    if (!this.built()) return this.build(o);
+    if (this.sql('SELECT 1 FROM sub_dirty WHERE remote = ? LIMIT 1').get(this.remote) === undefined) return { changed: 0 };
+    // IMMEDIATE: another process writing the mirror meanwhile waits, so no noted key is dropped unapplied.
+    return this.db.transaction(() => this.applyDirty()).immediate();
+  }
+
+  /** True once a build of the remote's index has ended (a build under way or cut short leaves `built_at` 0). */
+  private built(): boolean {
+    return this.sql('SELECT 1 FROM sub_built WHERE remote = ? AND built_at > 0').get(this.remote) !== undefined;
   }
 
   /**
@@ -339,7 +347,7 @@ export class SubsonicIndex {
    */
   largeRefreshDue(): boolean {
     if (this.away) return false;
-    if (this.sql('SELECT 1 FROM sub_built WHERE remote = ?').get(this.remote) === undefined) return true;
+    if (!this.built()) return true;
     const noted = this.sql('SELECT count(*) FROM (SELECT 1 FROM sub_dirty WHERE remote = ? LIMIT ?)').pluck().get(this.remote, WORKER_DIRTY_MIN) as number;
     return noted >= WORKER_DIRTY_MIN;
   }
@@ -348,8 +356,8 @@ export class SubsonicIndex {
    * refreshOffThread is {@link refresh} on a worker thread with its own
    * connection, when the database is a file and the compiled worker is there;
    * else on this thread, as refresh. One at a time: a call while one runs
-   * gets that one's result. A stop (`signal`) ends the worker without
-   * committing anything (a build cut short leaves the index not built) and
+   * gets that one's result. A stop (`signal`) ends the worker where it is
+   * (a build cut short leaves the index not built, to be built again) and
    * rejects once its connection is closed. Rejects with the refresh's error.
    */
   refreshOffThread(signal?: AbortSignal): Promise<{ changed: number; onWorker: boolean }> {
@@ -383,38 +391,72 @@ export class SubsonicIndex {
     return { scanning: false, count: this.stats().songs };
   }
 
-  /** Builds the remote's index whole from the mirror (inside a transaction). */
-  private build(onProgress?: (songs: number) => void): { changed: number } {
-    for (const t of ['sub_songs', 'sub_albums', 'sub_artists']) {
-      const words = t.replace(/s$/, '_words');
-      this.sql(`DELETE FROM ${words} WHERE rowid IN (SELECT n FROM ${t} WHERE remote = ?)`).run(this.remote);
-      this.sql(`DELETE FROM ${t} WHERE remote = ?`).run(this.remote);
-    }
-    for (const t of ['sub_genres', 'sub_images', 'sub_dirty']) this.sql(`DELETE FROM ${t} WHERE remote = ?`).run(this.remote);
-    const now = Date.now();
-    const page = this.sql(
-      'SELECT key, size, md5, tags, player, written_at FROM remote_objects WHERE remote = ? AND key > ? AND key < ? ORDER BY key LIMIT 2000',
-    );
-    let after = MUSIC.slice(0, -1);
-    let songs = 0;
-    for (;;) {
-      const rows = page.all(this.remote, after, MUSIC_END) as ObjectRow[];
-      if (rows.length === 0) break;
-      for (const o of rows) {
-        if (isSongKey(o.key)) {
-          this.putSong(deriveSong(o, o.written_at ?? now), false);
-          songs++;
-        } else this.putImage(o.key, true);
+  /**
+   * Builds the remote's index whole from the mirror, in many short
+   * transactions rather than one: a build of a large library takes a while,
+   * and other writers of the state (this process's own, on the main thread,
+   * when a worker builds) must not wait for all of it. The remote's row in
+   * sub_built is there from the first step, with `built_at` 0 until the last
+   * one: the triggers note what changes meanwhile (applied by the next
+   * refresh), and a build cut short is done again from the start.
+   */
+  private build({ onProgress, pause }: RefreshHooks): { changed: number } {
+    let ran = Date.now();
+    const step = <T>(fn: () => T): T => {
+      const r = this.db.transaction(fn).immediate();
+      if (pause && Date.now() - ran >= LOCK_RUN_MS) {
+        pause();
+        ran = Date.now();
       }
-      after = rows[rows.length - 1]!.key;
-      onProgress?.(songs);
+      return r;
+    };
+    // A build writes every index of the tables at random places: a page cache
+    // that holds them spares re-reading pages for each row. Back to what it was after.
+    const cache = this.db.pragma('cache_size', { simple: true }) as number;
+    this.db.pragma(`cache_size = ${BUILD_CACHE}`);
+    try {
+      const now = Date.now();
+      step(() => {
+        for (const t of ['sub_songs', 'sub_albums', 'sub_artists']) {
+          const words = t.replace(/s$/, '_words');
+          this.sql(`DELETE FROM ${words} WHERE rowid IN (SELECT n FROM ${t} WHERE remote = ?)`).run(this.remote);
+          this.sql(`DELETE FROM ${t} WHERE remote = ?`).run(this.remote);
+        }
+        for (const t of ['sub_genres', 'sub_images', 'sub_dirty']) this.sql(`DELETE FROM ${t} WHERE remote = ?`).run(this.remote);
+        this.sql('INSERT OR REPLACE INTO sub_built (remote, built_at, last_change, songs, albums, artists) VALUES (?, 0, ?, 0, 0, 0)').run(this.remote, now);
+      });
+      const page = this.sql(
+        'SELECT key, size, md5, tags, player, written_at FROM remote_objects WHERE remote = ? AND key > ? AND key < ? ORDER BY key LIMIT 2000',
+      );
+      let after = MUSIC.slice(0, -1);
+      let songs = 0;
+      for (;;) {
+        const rows = page.all(this.remote, after, MUSIC_END) as ObjectRow[];
+        if (rows.length === 0) break;
+        step(() => {
+          for (const o of rows) {
+            if (isSongKey(o.key)) {
+              this.putSong(deriveSong(o, o.written_at ?? now), false);
+              songs++;
+            } else this.putImage(o.key, true);
+          }
+        });
+        after = rows[rows.length - 1]!.key;
+        onProgress?.(songs);
+      }
+      const albums = this.sql('SELECT DISTINCT album_id FROM sub_songs WHERE remote = ? ORDER BY album_id').pluck().all(this.remote) as string[];
+      const artists = new Set<string>();
+      for (const part of chunks(albums)) for (const a of step(() => this.recomputeAlbums(part, true))) artists.add(a);
+      for (const part of chunks([...artists])) step(() => this.recomputeArtists(part));
+      step(() => {
+        this.recomputeGenres('all');
+        this.sql('UPDATE sub_built SET built_at = ? WHERE remote = ?').run(now, this.remote);
+        this.updateCounts(now);
+      });
+      return { changed: songs };
+    } finally {
+      this.db.pragma(`cache_size = ${cache}`);
     }
-    const artists = this.recomputeAlbums('all');
-    this.recomputeArtists([...artists]);
-    this.recomputeGenres('all');
-    this.sql('INSERT INTO sub_built (remote, built_at, last_change, songs, albums, artists) VALUES (?, ?, ?, 0, 0, 0)').run(this.remote, now, now);
-    this.updateCounts(now);
-    return { changed: songs };
   }
 
   /** Applies the keys the triggers noted (inside a transaction). */
@@ -487,15 +529,13 @@ export class SubsonicIndex {
   }
 
   /**
-   * Derives the albums `ids` (or all) anew from their songs: added, changed,
-   * or removed when no song is left. Returns the ids of the artists they had
-   * or have now.
+   * Derives the albums `ids` anew from their songs: added, changed, or
+   * removed when no song is left. Returns the ids of the artists they had
+   * or have now. `fresh`: a build, where no album has a row yet.
    */
-  private recomputeAlbums(ids: readonly string[] | 'all'): Set<string> {
+  private recomputeAlbums(ids: readonly string[], fresh = false): Set<string> {
     const artists = new Set<string>();
-    const all =
-      ids === 'all' ? (this.sql('SELECT DISTINCT album_id FROM sub_songs WHERE remote = ? ORDER BY album_id').pluck().all(this.remote) as string[]) : ids;
-    for (const part of chunks(all)) {
+    for (const part of chunks(ids)) {
       const json = JSON.stringify(part);
       const songs = this.sql(
         `SELECT album_id, key, album, album_artist, genre, genre_fold, year, duration, created, cover, folder, play_count, last_played, rating
@@ -507,7 +547,7 @@ export class SubsonicIndex {
         if (!list) byAlbum.set(s.album_id, (list = []));
         list.push(s);
       }
-      if (ids !== 'all') {
+      if (!fresh) {
         const olds = this.sql('SELECT n, id, artist_id FROM sub_albums WHERE remote = ? AND id IN (SELECT value FROM json_each(?))').all(this.remote, json) as Array<{
           n: number;
           id: string;
@@ -581,7 +621,7 @@ export class SubsonicIndex {
           rating: rated > 0 ? Math.round(ratingSum / rated) : null,
         };
         const n = this.sql(upsertSql('sub_albums', ALBUM_COLUMNS, 'id')).pluck().get(this.remote, ...ALBUM_COLUMNS.map((c) => row[c])) as number;
-        if (ids !== 'all') this.sql('DELETE FROM sub_album_words WHERE rowid = ?').run(n);
+        if (!fresh) this.sql('DELETE FROM sub_album_words WHERE rowid = ?').run(n);
         this.sql('INSERT INTO sub_album_words (rowid, words) VALUES (?, ?)').run(n, fold(`${first.album} ${first.album_artist}`));
       }
     }
