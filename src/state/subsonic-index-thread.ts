@@ -32,7 +32,7 @@ const WORKER = fileURLToPath(new URL('./subsonic-index-worker.js', import.meta.u
  * albums at a time (SQLite's page cache is not on it): a small heap that
  * is collected often keeps the process's peak memory down.
  */
-const LIMITS = { maxOldGenerationSizeMb: 32, maxYoungGenerationSizeMb: 4 };
+const LIMITS = { maxOldGenerationSizeMb: 24, maxYoungGenerationSizeMb: 4 };
 
 /**
  * indexWorkerAvailable says whether a refresh can run on a worker: the

@@ -223,3 +223,23 @@ describe('SubsonicIndex', () => {
     for (const [sql, args] of queries) expect(scans(plan(sql, ...args)), sql).toEqual([]);
   });
 });
+
+describe('lyrics in the index', () => {
+  it('notes which songs have lyrics without reading them, when built and when updated; getLyrics reads them whole', () => {
+    const long = `${'la '.repeat(20_000)}end`;
+    put('music/L/A/01.mp3', { title: 'Long', artist: 'L', album: 'A', lyrics: long });
+    put('music/L/A/02.mp3', { title: 'Blank', artist: 'L', album: 'A', lyrics: ' \n\t\u00a0' });
+    // Forged: not text.
+    put('music/L/A/03.mp3', { title: 'Number', artist: 'L', album: 'A', lyrics: 42 as unknown as string });
+    put('music/L/A/04.mp3', { title: 'None', artist: 'L', album: 'A' });
+    index.refresh();
+    const flags = () => Object.fromEntries(index.search({ query: '', ...all }).songs.map((s) => [s.title, s.hasLyrics]));
+    expect(flags()).toEqual({ Long: true, Blank: false, Number: false, None: false });
+    expect(index.lyrics(subsonicId('song', 'music/L/A/01.mp3'))).toBe(long);
+    put('music/L/A/04.mp3', { title: 'None', artist: 'L', album: 'A', lyrics: 'now some' });
+    put('music/L/A/01.mp3', { title: 'Long', artist: 'L', album: 'A' });
+    index.refresh();
+    expect(flags()).toEqual({ Long: false, Blank: false, Number: false, None: true });
+    expect(index.lyrics(subsonicId('song', 'music/L/A/04.mp3'))).toBe('now some');
+  });
+});

@@ -300,6 +300,22 @@ export interface RefreshHooks {
   pause?: () => void;
 }
 
+/** Mirror rows a build reads and indexes per step. */
+const BUILD_PAGE = 1000;
+
+/** The whitespace a lyrics tag of nothing else is made of (what JavaScript's trim() removes, but the rarest). */
+const BLANK = 'char(9, 10, 11, 12, 13, 32, 160, 8232, 8233, 12288, 65279)';
+
+/**
+ * What the index reads of a mirror row. A lyrics tag can be long, and the
+ * index only notes whether there is one (getLyrics reads it when asked): it
+ * is read as a one-letter stand-in, or as null when blank or not text.
+ */
+const OBJECT_COLUMNS = `key, size, md5, player, written_at,
+  CASE WHEN json_valid(tags) AND json_type(tags, '$.lyrics') IS NOT NULL
+    THEN json_set(tags, '$.lyrics', CASE WHEN json_type(tags, '$.lyrics') = 'text' AND trim(json_extract(tags, '$.lyrics'), ${BLANK}) <> '' THEN 'x' END)
+    ELSE tags END AS tags`;
+
 /** How long a build's steps run back to back before its `pause`. */
 export const LOCK_RUN_MS = 500;
 
@@ -426,7 +442,7 @@ export class SubsonicIndex {
         this.sql('INSERT OR REPLACE INTO sub_built (remote, built_at, last_change, songs, albums, artists) VALUES (?, 0, ?, 0, 0, 0)').run(this.remote, now);
       });
       const page = this.sql(
-        'SELECT key, size, md5, tags, player, written_at FROM remote_objects WHERE remote = ? AND key > ? AND key < ? ORDER BY key LIMIT 2000',
+        `SELECT ${OBJECT_COLUMNS} FROM remote_objects WHERE remote = ? AND key > ? AND key < ? ORDER BY key LIMIT ${BUILD_PAGE}`,
       );
       let after = MUSIC.slice(0, -1);
       let songs = 0;
@@ -470,7 +486,7 @@ export class SubsonicIndex {
     for (const part of chunks(keys)) {
       const json = JSON.stringify(part);
       const objects = new Map(
-        (this.sql('SELECT key, size, md5, tags, player, written_at FROM remote_objects WHERE remote = ? AND key IN (SELECT value FROM json_each(?))')
+        (this.sql(`SELECT ${OBJECT_COLUMNS} FROM remote_objects WHERE remote = ? AND key IN (SELECT value FROM json_each(?))`)
           .all(this.remote, json) as ObjectRow[]).map((o) => [o.key, o]),
       );
       const olds = new Map(
