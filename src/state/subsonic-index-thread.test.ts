@@ -172,6 +172,32 @@ describe('a refresh on the worker thread', () => {
     expect(db.prepare('SELECT count(*) FROM sub_dirty').pluck().get()).toBe(pauses);
   });
 
+  it('on this thread (no worker), builds a step at a time with the event loop free between, and stops between two steps', async () => {
+    const db = state();
+    fill(db, 12_000);
+    const cache = db.pragma('cache_size', { simple: true });
+    const ix = new SubsonicIndex(db, REMOTE);
+    let ticks = 0;
+    const ticker = setInterval(() => {
+      if (ix.scanStatus().scanning) ticks++;
+    }, 1);
+    try {
+      const stop = new AbortController();
+      const cut = ix.refreshOffThread(stop.signal, { worker: false });
+      while (ix.scanStatus().count === 0) await new Promise((r) => setImmediate(r));
+      stop.abort(new Error('closing'));
+      await expect(cut).rejects.toThrow('closing');
+      expect(isBuilt(db)).toBe(false);
+      expect(db.pragma('cache_size', { simple: true })).toBe(cache);
+      expect(await ix.refreshOffThread(undefined, { worker: false })).toEqual({ changed: 12_000, onWorker: false });
+    } finally {
+      clearInterval(ticker);
+    }
+    expect(isBuilt(db)).toBe(true);
+    expect(ticks).toBeGreaterThan(2);
+    expect(db.prepare('SELECT count(*) FROM sub_songs').pluck().get()).toBe(12_000);
+  });
+
   it('one at a time: a second call while one runs gets its result, and this thread refreshes nothing meanwhile', async () => {
     const db = state();
     fill(db, 2000);

@@ -345,14 +345,26 @@ export class SubsonicIndex {
    */
   refresh(o: RefreshHooks = {}): { changed: number } {
     if (this.away) return { changed: 0 };
-    if (!this.built()) return this.build(o);
+    if (!this.built()) {
+      // Run the steps back to back, pausing (on a thread of its own) for other writers now and then.
+      const steps = this.build(o.onProgress);
+      let ran = Date.now();
+      for (;;) {
+        const r = steps.next();
+        if (r.done) return r.value;
+        if (o.pause && Date.now() - ran >= LOCK_RUN_MS) {
+          o.pause();
+          ran = Date.now();
+        }
+      }
+    }
     if (this.sql('SELECT 1 FROM sub_dirty WHERE remote = ? LIMIT 1').get(this.remote) === undefined) return { changed: 0 };
     // IMMEDIATE: another process writing the mirror meanwhile waits, so no noted key is dropped unapplied.
     return this.db.transaction(() => this.applyDirty()).immediate();
   }
 
   /** True once a build of the remote's index has ended (a build under way or cut short leaves `built_at` 0). */
-  private built(): boolean {
+  built(): boolean {
     return this.sql('SELECT 1 FROM sub_built WHERE remote = ? AND built_at > 0').get(this.remote) !== undefined;
   }
 
@@ -369,21 +381,33 @@ export class SubsonicIndex {
   }
 
   /**
-   * refreshOffThread is {@link refresh} on a worker thread with its own
-   * connection, when the database is a file and the compiled worker is there;
-   * else on this thread, as refresh. One at a time: a call while one runs
-   * gets that one's result. A stop (`signal`) ends the worker where it is
-   * (a build cut short leaves the index not built, to be built again) and
-   * rejects once its connection is closed. Rejects with the refresh's error.
+   * refreshOffThread is {@link refresh} without holding this thread's event
+   * loop: on a worker thread with its own connection, when the database is a
+   * file, the compiled worker is there and `o.worker` is not false; else on
+   * this thread, a build's steps one at a time with the event loop free
+   * between them (an update of noted keys is then one step). One at a time:
+   * a call while one runs gets that one's result. A stop (`signal`) ends the
+   * build where it is (a build cut short leaves the index not built, to be
+   * built again) and rejects once the worker's connection is closed. Rejects
+   * with the refresh's error.
    */
-  refreshOffThread(signal?: AbortSignal): Promise<{ changed: number; onWorker: boolean }> {
+  refreshOffThread(signal?: AbortSignal, o: { worker?: boolean } = {}): Promise<{ changed: number; onWorker: boolean }> {
     if (this.away) return this.away.done;
-    if (this.db.memory || !indexWorkerAvailable()) {
-      try {
-        return Promise.resolve({ ...this.refresh(), onWorker: false });
-      } catch (err) {
-        return Promise.reject(err);
+    if (o.worker === false || this.db.memory || !indexWorkerAvailable()) {
+      if (this.built()) {
+        try {
+          return Promise.resolve({ ...this.refresh(), onWorker: false });
+        } catch (err) {
+          return Promise.reject(err);
+        }
       }
+      const done = this.buildHere(signal)
+        .then(({ changed }) => ({ changed, onWorker: false }))
+        .finally(() => {
+          this.away = undefined;
+        });
+      this.away = { done };
+      return done;
     }
     const onProgress = (songs: number) => {
       if (this.away) this.away.songs = songs;
@@ -408,6 +432,27 @@ export class SubsonicIndex {
   }
 
   /**
+   * Builds the index on this thread a step at a time (see build), giving
+   * the event loop a turn between steps; `signal` stops it between two.
+   */
+  private async buildHere(signal?: AbortSignal): Promise<{ changed: number }> {
+    const steps = this.build((songs) => {
+      if (this.away) this.away.songs = songs;
+    });
+    try {
+      for (;;) {
+        signal?.throwIfAborted();
+        const r = steps.next();
+        if (r.done) return r.value;
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+    } finally {
+      // Cut short: the generator's own finally puts the page cache back.
+      steps.return({ changed: 0 });
+    }
+  }
+
+  /**
    * Builds the remote's index whole from the mirror, in many short
    * transactions rather than one: a build of a large library takes a while,
    * and other writers of the state (this process's own, on the main thread,
@@ -416,16 +461,8 @@ export class SubsonicIndex {
    * one: the triggers note what changes meanwhile (applied by the next
    * refresh), and a build cut short is done again from the start.
    */
-  private build({ onProgress, pause }: RefreshHooks): { changed: number } {
-    let ran = Date.now();
-    const step = <T>(fn: () => T): T => {
-      const r = this.db.transaction(fn).immediate();
-      if (pause && Date.now() - ran >= LOCK_RUN_MS) {
-        pause();
-        ran = Date.now();
-      }
-      return r;
-    };
+  private *build(onProgress?: (songs: number) => void): Generator<void, { changed: number }> {
+    const step = <T>(fn: () => T): T => this.db.transaction(fn).immediate();
     // A build writes every index of the tables at random places: a page cache
     // that holds them spares re-reading pages for each row. Back to what it was after.
     const cache = this.db.pragma('cache_size', { simple: true }) as number;
@@ -441,6 +478,7 @@ export class SubsonicIndex {
         for (const t of ['sub_genres', 'sub_images', 'sub_dirty']) this.sql(`DELETE FROM ${t} WHERE remote = ?`).run(this.remote);
         this.sql('INSERT OR REPLACE INTO sub_built (remote, built_at, last_change, songs, albums, artists) VALUES (?, 0, ?, 0, 0, 0)').run(this.remote, now);
       });
+      yield;
       const page = this.sql(
         `SELECT ${OBJECT_COLUMNS} FROM remote_objects WHERE remote = ? AND key > ? AND key < ? ORDER BY key LIMIT ${BUILD_PAGE}`,
       );
@@ -459,11 +497,18 @@ export class SubsonicIndex {
         });
         after = rows[rows.length - 1]!.key;
         onProgress?.(songs);
+        yield;
       }
       const albums = this.sql('SELECT DISTINCT album_id FROM sub_songs WHERE remote = ? ORDER BY album_id').pluck().all(this.remote) as string[];
       const artists = new Set<string>();
-      for (const part of chunks(albums)) for (const a of step(() => this.recomputeAlbums(part, true))) artists.add(a);
-      for (const part of chunks([...artists])) step(() => this.recomputeArtists(part));
+      for (const part of chunks(albums)) {
+        for (const a of step(() => this.recomputeAlbums(part, true))) artists.add(a);
+        yield;
+      }
+      for (const part of chunks([...artists])) {
+        step(() => this.recomputeArtists(part));
+        yield;
+      }
       step(() => {
         this.recomputeGenres('all');
         this.sql('UPDATE sub_built SET built_at = ? WHERE remote = ?').run(now, this.remote);

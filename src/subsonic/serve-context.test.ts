@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { FolderRemote } from '../remote/folder/folder-remote.js';
-import { openStateDb, type Db } from '../state/state-db.js';
+import { joinStateDb, openStateDb, type Db } from '../state/state-db.js';
 import { RemoteMirror } from '../state/remote-mirror.js';
 import { RemoteCatalog } from '../sync/catalog.js';
 import { loadCodec } from '../sync/catalog-codec.js';
@@ -274,12 +274,16 @@ describe('openServeContext with a large index update', () => {
   it('says a build that fails (the state busy) in the log, and never throws', { timeout: 60_000 }, async () => {
     const t = await onFile(100);
     let calls = 0;
-    t.db.exec('BEGIN IMMEDIATE');
+    // Another writer (another process) holds the state's write lock all along the build.
+    const other = joinStateDb(t.db.name);
+    other.exec('BEGIN IMMEDIATE');
+    t.db.pragma('busy_timeout = 200');
     let serve;
     try {
       serve = await openServeContext({ ...t.opts, gate: (fn) => (++calls === 1 ? undefined : fn()) });
     } finally {
-      t.db.exec('ROLLBACK');
+      other.exec('ROLLBACK');
+      other.close();
     }
     expect(t.said().some((m) => /^subsonic index not updated: .*(locked|busy)/i.test(m))).toBe(true);
     expect(t.built()).toBe(false);

@@ -134,7 +134,9 @@ export async function openServeContext(o: ServeContextOptions): Promise<ServeHos
       large = gate(async () => {
         if (closed) return;
         try {
-          const { changed, onWorker } = await index.refreshOffThread(stop.signal);
+          // A first build the open waits for runs on this thread, a step at a time: a worker's heap would
+          // add to the peak of the first start, and nothing else needs this thread's time before it listens.
+          const { changed, onWorker } = await index.refreshOffThread(stop.signal, { worker: o.background === true || index.built() });
           updated(changed, onWorker);
         } catch (err) {
           if (!stop.signal.aborted) o.log.warn(`subsonic index not updated: ${describe(err)}`);
