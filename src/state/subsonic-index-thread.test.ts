@@ -72,7 +72,7 @@ describe('a refresh on the worker thread', () => {
     const thereIx = new compiled.SubsonicIndex(there, REMOTE);
     expect(thereIx.largeRefreshDue()).toBe(true);
     expect(hereIx.refresh()).toEqual({ changed: 3000 });
-    expect(await thereIx.refreshOffThread()).toEqual({ changed: 3000, onWorker: true });
+    expect(await thereIx.refreshAside()).toEqual({ changed: 3000, onWorker: true });
     const built = readBack(hereIx);
     expect(built.songs).toHaveLength(3000);
     expect(built.albums.length).toBeGreaterThan(300);
@@ -84,7 +84,7 @@ describe('a refresh on the worker thread', () => {
     fill(there, WORKER_DIRTY_MIN + 100, retitle);
     expect(thereIx.largeRefreshDue()).toBe(true);
     hereIx.refresh();
-    expect(await thereIx.refreshOffThread()).toMatchObject({ onWorker: true });
+    expect(await thereIx.refreshAside()).toMatchObject({ onWorker: true });
     expect(readBack(thereIx)).toEqual(readBack(hereIx));
     // A few changed keys are not worth a worker.
     fill(there, 10, () => 'Few', 5000);
@@ -107,7 +107,7 @@ describe('a refresh on the worker thread', () => {
       if (ix.stats().songs === 0 && ix.search({ query: '', artistCount: 1, artistOffset: 0, albumCount: 1, albumOffset: 0, songCount: 1, songOffset: 0 }).songs.length <= 1) emptyReads++;
     }, 1);
     try {
-      expect(await ix.refreshOffThread()).toEqual({ changed: 20_000, onWorker: true });
+      expect(await ix.refreshAside()).toEqual({ changed: 20_000, onWorker: true });
     } finally {
       clearInterval(ticker);
     }
@@ -125,7 +125,7 @@ describe('a refresh on the worker thread', () => {
     db.pragma('busy_timeout = 3000');
     const ix = new compiled.SubsonicIndex(db, REMOTE);
     const mirror = new RemoteMirror(db, REMOTE);
-    const build = ix.refreshOffThread();
+    const build = ix.refreshAside();
     let writes = 0;
     let failed: unknown;
     const writer = setInterval(() => {
@@ -183,13 +183,13 @@ describe('a refresh on the worker thread', () => {
     }, 1);
     try {
       const stop = new AbortController();
-      const cut = ix.refreshOffThread(stop.signal, { worker: false });
+      const cut = ix.refreshAside(stop.signal, { worker: false });
       while (ix.scanStatus().count === 0) await new Promise((r) => setImmediate(r));
       stop.abort(new Error('closing'));
       await expect(cut).rejects.toThrow('closing');
       expect(isBuilt(db)).toBe(false);
       expect(db.pragma('cache_size', { simple: true })).toBe(cache);
-      expect(await ix.refreshOffThread(undefined, { worker: false })).toEqual({ changed: 12_000, onWorker: false });
+      expect(await ix.refreshAside(undefined, { worker: false })).toEqual({ changed: 12_000, onWorker: false });
     } finally {
       clearInterval(ticker);
     }
@@ -202,8 +202,8 @@ describe('a refresh on the worker thread', () => {
     const db = state();
     fill(db, 2000);
     const ix = new compiled.SubsonicIndex(db, REMOTE);
-    const first = ix.refreshOffThread();
-    const second = ix.refreshOffThread();
+    const first = ix.refreshAside();
+    const second = ix.refreshAside();
     // The worker holds the write lock: this thread's refresh must not wait on it (nor build a second time).
     expect(ix.refresh()).toEqual({ changed: 0 });
     expect(ix.largeRefreshDue()).toBe(false);
@@ -217,7 +217,7 @@ describe('a refresh on the worker thread', () => {
     fill(db, 10_000);
     const ix = new compiled.SubsonicIndex(db, REMOTE);
     const stop = new AbortController();
-    const run = ix.refreshOffThread(stop.signal);
+    const run = ix.refreshAside(stop.signal);
     // Stopped once it is under way (it has indexed songs).
     await new Promise<void>((resolve) => {
       const t = setInterval(() => {
@@ -233,7 +233,7 @@ describe('a refresh on the worker thread', () => {
     expect(isBuilt(db)).toBe(false);
     db.exec('BEGIN IMMEDIATE; ROLLBACK');
     expect(ix.largeRefreshDue()).toBe(true);
-    expect(await ix.refreshOffThread()).toEqual({ changed: 10_000, onWorker: true });
+    expect(await ix.refreshAside()).toEqual({ changed: 10_000, onWorker: true });
     expect(isBuilt(db)).toBe(true);
     expect(db.prepare('SELECT count(*) FROM sub_songs').pluck().get()).toBe(10_000);
   });
@@ -244,18 +244,18 @@ describe('a refresh on the worker thread', () => {
     const ix = new compiled.SubsonicIndex(db, REMOTE);
     db.exec('BEGIN IMMEDIATE');
     try {
-      await expect(ix.refreshOffThread()).rejects.toThrow(/locked|busy/i);
+      await expect(ix.refreshAside()).rejects.toThrow(/locked|busy/i);
     } finally {
       db.exec('ROLLBACK');
     }
     expect(isBuilt(db)).toBe(false);
-    expect(await ix.refreshOffThread()).toMatchObject({ changed: 100, onWorker: true });
+    expect(await ix.refreshAside()).toMatchObject({ changed: 100, onWorker: true });
   });
 
   it('runs on this thread for a database in memory', async () => {
     const db = openStateDb(':memory:');
     dbs.push(db);
     fill(db, 10);
-    expect(await new compiled.SubsonicIndex(db, REMOTE).refreshOffThread()).toEqual({ changed: 10, onWorker: false });
+    expect(await new compiled.SubsonicIndex(db, REMOTE).refreshAside()).toEqual({ changed: 10, onWorker: false });
   });
 });

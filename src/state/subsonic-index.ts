@@ -320,7 +320,7 @@ const OBJECT_COLUMNS = `key, size, md5, player, written_at,
 export const LOCK_RUN_MS = 500;
 
 export class SubsonicIndex {
-  /** Set while a worker refreshes this index: the songs it indexed so far (a build's). */
+  /** Set while {@link refreshAside} refreshes this index (a worker, or a build here a step at a time): the songs indexed so far. */
   private away: { songs?: number; done: Promise<{ changed: number; onWorker: boolean }> } | undefined;
 
   constructor(
@@ -336,9 +336,8 @@ export class SubsonicIndex {
    * refresh brings the index up to date with the mirror: the first call for
    * a remote builds it whole (and from then on triggers note changed keys),
    * later ones apply the noted keys. Returns how many songs changed. Cheap
-   * when nothing changed (one indexed read). While a worker refreshes it
-   * ({@link refreshOffThread}) it does nothing: the worker holds the write
-   * lock, and applies what there is. `onProgress` hears the songs indexed
+   * when nothing changed (one indexed read). While {@link refreshAside}
+   * refreshes it, it does nothing: that refresh applies what there is. `onProgress` hears the songs indexed
    * so far during a build. `pause`, when given, is called between the
    * build's steps once they have held the write lock for {@link LOCK_RUN_MS}:
    * a thread of its own sleeps there, so that other writers get the lock.
@@ -381,8 +380,8 @@ export class SubsonicIndex {
   }
 
   /**
-   * refreshOffThread is {@link refresh} without holding this thread's event
-   * loop: on a worker thread with its own connection, when the database is a
+   * refreshAside is {@link refresh} without holding this thread's event
+   * loop for long: on a worker thread with its own connection, when the database is a
    * file, the compiled worker is there and `o.worker` is not false; else on
    * this thread, a build's steps one at a time with the event loop free
    * between them (an update of noted keys is then one step). One at a time:
@@ -391,7 +390,7 @@ export class SubsonicIndex {
    * built again) and rejects once the worker's connection is closed. Rejects
    * with the refresh's error.
    */
-  refreshOffThread(signal?: AbortSignal, o: { worker?: boolean } = {}): Promise<{ changed: number; onWorker: boolean }> {
+  refreshAside(signal?: AbortSignal, o: { worker?: boolean } = {}): Promise<{ changed: number; onWorker: boolean }> {
     if (this.away) return this.away.done;
     if (o.worker === false || this.db.memory || !indexWorkerAvailable()) {
       if (this.built()) {
@@ -422,7 +421,7 @@ export class SubsonicIndex {
   }
 
   /**
-   * scanStatus is what getScanStatus says: scanning while a worker
+   * scanStatus is what getScanStatus says: scanning while {@link refreshAside}
    * refreshes the index, with the songs indexed so far during a build,
    * else the songs of the committed index.
    */

@@ -49,8 +49,8 @@ export interface ServeContext {
    * Reads what the catalog gained since the last look (new logs only) and
    * applies it to the index; at most once per interval however many
    * requests ask, and never twice at once. While a large update of the
-   * index runs (on a worker), resolves at once: the request is answered
-   * from the index as committed.
+   * index runs, resolves at once: the request is answered from the index
+   * as committed so far.
    */
   refresh(): Promise<void>;
 }

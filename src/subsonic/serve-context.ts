@@ -8,10 +8,10 @@
  * interval, however many requests ask, and never two at once.
  *
  * A large update of the index (its first build, or many changed keys) runs
- * on a worker thread (state/subsonic-index-thread.ts), through the gate like
- * a catalog read, one at a time: meanwhile requests are answered from the
- * index as last committed (empty before the first build), without reading
- * the catalog.
+ * aside (SubsonicIndex.refreshAside: on a worker thread, or for a first build
+ * the open waits for, here a step at a time), through the gate like a
+ * catalog read, one at a time: meanwhile requests are answered from the
+ * index as committed so far, without reading the catalog.
  *
  * A problem met while refreshing goes to the log and never to a client: a
  * request is answered from the index as it stands.
@@ -79,7 +79,7 @@ export interface ServeHost extends ServeContext {
   /**
    * Applies what the catalog gained to the index, without reading the remote
    * (after a run that read it). Resolves once done: at once for a small
-   * update; a large one goes through the gate to a worker, and resolves when
+   * update; a large one goes through the gate (see refreshAside), and resolves when
    * it ends (or at once when the gate puts it off). While one runs, a call
    * waits for it, and another update follows it. Never rejects.
    */
@@ -103,7 +103,7 @@ export async function openServeContext(o: ServeContextOptions): Promise<ServeHos
   const stop = new AbortController();
   let lastRead = Number.NEGATIVE_INFINITY;
   let inFlight: Promise<void> | undefined;
-  /** A large index update (on a worker) under way or waiting at the gate. */
+  /** A large index update (see refreshAside) under way or waiting at the gate. */
   let indexing: Promise<void> | undefined;
   /** Another reindex was asked while one ran. */
   let again = false;
@@ -130,13 +130,13 @@ export async function openServeContext(o: ServeContextOptions): Promise<ServeHos
         updated(changed, false);
         return Promise.resolve();
       }
-      // Through the gate: the worker holds the state's write lock, which a run of the service must not wait on.
+      // Through the gate: a run of the service must not contend with it for the state's write lock.
       large = gate(async () => {
         if (closed) return;
         try {
           // A first build the open waits for runs on this thread, a step at a time: a worker's heap would
           // add to the peak of the first start, and nothing else needs this thread's time before it listens.
-          const { changed, onWorker } = await index.refreshOffThread(stop.signal, { worker: o.background === true || index.built() });
+          const { changed, onWorker } = await index.refreshAside(stop.signal, { worker: o.background === true || index.built() });
           updated(changed, onWorker);
         } catch (err) {
           if (!stop.signal.aborted) o.log.warn(`subsonic index not updated: ${describe(err)}`);
@@ -199,7 +199,7 @@ export async function openServeContext(o: ServeContextOptions): Promise<ServeHos
     coversDir: o.coversDir,
     log: o.log,
     refresh: () => {
-      // While a large update runs, the catalog is not read: its writes would wait on the worker's lock.
+      // While a large update runs, the catalog is not read: its writes would contend with the update's.
       if (closed || indexing) return Promise.resolve();
       if (inFlight) return inFlight;
       if (now() - lastRead < intervalMs) {
